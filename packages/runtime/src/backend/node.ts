@@ -1,0 +1,73 @@
+/**
+ * Node.js backend: onnxruntime-node with the CPU, CUDA and WebGPU providers.
+ * The browser backend (onnxruntime-web) lives in web.ts; the package's
+ * conditional exports pick one, so a bundle never carries both.
+ */
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import * as ort from 'onnxruntime-node';
+import { DeviceError } from '../errors.js';
+
+export { ort };
+
+export type Device = 'cpu' | 'cuda' | 'webgpu';
+export const DEVICES: readonly Device[] = ['cpu', 'cuda', 'webgpu'];
+export const backendName = 'onnxruntime-node';
+
+const require = createRequire(import.meta.url);
+
+/** Fail early, with instructions, when a device cannot work in this install. */
+export function checkDevice(device: string): asserts device is Device {
+  if (!(DEVICES as readonly string[]).includes(device)) {
+    throw new DeviceError(`unknown device '${device}'; on Node.js use one of ${DEVICES.join(', ')} ('wasm' is browser-only)`);
+  }
+  if (device === 'cuda') {
+    const dir = dirname(require.resolve('onnxruntime-node/package.json'));
+    const lib = join(dir, 'bin', 'napi-v6', process.platform, process.arch, 'libonnxruntime_providers_cuda.so');
+    if (!existsSync(lib)) {
+      throw new DeviceError(
+        "device 'cuda': the CUDA execution provider libraries are not installed. " +
+          'Reinstall onnxruntime-node with ONNXRUNTIME_NODE_INSTALL=cuda12 (and allow its install script), ' +
+          "or use device 'cpu' or 'webgpu'.",
+      );
+    }
+  }
+}
+
+/**
+ * Names of the nodes that ONNX Runtime placed on the CPU provider when the model
+ * runs on `device`. ORT only reports placements in its verbose log, so a child
+ * process creates the session and its log is parsed.
+ */
+export function cpuPlacedNodes(model: Uint8Array, device: Device): string[] {
+  const dir = mkdtempSync(join(tmpdir(), 'genmodels-placement-'));
+  try {
+    const file = join(dir, 'model.onnx');
+    writeFileSync(file, model);
+    const ortPath = require.resolve('onnxruntime-node');
+    const script = `const ort = require(${JSON.stringify(ortPath)});
+ort.InferenceSession.create(${JSON.stringify(file)}, { executionProviders: [${JSON.stringify(device)}], logSeverityLevel: 0 })
+  .then(() => process.exit(0), (e) => { console.error('SESSION-ERROR ' + e.message); process.exit(3); });`;
+    const r = spawnSync(process.execPath, ['-e', script], { encoding: 'utf8', env: process.env, maxBuffer: 256 << 20 });
+    if (r.status !== 0) throw new DeviceError(`cpuPlacedNodes: could not create a '${device}' session: ${r.stderr.split('\n').filter((l) => l.includes('SESSION-ERROR') || l.includes('[E:')).join(' ')}`);
+    const lines = r.stderr.split('\n');
+    const nodes: string[] = [];
+    let onCpu = false;
+    for (const line of lines) {
+      const m = /Node\(s\) placed on \[(\w+)\]/.exec(line);
+      if (m) {
+        onCpu = m[1] === 'CPUExecutionProvider';
+        continue;
+      }
+      const n = /VerifyEachNodeIsAssignedToAnEp\]\s{3}(.+)$/.exec(line);
+      if (n && onCpu) nodes.push(n[1].trim());
+      else if (!n) onCpu = onCpu && !line.includes('VerifyEachNodeIsAssignedToAnEp');
+    }
+    return nodes;
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}

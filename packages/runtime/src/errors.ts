@@ -1,0 +1,46 @@
+/**
+ * Typed errors. Every message names what was wrong (op, module path, shapes, values)
+ * and what was expected, so a user never has to read an ONNX Runtime stack trace.
+ */
+
+/** Base class of every error thrown by genmodels. */
+export class GenmodelsError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = new.target.name;
+  }
+}
+
+/** A shape rule failed at trace time, e.g. `decoder.fc2: matmul [128,512] x [256,784]`. */
+export class ShapeError extends GenmodelsError {}
+
+/** An operand had a dtype the op does not accept. */
+export class DTypeError extends GenmodelsError {}
+
+/** A gradient was requested through an op (input) that has no VJP rule. */
+export class NotDifferentiableError extends GenmodelsError {}
+
+/** A device or execution provider is unavailable or misused. */
+export class DeviceError extends GenmodelsError {}
+
+/** Wrong inputs to a compiled executable (missing feed, wrong shape or dtype). */
+export class FeedError extends GenmodelsError {}
+
+/** A graph was used incorrectly (values from two graphs, unknown outputs, ...). */
+export class GraphError extends GenmodelsError {}
+
+/** Training diverged (NaN or Inf loss). */
+export class DivergenceError extends GenmodelsError {}
+
+/** Prefix an op name with its module path: `encoder.fc1: matmul`. */
+export function where(scope: string, op: string): string {
+  return scope ? `${scope}: ${op}` : op;
+}
+
+/** Build the error thrown when a gradient is needed through a primitive without a VJP. */
+export function notDifferentiable(op: string, input: number, scope = ''): NotDifferentiableError {
+  return new NotDifferentiableError(
+    `${where(scope, op)}: no gradient rule for input ${input}; ` +
+      'wrap the value in stopGradient() if no gradient should flow through it',
+  );
+}

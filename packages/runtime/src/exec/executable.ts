@@ -1,0 +1,95 @@
+import { DTypeError, DeviceError, FeedError } from '../errors.js';
+import type { Shape } from '../graph/shape.js';
+import { formatShape } from '../graph/shape.js';
+import { type DType, Tensor } from '../tensor.js';
+import type { ort } from '../backend/node.js';
+import type { Runtime } from './runtime.js';
+
+/** Name, dtype and (possibly symbolic) shape of an executable's input or output. */
+export interface IOSpec {
+  readonly name: string;
+  readonly dtype: DType;
+  readonly shape: Shape;
+}
+
+/** What can be fed: a host Tensor, or an ORT tensor (possibly device-resident) from an earlier run. */
+export type Feed = Tensor | ort.Tensor;
+
+/**
+ * One compiled graph: one ONNX Runtime session. Feeds are checked against the
+ * traced input specs before ORT sees them; outputs stay ORT tensors (possibly on the
+ * device) until downloaded.
+ */
+export class Executable {
+  constructor(
+    readonly runtime: Runtime,
+    readonly session: ort.InferenceSession,
+    readonly inputs: readonly IOSpec[],
+    readonly outputs: readonly IOSpec[],
+    /** The encoded ONNX model. */
+    readonly model: Uint8Array,
+    readonly name: string,
+  ) {}
+
+  /** Run once; outputs are ORT tensors (device-resident ones where requested at compile). */
+  async run(feeds: Readonly<Record<string, Feed>>): Promise<Record<string, ort.Tensor>> {
+    return this.session.run(this.checkFeeds(feeds));
+  }
+
+  /** Run once and bring every output to the host. */
+  async runHost(feeds: Readonly<Record<string, Feed>>): Promise<Record<string, Tensor>> {
+    const out = await this.run(feeds);
+    const host: Record<string, Tensor> = {};
+    for (const [k, v] of Object.entries(out)) host[k] = await this.runtime.download(v);
+    return host;
+  }
+
+  /** Validate names, dtypes, ranks, static dims and symbolic-dim consistency. */
+  checkFeeds(feeds: Readonly<Record<string, Feed>>): Record<string, ort.Tensor> {
+    const out: Record<string, ort.Tensor> = {};
+    const symbols = new Map<string, [number, string]>();
+    for (const spec of this.inputs) {
+      const f = feeds[spec.name];
+      if (f === undefined) {
+        throw new FeedError(`${this.name}: missing input '${spec.name}' (${spec.dtype}${formatShape(spec.shape)}); expected inputs: ${this.inputs.map((i) => i.name).join(', ')}`);
+      }
+      const dtype = f instanceof Tensor ? f.dtype : (f.type as DType);
+      const dims = f instanceof Tensor ? f.shape : f.dims;
+      if (dtype !== spec.dtype) {
+        throw new DTypeError(`${this.name}: input '${spec.name}' has dtype ${dtype}, expected ${spec.dtype}`);
+      }
+      const bad = () =>
+        new FeedError(`${this.name}: input '${spec.name}' has shape ${formatShape(dims)}, expected ${formatShape(spec.shape)}`);
+      if (dims.length !== spec.shape.length) throw bad();
+      spec.shape.forEach((d, i) => {
+        if (typeof d === 'number') {
+          if (dims[i] !== d) throw bad();
+          return;
+        }
+        const seen = symbols.get(d);
+        if (seen && seen[0] !== dims[i]) {
+          throw new FeedError(`${this.name}: dim '${d}' is ${seen[0]} in input '${seen[1]}' but ${dims[i]} in input '${spec.name}'`);
+        }
+        symbols.set(d, [dims[i], spec.name]);
+      });
+      if (f instanceof Tensor) out[spec.name] = f.toOrt();
+      else {
+        if (f.location === 'gpu-buffer' && this.runtime.device !== 'webgpu') {
+          throw new DeviceError(`${this.name}: input '${spec.name}' lives in a WebGPU buffer but this executable runs on '${this.runtime.device}'; download it first`);
+        }
+        out[spec.name] = f;
+      }
+    }
+    for (const k of Object.keys(feeds)) {
+      if (!this.inputs.some((i) => i.name === k)) {
+        throw new FeedError(`${this.name}: unknown input '${k}'; expected inputs: ${this.inputs.map((i) => i.name).join(', ')}`);
+      }
+    }
+    return out;
+  }
+
+  /** Release the ORT session. */
+  async dispose(): Promise<void> {
+    await this.session.release();
+  }
+}

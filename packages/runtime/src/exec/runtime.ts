@@ -1,0 +1,136 @@
+import { availableParallelism } from 'node:os';
+import { type Device, checkDevice, cpuPlacedNodes, ort } from '../backend/node.js';
+import { DeviceError } from '../errors.js';
+import { encodeModel } from '../graph/encode.js';
+import { Graph, type Value } from '../graph/graph.js';
+import { Tensor } from '../tensor.js';
+import { Executable } from './executable.js';
+
+export type { Device };
+
+export interface RuntimeOptions {
+  /** Execution device; default 'cpu'. */
+  device?: Device;
+  /** Intra-op threads; default: the machine's available parallelism. */
+  threads?: number;
+  /** Throw at compile time when any node would silently fall back to the CPU provider. */
+  strictDevice?: boolean;
+  /** ORT log level: 0 verbose ... 4 fatal; default 3 (errors). */
+  logSeverityLevel?: 0 | 1 | 2 | 3 | 4;
+}
+
+export interface CompileOptions {
+  /** Name used in error messages. */
+  name?: string;
+  /** Outputs that stay on the device (WebGPU gpu-buffer) to be fed back without host copies. */
+  deviceOutputs?: readonly string[];
+  metadata?: Readonly<Record<string, string>>;
+}
+
+/**
+ * The entry point: a device plus session options tuned for it.
+ *
+ * @example
+ * const rt = await Runtime.create({ device: 'cpu' });
+ * const exe = await rt.compile(graph, { y });
+ * const { y: out } = await exe.runHost({ x: Tensor.from([[1, 2]]) });
+ */
+export class Runtime {
+  private readonly downloaders = new Map<string, Promise<ort.InferenceSession>>();
+
+  private constructor(
+    readonly device: Device,
+    readonly threads: number,
+    readonly strictDevice: boolean,
+    readonly logSeverityLevel: number,
+  ) {}
+
+  static async create(opts: RuntimeOptions = {}): Promise<Runtime> {
+    const device = opts.device ?? 'cpu';
+    checkDevice(device);
+    const threads = opts.threads ?? availableParallelism();
+    if (!Number.isInteger(threads) || threads < 1) throw new DeviceError(`Runtime.create: threads must be a positive integer, got ${threads}`);
+    const rt = new Runtime(device, threads, opts.strictDevice ?? false, opts.logSeverityLevel ?? 3);
+    if (device === 'webgpu') await rt.probeWebGpu();
+    return rt;
+  }
+
+  /** Session options for this device: no spinning thread pool (it fights Node's main thread). */
+  sessionOptions(deviceOutputs: readonly string[] = []): ort.InferenceSession.SessionOptions {
+    const opts: ort.InferenceSession.SessionOptions = {
+      executionProviders: [this.device],
+      intraOpNumThreads: this.threads,
+      interOpNumThreads: 1,
+      graphOptimizationLevel: 'all',
+      logSeverityLevel: this.logSeverityLevel as 0 | 1 | 2 | 3 | 4,
+      extra: {
+        session: {
+          intra_op: { allow_spinning: '0' },
+          inter_op: { allow_spinning: '0' },
+          ...(this.strictDevice ? { disable_cpu_ep_fallback: '1' } : {}),
+        },
+      },
+    };
+    if (this.device === 'webgpu' && deviceOutputs.length > 0) {
+      opts.preferredOutputLocation = Object.fromEntries(deviceOutputs.map((n) => [n, 'gpu-buffer' as const]));
+    }
+    return opts;
+  }
+
+  /** Compile the part of `graph` that computes `outputs` into one ORT session. */
+  async compile(graph: Graph, outputs: Readonly<Record<string, Value>>, opts: CompileOptions = {}): Promise<Executable> {
+    const name = opts.name ?? graph.name;
+    const model = encodeModel(graph, { outputs, metadata: opts.metadata });
+    let session: ort.InferenceSession;
+    try {
+      session = await ort.InferenceSession.create(model, this.sessionOptions(opts.deviceOutputs));
+    } catch (e) {
+      throw new DeviceError(`${name}: ONNX Runtime could not create a '${this.device}' session: ${(e as Error).message}`);
+    }
+    const inputs = graph.inputs.map((v) => ({ name: v.name!, dtype: v.dtype, shape: v.shape }));
+    const outs = Object.entries(outputs).map(([n, v]) => ({ name: n, dtype: v.dtype, shape: v.shape }));
+    return new Executable(this, session, inputs, outs, model, name);
+  }
+
+  /** Nodes of `exe`'s model that ORT placed on the CPU provider (see cpuPlacedNodes). */
+  cpuFallbacks(exe: Executable): string[] {
+    return this.device === 'cpu' ? [] : cpuPlacedNodes(exe.model, this.device);
+  }
+
+  /**
+   * Bring an ORT output to the host. WebGPU buffers are copied through an Identity
+   * session, since `getData()` on a gpu-buffer tensor aborts the process in ORT 1.30.
+   */
+  async download(t: ort.Tensor): Promise<Tensor> {
+    if (t.location === 'cpu' || t.location === 'cpu-pinned') return Tensor.fromOrt(t);
+    if (t.location !== 'gpu-buffer' || this.device !== 'webgpu') {
+      throw new DeviceError(`download: cannot read a tensor on '${t.location}' with a '${this.device}' runtime`);
+    }
+    const key = `${t.type}:${t.dims.length}`;
+    let s = this.downloaders.get(key);
+    if (!s) {
+      const g = new Graph('download');
+      const x = g.input('x', t.type as Tensor['dtype'], t.dims.map((_, i) => `d${i}`));
+      const model = encodeModel(g, { outputs: { y: x } });
+      s = ort.InferenceSession.create(model, { ...this.sessionOptions(), preferredOutputLocation: 'cpu' });
+      this.downloaders.set(key, s);
+    }
+    const r = await (await s).run({ x: t });
+    return Tensor.fromOrt(r.y);
+  }
+
+  private async probeWebGpu(): Promise<void> {
+    const g = new Graph('probe');
+    const x = g.input('x', 'float32', [1]);
+    try {
+      const s = await ort.InferenceSession.create(encodeModel(g, { outputs: { y: x } }), { executionProviders: ['webgpu'] });
+      await s.release();
+    } catch (e) {
+      throw new DeviceError(
+        `device 'webgpu': no WebGPU adapter could be created (${(e as Error).message}). ` +
+          'On Linux without a GPU: apt-get install libvulkan1 chromium, then set ' +
+          'VK_ICD_FILENAMES=/usr/lib/chromium/vk_swiftshader_icd.json; or use device \'cpu\'.',
+      );
+    }
+  }
+}
