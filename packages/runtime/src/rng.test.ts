@@ -135,6 +135,36 @@ describe('Rng stream and state', () => {
   });
 });
 
+describe('exact mapping from raw words (buffered state injects chosen uint32s)', () => {
+  const withWords = (...buffered: number[]) =>
+    Rng.fromState({ key: [0, 0], counter: [0, 0, 0, 0], buffered });
+
+  it('uniform uses the top 24 bits and never reaches 1', () => {
+    expect(Array.from(withWords(0, 0x100, 0xffffffff).uniform(3))).toEqual([
+      0,
+      2 ** -24,
+      1 - 2 ** -24,
+    ]);
+  });
+
+  it('normal maps u1 = 1 to the mean and u1 word 0 to a finite tail (no log(0))', () => {
+    expect(Array.from(withWords(0xffffffff, 123, 0xffffffff, 0).normal(2, 3, 2))).toEqual([3, 3]);
+    const tail = withWords(0, 0, 0, 0).normal(2);
+    expect(tail[0]).toBeCloseTo(Math.sqrt(64 * Math.LN2), 5); // r * cos(0)
+    expect(tail[1]).toBe(0); // r * sin(0)
+  });
+
+  it('integers rejects the partial top bucket instead of taking a biased modulo', () => {
+    // range 3: limit = 2^32 - 1, so 0xffffffff is rejected and 5 % 3 = 2 is used.
+    expect(Array.from(withWords(0xffffffff, 5).integers(1, 10, 13))).toEqual([12]);
+    expect(Array.from(withWords(0xfffffffe).integers(1, 10, 13))).toEqual([10 + (0xfffffffe % 3)]);
+  });
+
+  it('bernoulli compares u / 2^32 against p', () => {
+    expect(Array.from(withWords(0x7fffffff, 0x80000000).bernoulli(2, 0.5))).toEqual([1, 0]);
+  });
+});
+
 describe('statistics (fixed seeds)', () => {
   const N = 100_000;
 

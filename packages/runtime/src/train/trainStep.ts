@@ -1,0 +1,209 @@
+/**
+ * A compiled training step: forward, backward and optimizer update in one ONNX
+ * Runtime session. Parameters and optimizer state are graph inputs whose updated
+ * values are graph outputs; they are fed back from one run to the next without
+ * host copies (the same CPU buffers, or WebGPU buffers that stay on the device).
+ */
+import { grad } from '../autodiff/grad.js';
+import { DivergenceError, FeedError, GraphError, ShapeError } from '../errors.js';
+import type { Executable, Feed } from '../exec/executable.js';
+import type { Runtime } from '../exec/runtime.js';
+import { Graph, type Value } from '../graph/graph.js';
+import { type Shape, formatShape } from '../graph/shape.js';
+import { clipGradNorm } from '../optim/clip.js';
+import type { Optimizer, ParamGroupOptions } from '../optim/optimizer.js';
+import { type DType, Tensor } from '../tensor.js';
+import type { ort } from '../backend/node.js';
+
+/** What the traced loss function returns: a scalar loss, optionally with scalar metrics. */
+export type LossOutput = Value | { loss: Value; metrics?: Record<string, Value> };
+
+export interface TrainStepSpec {
+  /** Trainable parameters by PyTorch-style name (`fc1.weight`) with their initial values. */
+  params: Readonly<Record<string, Tensor>>;
+  /** Batch inputs by name, with dtype and (possibly symbolic) shape, e.g. `{ x: { dtype: 'float32', shape: ['batch', 784] } }`. */
+  inputs: Readonly<Record<string, { dtype: DType; shape: Shape }>>;
+  /** Traces the loss from parameters and batch inputs. */
+  loss: (params: Record<string, Value>, inputs: Record<string, Value>) => LossOutput;
+  optimizer: Optimizer;
+  /** Per-parameter options (learning-rate multiplier, weight decay), e.g. `noDecayOnBiasAndNorm`. */
+  groups?: (name: string, rank: number) => ParamGroupOptions;
+  /** Clip the global gradient norm to this value before the update. */
+  clipNorm?: number;
+  /** Name for messages and the compiled model. */
+  name?: string;
+}
+
+export interface StepResult {
+  /** 1-based number of the step just taken. */
+  step: number;
+  loss: number;
+  metrics: Record<string, number>;
+}
+
+/** Everything needed to continue training bit for bit. */
+export interface TrainState {
+  step: number;
+  params: Record<string, Tensor>;
+  /** Optimizer state by `<param>:<state>` (e.g. `fc1.weight:exp_avg`). */
+  optimizer: Record<string, Tensor>;
+}
+
+const P = 'param:';
+const S = 'state:';
+const NEXT = 'next:';
+
+/**
+ * Trace, differentiate and compile a training step.
+ *
+ * @example
+ * const step = await compileTrainStep(rt, {
+ *   params: { w: Tensor.zeros([1, 3]), b: Tensor.zeros([1]) },
+ *   inputs: { x: { dtype: 'float32', shape: ['batch', 3] }, y: { dtype: 'float32', shape: ['batch', 1] } },
+ *   loss: (p, b) => ops.mean(ops.square(ops.sub(ops.linear(b.x, p.w, p.b), b.y))),
+ *   optimizer: adam(),
+ * });
+ * const { loss } = await step.run({ x, y }, { lr: 1e-3 });
+ */
+export async function compileTrainStep(rt: Runtime, spec: TrainStepSpec): Promise<TrainStep> {
+  const name = spec.name ?? 'train_step';
+  const g = new Graph(name);
+  const stateSpecs = spec.optimizer.stateSpecs();
+  const params: Record<string, Value> = {};
+  const states: Record<string, Record<string, Value>> = {};
+  for (const [k, t] of Object.entries(spec.params)) {
+    if (t.dtype !== 'float32') throw new GraphError(`${name}: parameter '${k}' is ${t.dtype}; trainable parameters must be float32`);
+    params[k] = g.input(P + k, 'float32', t.shape);
+  }
+  for (const [k, t] of Object.entries(spec.params)) {
+    states[k] = Object.fromEntries(stateSpecs.map((s) => [s.name, g.input(`${S}${k}:${s.name}`, 'float32', t.shape)]));
+  }
+  const inputs: Record<string, Value> = {};
+  for (const [k, s] of Object.entries(spec.inputs)) {
+    if (k.startsWith(P) || k.startsWith(S) || k === 'lr' || k === 'step') {
+      throw new GraphError(`${name}: input name '${k}' is reserved`);
+    }
+    inputs[k] = g.input(k, s.dtype, s.shape);
+  }
+  const lr = g.input('lr', 'float32', []);
+  const stepIn = g.input('step', 'float32', []);
+
+  const traced = spec.loss(params, inputs);
+  const loss = traced instanceof Object && 'loss' in traced ? traced.loss : (traced as Value);
+  const metrics = traced instanceof Object && 'loss' in traced ? (traced.metrics ?? {}) : {};
+  if (!loss.shape.every((d) => d === 1)) {
+    throw new ShapeError(`${name}: the loss must be a scalar, got ${formatShape(loss.shape)}; reduce it with mean() or sum()`);
+  }
+  const names = Object.keys(params);
+  let grads = grad(loss, names.map((k) => params[k]));
+  const outputs: Record<string, Value> = { loss };
+  if (spec.clipNorm !== undefined) {
+    const c = clipGradNorm(grads, spec.clipNorm);
+    grads = c.grads;
+    outputs['metric:grad_norm'] = c.norm;
+  }
+  for (const [k, v] of Object.entries(metrics)) outputs[`metric:${k}`] = v;
+  names.forEach((k, i) => {
+    const group = spec.groups?.(k, params[k].rank) ?? {};
+    const u = g.scope(k, () =>
+      spec.optimizer.update({ name: k, value: params[k], grad: grads[i], group }, states[k], { lr, step: stepIn }),
+    );
+    outputs[NEXT + P + k] = u.param;
+    for (const s of stateSpecs) outputs[`${NEXT}${S}${k}:${s.name}`] = u.state[s.name];
+  });
+  const deviceOutputs = Object.keys(outputs).filter((k) => k.startsWith(NEXT));
+  const exe = await rt.compile(g, outputs, { name, deviceOutputs });
+  const initial: Record<string, Feed> = {};
+  for (const k of names) {
+    initial[P + k] = spec.params[k].clone();
+    for (const s of stateSpecs) initial[`${S}${k}:${s.name}`] = Tensor.zeros(spec.params[k].shape);
+  }
+  return new TrainStep(exe, initial, Object.keys(spec.inputs), name);
+}
+
+/** A compiled training step holding the live parameters and optimizer state. */
+export class TrainStep {
+  private stepCount = 0;
+
+  constructor(
+    readonly executable: Executable,
+    private state: Record<string, Feed>,
+    readonly inputNames: readonly string[],
+    readonly name: string,
+  ) {}
+
+  /** Number of steps taken so far. */
+  get step(): number {
+    return this.stepCount;
+  }
+
+  /**
+   * Take one step on `batch` at learning rate `lr`. Parameters and optimizer state
+   * stay where they live; only the loss and metrics come back to the host.
+   * A NaN or Inf loss throws DivergenceError and keeps the previous state.
+   */
+  async run(batch: Readonly<Record<string, Tensor>>, opts: { lr: number }): Promise<StepResult> {
+    for (const k of Object.keys(batch)) {
+      if (!this.inputNames.includes(k)) {
+        throw new FeedError(`${this.name}: unknown batch input '${k}'; expected ${this.inputNames.join(', ')}`);
+      }
+    }
+    if (!Number.isFinite(opts.lr)) throw new FeedError(`${this.name}: learning rate must be a finite number, got ${opts.lr}`);
+    const next = this.stepCount + 1;
+    const out = await this.executable.run({
+      ...this.state,
+      ...batch,
+      lr: Tensor.scalar(opts.lr),
+      step: Tensor.scalar(next),
+    });
+    const loss = Number((out.loss as ort.Tensor).data[0]);
+    if (!Number.isFinite(loss)) {
+      throw new DivergenceError(`${this.name}: loss is ${loss} at step ${next}; parameters were kept from step ${this.stepCount}`);
+    }
+    const metrics: Record<string, number> = {};
+    for (const [k, v] of Object.entries(out)) {
+      if (k.startsWith(NEXT)) this.state[k.slice(NEXT.length)] = v;
+      else if (k.startsWith('metric:')) metrics[k.slice(7)] = Number(v.data[0]);
+    }
+    this.stepCount = next;
+    return { step: next, loss, metrics };
+  }
+
+  /** Current parameters, downloaded to the host. */
+  async parameters(): Promise<Record<string, Tensor>> {
+    return this.download(P);
+  }
+
+  /** Parameters, optimizer state and step count, on the host (for checkpoints). */
+  async getState(): Promise<TrainState> {
+    const opt = await this.download(S);
+    return { step: this.stepCount, params: await this.parameters(), optimizer: opt };
+  }
+
+  /** Restore a state from getState() (e.g. read from a checkpoint). */
+  setState(s: TrainState): void {
+    const next: Record<string, Feed> = {};
+    for (const k of Object.keys(this.state)) {
+      const isParam = k.startsWith(P);
+      const key = k.slice(isParam ? P.length : S.length);
+      const t = isParam ? s.params[key] : s.optimizer[key];
+      if (!t) throw new FeedError(`${this.name}: state is missing ${isParam ? 'parameter' : 'optimizer state'} '${key}'`);
+      next[k] = t.clone();
+    }
+    this.state = next;
+    this.stepCount = s.step;
+  }
+
+  private async download(prefix: string): Promise<Record<string, Tensor>> {
+    const out: Record<string, Tensor> = {};
+    for (const [k, v] of Object.entries(this.state)) {
+      if (!k.startsWith(prefix)) continue;
+      out[k.slice(prefix.length)] = v instanceof Tensor ? v.clone() : (await this.executable.runtime.download(v)).clone();
+    }
+    return out;
+  }
+
+  async dispose(): Promise<void> {
+    await this.executable.dispose();
+  }
+}
