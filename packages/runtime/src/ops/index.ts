@@ -33,6 +33,7 @@ export {
   stopGradient,
   identity,
 } from './elementwise.js';
-export { sum, mean } from './reduce.js';
+export { sum, mean, max, min, logSumExp, variance, argmax, argmin } from './reduce.js';
+export { relu, leakyRelu, elu, sigmoid, tanh, softplus, silu, gelu, erf, softmax, logSoftmax } from './activation.js';
 export { shapeOf, reshape, reshapeLike, expand, expandAs, sumToShape, unsqueeze, squeeze, transpose, transposeLast2 } from './shape.js';
 export { matmul, linear } from './matmul.js';

@@ -2,9 +2,9 @@
 import { ShapeError, where } from '../errors.js';
 import { type Node, type Primitive, type Value, primitive } from '../graph/graph.js';
 import { type Dim, formatShape, normAxis } from '../graph/shape.js';
-import { emit1, ints } from './core.js';
-import { div } from './elementwise.js';
-import { expandAs, unsqueeze } from './shape.js';
+import { checkDType, checkFloat, emit1, ints } from './core.js';
+import { add, cast, div, equal, exp, mul, stopGradient, sub } from './elementwise.js';
+import { expandAs, squeeze, unsqueeze } from './shape.js';
 
 /** Normalized, sorted reduction axes (`undefined` means all). */
 export function reduceAxes(op: string, x: Value, axes?: number | readonly number[]): number[] {
@@ -76,4 +76,116 @@ function runtimeCount(x: Value, axes: readonly number[]): Value {
   const dims = emit1(g, gatherIntP, [shape, ints(g, axes)], { dtype: 'int64', shape: [axes.length] }, { axis: { i: 0 } });
   const n = emit1(g, prodP, [dims], { dtype: 'int64', shape: [] }, { keepdims: { i: 0 } });
   return emit1(g, castP, [n], { dtype: 'float32', shape: [] }, { to: { i: 1 } });
+}
+
+/**
+ * VJP of ReduceMax/ReduceMin: the gradient goes to the positions equal to the result,
+ * split evenly among ties so the rule stays a valid (sub)gradient there. The mask is
+ * a comparison, so it is a constant for higher-order gradients.
+ */
+function extremumVjp(n: Node, g: Value): Value {
+  const x = n.inputs[0]!;
+  const mask = cast(equal(x, unreduce(n.outputs[0], n)), x.dtype);
+  const ties = sum(mask, axesOf(n), true);
+  return mul(div(mask, ties), unreduce(g, n));
+}
+
+const maxP = primitive('ReduceMax', { vjp: (n, [g]) => [extremumVjp(n, g!), null] });
+const minP = primitive('ReduceMin', { vjp: (n, [g]) => [extremumVjp(n, g!), null] });
+const NUMERIC = ['float32', 'int32', 'int64', 'uint8'] as const;
+
+/**
+ * Maximum over `axes` (all when omitted). Ties share the gradient equally.
+ * x: [..., D, ...] -> the reduced shape.
+ *
+ * @example max(logits, -1, true)   // logits: [B, V] -> [B, 1]
+ */
+export function max(x: Value, axes?: number | readonly number[], keepdims = false): Value {
+  checkDType('max', x, NUMERIC);
+  return emitReduce(maxP, 'max', x, axes, keepdims);
+}
+
+/**
+ * Minimum over `axes` (all when omitted). Ties share the gradient equally.
+ *
+ * @example min(x, [1, 2])   // x: [B, H, W] -> [B]
+ */
+export function min(x: Value, axes?: number | readonly number[], keepdims = false): Value {
+  checkDType('min', x, NUMERIC);
+  return emitReduce(minP, 'min', x, axes, keepdims);
+}
+
+// d logsumexp(z) / dz = exp(z - y), written with the output so it is differentiable again.
+const logSumExpP = primitive('ReduceLogSumExp', {
+  vjp: (n, [g]) => [mul(unreduce(g!, n), exp(sub(n.inputs[0]!, unreduce(n.outputs[0], n)))), null],
+});
+
+/**
+ * log(sum(exp(x))) over `axes` (all when omitted), finite for large inputs.
+ * ORT's WebGPU ReduceLogSumExp sums exp(x) directly (overflows for x > ~88), so the
+ * max is subtracted first: m + ReduceLogSumExp(x - m). m carries no gradient; the
+ * result is the same function of x for any constant m, so gradients stay exact.
+ *
+ * @example logSumExp(logits, -1)   // logits: [B, V] -> [B]
+ */
+export function logSumExp(x: Value, axes?: number | readonly number[], keepdims = false): Value {
+  checkFloat('logSumExp', x);
+  const ax = reduceAxes('logSumExp', x, axes);
+  if (ax.length === 0) return x;
+  const m = stopGradient(max(x, ax, true));
+  const y = add(emitReduce(logSumExpP, 'logSumExp', sub(x, m), ax, true), m);
+  return keepdims ? y : squeeze(y, ax);
+}
+
+/**
+ * Variance over `axes` (all when omitted): sum((x - mean)^2) / (N - correction).
+ * `correction = 1` gives the unbiased estimate (PyTorch `torch.var` default).
+ * Symbolic dims divide by the runtime count.
+ *
+ * @example variance(x, [0], false, 1)   // x: [batch, C] -> [C]
+ */
+export function variance(x: Value, axes?: number | readonly number[], keepdims = false, correction = 0): Value {
+  checkFloat('variance', x);
+  const ax = reduceAxes('variance', x, axes);
+  const d = sub(x, mean(x, ax, true));
+  const ss = sum(mul(d, d), ax, keepdims);
+  const n = countOf(x, ax);
+  if (typeof n !== 'number') return div(ss, correction === 0 ? n : sub(n, correction));
+  if (n - correction <= 0) {
+    throw new ShapeError(
+      `${where(x.graph.currentScope, 'variance')}: reducing ${n} element(s) of ${formatShape(x.shape)} over axes [${ax.join(',')}] ` +
+        `with correction ${correction}; expected more than ${correction} element(s)`,
+    );
+  }
+  return div(ss, n - correction);
+}
+
+const argmaxP = primitive('ArgMax', { stopsGradient: true });
+const argminP = primitive('ArgMin', { stopsGradient: true });
+
+function emitArg(prim: Primitive, op: string, x: Value, axis: number, keepdims: boolean): Value {
+  checkDType(op, x, NUMERIC);
+  const [a] = reduceAxes(op, x, axis);
+  return emit1(x.graph, prim, [x], { dtype: 'int64', shape: reducedShape(x, [a], keepdims) }, {
+    axis: { i: a },
+    keepdims: { i: keepdims ? 1 : 0 },
+  });
+}
+
+/**
+ * Index (int64) of the largest element along `axis`; the first one on ties. No gradient.
+ *
+ * @example argmax(logits, -1)   // logits: [B, V] -> [B] int64
+ */
+export function argmax(x: Value, axis = -1, keepdims = false): Value {
+  return emitArg(argmaxP, 'argmax', x, axis, keepdims);
+}
+
+/**
+ * Index (int64) of the smallest element along `axis`; the first one on ties. No gradient.
+ *
+ * @example argmin(dist, 1)   // dist: [N, K] -> [N] int64
+ */
+export function argmin(x: Value, axis = -1, keepdims = false): Value {
+  return emitArg(argminP, 'argmin', x, axis, keepdims);
 }

@@ -169,6 +169,11 @@ export class TrainStep {
     return { step: next, loss, metrics };
   }
 
+  /** Where each live state tensor is ('cpu' or 'gpu-buffer'), by input name. */
+  locations(): Record<string, string> {
+    return Object.fromEntries(Object.entries(this.state).map(([k, v]) => [k, v instanceof Tensor ? 'host' : v.location]));
+  }
+
   /** Current parameters, downloaded to the host. */
   async parameters(): Promise<Record<string, Tensor>> {
     return this.download(P);

@@ -1,0 +1,272 @@
+/**
+ * 2-D convolution and transposed convolution (NCHW), PyTorch semantics over ONNX
+ * `Conv` / `ConvTranspose`. Each one's VJP is written with the other (plus a Conv for
+ * the weight), so gradients of any order stay inside these two traced ops.
+ */
+import { ShapeError, where } from '../errors.js';
+import { type Node, type Value, primitive } from '../graph/graph.js';
+import { type Dim, formatShape, symbolicSize } from '../graph/shape.js';
+import { checkFloat, checkSameDType, emit1, ints } from './core.js';
+import { sum } from './reduce.js';
+import { reshape, transpose } from './shape.js';
+
+/** A per-axis hyper-parameter: one number for both spatial axes, or `[h, w]`. */
+export type Pair = number | readonly [number, number];
+
+/** Options of {@link conv2d}. Padding is symmetric (PyTorch-style). */
+export interface Conv2dOptions {
+  stride?: Pair;
+  padding?: Pair;
+  dilation?: Pair;
+  groups?: number;
+}
+
+/** Options of {@link convTranspose2d}; `outputPadding` adds rows/cols at the end (< stride). */
+export interface ConvTranspose2dOptions extends Conv2dOptions {
+  outputPadding?: Pair;
+}
+
+/** Normalized geometry shared by the shape rules and the VJPs. */
+interface Geom {
+  stride: [number, number];
+  padding: [number, number];
+  dilation: [number, number];
+  groups: number;
+}
+
+/** Expand a {@link Pair} to `[h, w]`, checking each is an integer >= `min`. */
+export function pair(op: string, name: string, v: Pair | undefined, dflt: number, min: number): [number, number] {
+  const p: [number, number] = v === undefined ? [dflt, dflt] : typeof v === 'number' ? [v, v] : [v[0], v[1]];
+  if (p.length !== 2 || !p.every((e) => Number.isInteger(e) && e >= min)) {
+    throw new ShapeError(`${op}: ${name} must be an integer >= ${min} or a pair of them, got ${JSON.stringify(v)}`);
+  }
+  return p;
+}
+
+function geom(op: string, o: Conv2dOptions): Geom {
+  const groups = o.groups ?? 1;
+  if (!Number.isInteger(groups) || groups < 1) throw new ShapeError(`${op}: groups must be a positive integer, got ${groups}`);
+  return {
+    stride: pair(op, 'stride', o.stride, 1, 1),
+    padding: pair(op, 'padding', o.padding, 0, 0),
+    dilation: pair(op, 'dilation', o.dilation, 1, 1),
+    groups,
+  };
+}
+
+/** ONNX attributes (names as in the spec) for a geometry and kernel size. */
+function attrsOf(g: Geom, k: readonly number[]) {
+  const [ph, pw] = g.padding;
+  return {
+    dilations: { ints: g.dilation },
+    group: { i: g.groups },
+    kernel_shape: { ints: k },
+    pads: { ints: [ph, pw, ph, pw] },
+    strides: { ints: g.stride },
+  };
+}
+
+/** Read the geometry back from a Conv/ConvTranspose node (for its VJP). */
+function geomOf(n: Node): Geom {
+  const two = (name: string) => (n.attrs[name] as { ints: readonly number[] }).ints.slice(0, 2) as [number, number];
+  return { stride: two('strides'), padding: two('pads'), dilation: two('dilations'), groups: (n.attrs.group as { i: number }).i };
+}
+
+/** Two dims that hold the same count (symbolic dims compared as factor x symbols, e.g. `batch*2`). */
+function sameDim(a: Dim, b: Dim): boolean {
+  if (typeof a === 'number' && typeof b === 'number') return a === b;
+  const x = symbolicSize([a]);
+  const y = symbolicSize([b]);
+  return x.factor === y.factor && x.symbols.join('*') === y.symbols.join('*');
+}
+
+/** `d * k`, spelled for symbols as `inferDim` does (so reshape-produced dims compare equal). */
+function scaleDim(d: Dim, k: number): Dim {
+  if (k === 1 || typeof d === 'number') return typeof d === 'number' ? d * k : d;
+  const { factor, symbols } = symbolicSize([d]);
+  return [...symbols, String(factor * k)].join('*');
+}
+
+/** Static spatial dims of a rank-4 NCHW value, or a ShapeError naming both operands. */
+function spatial(op: string, what: string, v: Value, shapes: string): [number, number] {
+  const [h, w] = v.shape.slice(2);
+  if (typeof h !== 'number' || typeof w !== 'number') {
+    throw new ShapeError(`${op}: ${shapes}: the ${what}'s spatial dims must be static numbers (only N and C may be symbolic)`);
+  }
+  return [h, w];
+}
+
+function checkOperands(name: string, x: Value, w: Value, b: Value | undefined, xLayout: string, wLayout: string): string {
+  const op = where(x.graph.currentScope, name);
+  checkFloat(name, x);
+  checkSameDType(name, ...(b ? [x, w, b] : [x, w]));
+  if (x.rank !== 4 || w.rank !== 4) {
+    throw new ShapeError(`${op}: input ${formatShape(x.shape)} and weight ${formatShape(w.shape)}: expected input ${xLayout} and weight ${wLayout}`);
+  }
+  return op;
+}
+
+const conv2dP = primitive('Conv', {
+  vjp: (n, [g], needs) => {
+    const [x, w, b] = n.inputs as Value[];
+    const o = geomOf(n);
+    const k = w.shape.slice(2) as number[];
+    // Rows/cols of the padded input that no window reached; ConvTranspose must re-create them.
+    const outputPadding = [0, 1].map((i) => ((x.shape[2 + i] as number) + 2 * o.padding[i] - o.dilation[i] * (k[i] - 1) - 1) % o.stride[i]);
+    return [
+      needs[0] ? convTranspose2d(g!, w, undefined, { ...o, outputPadding: outputPadding as [number, number] }) : null,
+      needs[1] ? weightGrad(x, g!, o, k) : null,
+      b && needs[2] ? sum(g!, [0, 2, 3]) : null,
+    ];
+  },
+});
+
+/**
+ * 2-D convolution (PyTorch `F.conv2d`, cross-correlation) via ONNX `Conv`.
+ * x: [N, C, H, W], w: [O, C/groups, kh, kw], b: [O] -> [N, O, H', W'] with
+ * H' = floor((H + 2p - d(kh-1) - 1) / s) + 1. N (and C when groups = 1) may be symbolic.
+ *
+ * @example conv2d(x, w, b, { stride: 2, padding: 1 })   // x: [batch, 3, 32, 32], w: [16, 3, 3, 3] -> [batch, 16, 16, 16]
+ */
+export function conv2d(x: Value, w: Value, b?: Value, opts: Conv2dOptions = {}): Value {
+  const op = checkOperands('conv2d', x, w, b, '[N, C, H, W]', '[O, C/groups, kh, kw]');
+  const shapes = `input ${formatShape(x.shape)} and weight ${formatShape(w.shape)}`;
+  const o = geom(op, opts);
+  const G = o.groups;
+  const [O, Cg] = w.shape;
+  if (G > 1 && (typeof O !== 'number' || O % G !== 0)) {
+    throw new ShapeError(`${op}: ${shapes}: groups ${G} must divide the weight's output channels ${O}`);
+  }
+  if (G > 1 && typeof x.shape[1] === 'number' && x.shape[1] % G !== 0) {
+    throw new ShapeError(`${op}: ${shapes}: groups ${G} must divide the input channels ${x.shape[1]}`);
+  }
+  if (!sameDim(x.shape[1], scaleDim(Cg, G))) {
+    throw new ShapeError(
+      `${op}: ${shapes}: channel mismatch: the input has ${x.shape[1]} channels but the weight expects ${Cg} x groups ${G} = ${scaleDim(Cg, G)}; ` +
+        `expected weight [O, ${typeof x.shape[1] === 'number' ? x.shape[1] / G : `${x.shape[1]}/${G}`}, kh, kw]`,
+    );
+  }
+  const size = spatial(op, 'input', x, shapes);
+  const k = spatial(op, 'weight', w, shapes);
+  const out = [0, 1].map((i) => {
+    const span = o.dilation[i] * (k[i] - 1) + 1;
+    const padded = size[i] + 2 * o.padding[i];
+    if (span > padded) {
+      throw new ShapeError(`${op}: ${shapes}: kernel spans ${span} (dilation ${o.dilation[i]}) but the padded input has only ${padded} along axis ${2 + i}`);
+    }
+    return Math.floor((padded - span) / o.stride[i]) + 1;
+  });
+  checkBias(op, b, O, shapes);
+  return emit1(x.graph, conv2dP, b ? [x, w, b] : [x, w], { dtype: x.dtype, shape: [x.shape[0], O, ...out] }, attrsOf(o, k));
+}
+
+function checkBias(op: string, b: Value | undefined, channels: Dim, shapes: string): void {
+  if (b && (b.rank !== 1 || !sameDim(b.shape[0], channels))) {
+    throw new ShapeError(`${op}: ${shapes}: bias ${formatShape(b.shape)} does not match; expected [${channels}]`);
+  }
+}
+
+const convTranspose2dP = primitive('ConvTranspose', {
+  vjp: (n, [g], needs) => {
+    const [x, w, b] = n.inputs as Value[];
+    const o = geomOf(n);
+    return [
+      needs[0] ? conv2d(g!, w, undefined, o) : null,
+      needs[1] ? weightGrad(g!, x, o, w.shape.slice(2) as number[]) : null,
+      b && needs[2] ? sum(g!, [0, 2, 3]) : null,
+    ];
+  },
+});
+
+/**
+ * Transposed convolution (PyTorch `F.conv_transpose2d`) via ONNX `ConvTranspose`: the
+ * adjoint of {@link conv2d} with the same options. x: [N, Cin, H, W],
+ * w: [Cin, Cout/groups, kh, kw], b: [Cout] -> [N, Cout, H', W'] with
+ * H' = (H - 1)s - 2p + d(kh - 1) + outputPadding + 1. `outputPadding` must be < stride.
+ *
+ * @example convTranspose2d(x, w, b, { stride: 2, padding: 1, outputPadding: 1 })   // x: [batch, 16, 8, 8], w: [16, 3, 3, 3] -> [batch, 3, 16, 16]
+ */
+export function convTranspose2d(x: Value, w: Value, b?: Value, opts: ConvTranspose2dOptions = {}): Value {
+  const op = checkOperands('convTranspose2d', x, w, b, '[N, Cin, H, W]', '[Cin, Cout/groups, kh, kw]');
+  const shapes = `input ${formatShape(x.shape)} and weight ${formatShape(w.shape)}`;
+  const o = geom(op, opts);
+  const G = o.groups;
+  const outPad = pair(op, 'outputPadding', opts.outputPadding, 0, 0);
+  if (outPad.some((e, i) => e >= o.stride[i])) {
+    // Larger output padding would add rows the adjoint Conv cannot give back.
+    throw new ShapeError(`${op}: outputPadding [${outPad}] must be smaller than stride [${o.stride}]`);
+  }
+  if (!sameDim(x.shape[1], w.shape[0])) {
+    throw new ShapeError(`${op}: ${shapes}: channel mismatch: the input has ${x.shape[1]} channels but the weight has ${w.shape[0]}; expected weight [${x.shape[1]}, Cout/groups, kh, kw]`);
+  }
+  if (G > 1 && (typeof w.shape[0] !== 'number' || w.shape[0] % G !== 0)) {
+    throw new ShapeError(`${op}: ${shapes}: groups ${G} must divide the input channels ${w.shape[0]}`);
+  }
+  const size = spatial(op, 'input', x, shapes);
+  const k = spatial(op, 'weight', w, shapes);
+  const out = [0, 1].map((i) => {
+    const h = (size[i] - 1) * o.stride[i] - 2 * o.padding[i] + o.dilation[i] * (k[i] - 1) + outPad[i] + 1;
+    if (h < 1) throw new ShapeError(`${op}: ${shapes}: padding ${o.padding[i]} leaves an empty output along axis ${2 + i} (size ${h})`);
+    return h;
+  });
+  const Cout = scaleDim(w.shape[1], G);
+  checkBias(op, b, Cout, shapes);
+  const attrs = { ...attrsOf(o, k), output_padding: { ints: outPad } };
+  return emit1(x.graph, convTranspose2dP, b ? [x, w, b] : [x, w], { dtype: x.dtype, shape: [x.shape[0], Cout, ...out] }, attrs);
+}
+
+/**
+ * The weight gradient of a Conv (a = input, b = output cotangent) or of a
+ * ConvTranspose (a = output cotangent, b = input): both are a correlation over the
+ * batch, computed as one Conv with batch and channel roles swapped, stride and
+ * dilation exchanged. a: [N, Ca, ...], b: [N, Cb, ...] -> [Cb, Ca/groups, kh, kw].
+ */
+function weightGrad(a: Value, b: Value, o: Geom, k: readonly number[]): Value {
+  const G = o.groups;
+  let img: Value;
+  if (G === 1) img = transpose(a, [1, 0, 2, 3]);
+  else {
+    // [N, G*Ca/G, H, W] -> [Ca/G, G*N, H, W]: channel j*N + n holds group j of sample n,
+    // so a grouped Conv pairs each group of a with the same group of b.
+    const [N, , H, W] = a.shape;
+    const t = transpose(reshape(a, [N, G, -1, H, W]), [2, 1, 0, 3, 4]);
+    img = reshape(t, [t.shape[0], -1, H, W]);
+  }
+  const full = conv2d(img, transpose(b, [1, 0, 2, 3]), undefined, {
+    stride: o.dilation,
+    dilation: o.stride,
+    padding: o.padding,
+    groups: G,
+  });
+  // Trailing rows/cols that no forward window reached make the result larger than the kernel.
+  return transpose(cropHW(full, k[0], k[1]), [1, 0, 2, 3]);
+}
+
+const cropP = primitive('Slice', {
+  vjp: (n, [g]) => {
+    const [x] = n.inputs as Value[];
+    const [h, w] = [2, 3].map((a) => (x.shape[a] as number) - (g!.shape[a] as number));
+    return [padHW(g!, h, w), null, null, null];
+  },
+});
+const padP = primitive('Pad', {
+  vjp: (n, [g]) => {
+    const x = n.inputs[0]!;
+    return [cropHW(g!, x.shape[2] as number, x.shape[3] as number), null];
+  },
+});
+
+/** Keep the first h rows and w cols of a rank-4 value (ONNX Slice). */
+function cropHW(x: Value, h: number, w: number): Value {
+  if (x.shape[2] === h && x.shape[3] === w) return x;
+  const gr = x.graph;
+  return emit1(gr, cropP, [x, ints(gr, [0, 0]), ints(gr, [h, w]), ints(gr, [2, 3])], { dtype: x.dtype, shape: [x.shape[0], x.shape[1], h, w] });
+}
+
+/** Append dh zero rows and dw zero cols to a rank-4 value (ONNX Pad, constant 0): the adjoint of cropHW. */
+function padHW(x: Value, dh: number, dw: number): Value {
+  if (dh === 0 && dw === 0) return x;
+  const gr = x.graph;
+  const shape = [x.shape[0], x.shape[1], (x.shape[2] as number) + dh, (x.shape[3] as number) + dw];
+  return emit1(gr, padP, [x, ints(gr, [0, 0, 0, 0, 0, 0, dh, dw])], { dtype: x.dtype, shape }, { mode: { s: 'constant' } });
+}
