@@ -25,3 +25,21 @@ export type { RuntimeOptions, CompileOptions, Device } from './exec/runtime.js';
 export { Executable } from './exec/executable.js';
 export type { IOSpec, Feed } from './exec/executable.js';
 export * as ops from './ops/index.js';
+export { Rng, philox4x32 } from './rng.js';
+export type { RngState } from './rng.js';
+export { compileTrainStep, TrainStep } from './train/trainStep.js';
+export type { TrainStepSpec, StepResult, TrainState, LossOutput } from './train/trainStep.js';
+export {
+  sgd,
+  adam,
+  adamw,
+  clipGradNorm,
+  paramGroups,
+  noDecayOnBiasAndNorm,
+  constant,
+  linearWarmup,
+  cosine,
+} from './optim/index.js';
+export type { Optimizer, ParamSlot, ParamGroupOptions, StateSpec, UpdateContext } from './optim/index.js';
+export { gradcheck } from './testing/gradcheck.js';
+export type { GradcheckInput, GradcheckOptions, GradcheckResult } from './testing/gradcheck.js';

@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { DeviceError } from '../errors.js';
+import { decodeModel } from '../graph/encode.js';
 
 export { ort };
 
@@ -37,6 +38,11 @@ export function checkDevice(device: string): asserts device is Device {
   }
 }
 
+/** `OpType (name)` of every node, as ORT's placement log prints them. */
+function allNodes(model: Uint8Array): string[] {
+  return (decodeModel(model).graph?.node ?? []).map((n) => `${n.opType} (${n.name})`);
+}
+
 /**
  * Names of the nodes that ONNX Runtime placed on the CPU provider when the model
  * runs on `device`. ORT only reports placements in its verbose log, so a child
@@ -57,14 +63,16 @@ ort.InferenceSession.create(${JSON.stringify(file)}, { executionProviders: [${JS
     const nodes: string[] = [];
     let onCpu = false;
     for (const line of lines) {
+      if (!line.includes('VerifyEachNodeIsAssignedToAnEp]')) continue;
+      // Either "All nodes placed on [EP]" (no listing follows) or "Node(s) placed on [EP]" + one line per node.
+      if (/All nodes placed on \[CPUExecutionProvider\]/.test(line)) return allNodes(model);
       const m = /Node\(s\) placed on \[(\w+)\]/.exec(line);
-      if (m) {
-        onCpu = m[1] === 'CPUExecutionProvider';
-        continue;
+      if (m) onCpu = m[1] === 'CPUExecutionProvider';
+      else {
+        const n = /VerifyEachNodeIsAssignedToAnEp\]\s{3}(\S.*)$/.exec(line);
+        if (n && onCpu) nodes.push(n[1].trim());
+        else if (!n) onCpu = false;
       }
-      const n = /VerifyEachNodeIsAssignedToAnEp\]\s{3}(.+)$/.exec(line);
-      if (n && onCpu) nodes.push(n[1].trim());
-      else if (!n) onCpu = onCpu && !line.includes('VerifyEachNodeIsAssignedToAnEp');
     }
     return nodes;
   } finally {

@@ -21,9 +21,9 @@ describe('ModelProto encoding', () => {
     const model = decodeModel(encodeModel(g, { outputs: { y }, metadata: { config: '{"a":1}' } }));
     expect(Number(model.irVersion)).toBe(IR_VERSION);
     expect(Number(model.opsetImport[0].version)).toBe(OPSET);
-    expect(model.graph.input[0].type!.tensorType!.shape!.dim![0].dimParam).toBe('batch');
-    expect(model.graph.node.map((n) => n.opType)).toEqual(['Mul']);
-    expect(model.graph.node[0].name).toMatch(/^block\/Mul_/);
+    expect(model.graph!.input![0].type!.tensorType!.shape!.dim![0].dimParam).toBe('batch');
+    expect(model.graph!.node!.map((n) => n.opType)).toEqual(['Mul']);
+    expect(model.graph!.node![0].name).toMatch(/^block\/Mul_/);
     expect(model.metadataProps[0]).toMatchObject({ key: 'config', value: '{"a":1}' });
   });
 

@@ -202,3 +202,16 @@ describe('activation trace-time errors', () => {
     expect(() => A.gelu(x, 'fast' as 'tanh')).toThrow(/gelu: approximate must be 'none' or 'tanh', got 'fast'/);
   });
 });
+
+describe('activation gradients at kinks', () => {
+  it('softplus has gradient sigmoid(0) = 0.5 at exactly 0', async () => {
+    const g = new Graph('softplus0');
+    const x = g.input('x', 'float32', [3]);
+    const [dx] = grad(sum(A.softplus(x)), [x]);
+    const exe = await rt.compile(g, { dx });
+    const out = await exe.runHost({ x: Tensor.from([0, 30, -30]) });
+    expect(out.dx.toArray()[0]).toBe(0.5);
+    expect(out.dx.toArray()[1]).toBeCloseTo(1, 6);
+    expect(out.dx.toArray()[2]).toBeCloseTo(0, 6);
+  });
+});

@@ -95,7 +95,10 @@ export const tanh = (x: Value): Value => unary(tanhP, 'tanh', x);
  */
 export function softplus(x: Value): Value {
   checkDType('softplus', x, ['float32']);
-  return add(relu(x), log(add(exp(neg(abs(x))), 1)));
+  // Both parts pick their branch from the same `x > 0` test, so the gradient at 0 is
+  // exactly sigmoid(0) = 0.5 (relu + abs with separate tie rules would give 0 there).
+  const pos = greater(x, 0);
+  return add(where(pos, x, 0), log(add(exp(where(pos, neg(x), x)), 1)));
 }
 
 /**

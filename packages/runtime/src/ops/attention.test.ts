@@ -7,8 +7,9 @@ import { Runtime } from '../exec/runtime.js';
 import { Rng } from '../rng.js';
 import { Tensor } from '../tensor.js';
 import { gradcheck, type GradcheckInput } from '../testing/gradcheck.js';
+import { webgpuAvailable } from '../testing/webgpu.js';
 import { scaledDotProductAttention as sdpa } from './attention.js';
-import { square } from './elementwise.js';
+import { mul, square } from './elementwise.js';
 import { sum } from './reduce.js';
 
 let rt: Runtime;
@@ -187,5 +188,31 @@ describe('scaledDotProductAttention trace-time errors', () => {
     const qs = g.input('qs', 'float32', ['B', 2, 'T', 4]);
     expect(() => sdpa(qs, qs, qs, { causal: true })).toThrow('causal masking needs static Tq and Tk, got Tq = T and Tk = T');
     expect(() => sdpa(q, k4, v, { pastLength: 2 })).toThrow('pastLength only applies with causal: true');
+  });
+});
+
+/** Compile `outputs` for CPU and WebGPU, run both, and return the WebGPU placement and both results. */
+async function cpuVsWebGpu(g: Graph, outputs: Record<string, Value>, feeds: Record<string, Tensor>) {
+  const gpu = await Runtime.create({ device: 'webgpu' });
+  const [exeCpu, exeGpu] = [await rt.compile(g, outputs), await gpu.compile(g, outputs)];
+  const result = { fallbacks: gpu.cpuFallbacks(exeGpu), cpu: await exeCpu.runHost(feeds), gpu: await exeGpu.runHost(feeds) };
+  await exeCpu.dispose();
+  await exeGpu.dispose();
+  return result;
+}
+
+describe.runIf(webgpuAvailable())('scaledDotProductAttention on WebGPU (SwiftShader in CI)', () => {
+  it('causal + padding + run-time pastLength match CPU to 1e-4 with gradients, no node on the CPU', async () => {
+    const g = new Graph('attention-webgpu');
+    const q = g.input('q', 'float32', [2, 2, 2, 4]);
+    const k = g.input('k', 'float32', [2, 2, 4, 4]);
+    const pad = g.input('pad', 'bool', [2, 4]);
+    const past = g.input('past', 'int32', []);
+    const y = sdpa(q, k, k, { causal: true, keyPaddingMask: pad, pastLength: past });
+    const [dq, dk] = grad(sum(mul(y, y)), [q, k]);
+    const feeds = { q: rand(16, [2, 2, 2, 4]), k: rand(17, [2, 2, 4, 4]), pad: bool([2, 4], [0, 0, 0, 1, 1, 0, 0, 0]), past: new Tensor('int32', [], Int32Array.of(1)) };
+    const r = await cpuVsWebGpu(g, { y, dq, dk }, feeds);
+    expect(r.fallbacks).toEqual([]);
+    for (const key of ['y', 'dq', 'dk']) expectClose(r.gpu[key].toArray(), r.cpu[key].toArray(), 1e-4);
   });
 });

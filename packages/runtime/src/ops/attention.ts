@@ -7,7 +7,7 @@ import type { Value } from '../graph/graph.js';
 import { broadcastShapes, formatShape } from '../graph/shape.js';
 import { Tensor } from '../tensor.js';
 import { checkFloat, checkSameDType } from './core.js';
-import { add, greater, logicalOr, mul, where } from './elementwise.js';
+import { add, cast, greater, mul, where } from './elementwise.js';
 import { matmul } from './matmul.js';
 import { softmax } from './activation.js';
 import { reshape, transposeLast2, unsqueeze } from './shape.js';
@@ -27,7 +27,7 @@ export interface AttentionOptions {
   scale?: number;
   /**
    * With `causal`: the absolute position of query 0, i.e. the number of keys before it
-   * (a number, or an int64 scalar value for a run-time cache length). Default Tk - Tq,
+   * (a number, or an int64/int32 scalar value for a run-time cache length). Default Tk - Tq,
    * right for a KV cache holding exactly the past plus the new keys; pass it when the
    * cache is a fixed-size buffer whose tail is not filled yet.
    */
@@ -35,12 +35,10 @@ export interface AttentionOptions {
 }
 
 /** A constant [rows, cols] tensor of `dtype` with entry f(i, j). */
-function table(q: Value, dtype: 'bool' | 'int64', rows: number, cols: number, f: (i: number, j: number) => number): Value {
+function table(q: Value, dtype: 'bool' | 'float32', rows: number, cols: number, f: (i: number, j: number) => number): Value {
   const n = rows * cols;
-  const data =
-    dtype === 'bool'
-      ? Uint8Array.from({ length: n }, (_, k) => f(Math.floor(k / cols), k % cols))
-      : BigInt64Array.from({ length: n }, (_, k) => BigInt(f(Math.floor(k / cols), k % cols)));
+  const entry = (_: unknown, k: number) => f(Math.floor(k / cols), k % cols);
+  const data = dtype === 'bool' ? Uint8Array.from({ length: n }, entry) : Float32Array.from({ length: n }, entry);
   return q.graph.constant(new Tensor(dtype, [rows, cols], data));
 }
 
@@ -53,15 +51,16 @@ function causalMask(op: string, q: Value, tq: unknown, tk: unknown, pastLength: 
     const past = pastLength ?? tk - tq;
     return table(q, 'bool', tq, tk, (i, j) => (j > past + i ? 1 : 0));
   }
-  if (pastLength.dtype !== 'int64' || !pastLength.shape.every((d) => d === 1)) {
-    throw new DTypeError(`${op}: pastLength ${pastLength.dtype}${formatShape(pastLength.shape)}; expected an int64 scalar`);
+  if ((pastLength.dtype !== 'int64' && pastLength.dtype !== 'int32') || !pastLength.shape.every((d) => d === 1)) {
+    throw new DTypeError(`${op}: pastLength ${pastLength.dtype}${formatShape(pastLength.shape)}; expected an int64 or int32 scalar`);
   }
-  const queryPos = add(table(q, 'int64', tq, 1, (i) => i), reshape(pastLength, []));
-  return greater(table(q, 'int64', 1, tk, (_, j) => j), queryPos);
+  // Positions compared as float32 (exact below 2^24): WebGPU has no int64 Add/Greater kernels.
+  const queryPos = add(table(q, 'float32', tq, 1, (i) => i), reshape(cast(pastLength, 'float32'), []));
+  return greater(table(q, 'float32', 1, tk, (_, j) => j), queryPos);
 }
 
 /**
- * softmax(q @ k^T * scale + mask) @ v, PyTorch `F.scaled_dot_product_attention` with
+ * softmax(q @ k^T * scale) @ v, PyTorch `F.scaled_dot_product_attention` with
  * masks given as "true = masked out". Masked scores are replaced by -1e9, so a query
  * whose keys are all masked attends uniformly to every key (finite, where PyTorch
  * gives NaN). B may be symbolic; B and H of q and k/v broadcast (e.g. one shared
@@ -93,8 +92,9 @@ export function scaledDotProductAttention(q: Value, k: Value, v: Value, opts: At
     throw new RangeError(`${op}: pastLength only applies with causal: true`);
   }
 
-  let mask: Value | undefined;
-  if (opts.causal) mask = causalMask(op, q, tq, tk, opts.pastLength);
+  // One Where per mask rather than Or-ing them: ORT's WebGPU provider has no Or kernel.
+  const masks: Value[] = [];
+  if (opts.causal) masks.push(causalMask(op, q, tq, tk, opts.pastLength));
   const pad = opts.keyPaddingMask;
   if (pad) {
     if (pad.dtype !== 'bool') throw new DTypeError(`${op}: keyPaddingMask ${pad.dtype}${formatShape(pad.shape)}; expected bool [B, ${tk}]`);
@@ -102,11 +102,10 @@ export function scaledDotProductAttention(q: Value, k: Value, v: Value, opts: At
       throw new ShapeError(`${op}: keyPaddingMask ${formatShape(pad.shape)} does not fit ${shapes}; expected [${lead[0]}, ${tk}]`);
     }
     // [B, Tk] -> [B, 1, 1, Tk]: the same keys are masked for every head and query.
-    const keys = unsqueeze(pad, [1, 2]);
-    mask = mask ? logicalOr(mask, keys) : keys;
+    masks.push(unsqueeze(pad, [1, 2]));
   }
 
-  const scores = mul(matmul(q, transposeLast2(k)), scale);
-  const probs = softmax(mask ? where(mask, MASKED_SCORE, scores) : scores, -1);
-  return matmul(probs, v);
+  let scores = mul(matmul(q, transposeLast2(k)), scale);
+  for (const m of masks) scores = where(m, MASKED_SCORE, scores);
+  return matmul(softmax(scores, -1), v);
 }

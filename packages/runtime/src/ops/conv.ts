@@ -4,7 +4,7 @@
  * the weight), so gradients of any order stay inside these two traced ops.
  */
 import { ShapeError, where } from '../errors.js';
-import { type Node, type Value, primitive } from '../graph/graph.js';
+import { type Node, primitive, type Value } from '../graph/graph.js';
 import { type Dim, formatShape, symbolicSize } from '../graph/shape.js';
 import { checkFloat, checkSameDType, emit1, ints } from './core.js';
 import { sum } from './reduce.js';
@@ -35,17 +35,27 @@ interface Geom {
 }
 
 /** Expand a {@link Pair} to `[h, w]`, checking each is an integer >= `min`. */
-export function pair(op: string, name: string, v: Pair | undefined, dflt: number, min: number): [number, number] {
-  const p: [number, number] = v === undefined ? [dflt, dflt] : typeof v === 'number' ? [v, v] : [v[0], v[1]];
+export function pair(
+  op: string,
+  name: string,
+  v: Pair | undefined,
+  dflt: number,
+  min: number,
+): [number, number] {
+  const p: [number, number] =
+    v === undefined ? [dflt, dflt] : typeof v === 'number' ? [v, v] : [v[0], v[1]];
   if (p.length !== 2 || !p.every((e) => Number.isInteger(e) && e >= min)) {
-    throw new ShapeError(`${op}: ${name} must be an integer >= ${min} or a pair of them, got ${JSON.stringify(v)}`);
+    throw new ShapeError(
+      `${op}: ${name} must be an integer >= ${min} or a pair of them, got ${JSON.stringify(v)}`,
+    );
   }
   return p;
 }
 
 function geom(op: string, o: Conv2dOptions): Geom {
   const groups = o.groups ?? 1;
-  if (!Number.isInteger(groups) || groups < 1) throw new ShapeError(`${op}: groups must be a positive integer, got ${groups}`);
+  if (!Number.isInteger(groups) || groups < 1)
+    throw new ShapeError(`${op}: groups must be a positive integer, got ${groups}`);
   return {
     stride: pair(op, 'stride', o.stride, 1, 1),
     padding: pair(op, 'padding', o.padding, 0, 0),
@@ -68,8 +78,14 @@ function attrsOf(g: Geom, k: readonly number[]) {
 
 /** Read the geometry back from a Conv/ConvTranspose node (for its VJP). */
 function geomOf(n: Node): Geom {
-  const two = (name: string) => (n.attrs[name] as { ints: readonly number[] }).ints.slice(0, 2) as [number, number];
-  return { stride: two('strides'), padding: two('pads'), dilation: two('dilations'), groups: (n.attrs.group as { i: number }).i };
+  const two = (name: string) =>
+    (n.attrs[name] as { ints: readonly number[] }).ints.slice(0, 2) as [number, number];
+  return {
+    stride: two('strides'),
+    padding: two('pads'),
+    dilation: two('dilations'),
+    groups: (n.attrs.group as { i: number }).i,
+  };
 }
 
 /** Two dims that hold the same count (symbolic dims compared as factor x symbols, e.g. `batch*2`). */
@@ -91,17 +107,28 @@ function scaleDim(d: Dim, k: number): Dim {
 function spatial(op: string, what: string, v: Value, shapes: string): [number, number] {
   const [h, w] = v.shape.slice(2);
   if (typeof h !== 'number' || typeof w !== 'number') {
-    throw new ShapeError(`${op}: ${shapes}: the ${what}'s spatial dims must be static numbers (only N and C may be symbolic)`);
+    throw new ShapeError(
+      `${op}: ${shapes}: the ${what}'s spatial dims must be static numbers (only N and C may be symbolic)`,
+    );
   }
   return [h, w];
 }
 
-function checkOperands(name: string, x: Value, w: Value, b: Value | undefined, xLayout: string, wLayout: string): string {
+function checkOperands(
+  name: string,
+  x: Value,
+  w: Value,
+  b: Value | undefined,
+  xLayout: string,
+  wLayout: string,
+): string {
   const op = where(x.graph.currentScope, name);
   checkFloat(name, x);
   checkSameDType(name, ...(b ? [x, w, b] : [x, w]));
   if (x.rank !== 4 || w.rank !== 4) {
-    throw new ShapeError(`${op}: input ${formatShape(x.shape)} and weight ${formatShape(w.shape)}: expected input ${xLayout} and weight ${wLayout}`);
+    throw new ShapeError(
+      `${op}: input ${formatShape(x.shape)} and weight ${formatShape(w.shape)}: expected input ${xLayout} and weight ${wLayout}`,
+    );
   }
   return op;
 }
@@ -112,9 +139,18 @@ const conv2dP = primitive('Conv', {
     const o = geomOf(n);
     const k = w.shape.slice(2) as number[];
     // Rows/cols of the padded input that no window reached; ConvTranspose must re-create them.
-    const outputPadding = [0, 1].map((i) => ((x.shape[2 + i] as number) + 2 * o.padding[i] - o.dilation[i] * (k[i] - 1) - 1) % o.stride[i]);
+    const outputPadding = [0, 1].map(
+      (i) =>
+        ((x.shape[2 + i] as number) + 2 * o.padding[i] - o.dilation[i] * (k[i] - 1) - 1) %
+        o.stride[i],
+    );
     return [
-      needs[0] ? convTranspose2d(g!, w, undefined, { ...o, outputPadding: outputPadding as [number, number] }) : null,
+      needs[0]
+        ? convTranspose2d(g!, w, undefined, {
+            ...o,
+            outputPadding: outputPadding as [number, number],
+          })
+        : null,
       needs[1] ? weightGrad(x, g!, o, k) : null,
       b && needs[2] ? sum(g!, [0, 2, 3]) : null,
     ];
@@ -135,10 +171,14 @@ export function conv2d(x: Value, w: Value, b?: Value, opts: Conv2dOptions = {}):
   const G = o.groups;
   const [O, Cg] = w.shape;
   if (G > 1 && (typeof O !== 'number' || O % G !== 0)) {
-    throw new ShapeError(`${op}: ${shapes}: groups ${G} must divide the weight's output channels ${O}`);
+    throw new ShapeError(
+      `${op}: ${shapes}: groups ${G} must divide the weight's output channels ${O}`,
+    );
   }
   if (G > 1 && typeof x.shape[1] === 'number' && x.shape[1] % G !== 0) {
-    throw new ShapeError(`${op}: ${shapes}: groups ${G} must divide the input channels ${x.shape[1]}`);
+    throw new ShapeError(
+      `${op}: ${shapes}: groups ${G} must divide the input channels ${x.shape[1]}`,
+    );
   }
   if (!sameDim(x.shape[1], scaleDim(Cg, G))) {
     throw new ShapeError(
@@ -152,17 +192,27 @@ export function conv2d(x: Value, w: Value, b?: Value, opts: Conv2dOptions = {}):
     const span = o.dilation[i] * (k[i] - 1) + 1;
     const padded = size[i] + 2 * o.padding[i];
     if (span > padded) {
-      throw new ShapeError(`${op}: ${shapes}: kernel spans ${span} (dilation ${o.dilation[i]}) but the padded input has only ${padded} along axis ${2 + i}`);
+      throw new ShapeError(
+        `${op}: ${shapes}: kernel spans ${span} (dilation ${o.dilation[i]}) but the padded input has only ${padded} along axis ${2 + i}`,
+      );
     }
     return Math.floor((padded - span) / o.stride[i]) + 1;
   });
   checkBias(op, b, O, shapes);
-  return emit1(x.graph, conv2dP, b ? [x, w, b] : [x, w], { dtype: x.dtype, shape: [x.shape[0], O, ...out] }, attrsOf(o, k));
+  return emit1(
+    x.graph,
+    conv2dP,
+    b ? [x, w, b] : [x, w],
+    { dtype: x.dtype, shape: [x.shape[0], O, ...out] },
+    attrsOf(o, k),
+  );
 }
 
 function checkBias(op: string, b: Value | undefined, channels: Dim, shapes: string): void {
   if (b && (b.rank !== 1 || !sameDim(b.shape[0], channels))) {
-    throw new ShapeError(`${op}: ${shapes}: bias ${formatShape(b.shape)} does not match; expected [${channels}]`);
+    throw new ShapeError(
+      `${op}: ${shapes}: bias ${formatShape(b.shape)} does not match; expected [${channels}]`,
+    );
   }
 }
 
@@ -186,33 +236,61 @@ const convTranspose2dP = primitive('ConvTranspose', {
  *
  * @example convTranspose2d(x, w, b, { stride: 2, padding: 1, outputPadding: 1 })   // x: [batch, 16, 8, 8], w: [16, 3, 3, 3] -> [batch, 3, 16, 16]
  */
-export function convTranspose2d(x: Value, w: Value, b?: Value, opts: ConvTranspose2dOptions = {}): Value {
-  const op = checkOperands('convTranspose2d', x, w, b, '[N, Cin, H, W]', '[Cin, Cout/groups, kh, kw]');
+export function convTranspose2d(
+  x: Value,
+  w: Value,
+  b?: Value,
+  opts: ConvTranspose2dOptions = {},
+): Value {
+  const op = checkOperands(
+    'convTranspose2d',
+    x,
+    w,
+    b,
+    '[N, Cin, H, W]',
+    '[Cin, Cout/groups, kh, kw]',
+  );
   const shapes = `input ${formatShape(x.shape)} and weight ${formatShape(w.shape)}`;
   const o = geom(op, opts);
   const G = o.groups;
   const outPad = pair(op, 'outputPadding', opts.outputPadding, 0, 0);
   if (outPad.some((e, i) => e >= o.stride[i])) {
     // Larger output padding would add rows the adjoint Conv cannot give back.
-    throw new ShapeError(`${op}: outputPadding [${outPad}] must be smaller than stride [${o.stride}]`);
+    throw new ShapeError(
+      `${op}: outputPadding [${outPad}] must be smaller than stride [${o.stride}]`,
+    );
   }
   if (!sameDim(x.shape[1], w.shape[0])) {
-    throw new ShapeError(`${op}: ${shapes}: channel mismatch: the input has ${x.shape[1]} channels but the weight has ${w.shape[0]}; expected weight [${x.shape[1]}, Cout/groups, kh, kw]`);
+    throw new ShapeError(
+      `${op}: ${shapes}: channel mismatch: the input has ${x.shape[1]} channels but the weight has ${w.shape[0]}; expected weight [${x.shape[1]}, Cout/groups, kh, kw]`,
+    );
   }
   if (G > 1 && (typeof w.shape[0] !== 'number' || w.shape[0] % G !== 0)) {
-    throw new ShapeError(`${op}: ${shapes}: groups ${G} must divide the input channels ${w.shape[0]}`);
+    throw new ShapeError(
+      `${op}: ${shapes}: groups ${G} must divide the input channels ${w.shape[0]}`,
+    );
   }
   const size = spatial(op, 'input', x, shapes);
   const k = spatial(op, 'weight', w, shapes);
   const out = [0, 1].map((i) => {
-    const h = (size[i] - 1) * o.stride[i] - 2 * o.padding[i] + o.dilation[i] * (k[i] - 1) + outPad[i] + 1;
-    if (h < 1) throw new ShapeError(`${op}: ${shapes}: padding ${o.padding[i]} leaves an empty output along axis ${2 + i} (size ${h})`);
+    const h =
+      (size[i] - 1) * o.stride[i] - 2 * o.padding[i] + o.dilation[i] * (k[i] - 1) + outPad[i] + 1;
+    if (h < 1)
+      throw new ShapeError(
+        `${op}: ${shapes}: padding ${o.padding[i]} leaves an empty output along axis ${2 + i} (size ${h})`,
+      );
     return h;
   });
   const Cout = scaleDim(w.shape[1], G);
   checkBias(op, b, Cout, shapes);
   const attrs = { ...attrsOf(o, k), output_padding: { ints: outPad } };
-  return emit1(x.graph, convTranspose2dP, b ? [x, w, b] : [x, w], { dtype: x.dtype, shape: [x.shape[0], Cout, ...out] }, attrs);
+  return emit1(
+    x.graph,
+    convTranspose2dP,
+    b ? [x, w, b] : [x, w],
+    { dtype: x.dtype, shape: [x.shape[0], Cout, ...out] },
+    attrs,
+  );
 }
 
 /**
@@ -260,7 +338,10 @@ const padP = primitive('Pad', {
 function cropHW(x: Value, h: number, w: number): Value {
   if (x.shape[2] === h && x.shape[3] === w) return x;
   const gr = x.graph;
-  return emit1(gr, cropP, [x, ints(gr, [0, 0]), ints(gr, [h, w]), ints(gr, [2, 3])], { dtype: x.dtype, shape: [x.shape[0], x.shape[1], h, w] });
+  return emit1(gr, cropP, [x, ints(gr, [0, 0]), ints(gr, [h, w]), ints(gr, [2, 3])], {
+    dtype: x.dtype,
+    shape: [x.shape[0], x.shape[1], h, w],
+  });
 }
 
 /** Append dh zero rows and dw zero cols to a rank-4 value (ONNX Pad, constant 0): the adjoint of cropHW. */
@@ -268,5 +349,11 @@ function padHW(x: Value, dh: number, dw: number): Value {
   if (dh === 0 && dw === 0) return x;
   const gr = x.graph;
   const shape = [x.shape[0], x.shape[1], (x.shape[2] as number) + dh, (x.shape[3] as number) + dw];
-  return emit1(gr, padP, [x, ints(gr, [0, 0, 0, 0, 0, 0, dh, dw])], { dtype: x.dtype, shape }, { mode: { s: 'constant' } });
+  return emit1(
+    gr,
+    padP,
+    [x, ints(gr, [0, 0, 0, 0, 0, 0, dh, dw])],
+    { dtype: x.dtype, shape },
+    { mode: { s: 'constant' } },
+  );
 }

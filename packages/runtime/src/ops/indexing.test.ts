@@ -5,6 +5,7 @@ import { Runtime } from '../exec/runtime.js';
 import { Graph, type Value } from '../graph/graph.js';
 import { Tensor, sizeOf } from '../tensor.js';
 import { type GradcheckInput, gradcheck } from '../testing/gradcheck.js';
+import { webgpuAvailable } from '../testing/webgpu.js';
 import { add, mul, square } from './elementwise.js';
 import * as I from './indexing.js';
 import { sum } from './reduce.js';
@@ -51,7 +52,9 @@ async function run(build: (g: Graph) => Record<string, Value>, feeds: Record<str
 const close = (actual: Tensor, expected: number[], shape?: number[]) => {
   if (shape) expect(actual.shape).toEqual(shape);
   expect(actual.size).toBe(expected.length);
-  actual.toArray().forEach((v, i) => expect(v).toBeCloseTo(expected[i], 5));
+  actual.toArray().forEach((v, i) => {
+    expect(v).toBeCloseTo(expected[i], 5);
+  });
 };
 
 type Case = [string, Record<string, GradcheckInput>, (x: Record<string, Value>) => Value];
@@ -233,7 +236,9 @@ describe('indexing forward values (naive references)', () => {
     }, { x });
     const ge = ix.map((c, k) => x.data[Math.floor(k / 3) * 4 + c]);
     const sa = Array.from(x.data);
-    ix.forEach((c, k) => (sa[Math.floor(k / 3) * 4 + c] += u[k]));
+    ix.forEach((c, k) => {
+      sa[Math.floor(k / 3) * 4 + c] += u[k];
+    });
     close(out.ge, ge, [2, 3]);
     close(out.sa, sa, [2, 4]);
   });
@@ -304,4 +309,39 @@ describe('indexing trace-time errors', () => {
     expect(() => I.scatterAdd(y, g.input('i3', 'int64', [2, 2]), y, 0)).toThrow(/updates \[4,5\] must have the shape of indices \[2,2\]/);
     expect(() => I.embedding(ids, ids)).toThrow(/embedding: weight \[2\] with ids \[2\]; expected weight \[V, D\]/);
   });
+});
+
+// Forward and gradient graphs of every op agree with the CPU provider on WebGPU (SwiftShader in CI).
+// This caught ORT 1.30's WebGPU Slice misreading negative-step starts, now avoided in slice().
+describe.runIf(webgpuAvailable())('indexing on WebGPU matches CPU', () => {
+  const k = (vals: number[]) => i64([vals.length], vals);
+  const ops: [string, (x: Value, ids: Value) => Value][] = [
+    ['concat', (x) => I.concat([x, mul(x, 2)], 1)],
+    ['split', (x) => I.split(x, [1, 3], 1)[1]],
+    ['slice steps 2 and -2', (x) => I.slice(x, [1, 3], [4, -5], [0, 1], [2, -2])],
+    ['slice step -1', (x) => I.slice(x, [2], [0], [1], [-1])],
+    ['pad constant', (x) => I.pad(x, [1, 0, 0, 2], 0.5)],
+    ['pad reflect', (x) => I.pad(x, [1, 1, 2, 3], 0, 'reflect')],
+    ['tile', (x) => I.tile(x, [2, 3])],
+    ['gather axis 1', (x) => I.gather(x, x.graph.constant(k([3, 1, 3])), 1)],
+    ['gatherElements', (x) => I.gatherElements(x, x.graph.constant(i64([2, 4], [1, 3, 1, 0, 1, 1, 2, 3])), 0)],
+    ['embedding', (x, ids) => I.embedding(x, ids)],
+    ['oneHot', (x, ids) => mul(I.oneHot(ids, 4), I.slice(x, [0], [1]))],
+  ];
+  for (const [name, f] of ops) {
+    it(name, async () => {
+      const gpu = await Runtime.create({ device: 'webgpu' });
+      const g = new Graph();
+      const x = g.input('x', 'float32', [4, 4]);
+      const ids = g.input('ids', 'int64', [5]);
+      const y = f(x, ids);
+      const outs = { y, dx: grad(sum(cube(y)), [x])[0] };
+      const feeds = { x: new Tensor('float32', [4, 4], Float32Array.from({ length: 16 }, (_, j) => Math.sin(j + 1))), ids: k([1, 3, 1, 0, 1]) };
+      const [eg, ec] = [await gpu.compile(g, outs), await rt.compile(g, outs)];
+      const [a, b] = [await eg.runHost(feeds), await ec.runHost(feeds)];
+      for (const key of ['y', 'dx']) close(a[key], b[key].toArray(), [...b[key].shape]);
+      // Only the small int64 index ops feeding ScatterND / Equal (Unsqueeze, Cast) stay on the CPU.
+      for (const node of gpu.cpuFallbacks(eg)) expect(node).toMatch(/^(Unsqueeze|Cast) /);
+    });
+  }
 });

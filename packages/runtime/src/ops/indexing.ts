@@ -135,21 +135,19 @@ const sliceP = primitive('Slice', {
   vjp: (n, [g]) => [sliceGrad(n, g!), null, null, null, null],
 });
 
-/** Scatter `g` back into zeros shaped like the sliced input: reverse, dilate, then Pad. */
+/** Scatter `g` back into zeros shaped like the sliced input: dilate strided axes, then Pad. */
 function sliceGrad(n: Node, g: Value): Value {
   const x = n.inputs[0]!;
   const [starts, ends, axes, steps] = [1, 2, 3, 4].map((i) => constInts(n, i));
-  const spans = axes.map((a, i) => ({ a, st: steps[i], d: x.shape[a] as number, ...sliceRange(x.shape[a] as number, starts[i], ends[i], steps[i]) }));
-  if (spans.some((s) => s.n === 0)) return zerosLike(x);
-  const rev = spans.filter((s) => s.st < 0).map((s) => s.a);
-  let gi = rev.length > 0 ? slice(g, rev.map(() => -1), rev.map(() => -Infinity), rev, rev.map(() => -1)) : g;
+  let gi = g;
   const pads = new Array<number>(2 * x.rank).fill(0);
-  for (const { a, st, d, start, n: cnt } of spans) {
-    const stride = Math.abs(st);
-    if (stride > 1 && cnt > 1) gi = dilate(gi, a, stride, cnt);
-    const lo = st > 0 ? start : start + (cnt - 1) * st;
-    pads[a] = lo + (st > 1 ? 1 : 0); pads[a + x.rank] -= (st > 1 ? 1 : 0);
-    pads[a + x.rank] = d - lo - ((cnt - 1) * stride + 1);
+  for (let i = 0; i < axes.length; i++) {
+    const [a, d, st] = [axes[i], x.shape[axes[i]] as number, steps[i]];
+    const { start, n: cnt } = sliceRange(d, starts[i], ends[i], st);
+    if (cnt === 0) return zerosLike(x);
+    if (st > 1 && cnt > 1) gi = dilate(gi, a, st, cnt);
+    pads[a] = start;
+    pads[a + x.rank] = d - start - ((cnt - 1) * st + 1);
   }
   return pad(gi, pads);
 }
@@ -165,7 +163,8 @@ function dilate(g: Value, axis: number, stride: number, cnt: number): Value {
 /**
  * ONNX Slice with static starts/ends/steps: negative indices count from the end,
  * out-of-range values clamp, steps may be > 1 or negative. Symbolic dims may only be
- * sliced whole (`0` to `Infinity`, step 1).
+ * sliced whole (`0` to `Infinity`, step 1). A negative step is emitted as a positive-step
+ * Slice plus a constant-index Gather (ORT 1.30's WebGPU Slice misplaces negative-step starts).
  *
  * @example slice(x, [1], [-1], [1], [2])   // x: [N, 7] -> [N, 3] (columns 1, 3, 5)
  */
@@ -183,6 +182,7 @@ export function slice(x: Value, starts: readonly number[], ends: readonly number
   if (st.some((s) => !Number.isInteger(s) || s === 0)) throw new ShapeError(`${op}: steps [${st.join(',')}] must be non-zero integers`);
   const shape = [...x.shape];
   const emit = { starts: [] as number[], ends: [] as number[], axes: [] as number[], steps: [] as number[] };
+  const reversed: number[] = [];
   norm.forEach((a, i) => {
     const d = x.shape[a];
     if (typeof d !== 'number') {
@@ -192,13 +192,22 @@ export function slice(x: Value, starts: readonly number[], ends: readonly number
     const r = sliceRange(d, starts[i], ends[i], st[i]);
     if (r.n === d && st[i] === 1) return;
     shape[a] = r.n;
-    // A clamped end of -1 with a negative step means "before index 0"; ONNX reads -1 as d-1.
-    emit.starts.push(r.start), emit.ends.push(r.end === -1 ? -d - 1 : r.end), emit.axes.push(a), emit.steps.push(st[i]);
+    // Take the same elements in ascending order; reverse them afterwards.
+    const lo = st[i] > 0 ? r.start : r.start + (r.n - 1) * st[i];
+    if (st[i] < 0 && r.n > 1) reversed.push(a);
+    emit.starts.push(r.n > 0 ? lo : 0);
+    emit.ends.push(r.n > 0 ? lo + (r.n - 1) * Math.abs(st[i]) + 1 : 0);
+    emit.axes.push(a);
+    emit.steps.push(Math.abs(st[i]));
   });
-  if (emit.axes.length === 0) return x;
   const g = x.graph;
-  const inputs = [x, ints(g, emit.starts), ints(g, emit.ends), ints(g, emit.axes), ints(g, emit.steps)];
-  return emit1(g, sliceP, inputs, { dtype: x.dtype, shape });
+  let y = x;
+  if (emit.axes.length > 0) {
+    const inputs = [x, ints(g, emit.starts), ints(g, emit.ends), ints(g, emit.axes), ints(g, emit.steps)];
+    y = emit1(g, sliceP, inputs, { dtype: x.dtype, shape });
+  }
+  for (const a of reversed) y = gather(y, ints(g, range(0, shape[a] as number).reverse()), a);
+  return y;
 }
 
 const padP = primitive('Pad', {
@@ -237,16 +246,14 @@ export function pad(x: Value, pads: readonly number[], value = 0, mode: 'constan
   return emit1(x.graph, padP, [x, ints(x.graph, pads), scalar(x.graph, value, x.dtype)], { dtype: x.dtype, shape }, { mode: { s: 'constant' } });
 }
 
-/** Reflect padding composed from reversed slices and concat, so its gradient comes for free. */
+/** Reflect padding as one constant-index Gather per axis; its gradient (scatter-add) folds the edges back. */
 function reflectPad(x: Value, pads: readonly number[]): Value {
   let y = x;
   for (let a = 0; a < x.rank; a++) {
     const [b, e, d] = [pads[a], pads[a + x.rank], x.shape[a] as number];
-    const parts: Value[] = [];
-    if (b > 0) parts.push(slice(y, [b], [0], [a], [-1]));
-    parts.push(y);
-    if (e > 0) parts.push(slice(y, [d - 2], [d - 2 - e < 0 ? -d - 1 : d - 2 - e], [a], [-1]));
-    y = concat(parts, a);
+    if (b === 0 && e === 0) continue;
+    const index = [...range(1, b + 1).reverse(), ...range(0, d), ...range(d - 1 - e, d - 1).reverse()];
+    y = gather(y, ints(x.graph, index), a);
   }
   return y;
 }
@@ -467,6 +474,7 @@ export function arange(g: Graph, n: number, dtype: 'int64' | 'int32' | 'float32'
 export function oneHot(ids: Value, depth: number, dtype: DType = 'float32'): Value {
   checkDType('oneHot', ids, INDEX_DTYPES);
   if (!(Number.isInteger(depth) && depth > 0)) throw new ShapeError(`${where(ids.graph.currentScope, 'oneHot')}: depth ${depth} must be a positive integer`);
-  const hit = equal(unsqueeze(ids, -1), arange(ids.graph, depth, ids.dtype as 'int64' | 'int32'));
+  // WebGPU has no int64 Equal; class ids fit in int32.
+  const hit = equal(unsqueeze(cast(ids, 'int32'), -1), arange(ids.graph, depth, 'int32'));
   return cast(hit, dtype);
 }

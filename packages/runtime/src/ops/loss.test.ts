@@ -7,6 +7,8 @@ import { Runtime } from '../exec/runtime.js';
 import { Rng } from '../rng.js';
 import { Tensor } from '../tensor.js';
 import { gradcheck, type GradcheckInput } from '../testing/gradcheck.js';
+import { webgpuAvailable } from '../testing/webgpu.js';
+import { add, mul } from './elementwise.js';
 import { bceLoss, bceWithLogitsLoss, crossEntropy, gaussianKl, mseLoss, type Reduction } from './loss.js';
 
 let rt: Runtime;
@@ -249,5 +251,37 @@ describe('loss trace-time errors', () => {
     const lv = g.input('lv', 'float32', [2, 3]);
     expect(() => gaussianKl(mu, lv)).toThrow('gaussianKl: mu [2,4] and logvar [2,3] differ');
     expect(() => mseLoss(mu, mu, { reduction: 'avg' as Reduction })).toThrow("mseLoss: reduction 'avg'; expected 'mean', 'sum' or 'none'");
+  });
+});
+
+/** Compile `outputs` for CPU and WebGPU, run both, and return the WebGPU placement and both results. */
+async function cpuVsWebGpu(g: Graph, outputs: Record<string, Value>, feeds: Record<string, Tensor>) {
+  const gpu = await Runtime.create({ device: 'webgpu' });
+  const [exeCpu, exeGpu] = [await rt.compile(g, outputs), await gpu.compile(g, outputs)];
+  const result = { fallbacks: gpu.cpuFallbacks(exeGpu), cpu: await exeCpu.runHost(feeds), gpu: await exeGpu.runHost(feeds) };
+  await exeCpu.dispose();
+  await exeGpu.dispose();
+  return result;
+}
+
+describe.runIf(webgpuAvailable())('losses on WebGPU (SwiftShader in CI)', () => {
+  it('every loss matches CPU to 1e-4 with gradients, no node on the CPU (int32 targets)', async () => {
+    const g = new Graph('loss-webgpu');
+    const x = g.input('x', 'float32', [4, 3]);
+    const p = g.input('p', 'float32', [4, 3]);
+    const t = g.input('t', 'int32', [4]);
+    const losses = [
+      crossEntropy(x, t, { labelSmoothing: 0.1 }),
+      mseLoss(x, p),
+      bceLoss(p, p),
+      bceWithLogitsLoss(x, p, { posWeight: p }),
+      gaussianKl(x, mul(p, 0.5)),
+    ];
+    const loss = losses.reduce((a, b) => add(a, b));
+    const [dx, dp] = grad(loss, [x, p]);
+    const feeds = { x: rand(14, [4, 3]), p: new Tensor('float32', [4, 3], new Rng(15).uniform(12, 0.1, 0.9)), t: new Tensor('int32', [4], Int32Array.of(2, -100, 0, 1)) };
+    const r = await cpuVsWebGpu(g, { loss, dx, dp }, feeds);
+    expect(r.fallbacks).toEqual([]);
+    for (const k of ['loss', 'dx', 'dp']) expectClose(r.gpu[k].toArray(), r.cpu[k].toArray(), 1e-4);
   });
 });

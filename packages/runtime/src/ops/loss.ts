@@ -7,11 +7,12 @@
 import { DTypeError, ShapeError, where as at } from '../errors.js';
 import type { Value } from '../graph/graph.js';
 import { formatShape, normAxis, shapesEqual } from '../graph/shape.js';
-import { Tensor } from '../tensor.js';
-import { checkFloat, checkSameDType, ints } from './core.js';
+import { checkFloat, checkSameDType } from './core.js';
 import { add, cast, div, equal, exp, greater, log, logicalNot, maximum, mul, neg, square, sub, where } from './elementwise.js';
 import { logSumExp, mean, sum } from './reduce.js';
-import { transpose, unsqueeze } from './shape.js';
+import { softplus } from './activation.js';
+import { oneHot } from './indexing.js';
+import { transpose } from './shape.js';
 
 /** How per-element losses are combined: averaged, summed, or returned as they are. */
 export type Reduction = 'mean' | 'sum' | 'none';
@@ -77,17 +78,6 @@ export function bceLoss(prob: Value, target: Value, opts: LossOptions = {}): Val
   return reduce('bceLoss', l, opts.reduction);
 }
 
-/**
- * softplus(z) = log(1 + exp(z)) without overflow: max(z, 0) + log(1 + exp(-|z|)). Both
- * parts pick their branch from the same `z > 0` test, so at z = 0 the gradient is
- * exactly sigmoid(0) = 0.5 (a max plus an abs with separate tie rules would give 1 or 0,
- * which matters for zero-initialized output layers).
- */
-function softplusStable(z: Value): Value {
-  const pos = greater(z, 0);
-  return add(where(pos, z, 0), log(add(exp(where(pos, neg(z), z)), 1)));
-}
-
 export interface BceWithLogitsOptions extends LossOptions {
   /** Weight of the positive term, broadcast over the last axis (PyTorch `pos_weight`, e.g. [C]). */
   posWeight?: Value;
@@ -105,7 +95,7 @@ export interface BceWithLogitsOptions extends LossOptions {
 export function bceWithLogitsLoss(logits: Value, target: Value, opts: BceWithLogitsOptions = {}): Value {
   const op = 'bceWithLogitsLoss';
   checkPair(op, logits, target);
-  let sp = softplusStable(neg(logits));
+  let sp = softplus(neg(logits));
   if (opts.posWeight) {
     checkSameDType(op, logits, opts.posWeight);
     sp = mul(add(mul(sub(opts.posWeight, 1), target), 1), sp);
@@ -128,12 +118,6 @@ export interface CrossEntropyOptions extends LossOptions {
   classAxis?: number;
 }
 
-/** Integer range [0, n) in `dtype`, compared against targets to build one-hot rows. */
-function arange(t: Value, n: number): Value {
-  if (t.dtype === 'int64') return ints(t.graph, Array.from({ length: n }, (_, i) => i));
-  return t.graph.constant(new Tensor('int32', [n], Int32Array.from({ length: n }, (_, i) => i)));
-}
-
 /**
  * Cross-entropy from unnormalized logits and integer class targets, PyTorch
  * `F.cross_entropy`: logsumexp(x) - x[t] per position, built as logsumexp minus
@@ -144,7 +128,8 @@ function arange(t: Value, n: number): Value {
  * (PyTorch raises there; it cannot be checked at trace time).
  *
  * logits: [..., C] (or [N, C, d1, ...] with `classAxis: 1`), target: int64/int32 of the
- * logits' shape without the class axis -> [] or that shape with reduction 'none'.
+ * logits' shape without the class axis -> [] or that shape with reduction 'none'. On
+ * WebGPU, int32 targets keep every node on the device; int64 ones add one CPU Cast.
  *
  * @example crossEntropy(logits, tokens, { ignoreIndex: 0 })   // logits: ['batch', 16, 100], tokens: ['batch', 16]
  */
@@ -169,11 +154,14 @@ export function crossEntropy(logits: Value, target: Value, opts: CrossEntropyOpt
         `expected target ${formatShape(x.shape.slice(0, -1))} and a static class count (class axis ${axis})`,
     );
   }
-  const onehot = cast(equal(unsqueeze(target, -1), arange(target, c)), x.dtype);
+  // ORT's WebGPU provider has no int64 Equal/Unsqueeze: one Cast to int32 keeps the rest on
+  // the device (int32 targets need no Cast at all). Class indices fit in int32.
+  const t = cast(target, 'int32');
+  const onehot = oneHot(t, c, x.dtype);
   // Label smoothing: the target distribution becomes (1 - eps) onehot + eps / C.
   const q = labelSmoothing > 0 ? add(mul(onehot, 1 - labelSmoothing), labelSmoothing / c) : onehot;
   const perPosition = sub(logSumExp(x, [-1]), sum(mul(x, q), [-1]));
-  const valid = logicalNot(equal(target, ignoreIndex));
+  const valid = logicalNot(equal(t, ignoreIndex));
   const l = where(valid, perPosition, 0);
   if (opts.reduction === 'mean' || opts.reduction === undefined) {
     return div(sum(l), maximum(sum(cast(valid, x.dtype)), 1));

@@ -7,7 +7,8 @@ import { Runtime } from '../exec/runtime.js';
 import { Rng } from '../rng.js';
 import { Tensor } from '../tensor.js';
 import { gradcheck, type GradcheckInput } from '../testing/gradcheck.js';
-import { mul, square } from './elementwise.js';
+import { webgpuAvailable } from '../testing/webgpu.js';
+import { add, mul, square } from './elementwise.js';
 import { batchNorm, batchNormStats, groupNorm, layerNorm } from './norm.js';
 import { sum } from './reduce.js';
 
@@ -126,6 +127,15 @@ describe('norm forward values', () => {
     expectClose(out.y.toArray(), y);
   });
 
+  it('batchNormStats with a static N (Bessel factor folded to a constant)', async () => {
+    const x = rand(11, [4, 3]);
+    const out = await run({ x: { dims: [4, 3], data: x } }, (v) => ({ ...batchNormStats(v.x) }));
+    const ref = channelStatsRef(x.data as Float32Array, 4, 3, 1);
+    expectClose(out.mean.toArray(), ref.mean);
+    expectClose(out.var.toArray(), ref.biased);
+    expectClose(out.varUnbiased.toArray(), ref.unbiased);
+  });
+
   it('eval-mode batchNorm on [N, C] uses the given running statistics', async () => {
     const x = Tensor.from([[1, 2], [3, 4], [5, 6]]);
     const out = await run(
@@ -215,5 +225,31 @@ describe('norm trace-time errors', () => {
     expect(() => batchNorm(x, m, m)).toThrow('batchNorm: mean [4] does not fit input [N,3]; expected [3]');
     const v = g.input('v', 'float32', [3]);
     expect(() => batchNormStats(v)).toThrow('batchNormStats: input [3] has rank 1; expected [N, C, ...]');
+  });
+});
+
+/** Compile `outputs` for CPU and WebGPU, run both, and return the WebGPU placement and both results. */
+async function cpuVsWebGpu(g: Graph, outputs: Record<string, Value>, feeds: Record<string, Tensor>) {
+  const gpu = await Runtime.create({ device: 'webgpu' });
+  const [exeCpu, exeGpu] = [await rt.compile(g, outputs), await gpu.compile(g, outputs)];
+  const result = { fallbacks: gpu.cpuFallbacks(exeGpu), cpu: await exeCpu.runHost(feeds), gpu: await exeGpu.runHost(feeds) };
+  await exeCpu.dispose();
+  await exeGpu.dispose();
+  return result;
+}
+
+// Static shapes: with a symbolic N the runtime element count uses int64 Shape ops, which ORT
+// places on the CPU by design.
+describe.runIf(webgpuAvailable())('norm on WebGPU (SwiftShader in CI)', () => {
+  it('layerNorm, groupNorm and train-mode batchNorm match CPU to 1e-4 with gradients, no node on the CPU', async () => {
+    const g = new Graph('norm-webgpu');
+    const x = g.input('x', 'float32', [2, 4, 3]);
+    const w = g.input('w', 'float32', [4]);
+    const s = batchNormStats(x);
+    const y = add(add(layerNorm(x, 3), groupNorm(x, 2, w, w)), batchNorm(x, s.mean, s.var, w));
+    const [dx, dw] = grad(sum(mul(y, x)), [x, w]);
+    const r = await cpuVsWebGpu(g, { y, dx, dw, varUnbiased: s.varUnbiased }, { x: rand(12, [2, 4, 3]), w: rand(13, [4]) });
+    expect(r.fallbacks).toEqual([]);
+    for (const k of ['y', 'dx', 'dw', 'varUnbiased']) expectClose(r.gpu[k].toArray(), r.cpu[k].toArray(), 1e-4);
   });
 });

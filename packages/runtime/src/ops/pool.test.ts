@@ -4,10 +4,11 @@ import { DTypeError, ShapeError } from '../errors.js';
 import { Runtime } from '../exec/runtime.js';
 import { Graph, type Value } from '../graph/graph.js';
 import { Rng } from '../rng.js';
-import { Tensor, sizeOf } from '../tensor.js';
-import { gradcheck, type GradcheckInput } from '../testing/gradcheck.js';
+import { sizeOf, Tensor } from '../tensor.js';
+import { type GradcheckInput, gradcheck } from '../testing/gradcheck.js';
+import { webgpuAvailable } from '../testing/webgpu.js';
 import type { Pair } from './conv.js';
-import { mul } from './elementwise.js';
+import { add, mul } from './elementwise.js';
 import { avgPool2d, maxPool2d, upsampleNearest2d } from './pool.js';
 import { sum } from './reduce.js';
 
@@ -33,7 +34,14 @@ const distinct = (rng: Rng, n: number): Float32Array => {
 };
 
 /** Naive pooling loop; `avg` divides by kh*kw (count_include_pad), max ignores padding. */
-function refPool(kind: 'avg' | 'max', x: Float32Array, xs: number[], kernel: Pair, stride: Pair | undefined, padding: Pair) {
+function refPool(
+  kind: 'avg' | 'max',
+  x: Float32Array,
+  xs: number[],
+  kernel: Pair,
+  stride: Pair | undefined,
+  padding: Pair,
+) {
   const [N, C, H, W] = xs;
   const k = two(kernel);
   const s = two(stride ?? kernel);
@@ -63,11 +71,17 @@ function refUpsample(x: Float32Array, xs: number[], s: number) {
   const y = new Float64Array(N * C * H * s * W * s);
   for (let nc = 0; nc < N * C; nc++)
     for (let oy = 0; oy < H * s; oy++)
-      for (let ox = 0; ox < W * s; ox++) y[(nc * H * s + oy) * W * s + ox] = x[(nc * H + Math.floor(oy / s)) * W + Math.floor(ox / s)];
+      for (let ox = 0; ox < W * s; ox++)
+        y[(nc * H * s + oy) * W * s + ox] =
+          x[(nc * H + Math.floor(oy / s)) * W + Math.floor(ox / s)];
   return { shape: [N, C, H * s, W * s], data: y };
 }
 
-async function runForward(xs: number[], f: (x: Value) => Value, batch = false): Promise<{ x: Tensor; y: Tensor }> {
+async function runForward(
+  xs: number[],
+  f: (x: Value) => Value,
+  batch = false,
+): Promise<{ x: Tensor; y: Tensor }> {
   const x = new Tensor('float32', xs, distinct(new Rng(3), sizeOf(xs)));
   const g = new Graph();
   const xv = g.input('x', 'float32', batch ? ['batch', ...xs.slice(1)] : xs);
@@ -82,7 +96,8 @@ async function runForward(xs: number[], f: (x: Value) => Value, batch = false): 
 function expectClose(got: Tensor, want: { shape: number[]; data: Float64Array }) {
   expect(got.shape).toEqual(want.shape);
   const g = got.data as Float32Array;
-  for (let i = 0; i < want.data.length; i++) expect(Math.abs(g[i] - want.data[i])).toBeLessThan(1e-5);
+  for (let i = 0; i < want.data.length; i++)
+    expect(Math.abs(g[i] - want.data[i])).toBeLessThan(1e-5);
 }
 
 type PoolCase = [string, number[], Pair, Pair | undefined, Pair, boolean?];
@@ -104,16 +119,22 @@ for (const [name, pool] of Object.entries(pools)) {
         expectClose(y, refPool(kind, x.data as Float32Array, xs, k, s, p));
       });
       it(`${name} gradient ${cname}`, async () => {
-        const inputs: Record<string, GradcheckInput> = { x: { shape: xs, dims: batch ? ['batch', ...xs.slice(1)] : undefined, data: distinct } };
+        const inputs: Record<string, GradcheckInput> = {
+          x: { shape: xs, dims: batch ? ['batch', ...xs.slice(1)] : undefined, data: distinct },
+        };
         const r = await gradcheck(rt, inputs, (v) => pool(v.x, k, s, p));
         expect(r.ok, r.message).toBe(true);
       });
     }
     it(`${name} second order: gradient of d/dx sum(y^2)`, async () => {
-      const r = await gradcheck(rt, { x: { shape: [2, 2, 5, 5], dims: ['batch', 2, 5, 5], data: distinct } }, (v) => {
-        const y = pool(v.x, 3, 2, 1);
-        return grad(sum(mul(y, y)), [v.x])[0];
-      });
+      const r = await gradcheck(
+        rt,
+        { x: { shape: [2, 2, 5, 5], dims: ['batch', 2, 5, 5], data: distinct } },
+        (v) => {
+          const y = pool(v.x, 3, 2, 1);
+          return grad(sum(mul(y, y)), [v.x])[0];
+        },
+      );
       expect(r.ok, r.message).toBe(true);
     });
   });
@@ -127,10 +148,37 @@ describe('maxPool2d gradient routing', () => {
     const y = maxPool2d(x, 3, 1, 1);
     const [dx] = grad(sum(y), [x]);
     const exe = await rt.compile(g, { dx });
-    const out = await exe.runHost({ x: new Tensor('float32', [1, 1, 4, 4], Float32Array.from({ length: 16 }, (_, i) => i)) });
+    const out = await exe.runHost({
+      x: new Tensor(
+        'float32',
+        [1, 1, 4, 4],
+        Float32Array.from({ length: 16 }, (_, i) => i),
+      ),
+    });
     await exe.dispose();
     // Windows (padding 1) centred at (r, c) pick (min(r+1,3), min(c+1,3)).
     expect(out.dx.toArray()).toEqual([0, 0, 0, 0, 0, 1, 1, 2, 0, 1, 1, 2, 0, 2, 2, 4]);
+  });
+  it('splits the cotangent equally between tied maxima', async () => {
+    const g = new Graph();
+    const x = g.input('x', 'float32', [1, 1, 2, 4]);
+    const y = maxPool2d(x, 2);
+    const [dx] = grad(sum(mul(y, g.constant(Tensor.from([[[[1, 10]]]])))), [x]);
+    const exe = await rt.compile(g, { y, dx });
+    // Left window: four equal values; right window: 5 appears twice.
+    const out = await exe.runHost({
+      x: Tensor.from([
+        [
+          [
+            [2, 2, 5, 1],
+            [2, 2, 3, 5],
+          ],
+        ],
+      ]),
+    });
+    await exe.dispose();
+    expect(out.y.toArray()).toEqual([2, 5]);
+    expect(out.dx.toArray()).toEqual([0.25, 0.25, 5, 0, 0.25, 0.25, 0, 5]);
   });
 });
 
@@ -146,7 +194,11 @@ describe('upsampleNearest2d', () => {
       expectClose(y, refUpsample(x.data as Float32Array, xs, s));
     });
     it(`upsampleNearest2d gradient ${name}`, async () => {
-      const r = await gradcheck(rt, { x: { shape: xs, dims: batch ? ['batch', ...xs.slice(1)] : undefined } }, (v) => upsampleNearest2d(v.x, s));
+      const r = await gradcheck(
+        rt,
+        { x: { shape: xs, dims: batch ? ['batch', ...xs.slice(1)] : undefined } },
+        (v) => upsampleNearest2d(v.x, s),
+      );
       expect(r.ok, r.message).toBe(true);
     });
   }
@@ -165,17 +217,52 @@ describe('pool trace-time errors', () => {
   it('padding larger than half the kernel', () => {
     const f = () => g.scope('down', () => maxPool2d(x, 2, 2, 2));
     expect(f).toThrow(ShapeError);
-    expect(f).toThrow('down: maxPool2d: input [batch,3,5,5]: padding [2,2] must be at most half the kernel [2,2]');
+    expect(f).toThrow(
+      'down: maxPool2d: input [batch,3,5,5]: padding [2,2] must be at most half the kernel [2,2]',
+    );
   });
   it('kernel larger than the input', () => {
-    expect(() => avgPool2d(x, 6)).toThrow(/avgPool2d: input \[batch,3,5,5\]: kernel \[6,6\] is larger than the padded input \[5,5\]/);
+    expect(() => avgPool2d(x, 6)).toThrow(
+      /avgPool2d: input \[batch,3,5,5\]: kernel \[6,6\] is larger than the padded input \[5,5\]/,
+    );
   });
   it('wrong rank, bad options and dtype', () => {
     const x3 = g.input('x3', 'float32', [3, 5, 5]);
     expect(() => avgPool2d(x3, 2)).toThrow(/avgPool2d: input \[3,5,5\]: expected \[N, C, H, W\]/);
     expect(() => maxPool2d(x, 0)).toThrow(/maxPool2d: kernel must be an integer >= 1/);
-    expect(() => upsampleNearest2d(x, 1.5)).toThrow(/upsampleNearest2d: scale must be a positive integer, got 1.5/);
+    expect(() => upsampleNearest2d(x, 1.5)).toThrow(
+      /upsampleNearest2d: scale must be a positive integer, got 1.5/,
+    );
     const xi = g.input('xi', 'int64', [1, 1, 4, 4]);
     expect(() => maxPool2d(xi, 2)).toThrow(DTypeError);
+  });
+});
+
+// maxPool2d avoids MaxPool's Indices output because the WebGPU kernel rejects it at run time.
+describe.runIf(webgpuAvailable())('pooling on WebGPU (SwiftShader in CI)', () => {
+  it('avgPool2d, maxPool2d, upsampleNearest2d and their gradients match CPU with no CPU fallback', async () => {
+    const gpu = await Runtime.create({ device: 'webgpu' });
+    const g = new Graph();
+    const x = g.input('x', 'float32', [2, 3, 7, 7]);
+    const ys = {
+      avg: avgPool2d(x, 3, 2, 1),
+      max: maxPool2d(x, 3, 2, 1),
+      up: upsampleNearest2d(x, 2),
+    };
+    const loss = Object.values(ys).reduce<Value>((acc, y) => add(acc, sum(mul(y, y))), sum(x));
+    const outputs = { ...ys, dx: grad(loss, [x])[0] };
+    const feed = { x: new Tensor('float32', [2, 3, 7, 7], distinct(new Rng(5), 2 * 3 * 7 * 7)) };
+    const cpuExe = await rt.compile(g, outputs);
+    const want = await cpuExe.runHost(feed);
+    const exe = await gpu.compile(g, outputs);
+    expect(gpu.cpuFallbacks(exe)).toEqual([]);
+    const got = await exe.runHost(feed);
+    await Promise.all([cpuExe.dispose(), exe.dispose()]);
+    for (const k of Object.keys(outputs)) {
+      const a = got[k].data as Float32Array;
+      const b = want[k].data as Float32Array;
+      expect(got[k].shape, k).toEqual(want[k].shape);
+      for (let i = 0; i < b.length; i++) expect(Math.abs(a[i] - b[i]), k).toBeLessThan(1e-4);
+    }
   });
 });

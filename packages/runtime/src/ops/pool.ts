@@ -1,16 +1,17 @@
 /**
  * Pooling and nearest-neighbour upsampling (NCHW) over ONNX `AveragePool`, `MaxPool`
- * and `Resize`. VJPs are traced ops (ConvTranspose, scatter/gather, reshape + sum),
+ * and `Resize`. VJPs are traced ops (ConvTranspose, comparisons, reshape + sum),
  * so they can be differentiated again.
  */
-import { ShapeError, where } from '../errors.js';
-import { type Value, primitive } from '../graph/graph.js';
+import { where as at, ShapeError } from '../errors.js';
+import { primitive, type Value } from '../graph/graph.js';
 import { formatShape } from '../graph/shape.js';
 import { Tensor } from '../tensor.js';
-import { checkFloat, emit1, scalar } from './core.js';
-import { type Pair, convTranspose2d, pair } from './conv.js';
+import { convTranspose2d, type Pair, pair } from './conv.js';
+import { checkFloat, emit1 } from './core.js';
+import { cast, div, equal, mul, where } from './elementwise.js';
 import { sum } from './reduce.js';
-import { expandAs, reshape, reshapeLike } from './shape.js';
+import { reshape, reshapeLike } from './shape.js';
 
 /** Validated pooling window geometry and the static output size. */
 interface PoolGeom {
@@ -20,23 +21,36 @@ interface PoolGeom {
   out: [number, number];
 }
 
-function poolGeom(name: string, x: Value, kernel: Pair, stride: Pair | undefined, padding: Pair): PoolGeom {
-  const op = where(x.graph.currentScope, name);
+function poolGeom(
+  name: string,
+  x: Value,
+  kernel: Pair,
+  stride: Pair | undefined,
+  padding: Pair,
+): PoolGeom {
+  const op = at(x.graph.currentScope, name);
   checkFloat(name, x);
   const k = pair(op, 'kernel', kernel, 1, 1);
   const s = pair(op, 'stride', stride ?? k, 1, 1);
   const p = pair(op, 'padding', padding, 0, 0);
   const [h, w] = x.shape.slice(2);
   if (x.rank !== 4 || typeof h !== 'number' || typeof w !== 'number') {
-    throw new ShapeError(`${op}: input ${formatShape(x.shape)}: expected [N, C, H, W] with static H and W`);
+    throw new ShapeError(
+      `${op}: input ${formatShape(x.shape)}: expected [N, C, H, W] with static H and W`,
+    );
   }
   // PyTorch's rule; it also keeps every window at least partly inside the input.
   if (p.some((e, i) => 2 * e > k[i])) {
-    throw new ShapeError(`${op}: input ${formatShape(x.shape)}: padding [${p}] must be at most half the kernel [${k}]`);
+    throw new ShapeError(
+      `${op}: input ${formatShape(x.shape)}: padding [${p}] must be at most half the kernel [${k}]`,
+    );
   }
   const out = [h, w].map((d, i) => {
     const padded = d + 2 * p[i];
-    if (padded < k[i]) throw new ShapeError(`${op}: input ${formatShape(x.shape)}: kernel [${k}] is larger than the padded input [${h + 2 * p[0]},${w + 2 * p[1]}]`);
+    if (padded < k[i])
+      throw new ShapeError(
+        `${op}: input ${formatShape(x.shape)}: kernel [${k}] is larger than the padded input [${h + 2 * p[0]},${w + 2 * p[1]}]`,
+      );
     return Math.floor((padded - k[i]) / s[i]) + 1;
   }) as [number, number];
   return { kernel: k, stride: s, padding: p, out };
@@ -44,7 +58,11 @@ function poolGeom(name: string, x: Value, kernel: Pair, stride: Pair | undefined
 
 function poolAttrs(o: PoolGeom) {
   const [ph, pw] = o.padding;
-  return { kernel_shape: { ints: o.kernel }, pads: { ints: [ph, pw, ph, pw] }, strides: { ints: o.stride } };
+  return {
+    kernel_shape: { ints: o.kernel },
+    pads: { ints: [ph, pw, ph, pw] },
+    strides: { ints: o.stride },
+  };
 }
 
 const avgPoolP = primitive('AveragePool', {
@@ -55,13 +73,24 @@ const avgPoolP = primitive('AveragePool', {
     const stride = ints('strides').slice(0, 2) as [number, number];
     const padding = ints('pads').slice(0, 2) as [number, number];
     // Spread each cotangent uniformly over its window: ConvTranspose with a 1/(kh*kw)
-    // kernel. Channels are folded into the batch so one [1, 1, kh, kw] kernel serves all
-    // (no grouped ConvTranspose, which WebGPU gets wrong, and C may be symbolic).
-    const ones = new Tensor('float32', [1, 1, kh, kw], new Float32Array(kh * kw).fill(1 / (kh * kw)));
+    // kernel. Channels are folded into the batch so one [1, 1, kh, kw] kernel serves all:
+    // no grouped ConvTranspose (discouraged on WebGPU), and C may be symbolic.
+    const spread = new Tensor(
+      'float32',
+      [1, 1, kh, kw],
+      new Float32Array(kh * kw).fill(1 / (kh * kw)),
+    );
     const [H, W] = x.shape.slice(2) as number[];
-    const outputPadding = [H, W].map((d, i) => (d + 2 * padding[i] - [kh, kw][i]) % stride[i]) as [number, number];
+    const outputPadding = [H, W].map((d, i) => (d + 2 * padding[i] - [kh, kw][i]) % stride[i]) as [
+      number,
+      number,
+    ];
     const folded = reshape(g!, [-1, 1, g!.shape[2], g!.shape[3]]);
-    const dx = convTranspose2d(folded, x.graph.constant(ones), undefined, { stride, padding, outputPadding });
+    const dx = convTranspose2d(folded, x.graph.constant(spread), undefined, {
+      stride,
+      padding,
+      outputPadding,
+    });
     return [reshapeLike(dx, x)];
   },
 });
@@ -76,56 +105,126 @@ const avgPoolP = primitive('AveragePool', {
 export function avgPool2d(x: Value, kernel: Pair, stride?: Pair, padding: Pair = 0): Value {
   const o = poolGeom('avgPool2d', x, kernel, stride, padding);
   const attrs = { ...poolAttrs(o), ceil_mode: { i: 0 }, count_include_pad: { i: 1 } };
-  return emit1(x.graph, avgPoolP, [x], { dtype: x.dtype, shape: [x.shape[0], x.shape[1], ...o.out] }, attrs);
+  return emit1(
+    x.graph,
+    avgPoolP,
+    [x],
+    { dtype: x.dtype, shape: [x.shape[0], x.shape[1], ...o.out] },
+    attrs,
+  );
 }
 
 const maxPoolP = primitive('MaxPool', {
   vjp: (n, [g]) => {
     const x = n.inputs[0]!;
-    // Indices are flat positions in x (padding ignored, storage_order 0): route each
-    // cotangent to its argmax, adding where windows overlap on the same element.
-    const flatX = reshape(x, [-1]);
-    const zeros = expandAs(scalar(x.graph, 0, x.dtype), flatX);
-    const dx = scatterAdd(zeros, reshape(n.outputs[1], [-1]), reshape(g!, [-1]));
+    const y = n.outputs[0];
+    const attr = (name: string) =>
+      (n.attrs[name] as { ints: readonly number[] }).ints.slice(0, 2) as [number, number];
+    const [kernel, stride, padding] = [attr('kernel_shape'), attr('strides'), attr('pads')];
+    const [H, W] = x.shape.slice(2) as number[];
+    const [Ho, Wo] = y.shape.slice(2) as number[];
+    const K = kernel[0] * kernel[1];
+    const t = windowTables(kernel, stride, padding, [H, W], [Ho, Wo]);
+    // Which window elements equal their window's max. Gather copies values exactly, so
+    // the comparison with MaxPool's own output is exact; padding slots can never win.
+    const gr = x.graph;
+    const windows = reshape(gatherCols(reshape(x, [-1, H * W]), gr.constant(t.index)), [
+      -1,
+      K,
+      Ho,
+      Wo,
+    ]);
+    const candidates = t.valid ? where(gr.constant(t.valid), windows, -Infinity) : windows;
+    const hit = cast(equal(candidates, reshape(y, [-1, 1, Ho, Wo])), x.dtype);
+    // Ties share the cotangent equally (a valid subgradient, as JAX does for max).
+    const share = div(hit, sum(hit, [1], true));
+    // Put each window element's share back at its input position: ConvTranspose with a
+    // one-hot kernel per element (the adjoint of the gather above), then unfold N*C.
+    const outputPadding = [H, W].map((d, i) => (d + 2 * padding[i] - kernel[i]) % stride[i]) as [
+      number,
+      number,
+    ];
+    const dx = convTranspose2d(
+      mul(share, reshape(g!, [-1, 1, Ho, Wo])),
+      gr.constant(t.oneHot),
+      undefined,
+      { stride, padding, outputPadding },
+    );
     return [reshapeLike(dx, x)];
   },
 });
 
 /**
  * Max pooling (PyTorch `F.max_pool2d`, padding counts as -inf, `ceil_mode = false`).
- * The gradient goes to each window's argmax. x: [N, C, H, W] -> [N, C, H', W'].
+ * x: [N, C, H, W] -> [N, C, H', W']. The gradient goes to each window's max; exact ties
+ * split it equally (PyTorch gives it all to the first). MaxPool's Indices output is not
+ * used: ORT's WebGPU kernel rejects it at run time, and this VJP runs there entirely.
  *
  * @example maxPool2d(x, 3, 2, 1)   // x: [batch, 64, 32, 32] -> [batch, 64, 16, 16]
  */
 export function maxPool2d(x: Value, kernel: Pair, stride?: Pair, padding: Pair = 0): Value {
   const o = poolGeom('maxPool2d', x, kernel, stride, padding);
-  const shape = [x.shape[0], x.shape[1], ...o.out];
   const attrs = { ...poolAttrs(o), ceil_mode: { i: 0 }, storage_order: { i: 0 } };
-  // Two outputs (values and int64 Indices), so emit directly; Indices stay internal.
-  return x.graph.emit(maxPoolP, [x], attrs, [
-    { dtype: x.dtype, shape },
-    { dtype: 'int64', shape },
-  ])[0];
+  return emit1(
+    x.graph,
+    maxPoolP,
+    [x],
+    { dtype: x.dtype, shape: [x.shape[0], x.shape[1], ...o.out] },
+    attrs,
+  );
 }
 
-const scatterAddP = primitive('ScatterElements', {
-  vjp: (n, [g], needs) => [needs[0] ? g : null, null, needs[2] ? gatherFlat(g!, n.inputs[1]!) : null],
-});
-const gatherFlatP = primitive('GatherElements', {
-  vjp: (n, [g]) => {
-    const src = n.inputs[0]!;
-    return [scatterAdd(expandAs(scalar(src.graph, 0, src.dtype), src), n.inputs[1]!, g!), null];
-  },
-});
-
-/** data[idx[i]] += upd[i] on 1-D values (ScatterElements, reduction 'add'; duplicates add). */
-function scatterAdd(data: Value, idx: Value, upd: Value): Value {
-  return emit1(data.graph, scatterAddP, [data, idx, upd], { dtype: data.dtype, shape: data.shape }, { axis: { i: 0 }, reduction: { s: 'add' } });
+/**
+ * Static index tables of a pooling window layout (k = i*kw + j is the element of the
+ * window): `index` [K, Ho*Wo] flat input positions (0 in padding), `valid` [1, K, Ho, Wo]
+ * (null when nothing is padding), `oneHot` [K, 1, kh, kw] a unit kernel per element.
+ */
+function windowTables(
+  kernel: number[],
+  stride: number[],
+  padding: number[],
+  [H, W]: number[],
+  [Ho, Wo]: number[],
+) {
+  const K = kernel[0] * kernel[1];
+  const index = new BigInt64Array(K * Ho * Wo);
+  const valid = new Uint8Array(K * Ho * Wo);
+  const oneHot = new Float32Array(K * K);
+  for (let i = 0; i < kernel[0]; i++) {
+    for (let j = 0; j < kernel[1]; j++) {
+      const k = i * kernel[1] + j;
+      oneHot[k * K + k] = 1;
+      for (let oy = 0; oy < Ho; oy++) {
+        for (let ox = 0; ox < Wo; ox++) {
+          const iy = oy * stride[0] - padding[0] + i;
+          const ix = ox * stride[1] - padding[1] + j;
+          const inside = iy >= 0 && iy < H && ix >= 0 && ix < W;
+          const at = (k * Ho + oy) * Wo + ox;
+          valid[at] = inside ? 1 : 0;
+          index[at] = inside ? BigInt(iy * W + ix) : 0n;
+        }
+      }
+    }
+  }
+  return {
+    index: new Tensor('int64', [K, Ho * Wo], index),
+    valid: valid.every((v) => v === 1) ? null : new Tensor('bool', [1, K, Ho, Wo], valid),
+    oneHot: new Tensor('float32', [K, 1, kernel[0], kernel[1]], oneHot),
+  };
 }
 
-/** src[idx[i]] on 1-D values: the adjoint of scatterAdd. */
-function gatherFlat(src: Value, idx: Value): Value {
-  return emit1(src.graph, gatherFlatP, [src, idx], { dtype: src.dtype, shape: idx.shape }, { axis: { i: 0 } });
+// Only feeds the comparison that picks the max, so no gradient flows through it.
+const gatherColsP = primitive('Gather', { stopsGradient: true });
+
+/** x[:, idx] for x: [M, L] and idx: [K, P] -> [M, K, P]. */
+function gatherCols(x: Value, idx: Value): Value {
+  return emit1(
+    x.graph,
+    gatherColsP,
+    [x, idx],
+    { dtype: x.dtype, shape: [x.shape[0], ...idx.shape] },
+    { axis: { i: 1 } },
+  );
 }
 
 const upsampleP = primitive('Resize', {
@@ -146,13 +245,16 @@ const upsampleP = primitive('Resize', {
  * @example upsampleNearest2d(x, 2)   // x: [batch, 16, 8, 8] -> [batch, 16, 16, 16]
  */
 export function upsampleNearest2d(x: Value, scale = 2): Value {
-  const op = where(x.graph.currentScope, 'upsampleNearest2d');
+  const op = at(x.graph.currentScope, 'upsampleNearest2d');
   checkFloat('upsampleNearest2d', x);
   const [N, C, H, W] = x.shape;
   if (x.rank !== 4 || typeof H !== 'number' || typeof W !== 'number') {
-    throw new ShapeError(`${op}: input ${formatShape(x.shape)}: expected [N, C, H, W] with static H and W`);
+    throw new ShapeError(
+      `${op}: input ${formatShape(x.shape)}: expected [N, C, H, W] with static H and W`,
+    );
   }
-  if (!Number.isInteger(scale) || scale < 1) throw new ShapeError(`${op}: scale must be a positive integer, got ${scale}`);
+  if (!Number.isInteger(scale) || scale < 1)
+    throw new ShapeError(`${op}: scale must be a positive integer, got ${scale}`);
   if (scale === 1) return x;
   const scales = x.graph.constant(new Tensor('float32', [4], Float32Array.of(1, 1, scale, scale)));
   const attrs = {
@@ -161,5 +263,11 @@ export function upsampleNearest2d(x: Value, scale = 2): Value {
     nearest_mode: { s: 'floor' },
   };
   // roi is the empty (omitted) input; scales drives the size.
-  return emit1(x.graph, upsampleP, [x, null, scales], { dtype: x.dtype, shape: [N, C, H * scale, W * scale] }, attrs);
+  return emit1(
+    x.graph,
+    upsampleP,
+    [x, null, scales],
+    { dtype: x.dtype, shape: [N, C, H * scale, W * scale] },
+    attrs,
+  );
 }

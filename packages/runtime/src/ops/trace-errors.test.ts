@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { DTypeError, ShapeError } from '../errors.js';
 import { Graph } from '../graph/graph.js';
 import { add } from './elementwise.js';
+import { conv2d } from './conv.js';
 import { linear, matmul } from './matmul.js';
 
 // Trace-time errors name the op, both shapes and the module path, before ORT sees the graph.
@@ -27,6 +28,15 @@ describe('trace-time errors', () => {
     const x = g.input('x', 'float32', ['batch', 784]);
     const w = g.input('w', 'float32', [784, 512]);
     expect(() => g.scope('fc1', () => linear(x, w))).toThrow(/fc1: linear: input \[batch,784\] x weight \[784,512\]/);
+  });
+
+  it('conv2d channel mismatch names op, both shapes and module path', () => {
+    const g = new Graph();
+    const x = g.input('x', 'float32', ['batch', 3, 28, 28]);
+    const w = g.input('w', 'float32', [32, 1, 3, 3]);
+    const f = () => g.scope('encoder', () => g.scope('conv1', () => conv2d(x, w)));
+    expect(f).toThrow(ShapeError);
+    expect(f).toThrow(/encoder\.conv1: conv2d: input \[batch,3,28,28\] and weight \[32,1,3,3\]/);
   });
 
   it('wrong dtype', () => {

@@ -32,11 +32,15 @@ export function mlpLogits(p: Record<string, Value>, x: Value, layers: number): V
   return h;
 }
 
-/** Cross-entropy loss with an accuracy metric, in the shape compileTrainStep expects. */
-export function mlpLoss(layers: number) {
+/**
+ * Cross-entropy loss, with an accuracy metric unless `accuracy` is false (ArgMax's
+ * int64 output runs on the CPU provider under WebGPU), as compileTrainStep expects.
+ */
+export function mlpLoss(layers: number, opts: { accuracy?: boolean } = {}) {
   return (p: Record<string, Value>, b: Record<string, Value>) => {
     const logits = mlpLogits(p, b.x, layers);
-    return { loss: crossEntropy(logits, b.y), metrics: { accuracy: argmaxAccuracy(logits, b.y) } };
+    const loss = crossEntropy(logits, b.y);
+    return opts.accuracy === false ? loss : { loss, metrics: { accuracy: argmaxAccuracy(logits, b.y) } };
   };
 }
 
@@ -44,7 +48,13 @@ export function mlpLoss(layers: number) {
  * `classes` Gaussian clusters in `dims` dimensions with overlapping tails:
  * x: float32 [n, dims], y: int64 [n].
  */
-export function makeClassification(n: number, dims: number, classes: number, seed: number): { x: Tensor; y: Tensor } {
+export function makeClassification(
+  n: number,
+  dims: number,
+  classes: number,
+  seed: number,
+  labelDtype: 'int64' | 'int32' = 'int64',
+): { x: Tensor; y: Tensor } {
   const rng = new Rng(seed);
   const centers = rng.normal(classes * dims, 0, 1.5);
   const labels = rng.integers(n, 0, classes);
@@ -52,6 +62,6 @@ export function makeClassification(n: number, dims: number, classes: number, see
   for (let i = 0; i < n; i++) for (let d = 0; d < dims; d++) x[i * dims + d] += centers[labels[i] * dims + d];
   return {
     x: new Tensor('float32', [n, dims], x),
-    y: new Tensor('int64', [n], BigInt64Array.from(labels, (v) => BigInt(v))),
+    y: labelDtype === 'int32' ? new Tensor('int32', [n], labels) : new Tensor('int64', [n], BigInt64Array.from(labels, (v) => BigInt(v))),
   };
 }
