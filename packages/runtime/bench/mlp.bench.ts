@@ -12,9 +12,9 @@ import { availableParallelism } from 'node:os';
 import { parseArgs } from 'node:util';
 import { Graph, Runtime, Tensor } from '../src/index.js';
 import { adam } from '../src/optim/index.js';
+import { Rng } from '../src/rng.js';
 import { initMlp, mlpLogits, mlpLoss } from '../src/testing/mlp.js';
 import { compileTrainStep } from '../src/train/trainStep.js';
-import { Rng } from '../src/rng.js';
 
 const { values } = parseArgs({
   options: {
@@ -34,11 +34,18 @@ const sizes = [784, 512, 512, 10];
 const rt = await Runtime.create({ device, threads });
 const rng = new Rng(0);
 const x = new Tensor('float32', [B, 784], rng.uniform(B * 784));
-const y = new Tensor('int64', [B], BigInt64Array.from(rng.integers(B, 0, 10), (v) => BigInt(v)));
+const y = new Tensor(
+  'int64',
+  [B],
+  BigInt64Array.from(rng.integers(B, 0, 10), (v) => BigInt(v)),
+);
 
 const step = await compileTrainStep(rt, {
   params: initMlp(sizes, rng),
-  inputs: { x: { dtype: 'float32', shape: ['batch', 784] }, y: { dtype: 'int64', shape: ['batch'] } },
+  inputs: {
+    x: { dtype: 'float32', shape: ['batch', 784] },
+    y: { dtype: 'int64', shape: ['batch'] },
+  },
   loss: mlpLoss(3),
   optimizer: adam(),
 });
@@ -95,7 +102,9 @@ const trainSps = n / (tRuntime / 1000);
 const rawSps = n / (tRaw / 1000);
 const fwdSps = n / (tFwd / 1000);
 const overhead = (tRuntime / tRaw - 1) * 100;
-console.log(`MLP ${sizes.join('-')}, batch ${B}, device ${device}, ${threads} threads, ${rounds}x${steps} steps`);
+console.log(
+  `MLP ${sizes.join('-')}, batch ${B}, device ${device}, ${threads} threads, ${rounds}x${steps} steps`,
+);
 console.log(`  train step (runtime):   ${trainSps.toFixed(0).padStart(8)} samples/s`);
 console.log(`  train step (raw ORT):   ${rawSps.toFixed(0).padStart(8)} samples/s`);
 console.log(`  forward:                ${fwdSps.toFixed(0).padStart(8)} samples/s`);

@@ -7,7 +7,17 @@
  *   pnpm --filter @genmodels/runtime example -- --device webgpu --steps 800
  */
 import { parseArgs } from 'node:util';
-import { Graph, Rng, Runtime, Tensor, type Value, adam, compileTrainStep, cosine, ops } from '@genmodels/runtime';
+import {
+  adam,
+  compileTrainStep,
+  cosine,
+  Graph,
+  ops,
+  Rng,
+  Runtime,
+  Tensor,
+  type Value,
+} from '@genmodels/runtime';
 
 const { values } = parseArgs({
   options: {
@@ -77,8 +87,12 @@ for (let s = 0; s < steps; s++) {
     xb.set((train.x.data as Float32Array).subarray(2 * j, 2 * j + 2), 2 * i);
     yb[i] = (train.y.data as BigInt64Array)[j];
   });
-  const r = await step.run({ x: new Tensor('float32', [batch, 2], xb), y: new Tensor('int64', [batch], yb) }, { lr: schedule(s) });
-  if ((s + 1) % 100 === 0) console.log(`step ${String(s + 1).padStart(4)}  loss ${r.loss.toFixed(4)}`);
+  const r = await step.run(
+    { x: new Tensor('float32', [batch, 2], xb), y: new Tensor('int64', [batch], yb) },
+    { lr: schedule(s) },
+  );
+  if ((s + 1) % 100 === 0)
+    console.log(`step ${String(s + 1).padStart(4)}  loss ${r.loss.toFixed(4)}`);
 }
 const secs = (performance.now() - t0) / 1000;
 
@@ -93,5 +107,7 @@ let correct = 0;
 pred.toArray().forEach((p, i) => {
   if (p === Number((test.y.data as BigInt64Array)[i])) correct++;
 });
-console.log(`trained ${steps} steps in ${secs.toFixed(1)} s on ${rt.device} (${((steps * batch) / secs).toFixed(0)} samples/s)`);
+console.log(
+  `trained ${steps} steps in ${secs.toFixed(1)} s on ${rt.device} (${((steps * batch) / secs).toFixed(0)} samples/s)`,
+);
 console.log(`held-out accuracy: ${((100 * correct) / 1024).toFixed(1)}% (seed ${seed})`);

@@ -2,44 +2,51 @@
  * @genmodels/runtime: tensors, tracing, reverse-mode autodiff and in-graph
  * optimizers over ONNX Runtime. Every public name is exported here explicitly.
  */
-export { Tensor, DTYPES, isFloat, sizeOf } from './tensor.js';
-export type { DType, TensorData, NestedArray } from './tensor.js';
+
+export { grad, onesLike, vjp, zerosLike } from './autodiff/grad.js';
 export {
-  GenmodelsError,
-  ShapeError,
-  DTypeError,
-  NotDifferentiableError,
   DeviceError,
-  FeedError,
-  GraphError,
   DivergenceError,
+  DTypeError,
+  FeedError,
+  GenmodelsError,
+  GraphError,
+  NotDifferentiableError,
+  ShapeError,
 } from './errors.js';
-export { Graph, Value, primitive } from './graph/graph.js';
-export type { Attr, Attrs, Node, Primitive, VjpRule, OutputSpec } from './graph/graph.js';
-export { broadcastShapes, formatShape } from './graph/shape.js';
-export type { Dim, Shape } from './graph/shape.js';
-export { encodeModel, decodeModel, OPSET, IR_VERSION } from './graph/encode.js';
-export { grad, vjp, zerosLike, onesLike } from './autodiff/grad.js';
-export { Runtime } from './exec/runtime.js';
-export type { RuntimeOptions, CompileOptions, Device } from './exec/runtime.js';
+export type { Feed, IOSpec } from './exec/executable.js';
 export { Executable } from './exec/executable.js';
-export type { IOSpec, Feed } from './exec/executable.js';
+export type { CompileOptions, Device, RuntimeOptions } from './exec/runtime.js';
+export { Runtime } from './exec/runtime.js';
+export { decodeModel, encodeModel, IR_VERSION, OPSET } from './graph/encode.js';
+export type { Attr, Attrs, Node, OutputSpec, Primitive, VjpRule } from './graph/graph.js';
+export { Graph, primitive, Value } from './graph/graph.js';
+export type { Dim, Shape } from './graph/shape.js';
+export { broadcastShapes, formatShape } from './graph/shape.js';
 export * as ops from './ops/index.js';
-export { Rng, philox4x32 } from './rng.js';
-export type { RngState } from './rng.js';
-export { compileTrainStep, TrainStep } from './train/trainStep.js';
-export type { TrainStepSpec, StepResult, TrainState, LossOutput } from './train/trainStep.js';
+export type {
+  Optimizer,
+  ParamGroupOptions,
+  ParamSlot,
+  StateSpec,
+  UpdateContext,
+} from './optim/index.js';
 export {
-  sgd,
   adam,
   adamw,
   clipGradNorm,
-  paramGroups,
-  noDecayOnBiasAndNorm,
   constant,
-  linearWarmup,
   cosine,
+  linearWarmup,
+  noDecayOnBiasAndNorm,
+  paramGroups,
+  sgd,
 } from './optim/index.js';
-export type { Optimizer, ParamSlot, ParamGroupOptions, StateSpec, UpdateContext } from './optim/index.js';
-export { gradcheck } from './testing/gradcheck.js';
+export type { RngState } from './rng.js';
+export { philox4x32, Rng } from './rng.js';
+export type { DType, NestedArray, TensorData } from './tensor.js';
+export { DTYPES, isFloat, sizeOf, Tensor } from './tensor.js';
 export type { GradcheckInput, GradcheckOptions, GradcheckResult } from './testing/gradcheck.js';
+export { gradcheck } from './testing/gradcheck.js';
+export type { LossOutput, StepResult, TrainState, TrainStepSpec } from './train/trainStep.js';
+export { compileTrainStep, TrainStep } from './train/trainStep.js';

@@ -4,7 +4,10 @@ import { Tensor } from './tensor.js';
 
 describe('Tensor', () => {
   it('builds from nested arrays with the right shape', () => {
-    const t = Tensor.from([[1, 2, 3], [4, 5, 6]]);
+    const t = Tensor.from([
+      [1, 2, 3],
+      [4, 5, 6],
+    ]);
     expect(t.dtype).toBe('float32');
     expect(t.shape).toEqual([2, 3]);
     expect(t.toArray()).toEqual([1, 2, 3, 4, 5, 6]);
@@ -30,7 +33,9 @@ describe('Tensor', () => {
 
   it('rejects data of the wrong length or type', () => {
     expect(() => new Tensor('float32', [2, 2], new Float32Array(3))).toThrow(ShapeError);
-    expect(() => new Tensor('float32', [2, 2], new Float32Array(3))).toThrow('shape [2,2] needs 4 elements, data has 3');
+    expect(() => new Tensor('float32', [2, 2], new Float32Array(3))).toThrow(
+      'shape [2,2] needs 4 elements, data has 3',
+    );
     expect(() => new Tensor('int64', [1], new Float32Array(1) as never)).toThrow(DTypeError);
     expect(() => new Tensor('float64' as never, [1])).toThrow("unknown dtype 'float64'");
     expect(() => Tensor.from([[1, 2], [3]] as never)).toThrow('ragged');
@@ -38,9 +43,20 @@ describe('Tensor', () => {
   });
 
   it('prints readably, eliding long data', () => {
-    expect(Tensor.from([[1, 2], [3, 4.25]]).toString()).toBe('Tensor<float32>[2, 2] [1.0, 2.0, 3.0, 4.25]');
-    const long = new Tensor('int32', [20], Int32Array.from({ length: 20 }, (_, i) => i));
-    expect(long.toString()).toBe('Tensor<int32>[20] [0, 1, 2, 3, 4, 5, ..., 14, 15, 16, 17, 18, 19]');
+    expect(
+      Tensor.from([
+        [1, 2],
+        [3, 4.25],
+      ]).toString(),
+    ).toBe('Tensor<float32>[2, 2] [1.0, 2.0, 3.0, 4.25]');
+    const long = new Tensor(
+      'int32',
+      [20],
+      Int32Array.from({ length: 20 }, (_, i) => i),
+    );
+    expect(long.toString()).toBe(
+      'Tensor<int32>[20] [0, 1, 2, 3, 4, 5, ..., 14, 15, 16, 17, 18, 19]',
+    );
   });
 
   it('item, reshape, clone', () => {

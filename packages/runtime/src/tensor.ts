@@ -52,7 +52,9 @@ function dtypeOfData(data: TensorData): DType {
 function checkShape(shape: readonly number[]): void {
   for (const d of shape) {
     if (!Number.isInteger(d) || d < 0) {
-      throw new ShapeError(`Tensor: shape [${shape.join(',')}] has a dim that is not a non-negative integer`);
+      throw new ShapeError(
+        `Tensor: shape [${shape.join(',')}] has a dim that is not a non-negative integer`,
+      );
     }
   }
 }
@@ -71,17 +73,23 @@ export class Tensor<D extends DType = DType> {
 
   constructor(dtype: D, shape: readonly number[], data?: DataTypeMap[D]) {
     if (!DTYPES.includes(dtype)) {
-      throw new DTypeError(`Tensor: unknown dtype '${dtype}'; expected one of ${DTYPES.join(', ')}`);
+      throw new DTypeError(
+        `Tensor: unknown dtype '${dtype}'; expected one of ${DTYPES.join(', ')}`,
+      );
     }
     checkShape(shape);
     const n = sizeOf(shape);
     const d = (data ?? allocate(dtype, n)) as DataTypeMap[D];
     const expected = dtypeOfData(d);
     if (expected !== dtype && !(expected === 'uint8' && dtype === 'bool')) {
-      throw new DTypeError(`Tensor: dtype '${dtype}' does not match data of type ${d.constructor.name}`);
+      throw new DTypeError(
+        `Tensor: dtype '${dtype}' does not match data of type ${d.constructor.name}`,
+      );
     }
     if (d.length !== n) {
-      throw new ShapeError(`Tensor: shape [${shape.join(',')}] needs ${n} elements, data has ${d.length}`);
+      throw new ShapeError(
+        `Tensor: shape [${shape.join(',')}] needs ${n} elements, data has ${d.length}`,
+      );
     }
     this.dtype = dtype;
     this.shape = Object.freeze([...shape]);
@@ -98,18 +106,30 @@ export class Tensor<D extends DType = DType> {
   }
 
   /** A float32 tensor from a number or (nested) number array. */
-  static from(values: number | NestedArray, dtype: 'float32' | 'int32' | 'int64' = 'float32'): Tensor {
+  static from(
+    values: number | NestedArray,
+    dtype: 'float32' | 'int32' | 'int64' = 'float32',
+  ): Tensor {
     const shape: number[] = [];
     let v: unknown = values;
     while (Array.isArray(v)) {
       shape.push(v.length);
       v = v[0];
     }
-    const flat = (Array.isArray(values) ? (values as unknown[]).flat(Number.POSITIVE_INFINITY) : [values]) as number[];
+    const flat = (
+      Array.isArray(values) ? (values as unknown[]).flat(Number.POSITIVE_INFINITY) : [values]
+    ) as number[];
     if (flat.length !== sizeOf(shape)) {
-      throw new ShapeError(`Tensor.from: ragged nested array (expected ${sizeOf(shape)} elements for shape [${shape.join(',')}], got ${flat.length})`);
+      throw new ShapeError(
+        `Tensor.from: ragged nested array (expected ${sizeOf(shape)} elements for shape [${shape.join(',')}], got ${flat.length})`,
+      );
     }
-    if (dtype === 'int64') return new Tensor('int64', shape, BigInt64Array.from(flat, (x) => BigInt(x)));
+    if (dtype === 'int64')
+      return new Tensor(
+        'int64',
+        shape,
+        BigInt64Array.from(flat, (x) => BigInt(x)),
+      );
     if (dtype === 'int32') return new Tensor('int32', shape, Int32Array.from(flat));
     return new Tensor('float32', shape, Float32Array.from(flat));
   }
@@ -130,11 +150,15 @@ export class Tensor<D extends DType = DType> {
   /** Wrap an `ort.Tensor` that lives on the CPU (shares its data buffer). */
   static fromOrt(t: OrtTensor): Tensor {
     if (t.location !== 'cpu' && t.location !== 'cpu-pinned') {
-      throw new DTypeError(`Tensor.fromOrt: tensor lives on '${t.location}'; download it with Executable.download() first`);
+      throw new DTypeError(
+        `Tensor.fromOrt: tensor lives on '${t.location}'; download it with Executable.download() first`,
+      );
     }
     const dtype = t.type as DType;
     if (!DTYPES.includes(dtype)) {
-      throw new DTypeError(`Tensor.fromOrt: unsupported ORT tensor type '${t.type}'; expected one of ${DTYPES.join(', ')}`);
+      throw new DTypeError(
+        `Tensor.fromOrt: unsupported ORT tensor type '${t.type}'; expected one of ${DTYPES.join(', ')}`,
+      );
     }
     return new Tensor(dtype, t.dims, t.data as TensorData);
   }
@@ -161,7 +185,10 @@ export class Tensor<D extends DType = DType> {
 
   /** The single element of a size-1 tensor. */
   item(): number {
-    if (this.size !== 1) throw new ShapeError(`Tensor.item: tensor has shape [${this.shape.join(',')}], expected one element`);
+    if (this.size !== 1)
+      throw new ShapeError(
+        `Tensor.item: tensor has shape [${this.shape.join(',')}], expected one element`,
+      );
     return Number(this.data[0]);
   }
 
@@ -180,7 +207,9 @@ export class Tensor<D extends DType = DType> {
 function formatFloat(x: number): string {
   if (Number.isInteger(x) && Math.abs(x) < 1e6) return x.toFixed(1);
   const a = Math.abs(x);
-  return a !== 0 && (a < 1e-3 || a >= 1e6) ? x.toExponential(3) : Number(x.toPrecision(5)).toString();
+  return a !== 0 && (a < 1e-3 || a >= 1e6)
+    ? x.toExponential(3)
+    : Number(x.toPrecision(5)).toString();
 }
 
 export type NestedArray = number[] | NestedArray[];

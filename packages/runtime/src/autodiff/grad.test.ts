@@ -1,7 +1,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { GraphError, NotDifferentiableError, ShapeError } from '../errors.js';
 import { Runtime } from '../exec/runtime.js';
-import { Graph, type Value, primitive } from '../graph/graph.js';
+import { Graph, primitive, type Value } from '../graph/graph.js';
 import { gelu, relu, sigmoid, tanh } from '../ops/activation.js';
 import { emit1 } from '../ops/core.js';
 import { add, cast, exp, mul, square, stopGradient } from '../ops/elementwise.js';
@@ -91,9 +91,21 @@ describe('grad and vjp', () => {
     expect(() => grad(exp(x), [x])).toThrow(ShapeError);
     const u = g.input('u', 'float32', [2, 2]);
     const [dx] = vjp([exp(x)], [u], [x]);
-    expect(() => vjp([exp(x)], [g.input('v', 'float32', [2])], [x])).toThrow('cotangent [2] does not match output [2,2]');
+    expect(() => vjp([exp(x)], [g.input('v', 'float32', [2])], [x])).toThrow(
+      'cotangent [2] does not match output [2,2]',
+    );
     const exe = await rt.compile(g, { dx });
-    const out = await exe.runHost({ x: Tensor.from([[0, 0], [0, 0]]), u: Tensor.from([[1, 2], [3, 4]]), v: Tensor.from([0, 0]) });
+    const out = await exe.runHost({
+      x: Tensor.from([
+        [0, 0],
+        [0, 0],
+      ]),
+      u: Tensor.from([
+        [1, 2],
+        [3, 4],
+      ]),
+      v: Tensor.from([0, 0]),
+    });
     expect(out.dx.toArray()).toEqual([1, 2, 3, 4]);
   });
 });

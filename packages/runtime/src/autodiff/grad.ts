@@ -2,7 +2,7 @@
  * Reverse-mode differentiation over the recorded graph. Every VJP rule is written
  * with the traced ops, so the gradient graph is differentiable again (grad of grad).
  */
-import { GraphError, ShapeError, notDifferentiable, where } from '../errors.js';
+import { GraphError, notDifferentiable, ShapeError, where } from '../errors.js';
 import type { Value } from '../graph/graph.js';
 import { formatShape, shapesEqual } from '../graph/shape.js';
 import { scalar } from '../ops/core.js';
@@ -24,7 +24,11 @@ export function onesLike(x: Value): Value {
  * Vector-Jacobian product: sum_k <cotangents[k], d outputs[k] / d wrt[i]> for each i.
  * Values in `wrt` that do not influence the outputs get zeros.
  */
-export function vjp(outputs: readonly Value[], cotangents: readonly Value[], wrt: readonly Value[]): Value[] {
+export function vjp(
+  outputs: readonly Value[],
+  cotangents: readonly Value[],
+  wrt: readonly Value[],
+): Value[] {
   if (outputs.length === 0) throw new GraphError('vjp: no outputs');
   if (outputs.length !== cotangents.length) {
     throw new GraphError(`vjp: ${outputs.length} outputs but ${cotangents.length} cotangents`);
@@ -34,11 +38,16 @@ export function vjp(outputs: readonly Value[], cotangents: readonly Value[], wrt
     if (v.graph !== graph) throw new GraphError(`vjp: ${v} belongs to another graph`);
   }
   for (const w of wrt) {
-    if (!isFloat(w.dtype)) throw new GraphError(`vjp: cannot differentiate with respect to ${w} (${w.dtype} is not a float type)`);
+    if (!isFloat(w.dtype))
+      throw new GraphError(
+        `vjp: cannot differentiate with respect to ${w} (${w.dtype} is not a float type)`,
+      );
   }
   outputs.forEach((o, i) => {
     if (!shapesEqual(o.shape, cotangents[i].shape)) {
-      throw new ShapeError(`vjp: cotangent ${formatShape(cotangents[i].shape)} does not match output ${formatShape(o.shape)}`);
+      throw new ShapeError(
+        `vjp: cotangent ${formatShape(cotangents[i].shape)} does not match output ${formatShape(o.shape)}`,
+      );
     }
   });
 
@@ -75,7 +84,10 @@ export function vjp(outputs: readonly Value[], cotangents: readonly Value[], wrt
     n.inputs.forEach((v, i) => {
       if (!needs[i] || !v) return;
       const g = grads[i];
-      if (!g) throw new GraphError(`${where(n.scope, n.prim.opType)}: VJP rule gave no gradient for input ${i}`);
+      if (!g)
+        throw new GraphError(
+          `${where(n.scope, n.prim.opType)}: VJP rule gave no gradient for input ${i}`,
+        );
       if (!shapesEqual(g.shape, v.shape)) {
         throw new ShapeError(
           `${where(n.scope, n.prim.opType)}: VJP rule gave gradient ${formatShape(g.shape)} for input ${i} of shape ${formatShape(v.shape)}`,
@@ -95,7 +107,9 @@ export function vjp(outputs: readonly Value[], cotangents: readonly Value[], wrt
  */
 export function grad(loss: Value, wrt: readonly Value[]): Value[] {
   if (!isFloat(loss.dtype) || !loss.shape.every((d) => d === 1)) {
-    throw new ShapeError(`grad: loss must be a float scalar, got ${loss.dtype}${formatShape(loss.shape)}; reduce it (mean/sum) or use vjp()`);
+    throw new ShapeError(
+      `grad: loss must be a float scalar, got ${loss.dtype}${formatShape(loss.shape)}; reduce it (mean/sum) or use vjp()`,
+    );
   }
   return vjp([loss], [onesLike(loss)], wrt);
 }

@@ -23,11 +23,20 @@ const require = createRequire(import.meta.url);
 /** Fail early, with instructions, when a device cannot work in this install. */
 export function checkDevice(device: string): asserts device is Device {
   if (!(DEVICES as readonly string[]).includes(device)) {
-    throw new DeviceError(`unknown device '${device}'; on Node.js use one of ${DEVICES.join(', ')} ('wasm' is browser-only)`);
+    throw new DeviceError(
+      `unknown device '${device}'; on Node.js use one of ${DEVICES.join(', ')} ('wasm' is browser-only)`,
+    );
   }
   if (device === 'cuda') {
     const dir = dirname(require.resolve('onnxruntime-node/package.json'));
-    const lib = join(dir, 'bin', 'napi-v6', process.platform, process.arch, 'libonnxruntime_providers_cuda.so');
+    const lib = join(
+      dir,
+      'bin',
+      'napi-v6',
+      process.platform,
+      process.arch,
+      'libonnxruntime_providers_cuda.so',
+    );
     if (!existsSync(lib)) {
       throw new DeviceError(
         "device 'cuda': the CUDA execution provider libraries are not installed. " +
@@ -57,8 +66,18 @@ export function cpuPlacedNodes(model: Uint8Array, device: Device): string[] {
     const script = `const ort = require(${JSON.stringify(ortPath)});
 ort.InferenceSession.create(${JSON.stringify(file)}, { executionProviders: [${JSON.stringify(device)}], logSeverityLevel: 0 })
   .then(() => process.exit(0), (e) => { console.error('SESSION-ERROR ' + e.message); process.exit(3); });`;
-    const r = spawnSync(process.execPath, ['-e', script], { encoding: 'utf8', env: process.env, maxBuffer: 256 << 20 });
-    if (r.status !== 0) throw new DeviceError(`cpuPlacedNodes: could not create a '${device}' session: ${r.stderr.split('\n').filter((l) => l.includes('SESSION-ERROR') || l.includes('[E:')).join(' ')}`);
+    const r = spawnSync(process.execPath, ['-e', script], {
+      encoding: 'utf8',
+      env: process.env,
+      maxBuffer: 256 << 20,
+    });
+    if (r.status !== 0)
+      throw new DeviceError(
+        `cpuPlacedNodes: could not create a '${device}' session: ${r.stderr
+          .split('\n')
+          .filter((l) => l.includes('SESSION-ERROR') || l.includes('[E:'))
+          .join(' ')}`,
+      );
     const lines = r.stderr.split('\n');
     const nodes: string[] = [];
     let onCpu = false;

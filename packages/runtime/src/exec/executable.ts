@@ -1,8 +1,8 @@
-import { DTypeError, DeviceError, FeedError } from '../errors.js';
+import type { ort } from '../backend/node.js';
+import { DeviceError, DTypeError, FeedError } from '../errors.js';
 import type { Shape } from '../graph/shape.js';
 import { formatShape } from '../graph/shape.js';
 import { type DType, Tensor } from '../tensor.js';
-import type { ort } from '../backend/node.js';
 import type { Runtime } from './runtime.js';
 
 /** Name, dtype and (possibly symbolic) shape of an executable's input or output. */
@@ -51,15 +51,21 @@ export class Executable {
     for (const spec of this.inputs) {
       const f = feeds[spec.name];
       if (f === undefined) {
-        throw new FeedError(`${this.name}: missing input '${spec.name}' (${spec.dtype}${formatShape(spec.shape)}); expected inputs: ${this.inputs.map((i) => i.name).join(', ')}`);
+        throw new FeedError(
+          `${this.name}: missing input '${spec.name}' (${spec.dtype}${formatShape(spec.shape)}); expected inputs: ${this.inputs.map((i) => i.name).join(', ')}`,
+        );
       }
       const dtype = f instanceof Tensor ? f.dtype : (f.type as DType);
       const dims = f instanceof Tensor ? f.shape : f.dims;
       if (dtype !== spec.dtype) {
-        throw new DTypeError(`${this.name}: input '${spec.name}' has dtype ${dtype}, expected ${spec.dtype}`);
+        throw new DTypeError(
+          `${this.name}: input '${spec.name}' has dtype ${dtype}, expected ${spec.dtype}`,
+        );
       }
       const bad = () =>
-        new FeedError(`${this.name}: input '${spec.name}' has shape ${formatShape(dims)}, expected ${formatShape(spec.shape)}`);
+        new FeedError(
+          `${this.name}: input '${spec.name}' has shape ${formatShape(dims)}, expected ${formatShape(spec.shape)}`,
+        );
       if (dims.length !== spec.shape.length) throw bad();
       spec.shape.forEach((d, i) => {
         if (typeof d === 'number') {
@@ -68,21 +74,27 @@ export class Executable {
         }
         const seen = symbols.get(d);
         if (seen && seen[0] !== dims[i]) {
-          throw new FeedError(`${this.name}: dim '${d}' is ${seen[0]} in input '${seen[1]}' but ${dims[i]} in input '${spec.name}'`);
+          throw new FeedError(
+            `${this.name}: dim '${d}' is ${seen[0]} in input '${seen[1]}' but ${dims[i]} in input '${spec.name}'`,
+          );
         }
         symbols.set(d, [dims[i], spec.name]);
       });
       if (f instanceof Tensor) out[spec.name] = f.toOrt();
       else {
         if (f.location === 'gpu-buffer' && this.runtime.device !== 'webgpu') {
-          throw new DeviceError(`${this.name}: input '${spec.name}' lives in a WebGPU buffer but this executable runs on '${this.runtime.device}'; download it first`);
+          throw new DeviceError(
+            `${this.name}: input '${spec.name}' lives in a WebGPU buffer but this executable runs on '${this.runtime.device}'; download it first`,
+          );
         }
         out[spec.name] = f;
       }
     }
     for (const k of Object.keys(feeds)) {
       if (!this.inputs.some((i) => i.name === k)) {
-        throw new FeedError(`${this.name}: unknown input '${k}'; expected inputs: ${this.inputs.map((i) => i.name).join(', ')}`);
+        throw new FeedError(
+          `${this.name}: unknown input '${k}'; expected inputs: ${this.inputs.map((i) => i.name).join(', ')}`,
+        );
       }
     }
     return out;

@@ -1,5 +1,5 @@
 import { availableParallelism } from 'node:os';
-import { type Device, checkDevice, cpuPlacedNodes, ort } from '../backend/node.js';
+import { checkDevice, cpuPlacedNodes, type Device, ort } from '../backend/node.js';
 import { DeviceError } from '../errors.js';
 import { encodeModel } from '../graph/encode.js';
 import { Graph, type Value } from '../graph/graph.js';
@@ -49,7 +49,8 @@ export class Runtime {
     const device = opts.device ?? 'cpu';
     checkDevice(device);
     const threads = opts.threads ?? availableParallelism();
-    if (!Number.isInteger(threads) || threads < 1) throw new DeviceError(`Runtime.create: threads must be a positive integer, got ${threads}`);
+    if (!Number.isInteger(threads) || threads < 1)
+      throw new DeviceError(`Runtime.create: threads must be a positive integer, got ${threads}`);
     const rt = new Runtime(device, threads, opts.strictDevice ?? false, opts.logSeverityLevel ?? 3);
     if (device === 'webgpu') await rt.probeWebGpu();
     return rt;
@@ -72,23 +73,35 @@ export class Runtime {
       },
     };
     if (this.device === 'webgpu' && deviceOutputs.length > 0) {
-      opts.preferredOutputLocation = Object.fromEntries(deviceOutputs.map((n) => [n, 'gpu-buffer' as const]));
+      opts.preferredOutputLocation = Object.fromEntries(
+        deviceOutputs.map((n) => [n, 'gpu-buffer' as const]),
+      );
     }
     return opts;
   }
 
   /** Compile the part of `graph` that computes `outputs` into one ORT session. */
-  async compile(graph: Graph, outputs: Readonly<Record<string, Value>>, opts: CompileOptions = {}): Promise<Executable> {
+  async compile(
+    graph: Graph,
+    outputs: Readonly<Record<string, Value>>,
+    opts: CompileOptions = {},
+  ): Promise<Executable> {
     const name = opts.name ?? graph.name;
     const model = encodeModel(graph, { outputs, metadata: opts.metadata });
     let session: ort.InferenceSession;
     try {
       session = await ort.InferenceSession.create(model, this.sessionOptions(opts.deviceOutputs));
     } catch (e) {
-      throw new DeviceError(`${name}: ONNX Runtime could not create a '${this.device}' session: ${(e as Error).message}`);
+      throw new DeviceError(
+        `${name}: ONNX Runtime could not create a '${this.device}' session: ${(e as Error).message}`,
+      );
     }
     const inputs = graph.inputs.map((v) => ({ name: v.name!, dtype: v.dtype, shape: v.shape }));
-    const outs = Object.entries(outputs).map(([n, v]) => ({ name: n, dtype: v.dtype, shape: v.shape }));
+    const outs = Object.entries(outputs).map(([n, v]) => ({
+      name: n,
+      dtype: v.dtype,
+      shape: v.shape,
+    }));
     return new Executable(this, session, inputs, outs, model, name);
   }
 
@@ -104,15 +117,24 @@ export class Runtime {
   async download(t: ort.Tensor): Promise<Tensor> {
     if (t.location === 'cpu' || t.location === 'cpu-pinned') return Tensor.fromOrt(t);
     if (t.location !== 'gpu-buffer' || this.device !== 'webgpu') {
-      throw new DeviceError(`download: cannot read a tensor on '${t.location}' with a '${this.device}' runtime`);
+      throw new DeviceError(
+        `download: cannot read a tensor on '${t.location}' with a '${this.device}' runtime`,
+      );
     }
     const key = `${t.type}:${t.dims.length}`;
     let s = this.downloaders.get(key);
     if (!s) {
       const g = new Graph('download');
-      const x = g.input('x', t.type as Tensor['dtype'], t.dims.map((_, i) => `d${i}`));
+      const x = g.input(
+        'x',
+        t.type as Tensor['dtype'],
+        t.dims.map((_, i) => `d${i}`),
+      );
       const model = encodeModel(g, { outputs: { y: x } });
-      s = ort.InferenceSession.create(model, { ...this.sessionOptions(), preferredOutputLocation: 'cpu' });
+      s = ort.InferenceSession.create(model, {
+        ...this.sessionOptions(),
+        preferredOutputLocation: 'cpu',
+      });
       this.downloaders.set(key, s);
     }
     const r = await (await s).run({ x: t });
@@ -123,13 +145,15 @@ export class Runtime {
     const g = new Graph('probe');
     const x = g.input('x', 'float32', [1]);
     try {
-      const s = await ort.InferenceSession.create(encodeModel(g, { outputs: { y: x } }), { executionProviders: ['webgpu'] });
+      const s = await ort.InferenceSession.create(encodeModel(g, { outputs: { y: x } }), {
+        executionProviders: ['webgpu'],
+      });
       await s.release();
     } catch (e) {
       throw new DeviceError(
         `device 'webgpu': no WebGPU adapter could be created (${(e as Error).message}). ` +
           'On Linux without a GPU: apt-get install libvulkan1 chromium, then set ' +
-          'VK_ICD_FILENAMES=/usr/lib/chromium/vk_swiftshader_icd.json; or use device \'cpu\'.',
+          "VK_ICD_FILENAMES=/usr/lib/chromium/vk_swiftshader_icd.json; or use device 'cpu'.",
       );
     }
   }

@@ -3,7 +3,7 @@ import { GraphError } from '../errors.js';
 import { Runtime } from '../exec/runtime.js';
 import { add, mul } from '../ops/elementwise.js';
 import { Tensor } from '../tensor.js';
-import { IR_VERSION, OPSET, decodeModel, encodeModel } from './encode.js';
+import { decodeModel, encodeModel, IR_VERSION, OPSET } from './encode.js';
 import { Graph } from './graph.js';
 
 let rt: Runtime;

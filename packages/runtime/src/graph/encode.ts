@@ -69,9 +69,15 @@ export function encodeModel(graph: Graph, opts: EncodeOptions): Uint8Array {
   const outEntries = Object.entries(opts.outputs);
   if (outEntries.length === 0) throw new GraphError(`encodeModel('${graph.name}'): no outputs`);
   for (const [name, v] of outEntries) {
-    if (v.graph !== graph) throw new GraphError(`encodeModel('${graph.name}'): output '${name}' belongs to another graph`);
+    if (v.graph !== graph)
+      throw new GraphError(
+        `encodeModel('${graph.name}'): output '${name}' belongs to another graph`,
+      );
   }
-  const nodes = liveNodes(graph, outEntries.map(([, v]) => v));
+  const nodes = liveNodes(
+    graph,
+    outEntries.map(([, v]) => v),
+  );
   const names = new Map<Value, string>();
   for (const v of graph.inputs) names.set(v, v.name!);
   for (const v of graph.constants.keys()) names.set(v, v.name!);
@@ -82,10 +88,18 @@ export function encodeModel(graph: Graph, opts: EncodeOptions): Uint8Array {
   const identities: onnxProto.onnx.INodeProto[] = [];
   for (const [name, v] of outEntries) {
     if (taken.has(name) && names.get(v) !== name) {
-      throw new GraphError(`encodeModel('${graph.name}'): output name '${name}' clashes with an input or constant`);
+      throw new GraphError(
+        `encodeModel('${graph.name}'): output name '${name}' clashes with an input or constant`,
+      );
     }
     if (v.node && !names.has(v)) names.set(v, name);
-    else if (names.get(v) !== name) identities.push({ opType: 'Identity', name: `out/${name}`, input: [names.get(v)!], output: [name] });
+    else if (names.get(v) !== name)
+      identities.push({
+        opType: 'Identity',
+        name: `out/${name}`,
+        input: [names.get(v)!],
+        output: [name],
+      });
     taken.add(name);
   }
 

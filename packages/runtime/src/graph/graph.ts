@@ -1,6 +1,6 @@
 import { GraphError, ShapeError, where } from '../errors.js';
-import { type DType, Tensor } from '../tensor.js';
-import { type Shape, formatShape } from './shape.js';
+import type { DType, Tensor } from '../tensor.js';
+import { formatShape, type Shape } from './shape.js';
 
 /** An ONNX attribute, tagged with its ONNX type as the spec spells the AttributeProto fields. */
 export type Attr =
@@ -18,7 +18,11 @@ export type Attrs = Readonly<Record<string, Attr>>;
  * whether input i wants a gradient; entries for others are ignored and may be null.
  * Rules are written with the traced ops, so their output is differentiable again.
  */
-export type VjpRule = (node: Node, cotangents: (Value | null)[], needs: readonly boolean[]) => (Value | null)[];
+export type VjpRule = (
+  node: Node,
+  cotangents: (Value | null)[],
+  needs: readonly boolean[],
+) => (Value | null)[];
 
 /** One ONNX operator usage together with its derivative rule. */
 export interface Primitive {
@@ -104,7 +108,9 @@ export class Graph {
     this.claimName(name);
     for (const d of shape) {
       if (typeof d === 'number' ? !(Number.isInteger(d) && d >= 0) : d.length === 0) {
-        throw new ShapeError(`Graph.input('${name}'): bad dim ${JSON.stringify(d)} in ${formatShape(shape)}`);
+        throw new ShapeError(
+          `Graph.input('${name}'): bad dim ${JSON.stringify(d)} in ${formatShape(shape)}`,
+        );
       }
     }
     const v = new Value(this, this.nextId++, dtype, [...shape], null, name);
@@ -152,21 +158,37 @@ export class Graph {
   }
 
   /** Append a node; returns its output values. Ops call this after their shape rule. */
-  emit(prim: Primitive, inputs: readonly (Value | null)[], attrs: Attrs, outputs: readonly OutputSpec[]): Value[] {
+  emit(
+    prim: Primitive,
+    inputs: readonly (Value | null)[],
+    attrs: Attrs,
+    outputs: readonly OutputSpec[],
+  ): Value[] {
     for (const v of inputs) {
       if (v && v.graph !== this) {
-        throw new GraphError(`${where(this.currentScope, prim.opType)}: input ${v} belongs to another graph`);
+        throw new GraphError(
+          `${where(this.currentScope, prim.opType)}: input ${v} belongs to another graph`,
+        );
       }
     }
     const outs: Value[] = [];
-    const node: Node = { id: this.nodes.length, prim, inputs: [...inputs], outputs: outs, attrs, scope: this.currentScope };
-    for (const o of outputs) outs.push(new Value(this, this.nextId++, o.dtype, [...o.shape], node, null));
+    const node: Node = {
+      id: this.nodes.length,
+      prim,
+      inputs: [...inputs],
+      outputs: outs,
+      attrs,
+      scope: this.currentScope,
+    };
+    for (const o of outputs)
+      outs.push(new Value(this, this.nextId++, o.dtype, [...o.shape], node, null));
     this.nodes.push(node);
     return outs;
   }
 
   private claimName(name: string): void {
-    if (this.names.has(name)) throw new GraphError(`Graph '${this.name}': the name '${name}' is already used`);
+    if (this.names.has(name))
+      throw new GraphError(`Graph '${this.name}': the name '${name}' is already used`);
     this.names.add(name);
   }
 }

@@ -62,7 +62,8 @@ export function symbolicSize(shape: Shape): { factor: number; symbols: string[] 
   for (const d of shape) {
     if (typeof d === 'number') factor *= d;
     else symbols.push(...d.split('*').filter((p) => !/^\d+$/.test(p)));
-    if (typeof d === 'string') for (const p of d.split('*')) if (/^\d+$/.test(p)) factor *= Number(p);
+    if (typeof d === 'string')
+      for (const p of d.split('*')) if (/^\d+$/.test(p)) factor *= Number(p);
   }
   return { factor, symbols: symbols.sort() };
 }

@@ -17,7 +17,8 @@ beforeAll(async () => {
 });
 
 /** Normal samples pushed at least 0.1 away from 0, the kink of relu, leakyRelu and elu. */
-const awayFromZero = (rng: Rng, n: number): Float32Array => rng.normal(n).map((v) => (v < 0 ? v - 0.1 : v + 0.1));
+const awayFromZero = (rng: Rng, n: number): Float32Array =>
+  rng.normal(n).map((v) => (v < 0 ? v - 0.1 : v + 0.1));
 
 type Act = (x: Value) => Value;
 const acts: [string, Act][] = [
@@ -60,7 +61,10 @@ describe('activation second-order gradients (grad of grad)', () => {
   for (const [name, f] of acts) {
     for (const [sname, shape, dims] of [shapes[0], shapes[2]]) {
       it(`${name} ${sname}`, async () => {
-        const inputs: Record<string, GradcheckInput> = { x: { shape, dims, data: awayFromZero }, w: { shape, dims } };
+        const inputs: Record<string, GradcheckInput> = {
+          x: { shape, dims, data: awayFromZero },
+          w: { shape, dims },
+        };
         const r = await gradcheck(rt, inputs, (v) => grad(sum(mul(f(v.x), v.w)), [v.x])[0]);
         expect(r.ok, r.message).toBe(true);
       });
@@ -75,10 +79,13 @@ describe('activation second-order gradients (grad of grad)', () => {
     const exe = await rt.compile(g, { d2 });
     const xs = [-1.5, 0.3, 2];
     const out = await exe.runHost({ x: Tensor.from(xs) });
-    expectClose(out.d2.data as Float32Array, xs.map((v) => {
-      const s = 1 / (1 + Math.exp(-v));
-      return s * (1 - s) * (1 - 2 * s);
-    }));
+    expectClose(
+      out.d2.data as Float32Array,
+      xs.map((v) => {
+        const s = 1 / (1 + Math.exp(-v));
+        return s * (1 - s) * (1 - 2 * s);
+      }),
+    );
     await exe.dispose();
   });
 });
@@ -105,7 +112,11 @@ const refs: [string, Act, (v: number) => number][] = [
   ['silu', A.silu, (v) => v * sigmoidRef(v)],
   ['erf', A.erf, erfRef],
   ['gelu erf', (x) => A.gelu(x), (v) => 0.5 * v * (1 + erfRef(v / Math.SQRT2))],
-  ['gelu tanh', (x) => A.gelu(x, 'tanh'), (v) => 0.5 * v * (1 + Math.tanh(Math.sqrt(2 / Math.PI) * (v + 0.044715 * v ** 3)))],
+  [
+    'gelu tanh',
+    (x) => A.gelu(x, 'tanh'),
+    (v) => 0.5 * v * (1 + Math.tanh(Math.sqrt(2 / Math.PI) * (v + 0.044715 * v ** 3))),
+  ],
 ];
 
 function expectClose(got: ArrayLike<number>, want: ArrayLike<number>, tol = 1e-5): void {
@@ -125,7 +136,10 @@ describe('activation forward values', () => {
       const exe = await rt.compile(g, { y: f(x) });
       const out = await exe.runHost({ x: new Tensor('float32', [2, 5], Float32Array.from(xs)) });
       expect(out.y.shape).toEqual([2, 5]);
-      expectClose(out.y.data as Float32Array, xs.map((v) => ref(Math.fround(v))));
+      expectClose(
+        out.y.data as Float32Array,
+        xs.map((v) => ref(Math.fround(v))),
+      );
       await exe.dispose();
     });
   }
@@ -144,8 +158,15 @@ describe('activation forward values', () => {
   it('softmax rows sum to 1 and match a naive softmax, on either axis', async () => {
     const g = new Graph();
     const x = g.input('x', 'float32', ['batch', 3]);
-    const exe = await rt.compile(g, { last: A.softmax(x), first: A.softmax(x, 0), logLast: A.logSoftmax(x, -1) });
-    const rows = [[0.5, -1, 2], [3, 3.5, -0.25]];
+    const exe = await rt.compile(g, {
+      last: A.softmax(x),
+      first: A.softmax(x, 0),
+      logLast: A.logSoftmax(x, -1),
+    });
+    const rows = [
+      [0.5, -1, 2],
+      [3, 3.5, -0.25],
+    ];
     const out = await exe.runHost({ x: Tensor.from(rows) });
     const naiveSoftmax = (r: number[]) => {
       const e = r.map(Math.exp);
@@ -159,7 +180,10 @@ describe('activation forward values', () => {
     expect(Math.abs(last[0] + last[1] + last[2] - 1)).toBeLessThan(1e-6);
     expect(Math.abs(last[3] + last[4] + last[5] - 1)).toBeLessThan(1e-6);
     const cols = [0, 1, 2].map((j) => naiveSoftmax([rows[0][j], rows[1][j]]));
-    expectClose(out.first.data as Float32Array, [0, 1].flatMap((i) => cols.map((c) => c[i])));
+    expectClose(
+      out.first.data as Float32Array,
+      [0, 1].flatMap((i) => cols.map((c) => c[i])),
+    );
     await exe.dispose();
   });
 
@@ -167,13 +191,38 @@ describe('activation forward values', () => {
     const g = new Graph();
     const x = g.input('x', 'float32', [2, 3]);
     const ls = A.logSoftmax(x);
-    const [dls] = grad(sum(mul(ls, g.constant(Tensor.from([[1, 0, 0], [0, 0, 1]])))), [x]);
+    const [dls] = grad(
+      sum(
+        mul(
+          ls,
+          g.constant(
+            Tensor.from([
+              [1, 0, 0],
+              [0, 0, 1],
+            ]),
+          ),
+        ),
+      ),
+      [x],
+    );
     const exe = await rt.compile(g, { s: A.softmax(x), ls, dls });
-    const out = await exe.runHost({ x: Tensor.from([[1000, 0, -1000], [1000, 1000, 999]]) });
+    const out = await exe.runHost({
+      x: Tensor.from([
+        [1000, 0, -1000],
+        [1000, 1000, 999],
+      ]),
+    });
     const e = Math.exp(-1);
     const z = 2 + e;
     expectClose(out.s.data as Float32Array, [1, 0, 0, 1 / z, 1 / z, e / z]);
-    expectClose(out.ls.data as Float32Array, [0, -1000, -2000, -Math.log(z), -Math.log(z), -1 - Math.log(z)]);
+    expectClose(out.ls.data as Float32Array, [
+      0,
+      -1000,
+      -2000,
+      -Math.log(z),
+      -Math.log(z),
+      -1 - Math.log(z),
+    ]);
     // d/dx of log_softmax(x)[t] = onehot(t) - softmax(x)
     expectClose(out.dls.data as Float32Array, [0, 0, 0, -1 / z, -1 / z, 1 - e / z]);
     await exe.dispose();
@@ -187,19 +236,27 @@ describe('activation trace-time errors', () => {
 
   it('softmax and logSoftmax reject an out-of-range axis, naming op, shape and module path', () => {
     expect(() => g.scope('head', () => A.softmax(x, 2))).toThrow(ShapeError);
-    expect(() => g.scope('head', () => A.softmax(x, 2))).toThrow('head: softmax: axis 2 is out of range for input [batch,3] (rank 2)');
-    expect(() => A.logSoftmax(x, -3)).toThrow(/logSoftmax: axis -3 is out of range for input \[batch,3\]/);
+    expect(() => g.scope('head', () => A.softmax(x, 2))).toThrow(
+      'head: softmax: axis 2 is out of range for input [batch,3] (rank 2)',
+    );
+    expect(() => A.logSoftmax(x, -3)).toThrow(
+      /logSoftmax: axis -3 is out of range for input \[batch,3\]/,
+    );
   });
 
   for (const [name, f] of acts) {
     it(`${name} rejects an int64 input`, () => {
       expect(() => g.scope('mlp', () => f(i))).toThrow(DTypeError);
-      expect(() => g.scope('mlp', () => f(i))).toThrow(/mlp: \w+: got int64\[batch,3\], expected float32/);
+      expect(() => g.scope('mlp', () => f(i))).toThrow(
+        /mlp: \w+: got int64\[batch,3\], expected float32/,
+      );
     });
   }
 
   it('gelu rejects an unknown approximation', () => {
-    expect(() => A.gelu(x, 'fast' as 'tanh')).toThrow(/gelu: approximate must be 'none' or 'tanh', got 'fast'/);
+    expect(() => A.gelu(x, 'fast' as 'tanh')).toThrow(
+      /gelu: approximate must be 'none' or 'tanh', got 'fast'/,
+    );
   });
 });
 

@@ -4,11 +4,11 @@
  * second-order gradients work; the rest are composites that need no rule of their own.
  * Every op here is float32-only and keeps the input's (possibly symbolic) shape.
  */
-import { GenmodelsError, ShapeError, where as at } from '../errors.js';
-import { type Attrs, type Node, type Primitive, type Value, primitive } from '../graph/graph.js';
+import { where as at, GenmodelsError, ShapeError } from '../errors.js';
+import { type Attrs, type Node, type Primitive, primitive, type Value } from '../graph/graph.js';
 import { formatShape, normAxis } from '../graph/shape.js';
 import { checkDType, emit1 } from './core.js';
-import { abs, add, cast, exp, greater, log, mul, neg, sub, where } from './elementwise.js';
+import { add, cast, exp, greater, log, mul, neg, sub, where } from './elementwise.js';
 import { logSumExp, sum } from './reduce.js';
 
 /** Check dtype and emit a shape-preserving unary primitive. */
@@ -47,7 +47,9 @@ export function leakyRelu(x: Value, alpha = 0.01): Value {
 
 const eluP = primitive('Elu', {
   // For x <= 0, y = alpha (e^x - 1), so dy/dx = y + alpha; y keeps it differentiable.
-  vjp: (n, [g]) => [where(greater(n.inputs[0]!, 0), g!, mul(g!, add(n.outputs[0], attrF(n, 'alpha'))))],
+  vjp: (n, [g]) => [
+    where(greater(n.inputs[0]!, 0), g!, mul(g!, add(n.outputs[0], attrF(n, 'alpha')))),
+  ],
 });
 
 /**
@@ -135,7 +137,9 @@ export const erf = (x: Value): Value => unary(erfP, 'erf', x);
 export function gelu(x: Value, approximate: 'none' | 'tanh' = 'none'): Value {
   checkDType('gelu', x, ['float32']);
   if (approximate !== 'none' && approximate !== 'tanh') {
-    throw new GenmodelsError(`${at(x.graph.currentScope, 'gelu')}: approximate must be 'none' or 'tanh', got '${String(approximate)}'`);
+    throw new GenmodelsError(
+      `${at(x.graph.currentScope, 'gelu')}: approximate must be 'none' or 'tanh', got '${String(approximate)}'`,
+    );
   }
   const inner =
     approximate === 'tanh'
@@ -148,7 +152,9 @@ export function gelu(x: Value, approximate: 'none' | 'tanh' = 'none'): Value {
 function checkAxis(op: string, x: Value, axis: number): number {
   const a = normAxis(axis, x.rank);
   if (a < 0) {
-    throw new ShapeError(`${at(x.graph.currentScope, op)}: axis ${axis} is out of range for input ${formatShape(x.shape)} (rank ${x.rank})`);
+    throw new ShapeError(
+      `${at(x.graph.currentScope, op)}: axis ${axis} is out of range for input ${formatShape(x.shape)} (rank ${x.rank})`,
+    );
   }
   return a;
 }

@@ -1,12 +1,12 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { grad } from '../autodiff/grad.js';
 import { DTypeError, ShapeError } from '../errors.js';
+import { Runtime } from '../exec/runtime.js';
 import { Graph, type Value } from '../graph/graph.js';
 import type { Dim } from '../graph/shape.js';
-import { Runtime } from '../exec/runtime.js';
 import { Rng } from '../rng.js';
 import { Tensor } from '../tensor.js';
-import { gradcheck, type GradcheckInput } from '../testing/gradcheck.js';
+import { type GradcheckInput, gradcheck } from '../testing/gradcheck.js';
 import { webgpuAvailable } from '../testing/webgpu.js';
 import { scaledDotProductAttention as sdpa } from './attention.js';
 import { mul, square } from './elementwise.js';
@@ -20,28 +20,47 @@ beforeAll(async () => {
 type Feeds = Record<string, { dims?: readonly Dim[]; data: Tensor }>;
 
 /** Trace `build` on fresh inputs, run it once, return the host outputs. */
-async function run(inputs: Feeds, build: (x: Record<string, Value>) => Record<string, Value>): Promise<Record<string, Tensor>> {
+async function run(
+  inputs: Feeds,
+  build: (x: Record<string, Value>) => Record<string, Value>,
+): Promise<Record<string, Tensor>> {
   const g = new Graph('attention-test');
-  const vals = Object.fromEntries(Object.entries(inputs).map(([k, s]) => [k, g.input(k, s.data.dtype, s.dims ?? s.data.shape)]));
+  const vals = Object.fromEntries(
+    Object.entries(inputs).map(([k, s]) => [k, g.input(k, s.data.dtype, s.dims ?? s.data.shape)]),
+  );
   const exe = await rt.compile(g, build(vals));
-  const out = await exe.runHost(Object.fromEntries(Object.entries(inputs).map(([k, s]) => [k, s.data])));
+  const out = await exe.runHost(
+    Object.fromEntries(Object.entries(inputs).map(([k, s]) => [k, s.data])),
+  );
   await exe.dispose();
   return out;
 }
 
-const rand = (seed: number, shape: number[]) => new Tensor('float32', shape, new Rng(seed).uniform(shape, -1.5, 1.5));
-const bool = (shape: number[], values: number[]) => new Tensor('bool', shape, Uint8Array.from(values));
+const rand = (seed: number, shape: number[]) =>
+  new Tensor('float32', shape, new Rng(seed).uniform(shape, -1.5, 1.5));
+const bool = (shape: number[], values: number[]) =>
+  new Tensor('bool', shape, Uint8Array.from(values));
 
 function expectClose(actual: ArrayLike<number>, expected: ArrayLike<number>, tol = 1e-5): void {
   expect(actual.length).toBe(expected.length);
-  for (let i = 0; i < expected.length; i++) expect(Math.abs(actual[i] - expected[i]), `element ${i}: ${actual[i]} vs ${expected[i]}`).toBeLessThan(tol);
+  for (let i = 0; i < expected.length; i++)
+    expect(
+      Math.abs(actual[i] - expected[i]),
+      `element ${i}: ${actual[i]} vs ${expected[i]}`,
+    ).toBeLessThan(tol);
 }
 
 /**
  * Naive attention over q: [B, H, Tq, D], k: [B, H, Tk, D], v: [B, H, Tk, Dv]; masked keys
  * are left out of the softmax, and a row with every key masked averages all of v uniformly.
  */
-function attentionRef(q: Tensor, k: Tensor, v: Tensor, masked: (b: number, i: number, j: number) => boolean, scale?: number): number[] {
+function attentionRef(
+  q: Tensor,
+  k: Tensor,
+  v: Tensor,
+  masked: (b: number, i: number, j: number) => boolean,
+  scale?: number,
+): number[] {
   const [nb, nh, tq, d] = q.shape;
   const [tk, dv] = [k.shape[2], v.shape[3]];
   const s = scale ?? 1 / Math.sqrt(d);
@@ -54,13 +73,23 @@ function attentionRef(q: Tensor, k: Tensor, v: Tensor, masked: (b: number, i: nu
         const scores = use.map((j) => {
           if (keys.length === 0) return 0; // every key masked: uniform weights
           let dot = 0;
-          for (let e = 0; e < d; e++) dot += (q.data[((b * nh + h) * tq + i) * d + e] as number) * (k.data[((b * nh + h) * tk + j) * d + e] as number);
+          for (let e = 0; e < d; e++)
+            dot +=
+              (q.data[((b * nh + h) * tq + i) * d + e] as number) *
+              (k.data[((b * nh + h) * tk + j) * d + e] as number);
           return dot * s;
         });
         const m = Math.max(...scores);
         const w = scores.map((x) => Math.exp(x - m));
         const z = w.reduce((a, c) => a + c, 0);
-        for (let e = 0; e < dv; e++) out.push(use.reduce((acc, j, n) => acc + (w[n] / z) * (v.data[((b * nh + h) * tk + j) * dv + e] as number), 0));
+        for (let e = 0; e < dv; e++)
+          out.push(
+            use.reduce(
+              (acc, j, n) =>
+                acc + (w[n] / z) * (v.data[((b * nh + h) * tk + j) * dv + e] as number),
+              0,
+            ),
+          );
       }
   return out;
 }
@@ -69,30 +98,49 @@ function attentionRef(q: Tensor, k: Tensor, v: Tensor, masked: (b: number, i: nu
 function pick(t: Tensor, rows: number[]): number[] {
   const [nb, nh, tt, d] = t.shape;
   const out: number[] = [];
-  for (let bh = 0; bh < nb * nh; bh++) for (const i of rows) for (let e = 0; e < d; e++) out.push(t.data[(bh * tt + i) * d + e] as number);
+  for (let bh = 0; bh < nb * nh; bh++)
+    for (const i of rows)
+      for (let e = 0; e < d; e++) out.push(t.data[(bh * tt + i) * d + e] as number);
   return out;
 }
 
 describe('scaledDotProductAttention forward values', () => {
   const [q, k, v] = [rand(1, [2, 2, 3, 4]), rand(2, [2, 2, 3, 4]), rand(3, [2, 2, 3, 2])];
-  const qkv = (dims: Dim[] = ['B', 2, 3, 4], dv: Dim[] = ['B', 2, 3, 2]): Feeds => ({ q: { dims, data: q }, k: { dims, data: k }, v: { dims: dv, data: v } });
+  const qkv = (dims: Dim[] = ['B', 2, 3, 4], dv: Dim[] = ['B', 2, 3, 2]): Feeds => ({
+    q: { dims, data: q },
+    k: { dims, data: k },
+    v: { dims: dv, data: v },
+  });
 
   it('no mask, custom scale', async () => {
     const out = await run(qkv(), (x) => ({ y: sdpa(x.q, x.k, x.v, { scale: 0.3 }) }));
     expect(out.y.shape).toEqual([2, 2, 3, 2]);
-    expectClose(out.y.toArray(), attentionRef(q, k, v, () => false, 0.3));
+    expectClose(
+      out.y.toArray(),
+      attentionRef(q, k, v, () => false, 0.3),
+    );
   });
 
   it('causal plus key padding with a symbolic batch', async () => {
     const pad = bool([2, 3], [0, 0, 0, 0, 1, 0]); // batch 1: key 1 is padding
-    const out = await run({ ...qkv(), pad: { dims: ['B', 3], data: pad } }, (x) => ({ y: sdpa(x.q, x.k, x.v, { causal: true, keyPaddingMask: x.pad }) }));
-    expectClose(out.y.toArray(), attentionRef(q, k, v, (b, i, j) => j > i || pad.data[b * 3 + j] === 1));
+    const out = await run({ ...qkv(), pad: { dims: ['B', 3], data: pad } }, (x) => ({
+      y: sdpa(x.q, x.k, x.v, { causal: true, keyPaddingMask: x.pad }),
+    }));
+    expectClose(
+      out.y.toArray(),
+      attentionRef(q, k, v, (b, i, j) => j > i || pad.data[b * 3 + j] === 1),
+    );
   });
 
   it('causal with Tq < Tk aligns the queries to the end of the keys', async () => {
     const [q2, k4, v4] = [rand(4, [1, 2, 2, 4]), rand(5, [1, 2, 4, 4]), rand(6, [1, 2, 4, 3])];
-    const out = await run({ q: { data: q2 }, k: { data: k4 }, v: { data: v4 } }, (x) => ({ y: sdpa(x.q, x.k, x.v, { causal: true }) }));
-    expectClose(out.y.toArray(), attentionRef(q2, k4, v4, (_b, i, j) => j > i + 2));
+    const out = await run({ q: { data: q2 }, k: { data: k4 }, v: { data: v4 } }, (x) => ({
+      y: sdpa(x.q, x.k, x.v, { causal: true }),
+    }));
+    expectClose(
+      out.y.toArray(),
+      attentionRef(q2, k4, v4, (_b, i, j) => j > i + 2),
+    );
   });
 
   it('KV cache: the last query alone against all keys equals the full causal pass', async () => {
@@ -116,7 +164,10 @@ describe('scaledDotProductAttention forward values', () => {
         midRuntime: sdpa(x.qMid, x.k, x.v, { causal: true, pastLength: x.past }),
       }),
     );
-    expectClose(out.full.toArray(), attentionRef(qf, kf, vf, (_b, i, j) => j > i));
+    expectClose(
+      out.full.toArray(),
+      attentionRef(qf, kf, vf, (_b, i, j) => j > i),
+    );
     expectClose(out.last.toArray(), pick(out.full, [3]));
     expectClose(out.midStatic.toArray(), pick(out.full, [1]));
     expectClose(out.midRuntime.toArray(), pick(out.full, [1]));
@@ -128,32 +179,65 @@ describe('scaledDotProductAttention forward values', () => {
       const y = sdpa(x.q, x.k, x.v, { keyPaddingMask: x.pad });
       return { y, dq: grad(sum(square(y)), [x.q])[0] };
     });
-    expectClose(out.y.toArray(), attentionRef(q, k, v, (b, _i, j) => pad.data[b * 3 + j] === 1));
+    expectClose(
+      out.y.toArray(),
+      attentionRef(q, k, v, (b, _i, j) => pad.data[b * 3 + j] === 1),
+    );
     expect(out.dq.toArray().every(Number.isFinite)).toBe(true);
   });
 });
 
 type Case = [string, Record<string, GradcheckInput>, (x: Record<string, Value>) => Value];
-const inputs = (qs: number[], ks: number[], vs: number[], lead?: Dim[]): Record<string, GradcheckInput> => ({
+const inputs = (
+  qs: number[],
+  ks: number[],
+  vs: number[],
+  lead?: Dim[],
+): Record<string, GradcheckInput> => ({
   q: { shape: qs, dims: lead && [...lead, ...qs.slice(lead.length)] },
   k: { shape: ks, dims: lead && [...lead, ...ks.slice(lead.length)] },
   v: { shape: vs, dims: lead && [...lead, ...vs.slice(lead.length)] },
 });
 // Padding that leaves every query at least one key: batch 0 pads key 2, batch 1 key 0.
-const padMask: GradcheckInput = { shape: [2, 3], dims: ['B', 3], dtype: 'bool', data: () => Uint8Array.of(0, 0, 1, 1, 0, 0) };
+const padMask: GradcheckInput = {
+  shape: [2, 3],
+  dims: ['B', 3],
+  dtype: 'bool',
+  data: () => Uint8Array.of(0, 0, 1, 1, 0, 0),
+};
 
 const gradCases: Case[] = [
   ['no mask', inputs([1, 2, 3, 4], [1, 2, 3, 4], [1, 2, 3, 4]), (x) => sdpa(x.q, x.k, x.v)],
-  ['causal, symbolic batch, Dv != Dh', inputs([2, 1, 3, 2], [2, 1, 3, 2], [2, 1, 3, 3], ['B']), (x) => sdpa(x.q, x.k, x.v, { causal: true })],
-  ['causal Tq < Tk', inputs([1, 2, 2, 3], [1, 2, 4, 3], [1, 2, 4, 2]), (x) => sdpa(x.q, x.k, x.v, { causal: true })],
-  ['key padding, symbolic batch', { ...inputs([2, 2, 3, 2], [2, 2, 3, 2], [2, 2, 3, 2], ['B']), pad: padMask }, (x) => sdpa(x.q, x.k, x.v, { keyPaddingMask: x.pad })],
+  [
+    'causal, symbolic batch, Dv != Dh',
+    inputs([2, 1, 3, 2], [2, 1, 3, 2], [2, 1, 3, 3], ['B']),
+    (x) => sdpa(x.q, x.k, x.v, { causal: true }),
+  ],
+  [
+    'causal Tq < Tk',
+    inputs([1, 2, 2, 3], [1, 2, 4, 3], [1, 2, 4, 2]),
+    (x) => sdpa(x.q, x.k, x.v, { causal: true }),
+  ],
+  [
+    'key padding, symbolic batch',
+    { ...inputs([2, 2, 3, 2], [2, 2, 3, 2], [2, 2, 3, 2], ['B']), pad: padMask },
+    (x) => sdpa(x.q, x.k, x.v, { keyPaddingMask: x.pad }),
+  ],
   [
     'causal + key padding + scale',
     { ...inputs([2, 1, 3, 2], [2, 1, 3, 2], [2, 1, 3, 2], ['B']), pad: padMask },
     (x) => sdpa(x.q, x.k, x.v, { causal: true, keyPaddingMask: x.pad, scale: 0.8 }),
   ],
-  ['one shared key/value head (H broadcast)', inputs([2, 3, 2, 2], [2, 1, 3, 2], [2, 1, 3, 2]), (x) => sdpa(x.q, x.k, x.v)],
-  ['second order (gradient of a gradient)', inputs([1, 1, 3, 2], [1, 1, 3, 2], [1, 1, 3, 2]), (x) => grad(sum(square(sdpa(x.q, x.k, x.v, { causal: true }))), [x.k])[0]],
+  [
+    'one shared key/value head (H broadcast)',
+    inputs([2, 3, 2, 2], [2, 1, 3, 2], [2, 1, 3, 2]),
+    (x) => sdpa(x.q, x.k, x.v),
+  ],
+  [
+    'second order (gradient of a gradient)',
+    inputs([1, 1, 3, 2], [1, 1, 3, 2], [1, 1, 3, 2]),
+    (x) => grad(sum(square(sdpa(x.q, x.k, x.v, { causal: true }))), [x.k])[0],
+  ],
 ];
 
 describe('scaledDotProductAttention gradients', () => {
@@ -174,28 +258,44 @@ describe('scaledDotProductAttention trace-time errors', () => {
 
   it('head dims that differ name all three shapes', () => {
     expect(() => g.scope('dec.attn', () => sdpa(q, k, v))).toThrow(ShapeError);
-    expect(() => g.scope('dec.attn', () => sdpa(q, k, v))).toThrow('dec.attn: scaledDotProductAttention: q [B,2,3,4], k [B,2,5,8], v [B,2,5,8]; expected q [B, H, Tq, Dh]');
+    expect(() => g.scope('dec.attn', () => sdpa(q, k, v))).toThrow(
+      'dec.attn: scaledDotProductAttention: q [B,2,3,4], k [B,2,5,8], v [B,2,5,8]; expected q [B, H, Tq, Dh]',
+    );
   });
 
   it('key padding mask of the wrong dtype or shape', () => {
     const f = g.input('f', 'float32', ['B', 5]);
     expect(() => sdpa(q, k4, v, { keyPaddingMask: f })).toThrow(DTypeError);
     const m = g.input('m', 'bool', ['B', 3]);
-    expect(() => sdpa(q, k4, v, { keyPaddingMask: m })).toThrow('keyPaddingMask [B,3] does not fit q [B,2,3,4], k [B,2,5,4], v [B,2,5,8]; expected [B, 5]');
+    expect(() => sdpa(q, k4, v, { keyPaddingMask: m })).toThrow(
+      'keyPaddingMask [B,3] does not fit q [B,2,3,4], k [B,2,5,4], v [B,2,5,8]; expected [B, 5]',
+    );
   });
 
   it('causal masking with a symbolic sequence length', () => {
     const qs = g.input('qs', 'float32', ['B', 2, 'T', 4]);
-    expect(() => sdpa(qs, qs, qs, { causal: true })).toThrow('causal masking needs static Tq and Tk, got Tq = T and Tk = T');
-    expect(() => sdpa(q, k4, v, { pastLength: 2 })).toThrow('pastLength only applies with causal: true');
+    expect(() => sdpa(qs, qs, qs, { causal: true })).toThrow(
+      'causal masking needs static Tq and Tk, got Tq = T and Tk = T',
+    );
+    expect(() => sdpa(q, k4, v, { pastLength: 2 })).toThrow(
+      'pastLength only applies with causal: true',
+    );
   });
 });
 
 /** Compile `outputs` for CPU and WebGPU, run both, and return the WebGPU placement and both results. */
-async function cpuVsWebGpu(g: Graph, outputs: Record<string, Value>, feeds: Record<string, Tensor>) {
+async function cpuVsWebGpu(
+  g: Graph,
+  outputs: Record<string, Value>,
+  feeds: Record<string, Tensor>,
+) {
   const gpu = await Runtime.create({ device: 'webgpu' });
   const [exeCpu, exeGpu] = [await rt.compile(g, outputs), await gpu.compile(g, outputs)];
-  const result = { fallbacks: gpu.cpuFallbacks(exeGpu), cpu: await exeCpu.runHost(feeds), gpu: await exeGpu.runHost(feeds) };
+  const result = {
+    fallbacks: gpu.cpuFallbacks(exeGpu),
+    cpu: await exeCpu.runHost(feeds),
+    gpu: await exeGpu.runHost(feeds),
+  };
   await exeCpu.dispose();
   await exeGpu.dispose();
   return result;
@@ -210,9 +310,15 @@ describe.runIf(webgpuAvailable())('scaledDotProductAttention on WebGPU (SwiftSha
     const past = g.input('past', 'int32', []);
     const y = sdpa(q, k, k, { causal: true, keyPaddingMask: pad, pastLength: past });
     const [dq, dk] = grad(sum(mul(y, y)), [q, k]);
-    const feeds = { q: rand(16, [2, 2, 2, 4]), k: rand(17, [2, 2, 4, 4]), pad: bool([2, 4], [0, 0, 0, 1, 1, 0, 0, 0]), past: new Tensor('int32', [], Int32Array.of(1)) };
+    const feeds = {
+      q: rand(16, [2, 2, 2, 4]),
+      k: rand(17, [2, 2, 4, 4]),
+      pad: bool([2, 4], [0, 0, 0, 1, 1, 0, 0, 0]),
+      past: new Tensor('int32', [], Int32Array.of(1)),
+    };
     const r = await cpuVsWebGpu(g, { y, dq, dk }, feeds);
     expect(r.fallbacks).toEqual([]);
-    for (const key of ['y', 'dq', 'dk']) expectClose(r.gpu[key].toArray(), r.cpu[key].toArray(), 1e-4);
+    for (const key of ['y', 'dq', 'dk'])
+      expectClose(r.gpu[key].toArray(), r.cpu[key].toArray(), 1e-4);
   });
 });

@@ -2,14 +2,14 @@
  * Scaled dot-product attention composed from MatMul, Where and Softmax, so gradients
  * come from those primitives' VJP rules and everything runs on ORT's WebGPU provider.
  */
-import { DTypeError, ShapeError, where as at } from '../errors.js';
+import { where as at, DTypeError, ShapeError } from '../errors.js';
 import type { Value } from '../graph/graph.js';
 import { broadcastShapes, formatShape } from '../graph/shape.js';
 import { Tensor } from '../tensor.js';
+import { softmax } from './activation.js';
 import { checkFloat, checkSameDType } from './core.js';
 import { add, cast, greater, mul, where } from './elementwise.js';
 import { matmul } from './matmul.js';
-import { softmax } from './activation.js';
 import { reshape, transposeLast2, unsqueeze } from './shape.js';
 
 /**
@@ -35,28 +35,56 @@ export interface AttentionOptions {
 }
 
 /** A constant [rows, cols] tensor of `dtype` with entry f(i, j). */
-function table(q: Value, dtype: 'bool' | 'float32', rows: number, cols: number, f: (i: number, j: number) => number): Value {
+function table(
+  q: Value,
+  dtype: 'bool' | 'float32',
+  rows: number,
+  cols: number,
+  f: (i: number, j: number) => number,
+): Value {
   const n = rows * cols;
   const entry = (_: unknown, k: number) => f(Math.floor(k / cols), k % cols);
-  const data = dtype === 'bool' ? Uint8Array.from({ length: n }, entry) : Float32Array.from({ length: n }, entry);
+  const data =
+    dtype === 'bool'
+      ? Uint8Array.from({ length: n }, entry)
+      : Float32Array.from({ length: n }, entry);
   return q.graph.constant(new Tensor(dtype, [rows, cols], data));
 }
 
 /** bool [Tq, Tk], true where key j lies in the future of query i (j > pastLength + i). */
-function causalMask(op: string, q: Value, tq: unknown, tk: unknown, pastLength: number | Value | undefined): Value {
+function causalMask(
+  op: string,
+  q: Value,
+  tq: unknown,
+  tk: unknown,
+  pastLength: number | Value | undefined,
+): Value {
   if (typeof tq !== 'number' || typeof tk !== 'number') {
-    throw new ShapeError(`${op}: causal masking needs static Tq and Tk, got Tq = ${String(tq)} and Tk = ${String(tk)}`);
+    throw new ShapeError(
+      `${op}: causal masking needs static Tq and Tk, got Tq = ${String(tq)} and Tk = ${String(tk)}`,
+    );
   }
   if (pastLength === undefined || typeof pastLength === 'number') {
     const past = pastLength ?? tk - tq;
     return table(q, 'bool', tq, tk, (i, j) => (j > past + i ? 1 : 0));
   }
-  if ((pastLength.dtype !== 'int64' && pastLength.dtype !== 'int32') || !pastLength.shape.every((d) => d === 1)) {
-    throw new DTypeError(`${op}: pastLength ${pastLength.dtype}${formatShape(pastLength.shape)}; expected an int64 or int32 scalar`);
+  if (
+    (pastLength.dtype !== 'int64' && pastLength.dtype !== 'int32') ||
+    !pastLength.shape.every((d) => d === 1)
+  ) {
+    throw new DTypeError(
+      `${op}: pastLength ${pastLength.dtype}${formatShape(pastLength.shape)}; expected an int64 or int32 scalar`,
+    );
   }
   // Positions compared as float32 (exact below 2^24): WebGPU has no int64 Add/Greater kernels.
-  const queryPos = add(table(q, 'float32', tq, 1, (i) => i), reshape(cast(pastLength, 'float32'), []));
-  return greater(table(q, 'float32', 1, tk, (_, j) => j), queryPos);
+  const queryPos = add(
+    table(q, 'float32', tq, 1, (i) => i),
+    reshape(cast(pastLength, 'float32'), []),
+  );
+  return greater(
+    table(q, 'float32', 1, tk, (_, j) => j),
+    queryPos,
+  );
 }
 
 /**
@@ -71,21 +99,32 @@ function causalMask(op: string, q: Value, tq: unknown, tk: unknown, pastLength: 
  *
  * @example scaledDotProductAttention(q, k, v, { causal: true })   // q, k, v: ['batch', 4, 16, 32]
  */
-export function scaledDotProductAttention(q: Value, k: Value, v: Value, opts: AttentionOptions = {}): Value {
+export function scaledDotProductAttention(
+  q: Value,
+  k: Value,
+  v: Value,
+  opts: AttentionOptions = {},
+): Value {
   const op = at(q.graph.currentScope, 'scaledDotProductAttention');
   checkFloat('scaledDotProductAttention', q);
   checkSameDType('scaledDotProductAttention', q, k, v);
   const shapes = `q ${formatShape(q.shape)}, k ${formatShape(k.shape)}, v ${formatShape(v.shape)}`;
-  if (q.rank !== 4 || k.rank !== 4 || v.rank !== 4) throw new ShapeError(`${op}: ${shapes}; expected rank 4 [B, H, T, D] each`);
+  if (q.rank !== 4 || k.rank !== 4 || v.rank !== 4)
+    throw new ShapeError(`${op}: ${shapes}; expected rank 4 [B, H, T, D] each`);
   const [tq, dh] = [q.shape[2], q.shape[3]];
   const tk = k.shape[2];
   const lead = broadcastShapes(q.shape.slice(0, 2), k.shape.slice(0, 2), v.shape.slice(0, 2));
   if (k.shape[3] !== dh || v.shape[2] !== tk || !lead) {
-    throw new ShapeError(`${op}: ${shapes}; expected q [B, H, Tq, Dh], k [B, H, Tk, Dh], v [B, H, Tk, Dv] (B and H broadcast)`);
+    throw new ShapeError(
+      `${op}: ${shapes}; expected q [B, H, Tq, Dh], k [B, H, Tk, Dh], v [B, H, Tk, Dv] (B and H broadcast)`,
+    );
   }
   let scale = opts.scale;
   if (scale === undefined) {
-    if (typeof dh !== 'number') throw new ShapeError(`${op}: head dim of q ${formatShape(q.shape)} is symbolic; pass opts.scale`);
+    if (typeof dh !== 'number')
+      throw new ShapeError(
+        `${op}: head dim of q ${formatShape(q.shape)} is symbolic; pass opts.scale`,
+      );
     scale = 1 / Math.sqrt(dh);
   }
   if (opts.pastLength !== undefined && !opts.causal) {
@@ -97,9 +136,14 @@ export function scaledDotProductAttention(q: Value, k: Value, v: Value, opts: At
   if (opts.causal) masks.push(causalMask(op, q, tq, tk, opts.pastLength));
   const pad = opts.keyPaddingMask;
   if (pad) {
-    if (pad.dtype !== 'bool') throw new DTypeError(`${op}: keyPaddingMask ${pad.dtype}${formatShape(pad.shape)}; expected bool [B, ${tk}]`);
+    if (pad.dtype !== 'bool')
+      throw new DTypeError(
+        `${op}: keyPaddingMask ${pad.dtype}${formatShape(pad.shape)}; expected bool [B, ${tk}]`,
+      );
     if (pad.rank !== 2 || pad.shape[1] !== tk || !broadcastShapes([lead[0]], [pad.shape[0]])) {
-      throw new ShapeError(`${op}: keyPaddingMask ${formatShape(pad.shape)} does not fit ${shapes}; expected [${lead[0]}, ${tk}]`);
+      throw new ShapeError(
+        `${op}: keyPaddingMask ${formatShape(pad.shape)} does not fit ${shapes}; expected [${lead[0]}, ${tk}]`,
+      );
     }
     // [B, Tk] -> [B, 1, 1, Tk]: the same keys are masked for every head and query.
     masks.push(unsqueeze(pad, [1, 2]));

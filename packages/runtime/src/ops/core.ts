@@ -1,6 +1,6 @@
 import { DTypeError, GraphError, where } from '../errors.js';
-import { type Graph, type OutputSpec, type Primitive, Value, type Attrs } from '../graph/graph.js';
-import { type DType, Tensor, isFloat } from '../tensor.js';
+import { type Attrs, type Graph, type OutputSpec, type Primitive, Value } from '../graph/graph.js';
+import { type DType, isFloat, Tensor } from '../tensor.js';
 
 /** A traced value or a plain number (lifted to a scalar constant of the other operand's dtype). */
 export type ValueLike = Value | number;
@@ -14,21 +14,30 @@ export function graphOf(op: string, ...xs: ValueLike[]): Graph {
       g = x.graph;
     }
   }
-  if (!g) throw new GraphError(`${op}: at least one operand must be a traced Value, got only numbers`);
+  if (!g)
+    throw new GraphError(`${op}: at least one operand must be a traced Value, got only numbers`);
   return g;
 }
 
 /** A rank-0 constant. */
 export function scalar(g: Graph, value: number, dtype: DType = 'float32'): Value {
-  if (dtype === 'int64') return g.constant(new Tensor('int64', [], BigInt64Array.of(BigInt(value))));
+  if (dtype === 'int64')
+    return g.constant(new Tensor('int64', [], BigInt64Array.of(BigInt(value))));
   if (dtype === 'int32') return g.constant(new Tensor('int32', [], Int32Array.of(value)));
-  if (dtype === 'bool' || dtype === 'uint8') return g.constant(new Tensor(dtype, [], Uint8Array.of(value)));
+  if (dtype === 'bool' || dtype === 'uint8')
+    return g.constant(new Tensor(dtype, [], Uint8Array.of(value)));
   return g.constant(new Tensor('float32', [], Float32Array.of(value)));
 }
 
 /** A 1-D int64 constant (axes, shapes, pads, ...). */
 export function ints(g: Graph, values: readonly number[]): Value {
-  return g.constant(new Tensor('int64', [values.length], BigInt64Array.from(values, (v) => BigInt(v))));
+  return g.constant(
+    new Tensor(
+      'int64',
+      [values.length],
+      BigInt64Array.from(values, (v) => BigInt(v)),
+    ),
+  );
 }
 
 /** Lift numbers to constants of the dtype of the first Value among `xs`. */
@@ -67,6 +76,12 @@ export function fmt(v: Value): string {
 }
 
 /** Emit a single-output primitive. */
-export function emit1(g: Graph, prim: Primitive, inputs: readonly (Value | null)[], out: OutputSpec, attrs: Attrs = {}): Value {
+export function emit1(
+  g: Graph,
+  prim: Primitive,
+  inputs: readonly (Value | null)[],
+  out: OutputSpec,
+  attrs: Attrs = {},
+): Value {
   return g.emit(prim, inputs, attrs, [out])[0];
 }

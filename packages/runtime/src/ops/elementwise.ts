@@ -3,21 +3,29 @@
  * stopGradient. Binary ops broadcast NumPy-style; each VJP sums its gradient back
  * to its operand's shape.
  */
-import { ShapeError, where as at } from '../errors.js';
-import { type Node, type Value, primitive } from '../graph/graph.js';
+import { where as at, ShapeError } from '../errors.js';
+import { type Node, primitive, type Value } from '../graph/graph.js';
 import { broadcastShapes, formatShape } from '../graph/shape.js';
 import { type DType, isFloat } from '../tensor.js';
-import { type ValueLike, checkFloat, checkSameDType, emit1, lift, scalar } from './core.js';
+import { checkFloat, checkSameDType, emit1, lift, scalar, type ValueLike } from './core.js';
 import { sumToShape } from './shape.js';
 
 const ONNX_DTYPE: Record<DType, number> = { float32: 1, uint8: 2, int32: 6, int64: 7, bool: 9 };
 
-function binary(prim: ReturnType<typeof primitive>, op: string, a: ValueLike, b: ValueLike, outDtype?: DType): Value {
+function binary(
+  prim: ReturnType<typeof primitive>,
+  op: string,
+  a: ValueLike,
+  b: ValueLike,
+  outDtype?: DType,
+): Value {
   const [x, y] = lift(op, a, b);
   checkSameDType(op, x, y);
   const shape = broadcastShapes(x.shape, y.shape);
   if (!shape) {
-    throw new ShapeError(`${at(x.graph.currentScope, op)}: shapes ${formatShape(x.shape)} and ${formatShape(y.shape)} do not broadcast`);
+    throw new ShapeError(
+      `${at(x.graph.currentScope, op)}: shapes ${formatShape(x.shape)} and ${formatShape(y.shape)} do not broadcast`,
+    );
   }
   return emit1(x.graph, prim, [x, y], { dtype: outDtype ?? x.dtype, shape });
 }
@@ -41,7 +49,10 @@ const subP = primitive('Sub', {
 const mulP = primitive('Mul', {
   vjp: (n, [g], needs) => {
     const [a, b] = inputs2(n);
-    return [needs[0] ? sumToShape(mul(g!, b), a) : null, needs[1] ? sumToShape(mul(g!, a), b) : null];
+    return [
+      needs[0] ? sumToShape(mul(g!, b), a) : null,
+      needs[1] ? sumToShape(mul(g!, a), b) : null,
+    ];
   },
 });
 const divP = primitive('Div', {
@@ -87,7 +98,8 @@ const cosP = primitive('Cos', { vjp: (n, [g]) => [neg(mul(g!, sin(n.inputs[0]!))
 const signP = primitive('Sign', { stopsGradient: true });
 
 /** -x */
-export const neg = (x: Value): Value => emit1(x.graph, negP, [x], { dtype: x.dtype, shape: x.shape });
+export const neg = (x: Value): Value =>
+  emit1(x.graph, negP, [x], { dtype: x.dtype, shape: x.shape });
 /** sqrt(x) */
 export const sqrt = (x: Value): Value => unary(sqrtP, 'sqrt', x);
 /** exp(x) */
@@ -103,7 +115,8 @@ export const sin = (x: Value): Value => unary(sinP, 'sin', x);
 /** cos(x) */
 export const cos = (x: Value): Value => unary(cosP, 'cos', x);
 /** sign(x) in {-1, 0, 1}; no gradient flows. */
-export const sign = (x: Value): Value => emit1(x.graph, signP, [x], { dtype: x.dtype, shape: x.shape });
+export const sign = (x: Value): Value =>
+  emit1(x.graph, signP, [x], { dtype: x.dtype, shape: x.shape });
 /** x * x */
 export const square = (x: Value): Value => mul(x, x);
 
@@ -122,17 +135,21 @@ export const equal = (a: ValueLike, b: ValueLike): Value => binary(equalP, 'equa
 /** a < b -> bool */
 export const less = (a: ValueLike, b: ValueLike): Value => binary(lessP, 'less', a, b, 'bool');
 /** a > b -> bool */
-export const greater = (a: ValueLike, b: ValueLike): Value => binary(greaterP, 'greater', a, b, 'bool');
+export const greater = (a: ValueLike, b: ValueLike): Value =>
+  binary(greaterP, 'greater', a, b, 'bool');
 /** a <= b -> bool */
-export const lessEqual = (a: ValueLike, b: ValueLike): Value => binary(lessEqP, 'lessEqual', a, b, 'bool');
+export const lessEqual = (a: ValueLike, b: ValueLike): Value =>
+  binary(lessEqP, 'lessEqual', a, b, 'bool');
 /** a >= b -> bool */
-export const greaterEqual = (a: ValueLike, b: ValueLike): Value => binary(greaterEqP, 'greaterEqual', a, b, 'bool');
+export const greaterEqual = (a: ValueLike, b: ValueLike): Value =>
+  binary(greaterEqP, 'greaterEqual', a, b, 'bool');
 /** Logical and of bools. */
 export const logicalAnd = (a: Value, b: Value): Value => binary(andP, 'logicalAnd', a, b, 'bool');
 /** Logical or of bools. */
 export const logicalOr = (a: Value, b: Value): Value => binary(orP, 'logicalOr', a, b, 'bool');
 /** Logical not. */
-export const logicalNot = (x: Value): Value => emit1(x.graph, notP, [x], { dtype: 'bool', shape: x.shape });
+export const logicalNot = (x: Value): Value =>
+  emit1(x.graph, notP, [x], { dtype: 'bool', shape: x.shape });
 
 const castP = primitive('Cast', {
   vjp: (n, [g]) => [isFloat(n.inputs[0]!.dtype) ? cast(g!, n.inputs[0]!.dtype) : null],
@@ -148,7 +165,11 @@ const whereP = primitive('Where', {
   vjp: (n, [g], needs) => {
     const [c, a, b] = n.inputs as Value[];
     const zero = scalar(g!.graph, 0, g!.dtype);
-    return [null, needs[1] ? sumToShape(where(c, g!, zero), a) : null, needs[2] ? sumToShape(where(c, zero, g!), b) : null];
+    return [
+      null,
+      needs[1] ? sumToShape(where(c, g!, zero), a) : null,
+      needs[2] ? sumToShape(where(c, zero, g!), b) : null,
+    ];
   },
 });
 
@@ -156,7 +177,10 @@ const whereP = primitive('Where', {
 export function where(cond: Value, a: ValueLike, b: ValueLike): Value {
   const [x, y] = lift('where', a, b);
   checkSameDType('where', x, y);
-  if (cond.dtype !== 'bool') throw new ShapeError(`${at(cond.graph.currentScope, 'where')}: condition must be bool, got ${cond.dtype}`);
+  if (cond.dtype !== 'bool')
+    throw new ShapeError(
+      `${at(cond.graph.currentScope, 'where')}: condition must be bool, got ${cond.dtype}`,
+    );
   const shape = broadcastShapes(cond.shape, x.shape, y.shape);
   if (!shape) {
     throw new ShapeError(
@@ -190,7 +214,8 @@ const stopP = primitive('Identity', { stopsGradient: true });
 const identityP = primitive('Identity', { vjp: (_n, [g]) => [g] });
 
 /** The value itself, with no gradient flowing back through it. */
-export const stopGradient = (x: Value): Value => emit1(x.graph, stopP, [x], { dtype: x.dtype, shape: x.shape });
+export const stopGradient = (x: Value): Value =>
+  emit1(x.graph, stopP, [x], { dtype: x.dtype, shape: x.shape });
 /** The value itself (a named copy in the graph). */
-export const identity = (x: Value): Value => emit1(x.graph, identityP, [x], { dtype: x.dtype, shape: x.shape });
-
+export const identity = (x: Value): Value =>
+  emit1(x.graph, identityP, [x], { dtype: x.dtype, shape: x.shape });

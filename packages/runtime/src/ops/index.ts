@@ -1,64 +1,88 @@
 /** All traced ops, one file per family. */
-export { scalar, ints } from './core.js';
-export type { ValueLike } from './core.js';
+
 export {
-  add,
-  sub,
-  mul,
-  div,
-  pow,
-  neg,
-  sqrt,
-  exp,
-  log,
+  elu,
+  erf,
+  gelu,
+  leakyRelu,
+  logSoftmax,
+  relu,
+  sigmoid,
+  silu,
+  softmax,
+  softplus,
+  tanh,
+} from './activation.js';
+export type { AttentionOptions } from './attention.js';
+export { scaledDotProductAttention } from './attention.js';
+export type { Conv2dOptions, ConvTranspose2dOptions, Pair } from './conv.js';
+export { conv2d, convTranspose2d } from './conv.js';
+export type { ValueLike } from './core.js';
+export { ints, scalar } from './core.js';
+export {
   abs,
-  reciprocal,
-  sin,
-  cos,
-  sign,
-  square,
-  equal,
-  less,
-  greater,
-  lessEqual,
-  greaterEqual,
-  logicalAnd,
-  logicalOr,
-  logicalNot,
+  add,
   cast,
-  where,
+  clip,
+  cos,
+  div,
+  equal,
+  exp,
+  greater,
+  greaterEqual,
+  identity,
+  less,
+  lessEqual,
+  log,
+  logicalAnd,
+  logicalNot,
+  logicalOr,
   maximum,
   minimum,
-  clip,
+  mul,
+  neg,
+  pow,
+  reciprocal,
+  sign,
+  sin,
+  sqrt,
+  square,
   stopGradient,
-  identity,
+  sub,
+  where,
 } from './elementwise.js';
-export { sum, mean, max, min, logSumExp, variance, argmax, argmin } from './reduce.js';
-export { relu, leakyRelu, elu, sigmoid, tanh, softplus, silu, gelu, erf, softmax, logSoftmax } from './activation.js';
-export { shapeOf, reshape, reshapeLike, expand, expandAs, sumToShape, unsqueeze, squeeze, transpose, transposeLast2 } from './shape.js';
-export { matmul, linear } from './matmul.js';
-export { conv2d, convTranspose2d } from './conv.js';
-export type { Pair, Conv2dOptions, ConvTranspose2dOptions } from './conv.js';
-export { avgPool2d, maxPool2d, upsampleNearest2d } from './pool.js';
-export { layerNorm, groupNorm, batchNormStats, batchNorm } from './norm.js';
-export type { BatchStats } from './norm.js';
-export { mseLoss, bceLoss, bceWithLogitsLoss, crossEntropy, gaussianKl } from './loss.js';
-export type { Reduction, LossOptions, BceWithLogitsOptions, CrossEntropyOptions } from './loss.js';
-export { scaledDotProductAttention } from './attention.js';
-export type { AttentionOptions } from './attention.js';
 export {
+  arange,
   concat,
-  split,
-  slice,
-  pad,
-  tile,
+  embedding,
   flatten,
   gather,
   gatherElements,
-  scatterAdd,
   gatherND,
-  scatterNDAdd,
-  embedding,
-  arange,
   oneHot,
+  pad,
+  scatterAdd,
+  scatterNDAdd,
+  slice,
+  split,
+  tile,
 } from './indexing.js';
+export type { BceWithLogitsOptions, CrossEntropyOptions, LossOptions, Reduction } from './loss.js';
+export { bceLoss, bceWithLogitsLoss, crossEntropy, gaussianKl, mseLoss } from './loss.js';
+export { linear, matmul } from './matmul.js';
+export type { BatchStats } from './norm.js';
+export { batchNorm, batchNormStats, groupNorm, layerNorm } from './norm.js';
+export { avgPool2d, maxPool2d, upsampleNearest2d } from './pool.js';
+export { argmax, argmin, logSumExp, max, mean, min, sum, variance } from './reduce.js';
+export {
+  expand,
+  expandAs,
+  reshape,
+  reshapeLike,
+  shapeOf,
+  squeeze,
+  sumToShape,
+  transpose,
+  transposeLast2,
+  unsqueeze,
+} from './shape.js';

@@ -6,7 +6,7 @@
  */
 import { zerosLike } from '../autodiff/grad.js';
 import { ShapeError, where } from '../errors.js';
-import { type Graph, type Node, type Value, primitive } from '../graph/graph.js';
+import { type Graph, type Node, primitive, type Value } from '../graph/graph.js';
 import { type Dim, formatShape, normAxis, shapesEqual } from '../graph/shape.js';
 import { type DType, Tensor } from '../tensor.js';
 import { checkDType, checkSameDType, emit1, ints, scalar } from './core.js';
@@ -17,11 +17,15 @@ import { reshape, reshapeLike, shapeOf, transpose, unsqueeze } from './shape.js'
 const INDEX_DTYPES: readonly DType[] = ['int64', 'int32'];
 const attrInt = (n: Node, name: string): number => (n.attrs[name] as { i: number }).i;
 const constInts = (n: Node, i: number): number[] => n.inputs[i]!.constantData!.toArray();
-const range = (lo: number, hi: number): number[] => Array.from({ length: Math.max(0, hi - lo) }, (_, i) => lo + i);
+const range = (lo: number, hi: number): number[] =>
+  Array.from({ length: Math.max(0, hi - lo) }, (_, i) => lo + i);
 
 function axisOf(op: string, x: Value, axis: number): number {
   const a = normAxis(axis, x.rank);
-  if (a < 0) throw new ShapeError(`${where(x.graph.currentScope, op)}: axis ${axis} is out of range for input ${formatShape(x.shape)}`);
+  if (a < 0)
+    throw new ShapeError(
+      `${where(x.graph.currentScope, op)}: axis ${axis} is out of range for input ${formatShape(x.shape)}`,
+    );
   return a;
 }
 
@@ -32,7 +36,9 @@ function axisOf(op: string, x: Value, axis: number): number {
 function reshapeTo(x: Value, target: readonly Dim[]): Value {
   const spec = target.map((d, k) => (typeof d === 'number' || x.shape[k] === d ? d : -1));
   if (spec.filter((d) => d === -1).length > 1) {
-    throw new ShapeError(`${where(x.graph.currentScope, 'reshape')}: cannot move two symbolic dims: ${formatShape(x.shape)} -> ${formatShape(target)}`);
+    throw new ShapeError(
+      `${where(x.graph.currentScope, 'reshape')}: cannot move two symbolic dims: ${formatShape(x.shape)} -> ${formatShape(target)}`,
+    );
   }
   return reshape(x, spec);
 }
@@ -45,7 +51,8 @@ const concatP = primitive('Concat', {
 
 /** The concatenated size of an axis: a number, `s*k` for k copies of one symbol, else `a+b`. */
 function concatDim(dims: Dim[]): Dim {
-  if (dims.every((d) => typeof d === 'number')) return (dims as number[]).reduce((s, d) => s + d, 0);
+  if (dims.every((d) => typeof d === 'number'))
+    return (dims as number[]).reduce((s, d) => s + d, 0);
   if (dims.every((d) => d === dims[0])) return `${dims[0]}*${dims.length}`;
   return dims.join('+');
 }
@@ -60,7 +67,9 @@ export function concat(xs: readonly Value[], axis: number): Value {
   const x0 = xs[0];
   checkSameDType('concat', ...xs);
   const a = axisOf('concat', x0, axis);
-  const ok = xs.every((x) => x.rank === x0.rank && x.shape.every((d, i) => i === a || d === x0.shape[i]));
+  const ok = xs.every(
+    (x) => x.rank === x0.rank && x.shape.every((d, i) => i === a || d === x0.shape[i]),
+  );
   if (!ok) {
     throw new ShapeError(
       `${where(x0.graph.currentScope, 'concat')}: shapes ${xs.map((x) => formatShape(x.shape)).join(', ')} differ outside axis ${a}; expected equal ranks and dims except axis ${a}`,
@@ -92,8 +101,20 @@ function splitLike(g: Value, likes: readonly Value[], axis: number): Value[] {
   const gr = g.graph;
   const sizes = dims.every((d) => typeof d === 'number')
     ? ints(gr, dims as number[])
-    : concat(likes.map((v) => (typeof v.shape[axis] === 'number' ? ints(gr, [v.shape[axis] as number]) : gather(shapeOf(v), ints(gr, [axis])))), 0);
-  return emitSplit(g, sizes, axis, likes.map((v) => [...v.shape]));
+    : concat(
+        likes.map((v) =>
+          typeof v.shape[axis] === 'number'
+            ? ints(gr, [v.shape[axis] as number])
+            : gather(shapeOf(v), ints(gr, [axis])),
+        ),
+        0,
+      );
+  return emitSplit(
+    g,
+    sizes,
+    axis,
+    likes.map((v) => [...v.shape]),
+  );
 }
 
 /**
@@ -106,24 +127,41 @@ export function split(x: Value, sizes: readonly number[] | number, axis: number)
   const op = where(x.graph.currentScope, 'split');
   const a = axisOf('split', x, axis);
   const d = x.shape[a];
-  if (typeof d !== 'number') throw new ShapeError(`${op}: axis ${a} of ${formatShape(x.shape)} is symbolic; expected a static dim`);
+  if (typeof d !== 'number')
+    throw new ShapeError(
+      `${op}: axis ${a} of ${formatShape(x.shape)} is symbolic; expected a static dim`,
+    );
   let list: number[];
   if (typeof sizes === 'number') {
     if (!(Number.isInteger(sizes) && sizes > 0 && d % sizes === 0)) {
-      throw new ShapeError(`${op}: cannot split axis ${a} of ${formatShape(x.shape)} into ${sizes} equal parts`);
+      throw new ShapeError(
+        `${op}: cannot split axis ${a} of ${formatShape(x.shape)} into ${sizes} equal parts`,
+      );
     }
     list = new Array<number>(sizes).fill(d / sizes);
   } else list = [...sizes];
   if (list.some((s) => !(Number.isInteger(s) && s >= 0)) || list.reduce((s, v) => s + v, 0) !== d) {
-    throw new ShapeError(`${op}: sizes [${list.join(',')}] do not add up to ${d} (axis ${a} of ${formatShape(x.shape)})`);
+    throw new ShapeError(
+      `${op}: sizes [${list.join(',')}] do not add up to ${d} (axis ${a} of ${formatShape(x.shape)})`,
+    );
   }
-  return emitSplit(x, ints(x.graph, list), a, list.map((s) => x.shape.map((e, i) => (i === a ? s : e))));
+  return emitSplit(
+    x,
+    ints(x.graph, list),
+    a,
+    list.map((s) => x.shape.map((e, i) => (i === a ? s : e))),
+  );
 }
 
 // ---- slice / pad ------------------------------------------------------------
 
 /** ONNX Slice normalization of one axis of size `d`: clamped start/end and the element count. */
-function sliceRange(d: number, start: number, end: number, step: number): { start: number; end: number; n: number } {
+function sliceRange(
+  d: number,
+  start: number,
+  end: number,
+  step: number,
+): { start: number; end: number; n: number } {
   const norm = (v: number) => (v < 0 ? v + d : v);
   const clamp = (v: number, lo: number, hi: number) => Math.min(Math.max(v, lo), hi);
   const s = step > 0 ? clamp(norm(start), 0, d) : clamp(norm(start), 0, d - 1);
@@ -156,7 +194,10 @@ function sliceGrad(n: Node, g: Value): Value {
 function dilate(g: Value, axis: number, stride: number, cnt: number): Value {
   const pads = range(0, 2 * g.rank + 2).map((i) => (i === g.rank + 2 + axis ? stride - 1 : 0));
   const padded = pad(unsqueeze(g, axis + 1), pads);
-  const merged = reshapeTo(padded, g.shape.map((d, i) => (i === axis ? cnt * stride : d)));
+  const merged = reshapeTo(
+    padded,
+    g.shape.map((d, i) => (i === axis ? cnt * stride : d)),
+  );
   return slice(merged, [0], [(cnt - 1) * stride + 1], [axis]);
 }
 
@@ -168,26 +209,44 @@ function dilate(g: Value, axis: number, stride: number, cnt: number): Value {
  *
  * @example slice(x, [1], [-1], [1], [2])   // x: [N, 7] -> [N, 3] (columns 1, 3, 5)
  */
-export function slice(x: Value, starts: readonly number[], ends: readonly number[], axes?: readonly number[], steps?: readonly number[]): Value {
+export function slice(
+  x: Value,
+  starts: readonly number[],
+  ends: readonly number[],
+  axes?: readonly number[],
+  steps?: readonly number[],
+): Value {
   const op = where(x.graph.currentScope, 'slice');
   const ax = axes ?? starts.map((_, i) => i);
   const st = steps ?? starts.map(() => 1);
   if (ends.length !== starts.length || ax.length !== starts.length || st.length !== starts.length) {
-    throw new ShapeError(`${op}: starts [${starts}], ends [${ends}], axes [${ax}] and steps [${st}] must have equal lengths`);
+    throw new ShapeError(
+      `${op}: starts [${starts}], ends [${ends}], axes [${ax}] and steps [${st}] must have equal lengths`,
+    );
   }
   const norm = ax.map((a) => normAxis(a, x.rank));
   if (norm.some((a) => a < 0) || new Set(norm).size !== norm.length) {
-    throw new ShapeError(`${op}: bad axes [${ax.join(',')}] for input ${formatShape(x.shape)}; expected distinct axes in [${-x.rank}, ${x.rank - 1}]`);
+    throw new ShapeError(
+      `${op}: bad axes [${ax.join(',')}] for input ${formatShape(x.shape)}; expected distinct axes in [${-x.rank}, ${x.rank - 1}]`,
+    );
   }
-  if (st.some((s) => !Number.isInteger(s) || s === 0)) throw new ShapeError(`${op}: steps [${st.join(',')}] must be non-zero integers`);
+  if (st.some((s) => !Number.isInteger(s) || s === 0))
+    throw new ShapeError(`${op}: steps [${st.join(',')}] must be non-zero integers`);
   const shape = [...x.shape];
-  const emit = { starts: [] as number[], ends: [] as number[], axes: [] as number[], steps: [] as number[] };
+  const emit = {
+    starts: [] as number[],
+    ends: [] as number[],
+    axes: [] as number[],
+    steps: [] as number[],
+  };
   const reversed: number[] = [];
   norm.forEach((a, i) => {
     const d = x.shape[a];
     if (typeof d !== 'number') {
       if (st[i] === 1 && (starts[i] === 0 || starts[i] <= -(2 ** 62)) && ends[i] >= 2 ** 62) return;
-      throw new ShapeError(`${op}: axis ${a} of ${formatShape(x.shape)} is symbolic; only a whole slice (0 to Infinity, step 1) is supported`);
+      throw new ShapeError(
+        `${op}: axis ${a} of ${formatShape(x.shape)} is symbolic; only a whole slice (0 to Infinity, step 1) is supported`,
+      );
     }
     const r = sliceRange(d, starts[i], ends[i], st[i]);
     if (r.n === d && st[i] === 1) return;
@@ -203,7 +262,13 @@ export function slice(x: Value, starts: readonly number[], ends: readonly number
   const g = x.graph;
   let y = x;
   if (emit.axes.length > 0) {
-    const inputs = [x, ints(g, emit.starts), ints(g, emit.ends), ints(g, emit.axes), ints(g, emit.steps)];
+    const inputs = [
+      x,
+      ints(g, emit.starts),
+      ints(g, emit.ends),
+      ints(g, emit.axes),
+      ints(g, emit.steps),
+    ];
     y = emit1(g, sliceP, inputs, { dtype: x.dtype, shape });
   }
   for (const a of reversed) y = gather(y, ints(g, range(0, shape[a] as number).reverse()), a);
@@ -216,7 +281,16 @@ const padP = primitive('Pad', {
     const pads = constInts(n, 1);
     const axes = range(0, x.rank).filter((a) => pads[a] !== 0 || pads[a + x.rank] !== 0);
     const lo = axes.map((a) => pads[a]);
-    return [slice(g!, lo, axes.map((a, i) => lo[i] + (x.shape[a] as number)), axes), null, null];
+    return [
+      slice(
+        g!,
+        lo,
+        axes.map((a, i) => lo[i] + (x.shape[a] as number)),
+        axes,
+      ),
+      null,
+      null,
+    ];
   },
 });
 
@@ -227,23 +301,39 @@ const padP = primitive('Pad', {
  *
  * @example pad(x, [0, 0, 1, 1, 0, 0, 1, 1])   // x: [N, C, H, W] -> [N, C, H+2, W+2]
  */
-export function pad(x: Value, pads: readonly number[], value = 0, mode: 'constant' | 'reflect' = 'constant'): Value {
+export function pad(
+  x: Value,
+  pads: readonly number[],
+  value = 0,
+  mode: 'constant' | 'reflect' = 'constant',
+): Value {
   const op = where(x.graph.currentScope, 'pad');
   const r = x.rank;
   if (pads.length !== 2 * r || pads.some((p) => !(Number.isInteger(p) && p >= 0))) {
-    throw new ShapeError(`${op}: pads [${pads.join(',')}] for input ${formatShape(x.shape)}; expected ${2 * r} non-negative integers [b1..bn, e1..en]`);
+    throw new ShapeError(
+      `${op}: pads [${pads.join(',')}] for input ${formatShape(x.shape)}; expected ${2 * r} non-negative integers [b1..bn, e1..en]`,
+    );
   }
   const shape: Dim[] = x.shape.map((d, a) => {
     if (pads[a] === 0 && pads[a + r] === 0) return d;
-    if (typeof d !== 'number') throw new ShapeError(`${op}: cannot pad symbolic axis ${a} of ${formatShape(x.shape)}`);
+    if (typeof d !== 'number')
+      throw new ShapeError(`${op}: cannot pad symbolic axis ${a} of ${formatShape(x.shape)}`);
     if (mode === 'reflect' && (pads[a] >= d || pads[a + r] >= d)) {
-      throw new ShapeError(`${op}: reflect pads [${pads[a]}, ${pads[a + r]}] on axis ${a} of ${formatShape(x.shape)} must be < ${d}`);
+      throw new ShapeError(
+        `${op}: reflect pads [${pads[a]}, ${pads[a + r]}] on axis ${a} of ${formatShape(x.shape)} must be < ${d}`,
+      );
     }
     return d + pads[a] + pads[a + r];
   });
   if (shapesEqual(shape, x.shape)) return x;
   if (mode === 'reflect') return reflectPad(x, pads);
-  return emit1(x.graph, padP, [x, ints(x.graph, pads), scalar(x.graph, value, x.dtype)], { dtype: x.dtype, shape }, { mode: { s: 'constant' } });
+  return emit1(
+    x.graph,
+    padP,
+    [x, ints(x.graph, pads), scalar(x.graph, value, x.dtype)],
+    { dtype: x.dtype, shape },
+    { mode: { s: 'constant' } },
+  );
 }
 
 /** Reflect padding as one constant-index Gather per axis; its gradient (scatter-add) folds the edges back. */
@@ -252,7 +342,11 @@ function reflectPad(x: Value, pads: readonly number[]): Value {
   for (let a = 0; a < x.rank; a++) {
     const [b, e, d] = [pads[a], pads[a + x.rank], x.shape[a] as number];
     if (b === 0 && e === 0) continue;
-    const index = [...range(1, b + 1).reverse(), ...range(0, d), ...range(d - 1 - e, d - 1).reverse()];
+    const index = [
+      ...range(1, b + 1).reverse(),
+      ...range(0, d),
+      ...range(d - 1 - e, d - 1).reverse(),
+    ];
     y = gather(y, ints(x.graph, index), a);
   }
   return y;
@@ -283,11 +377,14 @@ const tileP = primitive('Tile', {
 export function tile(x: Value, repeats: readonly number[]): Value {
   const op = where(x.graph.currentScope, 'tile');
   if (repeats.length !== x.rank || repeats.some((r) => !(Number.isInteger(r) && r >= 0))) {
-    throw new ShapeError(`${op}: repeats [${repeats.join(',')}] for input ${formatShape(x.shape)}; expected ${x.rank} non-negative integers`);
+    throw new ShapeError(
+      `${op}: repeats [${repeats.join(',')}] for input ${formatShape(x.shape)}; expected ${x.rank} non-negative integers`,
+    );
   }
   const shape = x.shape.map((d, i) => {
     if (repeats[i] === 1) return d;
-    if (typeof d !== 'number') throw new ShapeError(`${op}: cannot repeat symbolic axis ${i} of ${formatShape(x.shape)}`);
+    if (typeof d !== 'number')
+      throw new ShapeError(`${op}: cannot repeat symbolic axis ${i} of ${formatShape(x.shape)}`);
     return d * repeats[i];
   });
   if (repeats.every((r) => r === 1)) return x;
@@ -303,13 +400,18 @@ export function tile(x: Value, repeats: readonly number[]): Value {
 export function flatten(x: Value, axis = 1): Value {
   const a = axis < 0 ? axis + x.rank : axis;
   if (!(Number.isInteger(a) && a >= 0 && a <= x.rank)) {
-    throw new ShapeError(`${where(x.graph.currentScope, 'flatten')}: axis ${axis} is out of range for input ${formatShape(x.shape)}`);
+    throw new ShapeError(
+      `${where(x.graph.currentScope, 'flatten')}: axis ${axis} is out of range for input ${formatShape(x.shape)}`,
+    );
   }
-  const part = (dims: Dim[]): Dim => (dims.every((d) => typeof d === 'number') ? (dims as number[]).reduce((p, d) => p * d, 1) : -1);
+  const part = (dims: Dim[]): Dim =>
+    dims.every((d) => typeof d === 'number') ? (dims as number[]).reduce((p, d) => p * d, 1) : -1;
   const lead = a === 1 ? x.shape[0] : part(x.shape.slice(0, a));
   const tail = part(x.shape.slice(a));
   if (lead === -1 && tail === -1) {
-    throw new ShapeError(`${where(x.graph.currentScope, 'flatten')}: both halves of ${formatShape(x.shape)} at axis ${a} are symbolic`);
+    throw new ShapeError(
+      `${where(x.graph.currentScope, 'flatten')}: both halves of ${formatShape(x.shape)} at axis ${a} are symbolic`,
+    );
   }
   return reshape(x, [lead, tail]);
 }
@@ -345,13 +447,19 @@ export function gather(x: Value, indices: Value, axis = 0): Value {
 }
 
 const gatherElementsP = primitive('GatherElements', {
-  vjp: (n, [g]) => [scatterAdd(zerosLike(n.inputs[0]!), n.inputs[1]!, g!, attrInt(n, 'axis')), null],
+  vjp: (n, [g]) => [
+    scatterAdd(zerosLike(n.inputs[0]!), n.inputs[1]!, g!, attrInt(n, 'axis')),
+    null,
+  ],
 });
 
 function checkElements(op: string, x: Value, indices: Value, axis: number): number {
   checkDType(op, indices, INDEX_DTYPES);
   const a = axisOf(op, x, axis);
-  const fits = (d: Dim, i: number) => i === a || d === x.shape[i] || (typeof d === 'number' && typeof x.shape[i] === 'number' && d <= (x.shape[i] as number));
+  const fits = (d: Dim, i: number) =>
+    i === a ||
+    d === x.shape[i] ||
+    (typeof d === 'number' && typeof x.shape[i] === 'number' && d <= (x.shape[i] as number));
   if (indices.rank !== x.rank || !indices.shape.every(fits)) {
     throw new ShapeError(
       `${where(x.graph.currentScope, op)}: indices ${formatShape(indices.shape)} do not fit input ${formatShape(x.shape)}; expected the same rank and dims <= the input's off axis ${a}`,
@@ -367,7 +475,13 @@ function checkElements(op: string, x: Value, indices: Value, axis: number): numb
  */
 export function gatherElements(x: Value, indices: Value, axis: number): Value {
   const a = checkElements('gatherElements', x, indices, axis);
-  return emit1(x.graph, gatherElementsP, [x, indices], { dtype: x.dtype, shape: indices.shape }, { axis: { i: a } });
+  return emit1(
+    x.graph,
+    gatherElementsP,
+    [x, indices],
+    { dtype: x.dtype, shape: indices.shape },
+    { axis: { i: a } },
+  );
 }
 
 const scatterElementsP = primitive('ScatterElements', {
@@ -386,9 +500,17 @@ export function scatterAdd(x: Value, indices: Value, updates: Value, axis: numbe
   const a = checkElements('scatterAdd', x, indices, axis);
   checkSameDType('scatterAdd', x, updates);
   if (!shapesEqual(indices.shape, updates.shape)) {
-    throw new ShapeError(`${where(x.graph.currentScope, 'scatterAdd')}: updates ${formatShape(updates.shape)} must have the shape of indices ${formatShape(indices.shape)}`);
+    throw new ShapeError(
+      `${where(x.graph.currentScope, 'scatterAdd')}: updates ${formatShape(updates.shape)} must have the shape of indices ${formatShape(indices.shape)}`,
+    );
   }
-  return emit1(x.graph, scatterElementsP, [x, indices, updates], { dtype: x.dtype, shape: x.shape }, { axis: { i: a }, reduction: { s: 'add' } });
+  return emit1(
+    x.graph,
+    scatterElementsP,
+    [x, indices, updates],
+    { dtype: x.dtype, shape: x.shape },
+    { axis: { i: a }, reduction: { s: 'add' } },
+  );
 }
 
 const gatherNDP = primitive('GatherND', {
@@ -402,7 +524,9 @@ function ndDepth(op: string, x: Value, indices: Value): number {
   checkDType(op, indices, ['int64']);
   const q = indices.shape[indices.rank - 1];
   if (indices.rank < 1 || typeof q !== 'number' || q < 1 || q > x.rank) {
-    throw new ShapeError(`${where(x.graph.currentScope, op)}: indices ${formatShape(indices.shape)} for input ${formatShape(x.shape)}; expected a static last dim in [1, ${x.rank}]`);
+    throw new ShapeError(
+      `${where(x.graph.currentScope, op)}: indices ${formatShape(indices.shape)} for input ${formatShape(x.shape)}; expected a static last dim in [1, ${x.rank}]`,
+    );
   }
   return q;
 }
@@ -434,7 +558,13 @@ export function scatterNDAdd(x: Value, indices: Value, updates: Value): Value {
       `${where(x.graph.currentScope, 'scatterNDAdd')}: updates ${formatShape(updates.shape)} for input ${formatShape(x.shape)} and indices ${formatShape(indices.shape)}; expected ${formatShape(want)}`,
     );
   }
-  return emit1(x.graph, scatterNDP, [x, indices, updates], { dtype: x.dtype, shape: x.shape }, { reduction: { s: 'add' } });
+  return emit1(
+    x.graph,
+    scatterNDP,
+    [x, indices, updates],
+    { dtype: x.dtype, shape: x.shape },
+    { reduction: { s: 'add' } },
+  );
 }
 
 // ---- embedding / oneHot / arange -------------------------------------------
@@ -447,7 +577,9 @@ export function scatterNDAdd(x: Value, indices: Value, updates: Value): Value {
  */
 export function embedding(weight: Value, ids: Value): Value {
   if (weight.rank !== 2) {
-    throw new ShapeError(`${where(weight.graph.currentScope, 'embedding')}: weight ${formatShape(weight.shape)} with ids ${formatShape(ids.shape)}; expected weight [V, D]`);
+    throw new ShapeError(
+      `${where(weight.graph.currentScope, 'embedding')}: weight ${formatShape(weight.shape)} with ids ${formatShape(ids.shape)}; expected weight [V, D]`,
+    );
   }
   checkDType('embedding', ids, INDEX_DTYPES);
   return gather(weight, ids, 0);
@@ -461,7 +593,11 @@ export function embedding(weight: Value, ids: Value): Value {
 export function arange(g: Graph, n: number, dtype: 'int64' | 'int32' | 'float32' = 'int64'): Value {
   const r = range(0, n);
   if (dtype === 'int64') return ints(g, r);
-  return g.constant(dtype === 'int32' ? new Tensor('int32', [n], Int32Array.from(r)) : new Tensor('float32', [n], Float32Array.from(r)));
+  return g.constant(
+    dtype === 'int32'
+      ? new Tensor('int32', [n], Int32Array.from(r))
+      : new Tensor('float32', [n], Float32Array.from(r)),
+  );
 }
 
 /**
@@ -473,7 +609,10 @@ export function arange(g: Graph, n: number, dtype: 'int64' | 'int32' | 'float32'
  */
 export function oneHot(ids: Value, depth: number, dtype: DType = 'float32'): Value {
   checkDType('oneHot', ids, INDEX_DTYPES);
-  if (!(Number.isInteger(depth) && depth > 0)) throw new ShapeError(`${where(ids.graph.currentScope, 'oneHot')}: depth ${depth} must be a positive integer`);
+  if (!(Number.isInteger(depth) && depth > 0))
+    throw new ShapeError(
+      `${where(ids.graph.currentScope, 'oneHot')}: depth ${depth} must be a positive integer`,
+    );
   // WebGPU has no int64 Equal; class ids fit in int32.
   const hit = equal(unsqueeze(cast(ids, 'int32'), -1), arange(ids.graph, depth, 'int32'));
   return cast(hit, dtype);

@@ -4,14 +4,29 @@
  * from the primitives' VJP rules, and each stays on ORT's WebGPU provider: no
  * LogSoftmax or OneHot nodes.
  */
-import { DTypeError, ShapeError, where as at } from '../errors.js';
+import { where as at, DTypeError, ShapeError } from '../errors.js';
 import type { Value } from '../graph/graph.js';
 import { formatShape, normAxis, shapesEqual } from '../graph/shape.js';
-import { checkFloat, checkSameDType } from './core.js';
-import { add, cast, div, equal, exp, greater, log, logicalNot, maximum, mul, neg, square, sub, where } from './elementwise.js';
-import { logSumExp, mean, sum } from './reduce.js';
 import { softplus } from './activation.js';
+import { checkFloat, checkSameDType } from './core.js';
+import {
+  add,
+  cast,
+  div,
+  equal,
+  exp,
+  greater,
+  log,
+  logicalNot,
+  maximum,
+  mul,
+  neg,
+  square,
+  sub,
+  where,
+} from './elementwise.js';
 import { oneHot } from './indexing.js';
+import { logSumExp, mean, sum } from './reduce.js';
 import { transpose } from './shape.js';
 
 /** How per-element losses are combined: averaged, summed, or returned as they are. */
@@ -26,7 +41,9 @@ function reduce(op: string, loss: Value, reduction: Reduction = 'mean'): Value {
   if (reduction === 'none') return loss;
   if (reduction === 'sum') return sum(loss);
   if (reduction === 'mean') return mean(loss);
-  throw new RangeError(`${at(loss.graph.currentScope, op)}: reduction '${String(reduction)}'; expected 'mean', 'sum' or 'none'`);
+  throw new RangeError(
+    `${at(loss.graph.currentScope, op)}: reduction '${String(reduction)}'; expected 'mean', 'sum' or 'none'`,
+  );
 }
 
 /** Throw unless both operands are float tensors of one shape. */
@@ -92,7 +109,11 @@ export interface BceWithLogitsOptions extends LossOptions {
  *
  * @example bceWithLogitsLoss(logits, labels)   // both ['batch', 3]
  */
-export function bceWithLogitsLoss(logits: Value, target: Value, opts: BceWithLogitsOptions = {}): Value {
+export function bceWithLogitsLoss(
+  logits: Value,
+  target: Value,
+  opts: BceWithLogitsOptions = {},
+): Value {
   const op = 'bceWithLogitsLoss';
   checkPair(op, logits, target);
   let sp = softplus(neg(logits));
@@ -139,11 +160,19 @@ export function crossEntropy(logits: Value, target: Value, opts: CrossEntropyOpt
   const scope = logits.graph.currentScope;
   checkFloat(op, logits);
   if (target.dtype !== 'int64' && target.dtype !== 'int32') {
-    throw new DTypeError(`${at(scope, op)}: target ${target.dtype}${formatShape(target.shape)} must hold class indices; expected int64 or int32`);
+    throw new DTypeError(
+      `${at(scope, op)}: target ${target.dtype}${formatShape(target.shape)} must hold class indices; expected int64 or int32`,
+    );
   }
-  if (!(labelSmoothing >= 0 && labelSmoothing <= 1)) throw new RangeError(`${at(scope, op)}: labelSmoothing ${labelSmoothing}; expected a number in [0, 1]`);
+  if (!(labelSmoothing >= 0 && labelSmoothing <= 1))
+    throw new RangeError(
+      `${at(scope, op)}: labelSmoothing ${labelSmoothing}; expected a number in [0, 1]`,
+    );
   const axis = normAxis(classAxis, logits.rank);
-  if (axis < 0) throw new ShapeError(`${at(scope, op)}: classAxis ${classAxis} is out of range for logits ${formatShape(logits.shape)}`);
+  if (axis < 0)
+    throw new ShapeError(
+      `${at(scope, op)}: classAxis ${classAxis} is out of range for logits ${formatShape(logits.shape)}`,
+    );
   // Move the classes last so one code path serves [..., C] and PyTorch's [N, C, d1, ...].
   const perm = logits.shape.map((_, i) => i).filter((i) => i !== axis);
   const x = transpose(logits, [...perm, axis]);
@@ -181,7 +210,10 @@ export function crossEntropy(logits: Value, target: Value, opts: CrossEntropyOpt
 export function gaussianKl(mu: Value, logvar: Value, opts: LossOptions = {}): Value {
   const op = 'gaussianKl';
   checkPair(op, mu, logvar, ['mu', 'logvar']);
-  if (mu.rank < 1) throw new ShapeError(`${at(mu.graph.currentScope, op)}: mu ${formatShape(mu.shape)} is a scalar; expected [..., D]`);
+  if (mu.rank < 1)
+    throw new ShapeError(
+      `${at(mu.graph.currentScope, op)}: mu ${formatShape(mu.shape)} is a scalar; expected [..., D]`,
+    );
   const terms = sub(sub(add(logvar, 1), square(mu)), exp(logvar));
   return reduce(op, mul(sum(terms, [-1]), -0.5), opts.reduction);
 }

@@ -2,7 +2,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { Runtime } from '../exec/runtime.js';
 import { Graph } from '../graph/graph.js';
 import { Tensor } from '../tensor.js';
-import { gradcheck, type GradcheckInput } from '../testing/gradcheck.js';
+import { type GradcheckInput, gradcheck } from '../testing/gradcheck.js';
 import { linear, matmul } from './matmul.js';
 
 let rt: Runtime;
@@ -26,17 +26,25 @@ describe('matmul gradients', () => {
     });
   }
   it('linear (Gemm) with bias', async () => {
-    const r = await gradcheck(rt, { x: { shape: [3, 4], dims: ['batch', 4] }, w: { shape: [5, 4] }, b: { shape: [5] } }, (x) =>
-      linear(x.x, x.w, x.b),
+    const r = await gradcheck(
+      rt,
+      { x: { shape: [3, 4], dims: ['batch', 4] }, w: { shape: [5, 4] }, b: { shape: [5] } },
+      (x) => linear(x.x, x.w, x.b),
     );
     expect(r.ok, r.message).toBe(true);
   });
   it('linear on rank-3 input', async () => {
-    const r = await gradcheck(rt, { x: { shape: [2, 3, 4] }, w: { shape: [5, 4] }, b: { shape: [5] } }, (x) => linear(x.x, x.w, x.b));
+    const r = await gradcheck(
+      rt,
+      { x: { shape: [2, 3, 4] }, w: { shape: [5, 4] }, b: { shape: [5] } },
+      (x) => linear(x.x, x.w, x.b),
+    );
     expect(r.ok, r.message).toBe(true);
   });
   it('linear without bias', async () => {
-    const r = await gradcheck(rt, { x: { shape: [3, 4] }, w: { shape: [2, 4] } }, (x) => linear(x.x, x.w));
+    const r = await gradcheck(rt, { x: { shape: [3, 4] }, w: { shape: [2, 4] } }, (x) =>
+      linear(x.x, x.w),
+    );
     expect(r.ok, r.message).toBe(true);
   });
 });
@@ -47,10 +55,28 @@ describe('matmul forward', () => {
     const x = g.input('x', 'float32', ['batch', 3]);
     const w = g.input('w', 'float32', [2, 3]);
     const b = g.input('b', 'float32', [2]);
-    const exe = await rt.compile(g, { y: linear(x, w, b), z: matmul(x, g.constant(Tensor.from([[1, 0], [0, 1], [1, 1]]))) });
+    const exe = await rt.compile(g, {
+      y: linear(x, w, b),
+      z: matmul(
+        x,
+        g.constant(
+          Tensor.from([
+            [1, 0],
+            [0, 1],
+            [1, 1],
+          ]),
+        ),
+      ),
+    });
     const out = await exe.runHost({
-      x: Tensor.from([[1, 2, 3], [4, 5, 6]]),
-      w: Tensor.from([[1, 0, -1], [0.5, 0.5, 0.5]]),
+      x: Tensor.from([
+        [1, 2, 3],
+        [4, 5, 6],
+      ]),
+      w: Tensor.from([
+        [1, 0, -1],
+        [0.5, 0.5, 0.5],
+      ]),
       b: Tensor.from([10, 20]),
     });
     expect(out.y.shape).toEqual([2, 2]);

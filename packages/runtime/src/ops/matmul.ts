@@ -1,7 +1,7 @@
 /** Matrix products: batched broadcasting matmul and the PyTorch-layout linear layer (Gemm). */
 import { ShapeError, where } from '../errors.js';
-import { type Value, primitive } from '../graph/graph.js';
-import { type Dim, broadcastShapes, formatShape } from '../graph/shape.js';
+import { primitive, type Value } from '../graph/graph.js';
+import { broadcastShapes, type Dim, formatShape } from '../graph/shape.js';
 import { checkFloat, checkSameDType, emit1 } from './core.js';
 import { add } from './elementwise.js';
 import { sum } from './reduce.js';
@@ -28,7 +28,9 @@ export function matmul(a: Value, b: Value): Value {
   checkSameDType('matmul', a, b);
   checkFloat('matmul', a);
   if (a.rank < 2 || b.rank < 2) {
-    throw new ShapeError(`${op}: ${formatShape(a.shape)} x ${formatShape(b.shape)}: both operands need rank >= 2 (unsqueeze vectors first)`);
+    throw new ShapeError(
+      `${op}: ${formatShape(a.shape)} x ${formatShape(b.shape)}: both operands need rank >= 2 (unsqueeze vectors first)`,
+    );
   }
   const k1 = a.shape[a.rank - 1];
   const k2 = b.shape[b.rank - 2];
@@ -68,10 +70,18 @@ export function linear(x: Value, weight: Value, bias?: Value): Value {
     );
   }
   if (bias && (bias.rank !== 1 || bias.shape[0] !== weight.shape[0])) {
-    throw new ShapeError(`${op}: bias ${formatShape(bias.shape)} does not match weight ${formatShape(weight.shape)}; expected [${weight.shape[0]}]`);
+    throw new ShapeError(
+      `${op}: bias ${formatShape(bias.shape)} does not match weight ${formatShape(weight.shape)}; expected [${weight.shape[0]}]`,
+    );
   }
   if (x.rank === 2) {
-    return emit1(x.graph, gemmP, bias ? [x, weight, bias] : [x, weight], { dtype: x.dtype, shape: [x.shape[0], weight.shape[0]] }, { transB: { i: 1 } });
+    return emit1(
+      x.graph,
+      gemmP,
+      bias ? [x, weight, bias] : [x, weight],
+      { dtype: x.dtype, shape: [x.shape[0], weight.shape[0]] },
+      { transB: { i: 1 } },
+    );
   }
   const y = matmul(x, transposeLast2(weight));
   return bias ? add(y, bias) : y;

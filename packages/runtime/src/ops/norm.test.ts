@@ -1,12 +1,12 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { grad } from '../autodiff/grad.js';
 import { ShapeError } from '../errors.js';
+import { Runtime } from '../exec/runtime.js';
 import { Graph, type Value } from '../graph/graph.js';
 import type { Dim } from '../graph/shape.js';
-import { Runtime } from '../exec/runtime.js';
 import { Rng } from '../rng.js';
 import { Tensor } from '../tensor.js';
-import { gradcheck, type GradcheckInput } from '../testing/gradcheck.js';
+import { type GradcheckInput, gradcheck } from '../testing/gradcheck.js';
 import { webgpuAvailable } from '../testing/webgpu.js';
 import { add, mul, square } from './elementwise.js';
 import { batchNorm, batchNormStats, groupNorm, layerNorm } from './norm.js';
@@ -54,18 +54,27 @@ async function run(
   build: (x: Record<string, Value>) => Record<string, Value>,
 ): Promise<Record<string, Tensor>> {
   const g = new Graph('norm-test');
-  const vals = Object.fromEntries(Object.entries(inputs).map(([k, s]) => [k, g.input(k, s.data.dtype, s.dims)]));
+  const vals = Object.fromEntries(
+    Object.entries(inputs).map(([k, s]) => [k, g.input(k, s.data.dtype, s.dims)]),
+  );
   const exe = await rt.compile(g, build(vals));
-  const out = await exe.runHost(Object.fromEntries(Object.entries(inputs).map(([k, s]) => [k, s.data])));
+  const out = await exe.runHost(
+    Object.fromEntries(Object.entries(inputs).map(([k, s]) => [k, s.data])),
+  );
   await exe.dispose();
   return out;
 }
 
-const rand = (seed: number, shape: number[], lo = -2, hi = 2) => new Tensor('float32', shape, new Rng(seed).uniform(shape, lo, hi));
+const rand = (seed: number, shape: number[], lo = -2, hi = 2) =>
+  new Tensor('float32', shape, new Rng(seed).uniform(shape, lo, hi));
 
 function expectClose(actual: ArrayLike<number>, expected: ArrayLike<number>, tol = 1e-5): void {
   expect(actual.length).toBe(expected.length);
-  for (let i = 0; i < expected.length; i++) expect(Math.abs(actual[i] - expected[i]), `element ${i}: ${actual[i]} vs ${expected[i]}`).toBeLessThan(tol);
+  for (let i = 0; i < expected.length; i++)
+    expect(
+      Math.abs(actual[i] - expected[i]),
+      `element ${i}: ${actual[i]} vs ${expected[i]}`,
+    ).toBeLessThan(tol);
 }
 
 describe('norm forward values', () => {
@@ -74,17 +83,26 @@ describe('norm forward values', () => {
     const w = rand(2, [3, 4]);
     const b = rand(3, [3, 4]);
     const out = await run(
-      { x: { dims: ['batch', 3, 4], data: x }, w: { dims: [3, 4], data: w }, b: { dims: [3, 4], data: b } },
+      {
+        x: { dims: ['batch', 3, 4], data: x },
+        w: { dims: [3, 4], data: w },
+        b: { dims: [3, 4], data: b },
+      },
       (v) => ({ y: layerNorm(v.x, [3, 4], v.w, v.b) }),
     );
     const z = standardizeRef(x.data as Float32Array, 12, 1e-5);
     expect(out.y.shape).toEqual([2, 3, 4]);
-    expectClose(out.y.toArray(), z.map((e, i) => e * w.data[i % 12] + (b.data[i % 12] as number)));
+    expectClose(
+      out.y.toArray(),
+      z.map((e, i) => e * w.data[i % 12] + (b.data[i % 12] as number)),
+    );
   });
 
   it('layerNorm with a number normalizedShape and a large eps', async () => {
     const x = rand(4, [3, 5]);
-    const out = await run({ x: { dims: [3, 5], data: x } }, (v) => ({ y: layerNorm(v.x, 5, undefined, undefined, 0.5) }));
+    const out = await run({ x: { dims: [3, 5], data: x } }, (v) => ({
+      y: layerNorm(v.x, 5, undefined, undefined, 0.5),
+    }));
     expectClose(out.y.toArray(), standardizeRef(x.data as Float32Array, 5, 0.5));
   });
 
@@ -101,7 +119,10 @@ describe('norm forward values', () => {
     const z = standardizeRef(x.data as Float32Array, (c / groups) * s, 1e-5);
     const ch = (i: number) => Math.floor(i / s) % c;
     expect(out.y.shape).toEqual([n, c, s]);
-    expectClose(out.y.toArray(), z.map((e, i) => e * w.data[ch(i)] + (b.data[ch(i)] as number)));
+    expectClose(
+      out.y.toArray(),
+      z.map((e, i) => e * w.data[ch(i)] + (b.data[ch(i)] as number)),
+    );
   });
 
   it('batchNormStats and train-mode batchNorm with a symbolic N match a naive loop', async () => {
@@ -110,10 +131,19 @@ describe('norm forward values', () => {
     const gamma = rand(9, [c]);
     const beta = rand(10, [c]);
     const out = await run(
-      { x: { dims: ['N', c, h, wd], data: x }, gamma: { dims: [c], data: gamma }, beta: { dims: [c], data: beta } },
+      {
+        x: { dims: ['N', c, h, wd], data: x },
+        gamma: { dims: [c], data: gamma },
+        beta: { dims: [c], data: beta },
+      },
       (v) => {
         const s = batchNormStats(v.x);
-        return { mean: s.mean, var: s.var, varUnbiased: s.varUnbiased, y: batchNorm(v.x, s.mean, s.var, v.gamma, v.beta) };
+        return {
+          mean: s.mean,
+          var: s.var,
+          varUnbiased: s.varUnbiased,
+          y: batchNorm(v.x, s.mean, s.var, v.gamma, v.beta),
+        };
       },
     );
     const ref = channelStatsRef(x.data as Float32Array, n, c, h * wd);
@@ -122,7 +152,10 @@ describe('norm forward values', () => {
     expectClose(out.varUnbiased.toArray(), ref.unbiased);
     const y = Array.from(x.data as Float32Array, (e, i) => {
       const ch = Math.floor(i / (h * wd)) % c;
-      return ((e - ref.mean[ch]) / Math.sqrt(ref.biased[ch] + 1e-5)) * gamma.data[ch] + (beta.data[ch] as number);
+      return (
+        ((e - ref.mean[ch]) / Math.sqrt(ref.biased[ch] + 1e-5)) * gamma.data[ch] +
+        (beta.data[ch] as number)
+      );
     });
     expectClose(out.y.toArray(), y);
   });
@@ -137,9 +170,17 @@ describe('norm forward values', () => {
   });
 
   it('eval-mode batchNorm on [N, C] uses the given running statistics', async () => {
-    const x = Tensor.from([[1, 2], [3, 4], [5, 6]]);
+    const x = Tensor.from([
+      [1, 2],
+      [3, 4],
+      [5, 6],
+    ]);
     const out = await run(
-      { x: { dims: ['N', 2], data: x }, m: { dims: [2], data: Tensor.from([1, -1]) }, v: { dims: [2], data: Tensor.from([4, 0.25]) } },
+      {
+        x: { dims: ['N', 2], data: x },
+        m: { dims: [2], data: Tensor.from([1, -1]) },
+        v: { dims: [2], data: Tensor.from([4, 0.25]) },
+      },
       (v) => ({ y: batchNorm(v.x, v.m, v.v, undefined, undefined, 0) }),
     );
     expectClose(out.y.toArray(), [0, 6, 1, 10, 2, 14]);
@@ -150,13 +191,41 @@ type Case = [string, Record<string, GradcheckInput>, (x: Record<string, Value>) 
 
 const gradCases: Case[] = [
   ['layerNorm last axis', { x: { shape: [3, 4] } }, (v) => layerNorm(v.x, 4)],
-  ['layerNorm two axes + weight/bias', { x: { shape: [2, 3, 4] }, w: { shape: [3, 4] }, b: { shape: [3, 4] } }, (v) => layerNorm(v.x, [3, 4], v.w, v.b)],
-  ['layerNorm symbolic batch', { x: { shape: [3, 5], dims: ['batch', 5] }, w: { shape: [5] }, b: { shape: [5] } }, (v) => layerNorm(v.x, [5], v.w, v.b)],
-  ['layerNorm size-1 dim', { x: { shape: [2, 1, 4] }, w: { shape: [4] } }, (v) => layerNorm(v.x, 4, v.w)],
-  ['groupNorm [N,C,L] G=2 + weight/bias', { x: { shape: [2, 4, 3] }, w: { shape: [4] }, b: { shape: [4] } }, (v) => groupNorm(v.x, 2, v.w, v.b)],
-  ['groupNorm [N,C,H,W] G=3 symbolic N', { x: { shape: [2, 6, 2, 2], dims: ['N', 6, 2, 2] }, w: { shape: [6] } }, (v) => groupNorm(v.x, 3, v.w)],
-  ['groupNorm [N,C] G=1', { x: { shape: [3, 4] }, b: { shape: [4] } }, (v) => groupNorm(v.x, 1, undefined, v.b)],
-  ['groupNorm G=C (instance norm) symbolic N', { x: { shape: [2, 3, 4], dims: ['N', 3, 4] } }, (v) => groupNorm(v.x, 3)],
+  [
+    'layerNorm two axes + weight/bias',
+    { x: { shape: [2, 3, 4] }, w: { shape: [3, 4] }, b: { shape: [3, 4] } },
+    (v) => layerNorm(v.x, [3, 4], v.w, v.b),
+  ],
+  [
+    'layerNorm symbolic batch',
+    { x: { shape: [3, 5], dims: ['batch', 5] }, w: { shape: [5] }, b: { shape: [5] } },
+    (v) => layerNorm(v.x, [5], v.w, v.b),
+  ],
+  [
+    'layerNorm size-1 dim',
+    { x: { shape: [2, 1, 4] }, w: { shape: [4] } },
+    (v) => layerNorm(v.x, 4, v.w),
+  ],
+  [
+    'groupNorm [N,C,L] G=2 + weight/bias',
+    { x: { shape: [2, 4, 3] }, w: { shape: [4] }, b: { shape: [4] } },
+    (v) => groupNorm(v.x, 2, v.w, v.b),
+  ],
+  [
+    'groupNorm [N,C,H,W] G=3 symbolic N',
+    { x: { shape: [2, 6, 2, 2], dims: ['N', 6, 2, 2] }, w: { shape: [6] } },
+    (v) => groupNorm(v.x, 3, v.w),
+  ],
+  [
+    'groupNorm [N,C] G=1',
+    { x: { shape: [3, 4] }, b: { shape: [4] } },
+    (v) => groupNorm(v.x, 1, undefined, v.b),
+  ],
+  [
+    'groupNorm G=C (instance norm) symbolic N',
+    { x: { shape: [2, 3, 4], dims: ['N', 3, 4] } },
+    (v) => groupNorm(v.x, 3),
+  ],
   [
     'batchNorm train [N,C] + weight/bias',
     { x: { shape: [4, 3] }, w: { shape: [3] }, b: { shape: [3] } },
@@ -175,10 +244,20 @@ const gradCases: Case[] = [
   ],
   [
     'batchNorm eval (running stats are inputs too)',
-    { x: { shape: [3, 2, 4], dims: ['N', 2, 4] }, m: { shape: [2] }, var: { shape: [2], data: positive }, w: { shape: [2] }, b: { shape: [2] } },
+    {
+      x: { shape: [3, 2, 4], dims: ['N', 2, 4] },
+      m: { shape: [2] },
+      var: { shape: [2], data: positive },
+      w: { shape: [2] },
+      b: { shape: [2] },
+    },
     (v) => batchNorm(v.x, v.m, v.var, v.w, v.b),
   ],
-  ['batchNormStats varUnbiased symbolic N', { x: { shape: [3, 2, 2], dims: ['N', 2, 2] } }, (v) => batchNormStats(v.x).varUnbiased],
+  [
+    'batchNormStats varUnbiased symbolic N',
+    { x: { shape: [3, 2, 2], dims: ['N', 2, 2] } },
+    (v) => batchNormStats(v.x).varUnbiased,
+  ],
   [
     'layerNorm second order (gradient of a gradient)',
     { x: { shape: [2, 4] }, w: { shape: [4] } },
@@ -200,14 +279,18 @@ describe('norm trace-time errors', () => {
     const g = new Graph();
     const x = g.input('x', 'float32', ['batch', 3, 4]);
     expect(() => g.scope('enc', () => layerNorm(x, [4, 3]))).toThrow(ShapeError);
-    expect(() => g.scope('enc', () => layerNorm(x, [4, 3]))).toThrow('enc: layerNorm: input [batch,3,4] does not end with normalizedShape [4,3]');
+    expect(() => g.scope('enc', () => layerNorm(x, [4, 3]))).toThrow(
+      'enc: layerNorm: input [batch,3,4] does not end with normalizedShape [4,3]',
+    );
   });
 
   it('layerNorm weight of the wrong shape', () => {
     const g = new Graph();
     const x = g.input('x', 'float32', [2, 4]);
     const w = g.input('w', 'float32', [5]);
-    expect(() => layerNorm(x, 4, w)).toThrow('layerNorm: weight [5] does not fit input [2,4]; expected [4]');
+    expect(() => layerNorm(x, 4, w)).toThrow(
+      'layerNorm: weight [5] does not fit input [2,4]; expected [4]',
+    );
   });
 
   it('groupNorm with channels not divisible by the groups', () => {
@@ -222,17 +305,29 @@ describe('norm trace-time errors', () => {
     const g = new Graph();
     const x = g.input('x', 'float32', ['N', 3]);
     const m = g.input('m', 'float32', [4]);
-    expect(() => batchNorm(x, m, m)).toThrow('batchNorm: mean [4] does not fit input [N,3]; expected [3]');
+    expect(() => batchNorm(x, m, m)).toThrow(
+      'batchNorm: mean [4] does not fit input [N,3]; expected [3]',
+    );
     const v = g.input('v', 'float32', [3]);
-    expect(() => batchNormStats(v)).toThrow('batchNormStats: input [3] has rank 1; expected [N, C, ...]');
+    expect(() => batchNormStats(v)).toThrow(
+      'batchNormStats: input [3] has rank 1; expected [N, C, ...]',
+    );
   });
 });
 
 /** Compile `outputs` for CPU and WebGPU, run both, and return the WebGPU placement and both results. */
-async function cpuVsWebGpu(g: Graph, outputs: Record<string, Value>, feeds: Record<string, Tensor>) {
+async function cpuVsWebGpu(
+  g: Graph,
+  outputs: Record<string, Value>,
+  feeds: Record<string, Tensor>,
+) {
   const gpu = await Runtime.create({ device: 'webgpu' });
   const [exeCpu, exeGpu] = [await rt.compile(g, outputs), await gpu.compile(g, outputs)];
-  const result = { fallbacks: gpu.cpuFallbacks(exeGpu), cpu: await exeCpu.runHost(feeds), gpu: await exeGpu.runHost(feeds) };
+  const result = {
+    fallbacks: gpu.cpuFallbacks(exeGpu),
+    cpu: await exeCpu.runHost(feeds),
+    gpu: await exeGpu.runHost(feeds),
+  };
   await exeCpu.dispose();
   await exeGpu.dispose();
   return result;
@@ -248,8 +343,13 @@ describe.runIf(webgpuAvailable())('norm on WebGPU (SwiftShader in CI)', () => {
     const s = batchNormStats(x);
     const y = add(add(layerNorm(x, 3), groupNorm(x, 2, w, w)), batchNorm(x, s.mean, s.var, w));
     const [dx, dw] = grad(sum(mul(y, x)), [x, w]);
-    const r = await cpuVsWebGpu(g, { y, dx, dw, varUnbiased: s.varUnbiased }, { x: rand(12, [2, 4, 3]), w: rand(13, [4]) });
+    const r = await cpuVsWebGpu(
+      g,
+      { y, dx, dw, varUnbiased: s.varUnbiased },
+      { x: rand(12, [2, 4, 3]), w: rand(13, [4]) },
+    );
     expect(r.fallbacks).toEqual([]);
-    for (const k of ['y', 'dx', 'dw', 'varUnbiased']) expectClose(r.gpu[k].toArray(), r.cpu[k].toArray(), 1e-4);
+    for (const k of ['y', 'dx', 'dw', 'varUnbiased'])
+      expectClose(r.gpu[k].toArray(), r.cpu[k].toArray(), 1e-4);
   });
 });

@@ -13,7 +13,13 @@ import { countOf, mean } from './reduce.js';
 import { reshape, reshapeLike } from './shape.js';
 
 /** Throw unless an optional per-feature parameter has exactly `expected` as shape. */
-function checkParam(op: string, x: Value, name: string, p: Value | undefined, expected: readonly Dim[]): void {
+function checkParam(
+  op: string,
+  x: Value,
+  name: string,
+  p: Value | undefined,
+  expected: readonly Dim[],
+): void {
   if (!p) return;
   checkSameDType(op, x, p);
   if (!shapesEqual(p.shape, expected)) {
@@ -44,7 +50,13 @@ function standardize(x: Value, axes: readonly number[], eps: number): Value {
  *
  * @example layerNorm(h, 512, gamma, beta)   // h: [B, T, 512], gamma/beta: [512]
  */
-export function layerNorm(x: Value, normalizedShape: readonly number[] | number, weight?: Value, bias?: Value, eps = 1e-5): Value {
+export function layerNorm(
+  x: Value,
+  normalizedShape: readonly number[] | number,
+  weight?: Value,
+  bias?: Value,
+  eps = 1e-5,
+): Value {
   const op = 'layerNorm';
   checkFloat(op, x);
   const ns = typeof normalizedShape === 'number' ? [normalizedShape] : [...normalizedShape];
@@ -69,7 +81,9 @@ function perChannel(p: Value, x: Value): Value {
 function checkChannels(op: string, x: Value): Dim {
   checkFloat(op, x);
   if (x.rank < 2) {
-    throw new ShapeError(`${where(x.graph.currentScope, op)}: input ${formatShape(x.shape)} has rank ${x.rank}; expected [N, C, ...]`);
+    throw new ShapeError(
+      `${where(x.graph.currentScope, op)}: input ${formatShape(x.shape)} has rank ${x.rank}; expected [N, C, ...]`,
+    );
   }
   return x.shape[1];
 }
@@ -83,10 +97,21 @@ function checkChannels(op: string, x: Value): Dim {
  *
  * @example groupNorm(h, 32, gamma, beta)   // h: ['batch', 64, 16, 16], gamma/beta: [64]
  */
-export function groupNorm(x: Value, numGroups: number, weight?: Value, bias?: Value, eps = 1e-5): Value {
+export function groupNorm(
+  x: Value,
+  numGroups: number,
+  weight?: Value,
+  bias?: Value,
+  eps = 1e-5,
+): Value {
   const op = 'groupNorm';
   const c = checkChannels(op, x);
-  if (!Number.isInteger(numGroups) || numGroups < 1 || typeof c !== 'number' || c % numGroups !== 0) {
+  if (
+    !Number.isInteger(numGroups) ||
+    numGroups < 1 ||
+    typeof c !== 'number' ||
+    c % numGroups !== 0
+  ) {
     throw new ShapeError(
       `${where(x.graph.currentScope, op)}: input ${formatShape(x.shape)} has ${c} channels; expected a static count divisible by numGroups = ${numGroups}`,
     );
@@ -140,7 +165,14 @@ export function batchNormStats(x: Value): BatchStats {
  *
  * @example batchNorm(x, runningMean, runningVar, gamma, beta)   // x: ['batch', 16, 8, 8]
  */
-export function batchNorm(x: Value, mu: Value, variance: Value, weight?: Value, bias?: Value, eps = 1e-5): Value {
+export function batchNorm(
+  x: Value,
+  mu: Value,
+  variance: Value,
+  weight?: Value,
+  bias?: Value,
+  eps = 1e-5,
+): Value {
   const op = 'batchNorm';
   const c = checkChannels(op, x);
   checkParam(op, x, 'mean', mu, [c]);

@@ -56,7 +56,11 @@ describe('reduction gradients', () => {
   for (const [op, f, needsDistinct] of reducers) {
     for (const [name, shape, dims, axes, keepdims] of axisCases) {
       it(`${op} ${name} (axes ${JSON.stringify(axes)}, keepdims ${keepdims})`, async () => {
-        const r = await gradcheck(rt, { x: { shape, dims, data: needsDistinct ? distinct : undefined } }, (v) => f(v.x, axes, keepdims));
+        const r = await gradcheck(
+          rt,
+          { x: { shape, dims, data: needsDistinct ? distinct : undefined } },
+          (v) => f(v.x, axes, keepdims),
+        );
         expect(r.ok, r.message).toBe(true);
       });
     }
@@ -64,7 +68,12 @@ describe('reduction gradients', () => {
 });
 
 /** Naive reduction of a row-major array over `axes` (sorted, normalized), keepdims layout-free. */
-function naive(data: ArrayLike<number>, shape: number[], axes: number[], fn: (xs: number[]) => number): number[] {
+function naive(
+  data: ArrayLike<number>,
+  shape: number[],
+  axes: number[],
+  fn: (xs: number[]) => number,
+): number[] {
   const outShape = shape.map((d, i) => (axes.includes(i) ? 1 : d));
   const groups = new Map<number, number[]>();
   const idx = new Array<number>(shape.length).fill(0);
@@ -75,7 +84,8 @@ function naive(data: ArrayLike<number>, shape: number[], axes: number[], fn: (xs
       rem = Math.floor(rem / shape[i]);
     }
     let key = 0;
-    for (let i = 0; i < shape.length; i++) key = key * outShape[i] + (axes.includes(i) ? 0 : idx[i]);
+    for (let i = 0; i < shape.length; i++)
+      key = key * outShape[i] + (axes.includes(i) ? 0 : idx[i]);
     if (!groups.has(key)) groups.set(key, []);
     groups.get(key)!.push(data[flat]);
   }
@@ -113,7 +123,10 @@ const forwardCases: [string, number[], Dim[], number[]][] = [
 function expectClose(got: ArrayLike<number>, want: ArrayLike<number>, tol = 1e-5): void {
   expect(got.length).toBe(want.length);
   for (let i = 0; i < want.length; i++) {
-    expect(Math.abs(got[i] - want[i]), `element ${i}: got ${got[i]}, want ${want[i]}`).toBeLessThanOrEqual(tol * Math.max(1, Math.abs(want[i])));
+    expect(
+      Math.abs(got[i] - want[i]),
+      `element ${i}: got ${got[i]}, want ${want[i]}`,
+    ).toBeLessThanOrEqual(tol * Math.max(1, Math.abs(want[i])));
   }
 }
 
@@ -141,10 +154,22 @@ describe('reduction forward values', () => {
     const g = new Graph();
     const x = g.input('x', 'float32', ['batch', 2]);
     const exe = await rt.compile(g, { m: mean(x, 0), v: variance(x, 0, false, 1) });
-    const a = await exe.runHost({ x: Tensor.from([[1, 10], [3, 20]]) });
+    const a = await exe.runHost({
+      x: Tensor.from([
+        [1, 10],
+        [3, 20],
+      ]),
+    });
     expect(a.m.toArray()).toEqual([2, 15]);
     expect(a.v.toArray()).toEqual([2, 50]);
-    const b = await exe.runHost({ x: Tensor.from([[1, 10], [3, 20], [8, 0], [0, 2]]) });
+    const b = await exe.runHost({
+      x: Tensor.from([
+        [1, 10],
+        [3, 20],
+        [8, 0],
+        [0, 2],
+      ]),
+    });
     expect(b.m.toArray()).toEqual([3, 8]);
     await exe.dispose();
   });
@@ -155,8 +180,18 @@ describe('reduction forward values', () => {
     const y = logSumExp(x, -1);
     const [dx] = grad(sum(y), [x]);
     const exe = await rt.compile(g, { y, dx });
-    const out = await exe.runHost({ x: Tensor.from([[1000, 1000], [1000, 0], [-1000, -1001]]) });
-    expectClose(out.y.data as Float32Array, [1000 + Math.LN2, 1000, -1000 + Math.log1p(Math.exp(-1))]);
+    const out = await exe.runHost({
+      x: Tensor.from([
+        [1000, 1000],
+        [1000, 0],
+        [-1000, -1001],
+      ]),
+    });
+    expectClose(out.y.data as Float32Array, [
+      1000 + Math.LN2,
+      1000,
+      -1000 + Math.log1p(Math.exp(-1)),
+    ]);
     const s = 1 / (1 + Math.exp(-1));
     expectClose(out.dx.data as Float32Array, [0.5, 0.5, 1, 0, s, 1 - s]);
     await exe.dispose();
@@ -169,7 +204,12 @@ describe('reduction forward values', () => {
     const [dmax] = grad(sum(mul(max(x, 1), w)), [x]);
     const [dmin] = grad(sum(min(x)), [x]);
     const exe = await rt.compile(g, { dmax, dmin });
-    const out = await exe.runHost({ x: Tensor.from([[1, 3, 3], [5, -1, -1]]) });
+    const out = await exe.runHost({
+      x: Tensor.from([
+        [1, 3, 3],
+        [5, -1, -1],
+      ]),
+    });
     expect(out.dmax.toArray()).toEqual([0, 1, 1, 4, 0, 0]);
     expect(out.dmin.toArray()).toEqual([0, 0, 0, 0, 0.5, 0.5]);
     await exe.dispose();
@@ -179,7 +219,12 @@ describe('reduction forward values', () => {
     const g = new Graph();
     const x = g.input('x', 'float32', ['batch', 3]);
     const exe = await rt.compile(g, { amax: argmax(x), amin: argmin(x, 0, true) });
-    const out = await exe.runHost({ x: Tensor.from([[1, 7, 3], [9, -1, 2]]) });
+    const out = await exe.runHost({
+      x: Tensor.from([
+        [1, 7, 3],
+        [9, -1, 2],
+      ]),
+    });
     expect(out.amax.dtype).toBe('int64');
     expect(out.amax.toArray()).toEqual([1, 0]);
     expect(out.amin.shape).toEqual([1, 3]);
@@ -193,10 +238,26 @@ describe('reduction trace-time errors', () => {
   const x = g.input('x', 'float32', ['batch', 3]);
 
   const badAxes: [string, () => Value, RegExp][] = [
-    ['max axis out of range', () => max(x, 2), /encoder: max: bad axes \[2\] for input \[batch,3\]/],
-    ['min repeated axis', () => min(x, [1, -1]), /encoder: min: bad axes \[1,-1\] for input \[batch,3\]/],
-    ['logSumExp axis out of range', () => logSumExp(x, -3), /encoder: logSumExp: bad axes \[-3\] for input \[batch,3\]/],
-    ['variance axis out of range', () => variance(x, [0, 5]), /encoder: variance: bad axes \[0,5\] for input \[batch,3\]/],
+    [
+      'max axis out of range',
+      () => max(x, 2),
+      /encoder: max: bad axes \[2\] for input \[batch,3\]/,
+    ],
+    [
+      'min repeated axis',
+      () => min(x, [1, -1]),
+      /encoder: min: bad axes \[1,-1\] for input \[batch,3\]/,
+    ],
+    [
+      'logSumExp axis out of range',
+      () => logSumExp(x, -3),
+      /encoder: logSumExp: bad axes \[-3\] for input \[batch,3\]/,
+    ],
+    [
+      'variance axis out of range',
+      () => variance(x, [0, 5]),
+      /encoder: variance: bad axes \[0,5\] for input \[batch,3\]/,
+    ],
     ['sum axis out of range', () => sum(x, 2), /encoder: sum: bad axes \[2\]/],
     ['mean non-integer axis', () => mean(x, 0.5), /encoder: mean: bad axes \[0.5\]/],
     ['argmax axis out of range', () => argmax(x, 3), /encoder: argmax: bad axes \[3\]/],
@@ -210,7 +271,9 @@ describe('reduction trace-time errors', () => {
 
   it('variance with too few elements for the correction', () => {
     const y = g.input('y', 'float32', [1, 3]);
-    expect(() => variance(y, 0, false, 1)).toThrow(/variance: reducing 1 element\(s\) of \[1,3\] over axes \[0\] with correction 1/);
+    expect(() => variance(y, 0, false, 1)).toThrow(
+      /variance: reducing 1 element\(s\) of \[1,3\] over axes \[0\] with correction 1/,
+    );
   });
 
   it('logSumExp and variance need a float input', () => {

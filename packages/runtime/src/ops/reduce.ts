@@ -1,6 +1,6 @@
 /** Reductions over axes, with keepdims, following ONNX Reduce* (opset 18+: axes as an input). */
 import { ShapeError, where } from '../errors.js';
-import { type Node, type Primitive, type Value, primitive } from '../graph/graph.js';
+import { type Node, type Primitive, primitive, type Value } from '../graph/graph.js';
 import { type Dim, formatShape, normAxis } from '../graph/shape.js';
 import { checkDType, checkFloat, emit1, ints } from './core.js';
 import { add, cast, div, equal, exp, mul, stopGradient, sub } from './elementwise.js';
@@ -12,7 +12,9 @@ export function reduceAxes(op: string, x: Value, axes?: number | readonly number
   const list = typeof axes === 'number' ? [axes] : axes;
   const out = list.map((a) => normAxis(a, x.rank));
   if (out.some((a) => a < 0) || new Set(out).size !== out.length) {
-    throw new ShapeError(`${where(x.graph.currentScope, op)}: bad axes [${list.join(',')}] for input ${formatShape(x.shape)}`);
+    throw new ShapeError(
+      `${where(x.graph.currentScope, op)}: bad axes [${list.join(',')}] for input ${formatShape(x.shape)}`,
+    );
   }
   return out.sort((a, b) => a - b);
 }
@@ -33,12 +35,24 @@ export function unreduce(g: Value, n: Node): Value {
 }
 
 /** Emit a Reduce* primitive over `axes` (attribute names as in the ONNX spec). */
-export function emitReduce(prim: Primitive, op: string, x: Value, axes: number | readonly number[] | undefined, keepdims: boolean): Value {
+export function emitReduce(
+  prim: Primitive,
+  op: string,
+  x: Value,
+  axes: number | readonly number[] | undefined,
+  keepdims: boolean,
+): Value {
   const ax = reduceAxes(op, x, axes);
   if (ax.length === 0) return x;
-  return emit1(x.graph, prim, [x, ints(x.graph, ax)], { dtype: x.dtype, shape: reducedShape(x, ax, keepdims) }, {
-    keepdims: { i: keepdims ? 1 : 0 },
-  });
+  return emit1(
+    x.graph,
+    prim,
+    [x, ints(x.graph, ax)],
+    { dtype: x.dtype, shape: reducedShape(x, ax, keepdims) },
+    {
+      keepdims: { i: keepdims ? 1 : 0 },
+    },
+  );
 }
 
 const sumP = primitive('ReduceSum', {
@@ -60,7 +74,8 @@ export function mean(x: Value, axes?: number | readonly number[], keepdims = fal
 /** Number of elements over `axes` of `x` as a float scalar value (runtime when symbolic). */
 export function countOf(x: Value, axes: readonly number[]): Value | number {
   const dims = axes.map((a) => x.shape[a]);
-  if (dims.every((d) => typeof d === 'number')) return (dims as number[]).reduce((p, d) => p * d, 1);
+  if (dims.every((d) => typeof d === 'number'))
+    return (dims as number[]).reduce((p, d) => p * d, 1);
   return runtimeCount(x, axes);
 }
 
@@ -73,7 +88,13 @@ const castP = primitive('Cast', { stopsGradient: true });
 function runtimeCount(x: Value, axes: readonly number[]): Value {
   const g = x.graph;
   const shape = emit1(g, shapeP, [x], { dtype: 'int64', shape: [x.rank] });
-  const dims = emit1(g, gatherIntP, [shape, ints(g, axes)], { dtype: 'int64', shape: [axes.length] }, { axis: { i: 0 } });
+  const dims = emit1(
+    g,
+    gatherIntP,
+    [shape, ints(g, axes)],
+    { dtype: 'int64', shape: [axes.length] },
+    { axis: { i: 0 } },
+  );
   const n = emit1(g, prodP, [dims], { dtype: 'int64', shape: [] }, { keepdims: { i: 0 } });
   return emit1(g, castP, [n], { dtype: 'float32', shape: [] }, { to: { i: 1 } });
 }
@@ -144,7 +165,12 @@ export function logSumExp(x: Value, axes?: number | readonly number[], keepdims 
  *
  * @example variance(x, [0], false, 1)   // x: [batch, C] -> [C]
  */
-export function variance(x: Value, axes?: number | readonly number[], keepdims = false, correction = 0): Value {
+export function variance(
+  x: Value,
+  axes?: number | readonly number[],
+  keepdims = false,
+  correction = 0,
+): Value {
   checkFloat('variance', x);
   const ax = reduceAxes('variance', x, axes);
   const d = sub(x, mean(x, ax, true));
@@ -166,10 +192,16 @@ const argminP = primitive('ArgMin', { stopsGradient: true });
 function emitArg(prim: Primitive, op: string, x: Value, axis: number, keepdims: boolean): Value {
   checkDType(op, x, NUMERIC);
   const [a] = reduceAxes(op, x, axis);
-  return emit1(x.graph, prim, [x], { dtype: 'int64', shape: reducedShape(x, [a], keepdims) }, {
-    axis: { i: a },
-    keepdims: { i: keepdims ? 1 : 0 },
-  });
+  return emit1(
+    x.graph,
+    prim,
+    [x],
+    { dtype: 'int64', shape: reducedShape(x, [a], keepdims) },
+    {
+      axis: { i: a },
+      keepdims: { i: keepdims ? 1 : 0 },
+    },
+  );
 }
 
 /**

@@ -3,7 +3,7 @@ import { grad } from '../autodiff/grad.js';
 import { ShapeError } from '../errors.js';
 import { Runtime } from '../exec/runtime.js';
 import { Graph, type Value } from '../graph/graph.js';
-import { Tensor, sizeOf } from '../tensor.js';
+import { sizeOf, Tensor } from '../tensor.js';
 import { type GradcheckInput, gradcheck } from '../testing/gradcheck.js';
 import { mul } from './elementwise.js';
 import { sum } from './reduce.js';
@@ -14,7 +14,12 @@ beforeAll(async () => {
   rt = await Runtime.create({ device: 'cpu', threads: 1 });
 });
 
-const iota = (shape: number[]) => new Tensor('float32', shape, Float32Array.from({ length: sizeOf(shape) }, (_, i) => i));
+const iota = (shape: number[]) =>
+  new Tensor(
+    'float32',
+    shape,
+    Float32Array.from({ length: sizeOf(shape) }, (_, i) => i),
+  );
 // gradcheck contracts the output with a random u, so a VJP that routes an entry to the wrong
 // place fails even for these linear ops; no extra nonlinearity is needed (and in float32 it
 // only adds finite-difference noise).
@@ -24,22 +29,73 @@ type Case = [string, Record<string, GradcheckInput>, (x: Record<string, Value>) 
 const gradCases: Case[] = [
   ['reshape static', { x: { shape: [2, 6] } }, (x) => S.reshape(x.x, [3, 4])],
   ['reshape with -1', { x: { shape: [2, 3, 4] } }, (x) => S.reshape(x.x, [-1, 4])],
-  ['reshape symbolic batch', { x: { shape: [3, 2, 4], dims: ['batch', 2, 4] } }, (x) => S.reshape(x.x, ['batch', 8])],
-  ['reshape symbolic batch with -1', { x: { shape: [3, 2, 4], dims: ['batch', 2, 4] } }, (x) => S.reshape(x.x, ['batch', -1, 2])],
-  ['reshape merging the symbolic batch (-1)', { x: { shape: [3, 2, 4], dims: ['batch', 2, 4] } }, (x) => S.reshape(x.x, [-1, 4])],
-  ['reshapeLike symbolic', { x: { shape: [3, 4], dims: ['batch', 4] }, y: { shape: [3, 2, 2], dims: ['batch', 2, 2], check: false } }, (x) => S.reshapeLike(x.x, x.y)],
+  [
+    'reshape symbolic batch',
+    { x: { shape: [3, 2, 4], dims: ['batch', 2, 4] } },
+    (x) => S.reshape(x.x, ['batch', 8]),
+  ],
+  [
+    'reshape symbolic batch with -1',
+    { x: { shape: [3, 2, 4], dims: ['batch', 2, 4] } },
+    (x) => S.reshape(x.x, ['batch', -1, 2]),
+  ],
+  [
+    'reshape merging the symbolic batch (-1)',
+    { x: { shape: [3, 2, 4], dims: ['batch', 2, 4] } },
+    (x) => S.reshape(x.x, [-1, 4]),
+  ],
+  [
+    'reshapeLike symbolic',
+    {
+      x: { shape: [3, 4], dims: ['batch', 4] },
+      y: { shape: [3, 2, 2], dims: ['batch', 2, 2], check: false },
+    },
+    (x) => S.reshapeLike(x.x, x.y),
+  ],
   ['expand static', { x: { shape: [3, 1] } }, (x) => S.expand(x.x, [2, 3, 4])],
-  ['expand bidirectional size-1 dims', { x: { shape: [1, 4, 1] } }, (x) => S.expand(x.x, [3, 1, 2])],
-  ['expandAs symbolic batch', { x: { shape: [1, 4] }, y: { shape: [3, 4], dims: ['batch', 4], check: false } }, (x) => mul(S.expandAs(x.x, x.y), x.y)],
-  ['expandAs adding leading axes', { x: { shape: [4] }, y: { shape: [2, 3, 4], check: false } }, (x) => mul(S.expandAs(x.x, x.y), x.y)],
+  [
+    'expand bidirectional size-1 dims',
+    { x: { shape: [1, 4, 1] } },
+    (x) => S.expand(x.x, [3, 1, 2]),
+  ],
+  [
+    'expandAs symbolic batch',
+    { x: { shape: [1, 4] }, y: { shape: [3, 4], dims: ['batch', 4], check: false } },
+    (x) => mul(S.expandAs(x.x, x.y), x.y),
+  ],
+  [
+    'expandAs adding leading axes',
+    { x: { shape: [4] }, y: { shape: [2, 3, 4], check: false } },
+    (x) => mul(S.expandAs(x.x, x.y), x.y),
+  ],
   ['squeeze given axes', { x: { shape: [1, 3, 1, 2] } }, (x) => S.squeeze(x.x, [0, -2])],
-  ['squeeze all size-1 axes, symbolic batch', { x: { shape: [3, 1, 2], dims: ['batch', 1, 2] } }, (x) => S.squeeze(x.x)],
-  ['unsqueeze negative axes, symbolic batch', { x: { shape: [3, 2], dims: ['batch', 2] } }, (x) => S.unsqueeze(x.x, [-1, 1])],
+  [
+    'squeeze all size-1 axes, symbolic batch',
+    { x: { shape: [3, 1, 2], dims: ['batch', 1, 2] } },
+    (x) => S.squeeze(x.x),
+  ],
+  [
+    'unsqueeze negative axes, symbolic batch',
+    { x: { shape: [3, 2], dims: ['batch', 2] } },
+    (x) => S.unsqueeze(x.x, [-1, 1]),
+  ],
   ['transpose reverse', { x: { shape: [2, 3, 4] } }, (x) => S.transpose(x.x)],
-  ['transpose perm, symbolic batch', { x: { shape: [3, 2, 4], dims: ['batch', 2, 4] } }, (x) => S.transpose(x.x, [2, 0, 1])],
+  [
+    'transpose perm, symbolic batch',
+    { x: { shape: [3, 2, 4], dims: ['batch', 2, 4] } },
+    (x) => S.transpose(x.x, [2, 0, 1]),
+  ],
   ['transposeLast2', { x: { shape: [2, 1, 3] } }, (x) => S.transposeLast2(x.x)],
-  ['sumToShape leading and size-1 axes', { g: { shape: [2, 3, 4] }, t: { shape: [3, 1], check: false } }, (x) => S.sumToShape(x.g, x.t)],
-  ['sumToShape over a symbolic batch', { g: { shape: [3, 4], dims: ['batch', 4] }, t: { shape: [4], check: false } }, (x) => S.sumToShape(x.g, x.t)],
+  [
+    'sumToShape leading and size-1 axes',
+    { g: { shape: [2, 3, 4] }, t: { shape: [3, 1], check: false } },
+    (x) => S.sumToShape(x.g, x.t),
+  ],
+  [
+    'sumToShape over a symbolic batch',
+    { g: { shape: [3, 4], dims: ['batch', 4] }, t: { shape: [4], check: false } },
+    (x) => S.sumToShape(x.g, x.t),
+  ],
 ];
 
 describe('shape op gradients', () => {
@@ -51,7 +107,10 @@ describe('shape op gradients', () => {
   }
 });
 
-async function run(build: (g: Graph) => Record<string, Value>, feeds: Record<string, Tensor>): Promise<Record<string, Tensor>> {
+async function run(
+  build: (g: Graph) => Record<string, Value>,
+  feeds: Record<string, Tensor>,
+): Promise<Record<string, Tensor>> {
   const g = new Graph();
   const exe = await rt.compile(g, build(g));
   const out = await exe.runHost(feeds);
@@ -92,9 +151,13 @@ describe('shape op forward values (naive references)', () => {
 
   it('transpose matches a naive permutation', async () => {
     const x = iota([2, 3, 4]);
-    const out = await run((g) => ({ y: S.transpose(g.input('x', 'float32', [2, 3, 4]), [2, 0, 1]) }), { x });
+    const out = await run(
+      (g) => ({ y: S.transpose(g.input('x', 'float32', [2, 3, 4]), [2, 0, 1]) }),
+      { x },
+    );
     const want: number[] = [];
-    for (let k = 0; k < 4; k++) for (let i = 0; i < 2; i++) for (let j = 0; j < 3; j++) want.push(x.data[i * 12 + j * 4 + k]);
+    for (let k = 0; k < 4; k++)
+      for (let i = 0; i < 2; i++) for (let j = 0; j < 3; j++) want.push(x.data[i * 12 + j * 4 + k]);
     close(out.y, want, [4, 2, 3]);
   });
 
@@ -143,14 +206,20 @@ describe('shape op trace-time errors', () => {
 
   it('reshape names both shapes', () => {
     expect(at(() => S.reshape(y, [4, 2]))).toThrow(ShapeError);
-    expect(at(() => S.reshape(y, [4, 2]))).toThrow('enc.proj: reshape: cannot reshape [2,3] to [4,2] (element counts differ)');
+    expect(at(() => S.reshape(y, [4, 2]))).toThrow(
+      'enc.proj: reshape: cannot reshape [2,3] to [4,2] (element counts differ)',
+    );
     expect(() => S.reshape(y, [-1, -1])).toThrow(/at most one -1 in target \[-1,-1\]/);
     expect(() => S.reshape(y, [-1, 4])).toThrow(/cannot reshape \[2,3\] to \[-1,4\]/);
     expect(() => S.reshape(x, ['time', 6])).toThrow(/cannot reshape \[batch,2,3\] to \[time,6\]/);
-    expect(() => S.reshape(x, [6, 'batch'])).toThrow(/symbolic dim 'batch' must stay at axis 1 \(input \[batch,2,3\]\)/);
+    expect(() => S.reshape(x, [6, 'batch'])).toThrow(
+      /symbolic dim 'batch' must stay at axis 1 \(input \[batch,2,3\]\)/,
+    );
   });
   it('expand and expandAs', () => {
-    expect(at(() => S.expand(y, [4, 3, 4]))).toThrow('enc.proj: expand: cannot broadcast [2,3] to [4,3,4]');
+    expect(at(() => S.expand(y, [4, 3, 4]))).toThrow(
+      'enc.proj: expand: cannot broadcast [2,3] to [4,3,4]',
+    );
     expect(() => S.expandAs(x, y)).toThrow(/expand: cannot broadcast \[batch,2,3\] to \[2,3\]/);
   });
   it('squeeze, unsqueeze and transpose axes', () => {
@@ -158,7 +227,9 @@ describe('shape op trace-time errors', () => {
     expect(() => S.squeeze(y, 2)).toThrow(/squeeze: bad axes \[2\] for rank 2 \(input \[2,3\]\)/);
     expect(() => S.unsqueeze(y, [0, 0])).toThrow(/unsqueeze: bad axes \[0,0\] for rank 4/);
     expect(() => S.unsqueeze(y, 3)).toThrow(/unsqueeze: bad axes \[3\] for rank 3/);
-    expect(at(() => S.transpose(x, [0, 0, 1]))).toThrow('enc.proj: transpose: perm [0,0,1] is not a permutation of the axes of [batch,2,3]');
+    expect(at(() => S.transpose(x, [0, 0, 1]))).toThrow(
+      'enc.proj: transpose: perm [0,0,1] is not a permutation of the axes of [batch,2,3]',
+    );
     expect(() => S.transpose(x, [0, 1])).toThrow(ShapeError);
     expect(() => S.transpose(x, [3, 1, 0])).toThrow(ShapeError);
   });

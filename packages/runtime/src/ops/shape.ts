@@ -3,8 +3,18 @@
  * sumToShape (the reduction every broadcasting VJP needs).
  */
 import { ShapeError, where } from '../errors.js';
-import { type Node, type Value, primitive } from '../graph/graph.js';
-import { type Dim, type Shape, broadcastAxes, broadcastShapes, formatShape, inferDim, isStatic, normAxis, shapesEqual } from '../graph/shape.js';
+import { type Node, primitive, type Value } from '../graph/graph.js';
+import {
+  broadcastAxes,
+  broadcastShapes,
+  type Dim,
+  formatShape,
+  inferDim,
+  isStatic,
+  normAxis,
+  type Shape,
+  shapesEqual,
+} from '../graph/shape.js';
 import { emit1, ints } from './core.js';
 import { sum } from './reduce.js';
 
@@ -38,12 +48,18 @@ export function reshape(x: Value, shape: readonly Dim[]): Value {
   let out: Dim[];
   if (minus === 1) {
     const d = inferDim(x.shape, known);
-    if (d === null) throw new ShapeError(`${op}: cannot reshape ${formatShape(x.shape)} to ${formatShape(shape)}`);
+    if (d === null)
+      throw new ShapeError(
+        `${op}: cannot reshape ${formatShape(x.shape)} to ${formatShape(shape)}`,
+      );
     out = shape.map((e) => (e === -1 ? d : e));
   } else {
     out = [...shape];
     const d = inferDim(x.shape, known);
-    if (d !== 1) throw new ShapeError(`${op}: cannot reshape ${formatShape(x.shape)} to ${formatShape(shape)} (element counts differ)`);
+    if (d !== 1)
+      throw new ShapeError(
+        `${op}: cannot reshape ${formatShape(x.shape)} to ${formatShape(shape)} (element counts differ)`,
+      );
   }
   if (shapesEqual(out, x.shape)) return x;
   let target: Value;
@@ -53,12 +69,17 @@ export function reshape(x: Value, shape: readonly Dim[]): Value {
     const dims: number[] = shape.map((d) => {
       if (typeof d === 'number') return d;
       const i = x.shape.indexOf(d);
-      if (i < 0) throw new ShapeError(`${op}: target dim '${d}' is not a dim of the input ${formatShape(x.shape)}`);
+      if (i < 0)
+        throw new ShapeError(
+          `${op}: target dim '${d}' is not a dim of the input ${formatShape(x.shape)}`,
+        );
       return 0; // ONNX Reshape: 0 copies the input dim at the same index
     });
     shape.forEach((d, k) => {
       if (typeof d === 'string' && x.shape[k] !== d) {
-        throw new ShapeError(`${op}: symbolic dim '${d}' must stay at axis ${k} (input ${formatShape(x.shape)})`);
+        throw new ShapeError(
+          `${op}: symbolic dim '${d}' must stay at axis ${k} (input ${formatShape(x.shape)})`,
+        );
       }
     });
     target = ints(g, dims);
@@ -80,7 +101,9 @@ const expandP = primitive('Expand', {
 export function expandAs(x: Value, like: Value): Value {
   const out = broadcastShapes(x.shape, like.shape);
   if (!out || !shapesEqual(out, like.shape)) {
-    throw new ShapeError(`${where(x.graph.currentScope, 'expand')}: cannot broadcast ${formatShape(x.shape)} to ${formatShape(like.shape)}`);
+    throw new ShapeError(
+      `${where(x.graph.currentScope, 'expand')}: cannot broadcast ${formatShape(x.shape)} to ${formatShape(like.shape)}`,
+    );
   }
   if (shapesEqual(x.shape, like.shape)) return x;
   return emit1(x.graph, expandP, [x, shapeValue(like)], { dtype: x.dtype, shape: out });
@@ -89,7 +112,10 @@ export function expandAs(x: Value, like: Value): Value {
 /** Broadcast `x` to a static shape. */
 export function expand(x: Value, shape: readonly number[]): Value {
   const out = broadcastShapes(x.shape, shape);
-  if (!out) throw new ShapeError(`${where(x.graph.currentScope, 'expand')}: cannot broadcast ${formatShape(x.shape)} to ${formatShape(shape)}`);
+  if (!out)
+    throw new ShapeError(
+      `${where(x.graph.currentScope, 'expand')}: cannot broadcast ${formatShape(x.shape)} to ${formatShape(shape)}`,
+    );
   if (shapesEqual(x.shape, out)) return x;
   return emit1(x.graph, expandP, [x, ints(x.graph, shape)], { dtype: x.dtype, shape: out });
 }
@@ -115,7 +141,9 @@ const squeezeP = primitive('Squeeze', {
 function normAxes(op: string, x: Value, axes: readonly number[], rank: number): number[] {
   const out = axes.map((a) => normAxis(a, rank));
   if (out.some((a) => a < 0) || new Set(out).size !== out.length) {
-    throw new ShapeError(`${where(x.graph.currentScope, op)}: bad axes [${axes.join(',')}] for rank ${rank} (input ${formatShape(x.shape)})`);
+    throw new ShapeError(
+      `${where(x.graph.currentScope, op)}: bad axes [${axes.join(',')}] for rank ${rank} (input ${formatShape(x.shape)})`,
+    );
   }
   return out.sort((a, b) => a - b);
 }
@@ -133,10 +161,18 @@ export function unsqueeze(x: Value, axes: number | readonly number[]): Value {
 
 /** Remove size-1 axes (all of them when `axes` is omitted). */
 export function squeeze(x: Value, axes?: number | readonly number[]): Value {
-  const list = axes === undefined ? x.shape.flatMap((d, i) => (d === 1 ? [i] : [])) : typeof axes === 'number' ? [axes] : axes;
+  const list =
+    axes === undefined
+      ? x.shape.flatMap((d, i) => (d === 1 ? [i] : []))
+      : typeof axes === 'number'
+        ? [axes]
+        : axes;
   const ax = normAxes('squeeze', x, list, x.rank);
   for (const a of ax) {
-    if (x.shape[a] !== 1) throw new ShapeError(`${where(x.graph.currentScope, 'squeeze')}: axis ${a} of ${formatShape(x.shape)} is not 1`);
+    if (x.shape[a] !== 1)
+      throw new ShapeError(
+        `${where(x.graph.currentScope, 'squeeze')}: axis ${a} of ${formatShape(x.shape)} is not 1`,
+      );
   }
   if (ax.length === 0) return x;
   const out = x.shape.filter((_, i) => !ax.includes(i));
@@ -156,11 +192,19 @@ export function transpose(x: Value, perm?: readonly number[]): Value {
   const p = perm ?? x.shape.map((_, i) => x.rank - 1 - i);
   const sorted = [...p].map((a) => normAxis(a, x.rank)).sort((a, b) => a - b);
   if (p.length !== x.rank || sorted.some((a, i) => a !== i)) {
-    throw new ShapeError(`${where(x.graph.currentScope, 'transpose')}: perm [${p.join(',')}] is not a permutation of the axes of ${formatShape(x.shape)}`);
+    throw new ShapeError(
+      `${where(x.graph.currentScope, 'transpose')}: perm [${p.join(',')}] is not a permutation of the axes of ${formatShape(x.shape)}`,
+    );
   }
   const q = p.map((a) => normAxis(a, x.rank));
   if (q.every((a, i) => a === i)) return x;
-  return emit1(x.graph, transposeP, [x], { dtype: x.dtype, shape: q.map((a) => x.shape[a]) }, { perm: { ints: q } });
+  return emit1(
+    x.graph,
+    transposeP,
+    [x],
+    { dtype: x.dtype, shape: q.map((a) => x.shape[a]) },
+    { perm: { ints: q } },
+  );
 }
 
 /** Swap the last two axes. */

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { DTypeError, ShapeError } from '../errors.js';
 import { Graph } from '../graph/graph.js';
-import { add } from './elementwise.js';
 import { conv2d } from './conv.js';
+import { add } from './elementwise.js';
 import { linear, matmul } from './matmul.js';
 
 // Trace-time errors name the op, both shapes and the module path, before ORT sees the graph.
@@ -20,14 +20,18 @@ describe('trace-time errors', () => {
     const g = new Graph();
     const a = g.input('a', 'float32', ['batch', 3]);
     const b = g.input('b', 'float32', [4]);
-    expect(() => g.scope('encoder', () => add(a, b))).toThrow('encoder: add: shapes [batch,3] and [4] do not broadcast');
+    expect(() => g.scope('encoder', () => add(a, b))).toThrow(
+      'encoder: add: shapes [batch,3] and [4] do not broadcast',
+    );
   });
 
   it('linear weight in the wrong layout', () => {
     const g = new Graph();
     const x = g.input('x', 'float32', ['batch', 784]);
     const w = g.input('w', 'float32', [784, 512]);
-    expect(() => g.scope('fc1', () => linear(x, w))).toThrow(/fc1: linear: input \[batch,784\] x weight \[784,512\]/);
+    expect(() => g.scope('fc1', () => linear(x, w))).toThrow(
+      /fc1: linear: input \[batch,784\] x weight \[784,512\]/,
+    );
   });
 
   it('conv2d channel mismatch names op, both shapes and module path', () => {
@@ -44,7 +48,9 @@ describe('trace-time errors', () => {
     const a = g.input('a', 'float32', [3]);
     const b = g.input('b', 'int64', [3]);
     expect(() => g.scope('head', () => add(a, b))).toThrow(DTypeError);
-    expect(() => g.scope('head', () => add(a, b))).toThrow(/head: add: operands have different dtypes \(float32\[3\], int64\[3\]\)/);
+    expect(() => g.scope('head', () => add(a, b))).toThrow(
+      /head: add: operands have different dtypes \(float32\[3\], int64\[3\]\)/,
+    );
     const i = g.input('i', 'int64', [3, 3]);
     expect(() => matmul(i, i)).toThrow(/matmul: got int64\[3,3\], expected float32/);
   });

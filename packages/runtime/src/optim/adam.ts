@@ -1,7 +1,13 @@
 /** Adam (L2 weight decay added to the gradient) and AdamW (decoupled decay), as torch.optim. */
 import type { Value } from '../graph/graph.js';
 import { add, div, mul, pow, sqrt, sub } from '../ops/elementwise.js';
-import { type Optimizer, type ParamSlot, type UpdateContext, groupDecay, groupLr } from './optimizer.js';
+import {
+  groupDecay,
+  groupLr,
+  type Optimizer,
+  type ParamSlot,
+  type UpdateContext,
+} from './optimizer.js';
 
 export interface AdamOptions {
   betas?: [number, number];
@@ -10,12 +16,22 @@ export interface AdamOptions {
 }
 
 function checkAdam(kind: string, betas: [number, number], eps: number, wd: number): void {
-  if (!betas.every((b) => b >= 0 && b < 1)) throw new RangeError(`${kind}: betas must be in [0, 1), got [${betas.join(', ')}]`);
-  if (!(eps >= 0) || !(wd >= 0)) throw new RangeError(`${kind}: eps (${eps}) and weightDecay (${wd}) must be >= 0`);
+  if (!betas.every((b) => b >= 0 && b < 1))
+    throw new RangeError(`${kind}: betas must be in [0, 1), got [${betas.join(', ')}]`);
+  if (!(eps >= 0) || !(wd >= 0))
+    throw new RangeError(`${kind}: eps (${eps}) and weightDecay (${wd}) must be >= 0`);
 }
 
 /** The bias-corrected Adam step for gradient `g`, shared by Adam and AdamW. */
-function adamStep(p: ParamSlot, param: Value, g: Value, state: Record<string, Value>, ctx: UpdateContext, betas: [number, number], eps: number) {
+function adamStep(
+  p: ParamSlot,
+  param: Value,
+  g: Value,
+  state: Record<string, Value>,
+  ctx: UpdateContext,
+  betas: [number, number],
+  eps: number,
+) {
   const [b1, b2] = betas;
   const m = add(mul(state.exp_avg, b1), mul(g, 1 - b1));
   const v = add(mul(state.exp_avg_sq, b2), mul(mul(g, g), 1 - b2));

@@ -8,7 +8,10 @@ import { sum } from '../ops/reduce.js';
  *
  * @example const { grads, norm } = clipGradNorm(grads, 1.0);
  */
-export function clipGradNorm(grads: readonly Value[], maxNorm: number): { grads: Value[]; norm: Value } {
+export function clipGradNorm(
+  grads: readonly Value[],
+  maxNorm: number,
+): { grads: Value[]; norm: Value } {
   if (grads.length === 0) throw new RangeError('clipGradNorm: no gradients');
   if (!(maxNorm > 0)) throw new RangeError(`clipGradNorm: maxNorm must be > 0, got ${maxNorm}`);
   const squares = grads.map((g) => sum(mul(g, g)));

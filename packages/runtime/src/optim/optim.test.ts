@@ -4,7 +4,7 @@ import { Graph, type Value } from '../graph/graph.js';
 import { Tensor } from '../tensor.js';
 import { adam, adamw } from './adam.js';
 import { clipGradNorm } from './clip.js';
-import { type Optimizer, type ParamGroupOptions, noDecayOnBiasAndNorm } from './optimizer.js';
+import { noDecayOnBiasAndNorm, type Optimizer, type ParamGroupOptions } from './optimizer.js';
 import { constant, cosine, linearWarmup } from './schedule.js';
 import { sgd } from './sgd.js';
 
@@ -30,13 +30,26 @@ async function runGraph(opt: Optimizer, group: ParamGroupOptions = {}): Promise<
   const lr = g.input('lr', 'float32', []);
   const step = g.input('step', 'float32', []);
   const specs = opt.stateSpecs();
-  const state: Record<string, Value> = Object.fromEntries(specs.map((s) => [s.name, g.input(s.name, 'float32', [3])]));
+  const state: Record<string, Value> = Object.fromEntries(
+    specs.map((s) => [s.name, g.input(s.name, 'float32', [3])]),
+  );
   const u = opt.update({ name: 'p', value: p, grad, group }, state, { lr, step });
-  const exe = await rt.compile(g, { p_next: u.param, ...Object.fromEntries(specs.map((s) => [`s_${s.name}`, u.state[s.name]])) });
-  let feeds: Record<string, Tensor> = { p: Tensor.from(P0), ...Object.fromEntries(specs.map((s) => [s.name, Tensor.zeros([3])])) };
+  const exe = await rt.compile(g, {
+    p_next: u.param,
+    ...Object.fromEntries(specs.map((s) => [`s_${s.name}`, u.state[s.name]])),
+  });
+  let feeds: Record<string, Tensor> = {
+    p: Tensor.from(P0),
+    ...Object.fromEntries(specs.map((s) => [s.name, Tensor.zeros([3])])),
+  };
   const out: number[][] = [];
   for (let t = 0; t < 3; t++) {
-    const r = await exe.runHost({ ...feeds, g: Tensor.from(GRADS[t]), lr: Tensor.scalar(LRS[t]), step: Tensor.scalar(t + 1) });
+    const r = await exe.runHost({
+      ...feeds,
+      g: Tensor.from(GRADS[t]),
+      lr: Tensor.scalar(LRS[t]),
+      step: Tensor.scalar(t + 1),
+    });
     feeds = { p: r.p_next, ...Object.fromEntries(specs.map((s) => [s.name, r[`s_${s.name}`]])) };
     out.push(r.p_next.toArray());
   }
@@ -44,7 +57,12 @@ async function runGraph(opt: Optimizer, group: ParamGroupOptions = {}): Promise<
 }
 
 // Plain float64 re-implementations of torch.optim's update rules.
-function refSgd(o: { momentum?: number; dampening?: number; nesterov?: boolean; wd?: number }): number[][] {
+function refSgd(o: {
+  momentum?: number;
+  dampening?: number;
+  nesterov?: boolean;
+  wd?: number;
+}): number[][] {
   const { momentum = 0, dampening = 0, nesterov = false, wd = 0 } = o;
   const p = [...P0];
   let buf: number[] | null = null;
@@ -59,7 +77,13 @@ function refSgd(o: { momentum?: number; dampening?: number; nesterov?: boolean; 
   });
 }
 
-function refAdam(o: { b1?: number; b2?: number; eps?: number; wd?: number; decoupled?: boolean }): number[][] {
+function refAdam(o: {
+  b1?: number;
+  b2?: number;
+  eps?: number;
+  wd?: number;
+  decoupled?: boolean;
+}): number[][] {
   const { b1 = 0.9, b2 = 0.999, eps = 1e-8, wd = 0, decoupled = false } = o;
   const p = [...P0];
   const m = [0, 0, 0];
@@ -82,11 +106,14 @@ function refAdam(o: { b1?: number; b2?: number; eps?: number; wd?: number; decou
 }
 
 function expectClose(a: number[][], b: number[][], tol = 1e-6) {
-  a.forEach((row, t) =>
-    row.forEach((x, i) => {
-      expect(Math.abs(x - b[t][i]), `step ${t + 1} element ${i}: ${x} vs ${b[t][i]}`).toBeLessThanOrEqual(tol * Math.max(1, Math.abs(b[t][i])));
-    }),
-  );
+  for (const [t, row] of a.entries()) {
+    for (const [i, x] of row.entries()) {
+      expect(
+        Math.abs(x - b[t][i]),
+        `step ${t + 1} element ${i}: ${x} vs ${b[t][i]}`,
+      ).toBeLessThanOrEqual(tol * Math.max(1, Math.abs(b[t][i])));
+    }
+  }
 }
 
 describe('optimizers match hand-computed PyTorch updates to 1e-6', () => {
@@ -101,18 +128,34 @@ describe('optimizers match hand-computed PyTorch updates to 1e-6', () => {
     expect(r[1][0]).toBeCloseTo(0.5 - 0.1 * 0.1 - 0.05 * (0.9 * 0.1 - 0.05), 12);
   });
   it('sgd plain', async () => expectClose(await runGraph(sgd()), refSgd({})));
-  it('sgd momentum', async () => expectClose(await runGraph(sgd({ momentum: 0.9 })), refSgd({ momentum: 0.9 })));
+  it('sgd momentum', async () =>
+    expectClose(await runGraph(sgd({ momentum: 0.9 })), refSgd({ momentum: 0.9 })));
   it('sgd momentum + dampening + weight decay', async () =>
-    expectClose(await runGraph(sgd({ momentum: 0.8, dampening: 0.3, weightDecay: 0.1 })), refSgd({ momentum: 0.8, dampening: 0.3, wd: 0.1 })));
+    expectClose(
+      await runGraph(sgd({ momentum: 0.8, dampening: 0.3, weightDecay: 0.1 })),
+      refSgd({ momentum: 0.8, dampening: 0.3, wd: 0.1 }),
+    ));
   it('sgd nesterov', async () =>
-    expectClose(await runGraph(sgd({ momentum: 0.9, nesterov: true })), refSgd({ momentum: 0.9, nesterov: true })));
+    expectClose(
+      await runGraph(sgd({ momentum: 0.9, nesterov: true })),
+      refSgd({ momentum: 0.9, nesterov: true }),
+    ));
   it('adam with bias correction', async () => expectClose(await runGraph(adam()), refAdam({})));
   it('adam betas (0.5, 0.999) + L2 weight decay', async () =>
-    expectClose(await runGraph(adam({ betas: [0.5, 0.999], weightDecay: 0.05 })), refAdam({ b1: 0.5, wd: 0.05 })));
+    expectClose(
+      await runGraph(adam({ betas: [0.5, 0.999], weightDecay: 0.05 })),
+      refAdam({ b1: 0.5, wd: 0.05 }),
+    ));
   it('adamw decoupled decay with bias correction', async () =>
-    expectClose(await runGraph(adamw({ weightDecay: 0.1, betas: [0.9, 0.99] })), refAdam({ wd: 0.1, b2: 0.99, decoupled: true })));
+    expectClose(
+      await runGraph(adamw({ weightDecay: 0.1, betas: [0.9, 0.99] })),
+      refAdam({ wd: 0.1, b2: 0.99, decoupled: true }),
+    ));
   it('parameter group overrides decay and scales lr', async () => {
-    expectClose(await runGraph(adamw({ weightDecay: 0.1 }), { weightDecay: 0 }), refAdam({ decoupled: true }));
+    expectClose(
+      await runGraph(adamw({ weightDecay: 0.1 }), { weightDecay: 0 }),
+      refAdam({ decoupled: true }),
+    );
     const halfLr = await runGraph(sgd(), { lr: 0.5 });
     const ref = refSgd({}).map((row) => row.map((x, i) => P0[i] + (x - P0[i]) * 0.5));
     expectClose(halfLr, ref);
@@ -132,11 +175,20 @@ describe('clipGradNorm', () => {
     const g = new Graph('clip');
     const vals = gs.map((x, i) => g.input(`g${i}`, 'float32', [x.length]));
     const c = clipGradNorm(vals, maxNorm);
-    const exe = await rt.compile(g, { norm: c.norm, ...Object.fromEntries(c.grads.map((v, i) => [`c${i}`, v])) });
+    const exe = await rt.compile(g, {
+      norm: c.norm,
+      ...Object.fromEntries(c.grads.map((v, i) => [`c${i}`, v])),
+    });
     return exe.runHost(Object.fromEntries(gs.map((x, i) => [`g${i}`, Tensor.from(x)])));
   }
   it('scales by maxNorm / (norm + 1e-6) when the norm is larger', async () => {
-    const r = await clip([[3, 0], [0, 4]], 1);
+    const r = await clip(
+      [
+        [3, 0],
+        [0, 4],
+      ],
+      1,
+    );
     expect(r.norm.item()).toBeCloseTo(5, 6);
     const s = 1 / (5 + 1e-6);
     expect(r.c0.toArray()[0]).toBeCloseTo(3 * s, 6);

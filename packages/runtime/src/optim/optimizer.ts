@@ -41,7 +41,11 @@ export interface Optimizer {
   readonly config: Readonly<Record<string, number | boolean | string>>;
   stateSpecs(): StateSpec[];
   /** Emit the update of one parameter; returns the new parameter and state values. */
-  update(p: ParamSlot, state: Record<string, Value>, ctx: UpdateContext): { param: Value; state: Record<string, Value> };
+  update(
+    p: ParamSlot,
+    state: Record<string, Value>,
+    ctx: UpdateContext,
+  ): { param: Value; state: Record<string, Value> };
 }
 
 /** The effective learning rate of a parameter: the global lr times its group multiplier. */
@@ -56,10 +60,15 @@ export function groupDecay(p: ParamSlot, fallback: number): number {
 
 /** Pick per-parameter options by name and rank; the first matching rule wins. */
 export function paramGroups(
-  rules: ReadonlyArray<{ match: (name: string, rank: number) => boolean; options: ParamGroupOptions }>,
+  rules: ReadonlyArray<{
+    match: (name: string, rank: number) => boolean;
+    options: ParamGroupOptions;
+  }>,
 ): (name: string, rank: number) => ParamGroupOptions {
   return (name, rank) => rules.find((r) => r.match(name, rank))?.options ?? {};
 }
 
 /** No weight decay on rank < 2 parameters (biases, norm weights), as nanoGPT does. */
-export const noDecayOnBiasAndNorm = paramGroups([{ match: (_n, rank) => rank < 2, options: { weightDecay: 0 } }]);
+export const noDecayOnBiasAndNorm = paramGroups([
+  { match: (_n, rank) => rank < 2, options: { weightDecay: 0 } },
+]);

@@ -19,10 +19,15 @@ export function linearWarmup(lr: number, warmupSteps: number): Schedule {
  *
  * @example const lrAt = cosine(1e-3, { warmupSteps: 100, totalSteps: 5000, minLr: 1e-4 });
  */
-export function cosine(lr: number, opts: { warmupSteps?: number; totalSteps: number; minLr?: number }): Schedule {
+export function cosine(
+  lr: number,
+  opts: { warmupSteps?: number; totalSteps: number; minLr?: number },
+): Schedule {
   const { warmupSteps = 0, totalSteps, minLr = 0 } = opts;
   if (!(totalSteps > warmupSteps)) {
-    throw new RangeError(`cosine: totalSteps (${totalSteps}) must exceed warmupSteps (${warmupSteps})`);
+    throw new RangeError(
+      `cosine: totalSteps (${totalSteps}) must exceed warmupSteps (${warmupSteps})`,
+    );
   }
   return (it) => {
     if (it < warmupSteps) return (lr * (it + 1)) / (warmupSteps + 1);

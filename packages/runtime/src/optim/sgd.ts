@@ -1,6 +1,6 @@
 /** SGD with momentum, dampening, Nesterov and (coupled) weight decay, as torch.optim.SGD. */
 import { add, equal, mul, sub, where } from '../ops/elementwise.js';
-import { type Optimizer, groupDecay, groupLr } from './optimizer.js';
+import { groupDecay, groupLr, type Optimizer } from './optimizer.js';
 
 export interface SgdOptions {
   momentum?: number;
@@ -17,9 +17,14 @@ export interface SgdOptions {
  */
 export function sgd(opts: SgdOptions = {}): Optimizer {
   const { momentum = 0, dampening = 0, nesterov = false, weightDecay = 0 } = opts;
-  if (momentum < 0 || weightDecay < 0) throw new RangeError(`sgd: momentum (${momentum}) and weightDecay (${weightDecay}) must be >= 0`);
+  if (momentum < 0 || weightDecay < 0)
+    throw new RangeError(
+      `sgd: momentum (${momentum}) and weightDecay (${weightDecay}) must be >= 0`,
+    );
   if (nesterov && (momentum <= 0 || dampening !== 0)) {
-    throw new RangeError('sgd: Nesterov momentum requires momentum > 0 and dampening 0 (as in PyTorch)');
+    throw new RangeError(
+      'sgd: Nesterov momentum requires momentum > 0 and dampening 0 (as in PyTorch)',
+    );
   }
   return {
     kind: 'sgd',
@@ -30,7 +35,10 @@ export function sgd(opts: SgdOptions = {}): Optimizer {
       let g = wd > 0 ? add(p.grad, mul(p.value, wd)) : p.grad;
       const next: Record<string, typeof g> = {};
       if (momentum > 0) {
-        const running = add(mul(state.momentum_buffer, momentum), dampening === 0 ? g : mul(g, 1 - dampening));
+        const running = add(
+          mul(state.momentum_buffer, momentum),
+          dampening === 0 ? g : mul(g, 1 - dampening),
+        );
         const buf = where(equal(ctx.step, 1), g, running);
         next.momentum_buffer = buf;
         g = nesterov ? add(g, mul(buf, momentum)) : buf;

@@ -1,7 +1,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { Runtime } from '../exec/runtime.js';
-import { primitive } from '../graph/graph.js';
 import type { Value } from '../graph/graph.js';
+import { primitive } from '../graph/graph.js';
 import { emit1 } from '../ops/core.js';
 import { mul } from '../ops/elementwise.js';
 import { gradcheck } from './gradcheck.js';

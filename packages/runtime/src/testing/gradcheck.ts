@@ -9,13 +9,13 @@
  * only enters through f itself.
  */
 import { grad } from '../autodiff/grad.js';
+import type { Runtime } from '../exec/runtime.js';
 import { Graph, type Value } from '../graph/graph.js';
 import type { Dim } from '../graph/shape.js';
 import { mul } from '../ops/elementwise.js';
 import { sum } from '../ops/reduce.js';
-import type { Runtime } from '../exec/runtime.js';
 import { Rng } from '../rng.js';
-import { type DType, Tensor, sizeOf } from '../tensor.js';
+import { type DType, sizeOf, Tensor } from '../tensor.js';
 
 export interface GradcheckInput {
   /** Concrete shape of the test data. */
@@ -24,7 +24,9 @@ export interface GradcheckInput {
   dims?: readonly Dim[];
   dtype?: DType;
   /** Data; default: standard normal (float) from the seeded RNG. */
-  data?: Tensor | ((rng: Rng, size: number) => Float32Array | Int32Array | BigInt64Array | Uint8Array);
+  data?:
+    | Tensor
+    | ((rng: Rng, size: number) => Float32Array | Int32Array | BigInt64Array | Uint8Array);
   /** Perturb and check this input (default: true for float32). */
   check?: boolean;
 }
@@ -78,12 +80,20 @@ export async function gradcheck(
     data[name] = makeData(spec, rng);
     vals[name] = g.input(name, data[name].dtype, spec.dims ?? spec.shape);
   }
-  const checked = Object.keys(inputs).filter((k) => (inputs[k].check ?? true) && data[k].dtype === 'float32');
+  const checked = Object.keys(inputs).filter(
+    (k) => (inputs[k].check ?? true) && data[k].dtype === 'float32',
+  );
   const y = fn(vals);
   const u = g.input('__u', 'float32', y.shape);
   const loss = sum(mul(y, u));
-  const grads = grad(loss, checked.map((k) => vals[k]));
-  const exe = await rt.compile(g, { __y: y, ...Object.fromEntries(checked.map((k, i) => [`__g_${k}`, grads[i]])) });
+  const grads = grad(
+    loss,
+    checked.map((k) => vals[k]),
+  );
+  const exe = await rt.compile(g, {
+    __y: y,
+    ...Object.fromEntries(checked.map((k, i) => [`__g_${k}`, grads[i]])),
+  });
 
   const analytic: number[] = [];
   const numeric: number[] = [];
@@ -92,12 +102,18 @@ export async function gradcheck(
   const base = await exe.runHost({ ...data, __u: uData });
   for (let d = 0; d < directions; d++) {
     const dirs = Object.fromEntries(checked.map((k) => [k, rng.normal(data[k].size)]));
-    analytic.push(checked.reduce((s, k) => s + dot(base[`__g_${k}`].data as Float32Array, dirs[k]), 0));
+    analytic.push(
+      checked.reduce((s, k) => s + dot(base[`__g_${k}`].data as Float32Array, dirs[k]), 0),
+    );
     const at = async (sgn: number) => {
       const feed: Record<string, Tensor> = { ...data, __u: uData };
       for (const k of checked) {
         const x = data[k].data as Float32Array;
-        feed[k] = new Tensor('float32', data[k].shape, x.map((xi, i) => xi + sgn * eps * dirs[k][i]));
+        feed[k] = new Tensor(
+          'float32',
+          data[k].shape,
+          x.map((xi, i) => xi + sgn * eps * dirs[k][i]),
+        );
       }
       const out = await exe.runHost(feed);
       return dot(out.__y.data as Float32Array, uData.data as Float32Array);
@@ -105,7 +121,10 @@ export async function gradcheck(
     numeric.push(((await at(1)) - (await at(-1))) / (2 * eps));
   }
   await exe.dispose();
-  const bad = analytic.findIndex((a, i) => !(Math.abs(a - numeric[i]) <= atol + rtol * Math.max(Math.abs(a), Math.abs(numeric[i]))));
+  const bad = analytic.findIndex(
+    (a, i) =>
+      !(Math.abs(a - numeric[i]) <= atol + rtol * Math.max(Math.abs(a), Math.abs(numeric[i]))),
+  );
   const message =
     bad < 0
       ? 'ok'
@@ -114,7 +133,11 @@ export async function gradcheck(
 }
 
 /** Concrete output shape: symbolic dims resolved from the input data they came from. */
-function concrete(shape: readonly Dim[], data: Record<string, Tensor>, inputs: Readonly<Record<string, GradcheckInput>>): number[] {
+function concrete(
+  shape: readonly Dim[],
+  data: Record<string, Tensor>,
+  inputs: Readonly<Record<string, GradcheckInput>>,
+): number[] {
   const sizes = new Map<string, number>();
   for (const [k, spec] of Object.entries(inputs)) {
     (spec.dims ?? []).forEach((d, i) => {
@@ -125,5 +148,10 @@ function concrete(shape: readonly Dim[], data: Record<string, Tensor>, inputs: R
 }
 
 function resolve(d: string, sizes: Map<string, number>): number {
-  return d.split('*').reduce((p, part) => p * (/^\d+$/.test(part) ? Number(part) : (sizes.get(part) ?? Number.NaN)), 1);
+  return d
+    .split('*')
+    .reduce(
+      (p, part) => p * (/^\d+$/.test(part) ? Number(part) : (sizes.get(part) ?? Number.NaN)),
+      1,
+    );
 }

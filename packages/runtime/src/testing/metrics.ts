@@ -1,7 +1,6 @@
 import type { Value } from '../graph/graph.js';
 import { cast, equal } from '../ops/elementwise.js';
-import { mean } from '../ops/reduce.js';
-import { argmax } from '../ops/reduce.js';
+import { argmax, mean } from '../ops/reduce.js';
 
 /** Fraction of rows whose argmax over the last axis equals the int64 target. logits: [N, C], y: [N]. */
 export function argmaxAccuracy(logits: Value, y: Value): Value {

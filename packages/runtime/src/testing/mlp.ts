@@ -3,12 +3,12 @@
  * end-to-end test, the benchmark and the example (not part of the public API).
  */
 import type { Value } from '../graph/graph.js';
-import { argmaxAccuracy } from './metrics.js';
 import { relu } from '../ops/activation.js';
 import { crossEntropy } from '../ops/loss.js';
 import { linear } from '../ops/matmul.js';
 import { Rng } from '../rng.js';
 import { Tensor } from '../tensor.js';
+import { argmaxAccuracy } from './metrics.js';
 
 /** PyTorch's default Linear init: U(-1/sqrt(fan_in), 1/sqrt(fan_in)) for weight and bias. */
 export function initMlp(sizes: readonly number[], rng: Rng): Record<string, Tensor> {
@@ -16,7 +16,11 @@ export function initMlp(sizes: readonly number[], rng: Rng): Record<string, Tens
   for (let i = 0; i + 1 < sizes.length; i++) {
     const [fin, fout] = [sizes[i], sizes[i + 1]];
     const bound = 1 / Math.sqrt(fin);
-    params[`fc${i + 1}.weight`] = new Tensor('float32', [fout, fin], rng.uniform(fout * fin, -bound, bound));
+    params[`fc${i + 1}.weight`] = new Tensor(
+      'float32',
+      [fout, fin],
+      rng.uniform(fout * fin, -bound, bound),
+    );
     params[`fc${i + 1}.bias`] = new Tensor('float32', [fout], rng.uniform(fout, -bound, bound));
   }
   return params;
@@ -40,7 +44,9 @@ export function mlpLoss(layers: number, opts: { accuracy?: boolean } = {}) {
   return (p: Record<string, Value>, b: Record<string, Value>) => {
     const logits = mlpLogits(p, b.x, layers);
     const loss = crossEntropy(logits, b.y);
-    return opts.accuracy === false ? loss : { loss, metrics: { accuracy: argmaxAccuracy(logits, b.y) } };
+    return opts.accuracy === false
+      ? loss
+      : { loss, metrics: { accuracy: argmaxAccuracy(logits, b.y) } };
   };
 }
 
@@ -59,9 +65,17 @@ export function makeClassification(
   const centers = rng.normal(classes * dims, 0, 1.5);
   const labels = rng.integers(n, 0, classes);
   const x = rng.normal(n * dims);
-  for (let i = 0; i < n; i++) for (let d = 0; d < dims; d++) x[i * dims + d] += centers[labels[i] * dims + d];
+  for (let i = 0; i < n; i++)
+    for (let d = 0; d < dims; d++) x[i * dims + d] += centers[labels[i] * dims + d];
   return {
     x: new Tensor('float32', [n, dims], x),
-    y: labelDtype === 'int32' ? new Tensor('int32', [n], labels) : new Tensor('int64', [n], BigInt64Array.from(labels, (v) => BigInt(v))),
+    y:
+      labelDtype === 'int32'
+        ? new Tensor('int32', [n], labels)
+        : new Tensor(
+            'int64',
+            [n],
+            BigInt64Array.from(labels, (v) => BigInt(v)),
+          ),
   };
 }

@@ -13,6 +13,7 @@ export function webgpuAvailable(): boolean {
     process.env.VK_ICD_FILENAMES = SWIFTSHADER_ICD;
     return true;
   }
-  if (process.env.CI) throw new Error(`WebGPU tests need ${SWIFTSHADER_ICD}: apt-get install -y libvulkan1 chromium`);
+  if (process.env.CI)
+    throw new Error(`WebGPU tests need ${SWIFTSHADER_ICD}: apt-get install -y libvulkan1 chromium`);
   return false;
 }

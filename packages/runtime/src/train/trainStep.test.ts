@@ -3,8 +3,8 @@ import { DivergenceError, FeedError } from '../errors.js';
 import { Runtime } from '../exec/runtime.js';
 import { adam, sgd } from '../optim/index.js';
 import { Rng } from '../rng.js';
+import type { Tensor } from '../tensor.js';
 import { initMlp, makeClassification, mlpLoss } from '../testing/mlp.js';
-import { type Tensor } from '../tensor.js';
 import { compileTrainStep } from './trainStep.js';
 
 let rt: Runtime;
@@ -12,7 +12,10 @@ beforeAll(async () => {
   rt = await Runtime.create({ device: 'cpu', threads: 2 });
 });
 
-const inputs = { x: { dtype: 'float32', shape: ['batch', 10] }, y: { dtype: 'int64', shape: ['batch'] } } as const;
+const inputs = {
+  x: { dtype: 'float32', shape: ['batch', 10] },
+  y: { dtype: 'int64', shape: ['batch'] },
+} as const;
 
 async function trainMlp(seed: number, steps: number) {
   const data = makeClassification(512, 10, 4, 123);
@@ -31,7 +34,12 @@ async function trainMlp(seed: number, steps: number) {
 }
 
 const bits = (ps: Record<string, Tensor>) =>
-  Object.fromEntries(Object.entries(ps).map(([k, t]) => [k, Array.from(new Uint32Array((t.data as Float32Array).slice().buffer))]));
+  Object.fromEntries(
+    Object.entries(ps).map(([k, t]) => [
+      k,
+      Array.from(new Uint32Array((t.data as Float32Array).slice().buffer)),
+    ]),
+  );
 
 describe('compiled train step (MLP, Adam)', () => {
   it('reaches >= 97% train accuracy on a seeded synthetic task', async () => {
@@ -53,7 +61,12 @@ describe('compiled train step (MLP, Adam)', () => {
   it('continues bit for bit after getState / setState', async () => {
     const data = makeClassification(64, 10, 4, 1);
     const make = () =>
-      compileTrainStep(rt, { params: initMlp([10, 16, 4], new Rng(3)), inputs, loss: mlpLoss(2), optimizer: adam() });
+      compileTrainStep(rt, {
+        params: initMlp([10, 16, 4], new Rng(3)),
+        inputs,
+        loss: mlpLoss(2),
+        optimizer: adam(),
+      });
     const ref = await make();
     for (let i = 0; i < 6; i++) await ref.run(data, { lr: 1e-2 });
     const first = await make();
@@ -77,14 +90,23 @@ describe('compiled train step (MLP, Adam)', () => {
     const good = await step.parameters();
     await step.run(data, { lr: 1e30 }).catch(() => undefined); // parameters explode to inf
     await expect(step.run(data, { lr: 0.1 })).rejects.toThrow(DivergenceError);
-    await expect(step.run(data, { lr: 0.1 })).rejects.toThrow(/loss is (NaN|Infinity|-Infinity) at step 3; parameters were kept from step 2/);
+    await expect(step.run(data, { lr: 0.1 })).rejects.toThrow(
+      /loss is (NaN|Infinity|-Infinity) at step 3; parameters were kept from step 2/,
+    );
     expect(Object.keys(good)).toEqual(Object.keys(await step.parameters()));
   });
 
   it('rejects unknown batch inputs and bad learning rates', async () => {
-    const step = await compileTrainStep(rt, { params: initMlp([10, 4], new Rng(0)), inputs, loss: mlpLoss(1), optimizer: sgd() });
+    const step = await compileTrainStep(rt, {
+      params: initMlp([10, 4], new Rng(0)),
+      inputs,
+      loss: mlpLoss(1),
+      optimizer: sgd(),
+    });
     const data = makeClassification(8, 10, 4, 1);
     await expect(step.run({ ...data, z: data.x }, { lr: 0.1 })).rejects.toThrow(FeedError);
-    await expect(step.run(data, { lr: Number.NaN })).rejects.toThrow('learning rate must be a finite number');
+    await expect(step.run(data, { lr: Number.NaN })).rejects.toThrow(
+      'learning rate must be a finite number',
+    );
   });
 });

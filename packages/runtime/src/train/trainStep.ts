@@ -5,15 +5,15 @@
  * host copies (the same CPU buffers, or WebGPU buffers that stay on the device).
  */
 import { grad } from '../autodiff/grad.js';
+import type { ort } from '../backend/node.js';
 import { DivergenceError, FeedError, GraphError, ShapeError } from '../errors.js';
 import type { Executable, Feed } from '../exec/executable.js';
 import type { Runtime } from '../exec/runtime.js';
 import { Graph, type Value } from '../graph/graph.js';
-import { type Shape, formatShape } from '../graph/shape.js';
+import { formatShape, type Shape } from '../graph/shape.js';
 import { clipGradNorm } from '../optim/clip.js';
 import type { Optimizer, ParamGroupOptions } from '../optim/optimizer.js';
 import { type DType, Tensor } from '../tensor.js';
-import type { ort } from '../backend/node.js';
 
 /** What the traced loss function returns: a scalar loss, optionally with scalar metrics. */
 export type LossOutput = Value | { loss: Value; metrics?: Record<string, Value> };
@@ -72,11 +72,16 @@ export async function compileTrainStep(rt: Runtime, spec: TrainStepSpec): Promis
   const params: Record<string, Value> = {};
   const states: Record<string, Record<string, Value>> = {};
   for (const [k, t] of Object.entries(spec.params)) {
-    if (t.dtype !== 'float32') throw new GraphError(`${name}: parameter '${k}' is ${t.dtype}; trainable parameters must be float32`);
+    if (t.dtype !== 'float32')
+      throw new GraphError(
+        `${name}: parameter '${k}' is ${t.dtype}; trainable parameters must be float32`,
+      );
     params[k] = g.input(P + k, 'float32', t.shape);
   }
   for (const [k, t] of Object.entries(spec.params)) {
-    states[k] = Object.fromEntries(stateSpecs.map((s) => [s.name, g.input(`${S}${k}:${s.name}`, 'float32', t.shape)]));
+    states[k] = Object.fromEntries(
+      stateSpecs.map((s) => [s.name, g.input(`${S}${k}:${s.name}`, 'float32', t.shape)]),
+    );
   }
   const inputs: Record<string, Value> = {};
   for (const [k, s] of Object.entries(spec.inputs)) {
@@ -92,10 +97,15 @@ export async function compileTrainStep(rt: Runtime, spec: TrainStepSpec): Promis
   const loss = traced instanceof Object && 'loss' in traced ? traced.loss : (traced as Value);
   const metrics = traced instanceof Object && 'loss' in traced ? (traced.metrics ?? {}) : {};
   if (!loss.shape.every((d) => d === 1)) {
-    throw new ShapeError(`${name}: the loss must be a scalar, got ${formatShape(loss.shape)}; reduce it with mean() or sum()`);
+    throw new ShapeError(
+      `${name}: the loss must be a scalar, got ${formatShape(loss.shape)}; reduce it with mean() or sum()`,
+    );
   }
   const names = Object.keys(params);
-  let grads = grad(loss, names.map((k) => params[k]));
+  let grads = grad(
+    loss,
+    names.map((k) => params[k]),
+  );
   const outputs: Record<string, Value> = { loss };
   if (spec.clipNorm !== undefined) {
     const c = clipGradNorm(grads, spec.clipNorm);
@@ -106,7 +116,10 @@ export async function compileTrainStep(rt: Runtime, spec: TrainStepSpec): Promis
   names.forEach((k, i) => {
     const group = spec.groups?.(k, params[k].rank) ?? {};
     const u = g.scope(k, () =>
-      spec.optimizer.update({ name: k, value: params[k], grad: grads[i], group }, states[k], { lr, step: stepIn }),
+      spec.optimizer.update({ name: k, value: params[k], grad: grads[i], group }, states[k], {
+        lr,
+        step: stepIn,
+      }),
     );
     outputs[NEXT + P + k] = u.param;
     for (const s of stateSpecs) outputs[`${NEXT}${S}${k}:${s.name}`] = u.state[s.name];
@@ -145,10 +158,13 @@ export class TrainStep {
   async run(batch: Readonly<Record<string, Tensor>>, opts: { lr: number }): Promise<StepResult> {
     for (const k of Object.keys(batch)) {
       if (!this.inputNames.includes(k)) {
-        throw new FeedError(`${this.name}: unknown batch input '${k}'; expected ${this.inputNames.join(', ')}`);
+        throw new FeedError(
+          `${this.name}: unknown batch input '${k}'; expected ${this.inputNames.join(', ')}`,
+        );
       }
     }
-    if (!Number.isFinite(opts.lr)) throw new FeedError(`${this.name}: learning rate must be a finite number, got ${opts.lr}`);
+    if (!Number.isFinite(opts.lr))
+      throw new FeedError(`${this.name}: learning rate must be a finite number, got ${opts.lr}`);
     const next = this.stepCount + 1;
     const out = await this.executable.run({
       ...this.state,
@@ -158,7 +174,9 @@ export class TrainStep {
     });
     const loss = Number((out.loss as ort.Tensor).data[0]);
     if (!Number.isFinite(loss)) {
-      throw new DivergenceError(`${this.name}: loss is ${loss} at step ${next}; parameters were kept from step ${this.stepCount}`);
+      throw new DivergenceError(
+        `${this.name}: loss is ${loss} at step ${next}; parameters were kept from step ${this.stepCount}`,
+      );
     }
     const metrics: Record<string, number> = {};
     for (const [k, v] of Object.entries(out)) {
@@ -171,7 +189,9 @@ export class TrainStep {
 
   /** Where each live state tensor is ('cpu' or 'gpu-buffer'), by input name. */
   locations(): Record<string, string> {
-    return Object.fromEntries(Object.entries(this.state).map(([k, v]) => [k, v instanceof Tensor ? 'host' : v.location]));
+    return Object.fromEntries(
+      Object.entries(this.state).map(([k, v]) => [k, v instanceof Tensor ? 'host' : v.location]),
+    );
   }
 
   /** Current parameters, downloaded to the host. */
@@ -192,7 +212,10 @@ export class TrainStep {
       const isParam = k.startsWith(P);
       const key = k.slice(isParam ? P.length : S.length);
       const t = isParam ? s.params[key] : s.optimizer[key];
-      if (!t) throw new FeedError(`${this.name}: state is missing ${isParam ? 'parameter' : 'optimizer state'} '${key}'`);
+      if (!t)
+        throw new FeedError(
+          `${this.name}: state is missing ${isParam ? 'parameter' : 'optimizer state'} '${key}'`,
+        );
       next[k] = t.clone();
     }
     this.state = next;
@@ -203,7 +226,8 @@ export class TrainStep {
     const out: Record<string, Tensor> = {};
     for (const [k, v] of Object.entries(this.state)) {
       if (!k.startsWith(prefix)) continue;
-      out[k.slice(prefix.length)] = v instanceof Tensor ? v.clone() : (await this.executable.runtime.download(v)).clone();
+      out[k.slice(prefix.length)] =
+        v instanceof Tensor ? v.clone() : (await this.executable.runtime.download(v)).clone();
     }
     return out;
   }

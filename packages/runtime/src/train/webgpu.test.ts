@@ -3,9 +3,9 @@ import { DeviceError } from '../errors.js';
 import { Runtime } from '../exec/runtime.js';
 import { Graph, primitive } from '../graph/graph.js';
 import { emit1 } from '../ops/core.js';
-import { Tensor } from '../tensor.js';
 import { adam } from '../optim/index.js';
 import { Rng } from '../rng.js';
+import { Tensor } from '../tensor.js';
 import { initMlp, makeClassification, mlpLoss } from '../testing/mlp.js';
 import { webgpuAvailable } from '../testing/webgpu.js';
 import { compileTrainStep } from './trainStep.js';
@@ -13,11 +13,19 @@ import { compileTrainStep } from './trainStep.js';
 // Static shapes keep ORT's shape-op placement out of the picture, and int32 labels keep
 // the one-hot on the GPU (WebGPU has no int64 Equal/Cast kernels: they would run on the
 // CPU provider). SwiftShader is slow, so the MLP is tiny.
-const inputs = { x: { dtype: 'float32', shape: [32, 10] }, y: { dtype: 'int32', shape: [32] } } as const;
+const inputs = {
+  x: { dtype: 'float32', shape: [32, 10] },
+  y: { dtype: 'int32', shape: [32] },
+} as const;
 
 async function fiveSteps(rt: Runtime) {
   const data = makeClassification(32, 10, 4, 5, 'int32');
-  const step = await compileTrainStep(rt, { params: initMlp([10, 16, 4], new Rng(0)), inputs, loss: mlpLoss(2, { accuracy: false }), optimizer: adam() });
+  const step = await compileTrainStep(rt, {
+    params: initMlp([10, 16, 4], new Rng(0)),
+    inputs,
+    loss: mlpLoss(2, { accuracy: false }),
+    optimizer: adam(),
+  });
   const losses: number[] = [];
   for (let i = 0; i < 5; i++) losses.push((await step.run(data, { lr: 1e-2 })).loss);
   return { step, losses, params: await step.parameters() };
@@ -48,13 +56,24 @@ describe.runIf(webgpuAvailable())('WebGPU train step (SwiftShader in CI)', () =>
     const g = new Graph('fallback');
     const x = g.input('x', 'float32', [2, 3]);
     const h = emit1(g, primitive('Neg'), [x], { dtype: 'float32', shape: [2, 3] });
-    const y = emit1(g, primitive('LogSoftmax'), [h], { dtype: 'float32', shape: [2, 3] }, { axis: { i: -1 } });
+    const y = emit1(
+      g,
+      primitive('LogSoftmax'),
+      [h],
+      { dtype: 'float32', shape: [2, 3] },
+      { axis: { i: -1 } },
+    );
     const loose = await Runtime.create({ device: 'webgpu' });
     const exe = await loose.compile(g, { y });
     const fallbacks = loose.cpuFallbacks(exe);
     expect(fallbacks.some((n) => n.startsWith('LogSoftmax'))).toBe(true);
     expect(fallbacks.some((n) => n.startsWith('Neg'))).toBe(false);
-    const out = await exe.runHost({ x: Tensor.from([[1, 2, 3], [0, 0, 0]]) });
+    const out = await exe.runHost({
+      x: Tensor.from([
+        [1, 2, 3],
+        [0, 0, 0],
+      ]),
+    });
     expect(out.y.toArray()[5]).toBeCloseTo(-Math.log(3), 5);
     const strict = await Runtime.create({ device: 'webgpu', strictDevice: true });
     await expect(strict.compile(g, { y })).rejects.toThrow(DeviceError);
@@ -64,14 +83,22 @@ describe.runIf(webgpuAvailable())('WebGPU train step (SwiftShader in CI)', () =>
     const gpuRt = await Runtime.create({ device: 'webgpu' });
     const g = new Graph('id');
     const x = g.input('x', 'float32', [2]);
-    const exe = await gpuRt.compile(g, { y: emit1(g, primitive('Neg'), [x], { dtype: 'float32', shape: [2] }) }, { deviceOutputs: ['y'] });
+    const exe = await gpuRt.compile(
+      g,
+      { y: emit1(g, primitive('Neg'), [x], { dtype: 'float32', shape: [2] }) },
+      { deviceOutputs: ['y'] },
+    );
     const { y } = await exe.run({ x: Tensor.from([1, 2]) });
     expect(y.location).toBe('gpu-buffer');
     expect((await gpuRt.download(y)).toArray()).toEqual([-1, -2]);
     const cpuRt = await Runtime.create({ device: 'cpu' });
     const cg = new Graph('cpu');
     const cx = cg.input('x', 'float32', [2]);
-    const cexe = await cpuRt.compile(cg, { y: emit1(cg, primitive('Neg'), [cx], { dtype: 'float32', shape: [2] }) });
-    await expect(cexe.run({ x: y })).rejects.toThrow("lives in a WebGPU buffer but this executable runs on 'cpu'");
+    const cexe = await cpuRt.compile(cg, {
+      y: emit1(cg, primitive('Neg'), [cx], { dtype: 'float32', shape: [2] }),
+    });
+    await expect(cexe.run({ x: y })).rejects.toThrow(
+      "lives in a WebGPU buffer but this executable runs on 'cpu'",
+    );
   });
 });
