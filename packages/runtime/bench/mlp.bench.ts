@@ -51,7 +51,7 @@ const step = await compileTrainStep(rt, {
 });
 
 // The raw baseline: the very same ORT session, fed by hand with the state fed back.
-const session = step.executable.session;
+const session = step.executable.rawSession;
 const rawFeeds: Record<string, unknown> = step.executable.checkFeeds(await rawInitialFeeds());
 async function rawInitialFeeds() {
   const s = await step.getState();

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { Graph, Runtime, Tensor, grad, ops } from './index.js';
+import { Graph, grad, ops, Runtime, Tensor } from './index.js';
 
 // The root README's "A first look" snippet, kept runnable.
 describe('README example', () => {
@@ -15,6 +15,6 @@ describe('README example', () => {
     // y = [0.6, 0.6]; loss = mean(y^2) = 0.36; dW = (2 y / 2) x^T = 0.6 * [1, 2, 3] per row.
     expect(out.loss.item()).toBeCloseTo(0.36, 6);
     const dwv = out.dw.toArray();
-    [0.6, 1.2, 1.8, 0.6, 1.2, 1.8].forEach((v, i) => expect(dwv[i]).toBeCloseTo(v, 6));
+    for (const [i, v] of [0.6, 1.2, 1.8, 0.6, 1.2, 1.8].entries()) expect(dwv[i]).toBeCloseTo(v, 6);
   });
 });

@@ -3,6 +3,7 @@ import { DeviceError, DTypeError, FeedError } from '../errors.js';
 import type { Shape } from '../graph/shape.js';
 import { formatShape } from '../graph/shape.js';
 import { type DType, Tensor } from '../tensor.js';
+import { DeviceTensor } from './deviceTensor.js';
 import type { Runtime } from './runtime.js';
 
 /** Name, dtype and (possibly symbolic) shape of an executable's input or output. */
@@ -12,8 +13,11 @@ export interface IOSpec {
   readonly shape: Shape;
 }
 
-/** What can be fed: a host Tensor, or an ORT tensor (possibly device-resident) from an earlier run. */
-export type Feed = Tensor | ort.Tensor;
+/** What can be fed: a host Tensor, or a device-resident output of an earlier run. */
+export type Feed = Tensor | DeviceTensor;
+
+/** An output: a host Tensor (sharing ORT's buffer, no copy) or a DeviceTensor for device-kept outputs. */
+export type Output = Tensor | DeviceTensor;
 
 /**
  * One compiled graph: one ONNX Runtime session. Feeds are checked against the
@@ -23,7 +27,8 @@ export type Feed = Tensor | ort.Tensor;
 export class Executable {
   constructor(
     readonly runtime: Runtime,
-    readonly session: ort.InferenceSession,
+    /** The raw ORT session: an escape hatch that bypasses feed checks and device guards. */
+    readonly rawSession: ort.InferenceSession,
     readonly inputs: readonly IOSpec[],
     readonly outputs: readonly IOSpec[],
     /** The encoded ONNX model. */
@@ -31,16 +36,25 @@ export class Executable {
     readonly name: string,
   ) {}
 
-  /** Run once; outputs are ORT tensors (device-resident ones where requested at compile). */
-  async run(feeds: Readonly<Record<string, Feed>>): Promise<Record<string, ort.Tensor>> {
-    return this.session.run(this.checkFeeds(feeds));
+  /** Run once; device-kept outputs (see CompileOptions.deviceOutputs) come back as DeviceTensors. */
+  async run(feeds: Readonly<Record<string, Feed>>): Promise<Record<string, Output>> {
+    const out = await this.rawSession.run(this.checkFeeds(feeds));
+    const res: Record<string, Output> = {};
+    for (const [k, v] of Object.entries(out)) {
+      res[k] =
+        v.location === 'cpu' || v.location === 'cpu-pinned'
+          ? Tensor.fromOrt(v)
+          : new DeviceTensor(v);
+    }
+    return res;
   }
 
   /** Run once and bring every output to the host. */
   async runHost(feeds: Readonly<Record<string, Feed>>): Promise<Record<string, Tensor>> {
     const out = await this.run(feeds);
     const host: Record<string, Tensor> = {};
-    for (const [k, v] of Object.entries(out)) host[k] = await this.runtime.download(v);
+    for (const [k, v] of Object.entries(out))
+      host[k] = v instanceof Tensor ? v : await this.runtime.download(v);
     return host;
   }
 
@@ -55,8 +69,12 @@ export class Executable {
           `${this.name}: missing input '${spec.name}' (${spec.dtype}${formatShape(spec.shape)}); expected inputs: ${this.inputs.map((i) => i.name).join(', ')}`,
         );
       }
-      const dtype = f instanceof Tensor ? f.dtype : (f.type as DType);
-      const dims = f instanceof Tensor ? f.shape : f.dims;
+      if (!(f instanceof Tensor || f instanceof DeviceTensor)) {
+        throw new FeedError(
+          `${this.name}: input '${spec.name}' must be a Tensor or a DeviceTensor, got ${Object.prototype.toString.call(f)}`,
+        );
+      }
+      const { dtype, shape: dims } = f;
       if (dtype !== spec.dtype) {
         throw new DTypeError(
           `${this.name}: input '${spec.name}' has dtype ${dtype}, expected ${spec.dtype}`,
@@ -82,12 +100,13 @@ export class Executable {
       });
       if (f instanceof Tensor) out[spec.name] = f.toOrt();
       else {
-        if (f.location === 'gpu-buffer' && this.runtime.device !== 'webgpu') {
+        // A gpu-buffer fed to a CPU session silently gives garbage in ORT 1.30.
+        if (this.runtime.device !== 'webgpu') {
           throw new DeviceError(
             `${this.name}: input '${spec.name}' lives in a WebGPU buffer but this executable runs on '${this.runtime.device}'; download it first`,
           );
         }
-        out[spec.name] = f;
+        out[spec.name] = DeviceTensor.handle(f);
       }
     }
     for (const k of Object.keys(feeds)) {
@@ -102,6 +121,6 @@ export class Executable {
 
   /** Release the ORT session. */
   async dispose(): Promise<void> {
-    await this.session.release();
+    await this.rawSession.release();
   }
 }

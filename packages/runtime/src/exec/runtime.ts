@@ -4,6 +4,7 @@ import { DeviceError } from '../errors.js';
 import { encodeModel } from '../graph/encode.js';
 import { Graph, type Value } from '../graph/graph.js';
 import { Tensor } from '../tensor.js';
+import { DeviceTensor } from './deviceTensor.js';
 import { Executable } from './executable.js';
 
 export type { Device };
@@ -114,8 +115,9 @@ export class Runtime {
    * Bring an ORT output to the host. WebGPU buffers are copied through an Identity
    * session, since `getData()` on a gpu-buffer tensor aborts the process in ORT 1.30.
    */
-  async download(t: ort.Tensor): Promise<Tensor> {
-    if (t.location === 'cpu' || t.location === 'cpu-pinned') return Tensor.fromOrt(t);
+  async download(dt: Tensor | DeviceTensor): Promise<Tensor> {
+    if (dt instanceof Tensor) return dt;
+    const t = DeviceTensor.handle(dt);
     if (t.location !== 'gpu-buffer' || this.device !== 'webgpu') {
       throw new DeviceError(
         `download: cannot read a tensor on '${t.location}' with a '${this.device}' runtime`,

@@ -5,7 +5,6 @@
  * host copies (the same CPU buffers, or WebGPU buffers that stay on the device).
  */
 import { grad } from '../autodiff/grad.js';
-import type { ort } from '../backend/node.js';
 import { DivergenceError, FeedError, GraphError, ShapeError } from '../errors.js';
 import type { Executable, Feed } from '../exec/executable.js';
 import type { Runtime } from '../exec/runtime.js';
@@ -172,7 +171,7 @@ export class TrainStep {
       lr: Tensor.scalar(opts.lr),
       step: Tensor.scalar(next),
     });
-    const loss = Number((out.loss as ort.Tensor).data[0]);
+    const loss = (out.loss as Tensor).item();
     if (!Number.isFinite(loss)) {
       throw new DivergenceError(
         `${this.name}: loss is ${loss} at step ${next}; parameters were kept from step ${this.stepCount}`,
@@ -181,7 +180,7 @@ export class TrainStep {
     const metrics: Record<string, number> = {};
     for (const [k, v] of Object.entries(out)) {
       if (k.startsWith(NEXT)) this.state[k.slice(NEXT.length)] = v;
-      else if (k.startsWith('metric:')) metrics[k.slice(7)] = Number(v.data[0]);
+      else if (k.startsWith('metric:')) metrics[k.slice(7)] = (v as Tensor).item();
     }
     this.stepCount = next;
     return { step: next, loss, metrics };

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { DeviceError } from '../errors.js';
+import { DeviceTensor } from '../exec/deviceTensor.js';
 import { Runtime } from '../exec/runtime.js';
 import { Graph, primitive } from '../graph/graph.js';
 import { emit1 } from '../ops/core.js';
@@ -89,7 +90,8 @@ describe.runIf(webgpuAvailable())('WebGPU train step (SwiftShader in CI)', () =>
       { deviceOutputs: ['y'] },
     );
     const { y } = await exe.run({ x: Tensor.from([1, 2]) });
-    expect(y.location).toBe('gpu-buffer');
+    expect(y).toBeInstanceOf(DeviceTensor);
+    expect((y as DeviceTensor).location).toBe('gpu-buffer');
     expect((await gpuRt.download(y)).toArray()).toEqual([-1, -2]);
     const cpuRt = await Runtime.create({ device: 'cpu' });
     const cg = new Graph('cpu');
