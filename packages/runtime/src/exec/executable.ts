@@ -1,4 +1,4 @@
-import type { ort } from '../backend/node.js';
+import { ort } from '../backend/node.js';
 import { DeviceError, DTypeError, FeedError } from '../errors.js';
 import type { Shape } from '../graph/shape.js';
 import { formatShape } from '../graph/shape.js';
@@ -58,12 +58,24 @@ export class Executable {
     return host;
   }
 
-  /** Validate names, dtypes, ranks, static dims and symbolic-dim consistency. */
-  checkFeeds(feeds: Readonly<Record<string, Feed>>): Record<string, ort.Tensor> {
+  /**
+   * @internal Run with already-converted ORT feeds and return raw ORT outputs. For the
+   * runtime's own loops (train steps), whose state tensors come from this session.
+   */
+  async runOrt(feeds: Record<string, ort.Tensor>): Promise<Record<string, ort.Tensor>> {
+    return this.rawSession.run(feeds);
+  }
+
+  /**
+   * Validate names, dtypes, ranks, static dims and symbolic-dim consistency, and
+   * convert to ORT tensors. With `partial`, inputs not given are not required.
+   */
+  checkFeeds(feeds: Readonly<Record<string, Feed>>, partial = false): Record<string, ort.Tensor> {
     const out: Record<string, ort.Tensor> = {};
     const symbols = new Map<string, [number, string]>();
     for (const spec of this.inputs) {
       const f = feeds[spec.name];
+      if (f === undefined && partial) continue;
       if (f === undefined) {
         throw new FeedError(
           `${this.name}: missing input '${spec.name}' (${spec.dtype}${formatShape(spec.shape)}); expected inputs: ${this.inputs.map((i) => i.name).join(', ')}`,
@@ -98,7 +110,7 @@ export class Executable {
         }
         symbols.set(d, [dims[i], spec.name]);
       });
-      if (f instanceof Tensor) out[spec.name] = f.toOrt();
+      if (f instanceof Tensor) out[spec.name] = toOrt(f);
       else {
         // A gpu-buffer fed to a CPU session silently gives garbage in ORT 1.30.
         if (this.runtime.device !== 'webgpu') {
@@ -123,4 +135,12 @@ export class Executable {
   async dispose(): Promise<void> {
     await this.rawSession.release();
   }
+}
+
+/**
+ * An ORT tensor sharing `t`'s data, built with the backend's own Tensor class (the
+ * ESM onnxruntime-common class is a different one from the backend's CommonJS copy).
+ */
+export function toOrt(t: Tensor): ort.Tensor {
+  return new ort.Tensor(t.dtype, t.data as never, t.shape as number[]);
 }

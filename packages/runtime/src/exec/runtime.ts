@@ -116,8 +116,12 @@ export class Runtime {
    * session, since `getData()` on a gpu-buffer tensor aborts the process in ORT 1.30.
    */
   async download(dt: Tensor | DeviceTensor): Promise<Tensor> {
-    if (dt instanceof Tensor) return dt;
-    const t = DeviceTensor.handle(dt);
+    return dt instanceof Tensor ? dt : this.downloadOrt(DeviceTensor.handle(dt));
+  }
+
+  /** @internal Download a raw ORT tensor (host tensors are wrapped without a copy). */
+  async downloadOrt(t: ort.Tensor): Promise<Tensor> {
+    if (t.location === 'cpu' || t.location === 'cpu-pinned') return Tensor.fromOrt(t);
     if (t.location !== 'gpu-buffer' || this.device !== 'webgpu') {
       throw new DeviceError(
         `download: cannot read a tensor on '${t.location}' with a '${this.device}' runtime`,

@@ -5,8 +5,9 @@
  * host copies (the same CPU buffers, or WebGPU buffers that stay on the device).
  */
 import { grad } from '../autodiff/grad.js';
+import type { ort } from '../backend/node.js';
 import { DivergenceError, FeedError, GraphError, ShapeError } from '../errors.js';
-import type { Executable, Feed } from '../exec/executable.js';
+import { type Executable, toOrt } from '../exec/executable.js';
 import type { Runtime } from '../exec/runtime.js';
 import { Graph, type Value } from '../graph/graph.js';
 import { formatShape, type Shape } from '../graph/shape.js';
@@ -125,10 +126,11 @@ export async function compileTrainStep(rt: Runtime, spec: TrainStepSpec): Promis
   });
   const deviceOutputs = Object.keys(outputs).filter((k) => k.startsWith(NEXT));
   const exe = await rt.compile(g, outputs, { name, deviceOutputs });
-  const initial: Record<string, Feed> = {};
+  const initial: Record<string, ort.Tensor> = {};
   for (const k of names) {
-    initial[P + k] = spec.params[k].clone();
-    for (const s of stateSpecs) initial[`${S}${k}:${s.name}`] = Tensor.zeros(spec.params[k].shape);
+    initial[P + k] = toOrt(spec.params[k].clone());
+    for (const s of stateSpecs)
+      initial[`${S}${k}:${s.name}`] = toOrt(Tensor.zeros(spec.params[k].shape));
   }
   return new TrainStep(exe, initial, Object.keys(spec.inputs), name);
 }
@@ -139,7 +141,8 @@ export class TrainStep {
 
   constructor(
     readonly executable: Executable,
-    private state: Record<string, Feed>,
+    /** Live parameters and optimizer state: outputs of the previous run (host or device). */
+    private state: Record<string, ort.Tensor>,
     readonly inputNames: readonly string[],
     readonly name: string,
   ) {}
@@ -165,13 +168,19 @@ export class TrainStep {
     if (!Number.isFinite(opts.lr))
       throw new FeedError(`${this.name}: learning rate must be a finite number, got ${opts.lr}`);
     const next = this.stepCount + 1;
-    const out = await this.executable.run({
-      ...this.state,
-      ...batch,
-      lr: Tensor.scalar(opts.lr),
-      step: Tensor.scalar(next),
-    });
-    const loss = (out.loss as Tensor).item();
+    // Only the batch is checked: the state tensors are this session's own outputs.
+    const feeds = this.executable.checkFeeds(
+      { ...batch, lr: Tensor.scalar(opts.lr), step: Tensor.scalar(next) },
+      true,
+    );
+    for (const k of this.inputNames) {
+      if (!feeds[k])
+        throw new FeedError(
+          `${this.name}: missing batch input '${k}'; expected ${this.inputNames.join(', ')}`,
+        );
+    }
+    const out = await this.executable.runOrt({ ...feeds, ...this.state });
+    const loss = Number(out.loss.data[0]);
     if (!Number.isFinite(loss)) {
       throw new DivergenceError(
         `${this.name}: loss is ${loss} at step ${next}; parameters were kept from step ${this.stepCount}`,
@@ -180,7 +189,7 @@ export class TrainStep {
     const metrics: Record<string, number> = {};
     for (const [k, v] of Object.entries(out)) {
       if (k.startsWith(NEXT)) this.state[k.slice(NEXT.length)] = v;
-      else if (k.startsWith('metric:')) metrics[k.slice(7)] = (v as Tensor).item();
+      else if (k.startsWith('metric:')) metrics[k.slice(7)] = Number(v.data[0]);
     }
     this.stepCount = next;
     return { step: next, loss, metrics };
@@ -206,7 +215,7 @@ export class TrainStep {
 
   /** Restore a state from getState() (e.g. read from a checkpoint). */
   setState(s: TrainState): void {
-    const next: Record<string, Feed> = {};
+    const next: Record<string, ort.Tensor> = {};
     for (const k of Object.keys(this.state)) {
       const isParam = k.startsWith(P);
       const key = k.slice(isParam ? P.length : S.length);
@@ -215,7 +224,13 @@ export class TrainStep {
         throw new FeedError(
           `${this.name}: state is missing ${isParam ? 'parameter' : 'optimizer state'} '${key}'`,
         );
-      next[k] = t.clone();
+      const want = this.state[k].dims;
+      if (t.shape.length !== want.length || t.shape.some((d, i) => d !== want[i])) {
+        throw new ShapeError(
+          `${this.name}: state '${key}' has shape ${formatShape(t.shape)}, expected ${formatShape(want)}`,
+        );
+      }
+      next[k] = toOrt(t.clone());
     }
     this.state = next;
     this.stepCount = s.step;
@@ -225,8 +240,7 @@ export class TrainStep {
     const out: Record<string, Tensor> = {};
     for (const [k, v] of Object.entries(this.state)) {
       if (!k.startsWith(prefix)) continue;
-      out[k.slice(prefix.length)] =
-        v instanceof Tensor ? v.clone() : (await this.executable.runtime.download(v)).clone();
+      out[k.slice(prefix.length)] = (await this.executable.runtime.downloadOrt(v)).clone();
     }
     return out;
   }
