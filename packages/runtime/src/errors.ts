@@ -29,6 +29,9 @@ export class FeedError extends GenmodelsError {}
 /** A graph was used incorrectly (values from two graphs, unknown outputs, ...). */
 export class GraphError extends GenmodelsError {}
 
+/** A checkpoint file is missing, corrupt, or does not fit the model. */
+export class CheckpointError extends GenmodelsError {}
+
 /** Training diverged (NaN or Inf loss). */
 export class DivergenceError extends GenmodelsError {}
 

@@ -11,16 +11,26 @@ import { type Executable, toOrt } from '../exec/executable.js';
 import type { Runtime } from '../exec/runtime.js';
 import { Graph, type Value } from '../graph/graph.js';
 import { formatShape, type Shape } from '../graph/shape.js';
+import type { Module } from '../nn/module.js';
+import { type NoiseInput, type TraceContext, withTrace } from '../nn/trace.js';
 import { clipGradNorm } from '../optim/clip.js';
 import type { Optimizer, ParamGroupOptions } from '../optim/optimizer.js';
+import { Rng, type RngState } from '../rng.js';
 import { type DType, Tensor } from '../tensor.js';
 
 /** What the traced loss function returns: a scalar loss, optionally with scalar metrics. */
 export type LossOutput = Value | { loss: Value; metrics?: Record<string, Value> };
 
 export interface TrainStepSpec {
-  /** Trainable parameters by PyTorch-style name (`fc1.weight`) with their initial values. */
-  params: Readonly<Record<string, Tensor>>;
+  /** Trainable parameters by PyTorch-style name (`fc1.weight`) with their initial values. Give this or `module`. */
+  params?: Readonly<Record<string, Tensor>>;
+  /**
+   * A module whose trainable parameters are optimized and whose buffers (e.g. BatchNorm
+   * running statistics) are updated by the step. The loss calls `module.call(...)`.
+   */
+  module?: Module;
+  /** Seed of the host Rng that fills noise inputs declared while tracing (dropout, VAE epsilon). */
+  seed?: number;
   /** Batch inputs by name, with dtype and (possibly symbolic) shape, e.g. `{ x: { dtype: 'float32', shape: ['batch', 784] } }`. */
   inputs: Readonly<Record<string, { dtype: DType; shape: Shape }>>;
   /** Traces the loss from parameters and batch inputs. */
@@ -47,10 +57,15 @@ export interface TrainState {
   params: Record<string, Tensor>;
   /** Optimizer state by `<param>:<state>` (e.g. `fc1.weight:exp_avg`). */
   optimizer: Record<string, Tensor>;
+  /** Module buffers (running statistics). */
+  buffers: Record<string, Tensor>;
+  /** State of the noise Rng. */
+  rng: RngState;
 }
 
 const P = 'param:';
 const S = 'state:';
+const BUF = 'buffer:';
 const NEXT = 'next:';
 
 /**
@@ -69,31 +84,43 @@ export async function compileTrainStep(rt: Runtime, spec: TrainStepSpec): Promis
   const name = spec.name ?? 'train_step';
   const g = new Graph(name);
   const stateSpecs = spec.optimizer.stateSpecs();
+  const { trainable, buffers } = collectTensors(name, spec);
+  const ctx: TraceContext = {
+    graph: g,
+    training: spec.module?.training ?? true,
+    bindings: new Map(),
+    updates: new Map(),
+    noise: new Map(),
+  };
   const params: Record<string, Value> = {};
+  for (const [k, t] of Object.entries(trainable)) params[k] = g.input(P + k, 'float32', t.shape);
   const states: Record<string, Record<string, Value>> = {};
-  for (const [k, t] of Object.entries(spec.params)) {
-    if (t.dtype !== 'float32')
-      throw new GraphError(
-        `${name}: parameter '${k}' is ${t.dtype}; trainable parameters must be float32`,
-      );
-    params[k] = g.input(P + k, 'float32', t.shape);
-  }
-  for (const [k, t] of Object.entries(spec.params)) {
+  for (const [k, t] of Object.entries(trainable)) {
     states[k] = Object.fromEntries(
       stateSpecs.map((s) => [s.name, g.input(`${S}${k}:${s.name}`, 'float32', t.shape)]),
     );
   }
+  const bufferValues: Record<string, Value> = {};
+  for (const [k, t] of Object.entries(buffers))
+    bufferValues[k] = g.input(BUF + k, t.dtype, t.shape);
+  if (spec.module) {
+    spec.module.setPaths();
+    for (const [k, p] of spec.module.namedTensors())
+      ctx.bindings.set(p, p.trainable ? params[k] : bufferValues[k]);
+  }
   const inputs: Record<string, Value> = {};
   for (const [k, s] of Object.entries(spec.inputs)) {
-    if (k.startsWith(P) || k.startsWith(S) || k === 'lr' || k === 'step') {
-      throw new GraphError(`${name}: input name '${k}' is reserved`);
+    if (k.includes(':') || k === 'lr' || k === 'step') {
+      throw new GraphError(
+        `${name}: input name '${k}' is reserved (no ':' and not 'lr' or 'step')`,
+      );
     }
     inputs[k] = g.input(k, s.dtype, s.shape);
   }
   const lr = g.input('lr', 'float32', []);
   const stepIn = g.input('step', 'float32', []);
 
-  const traced = spec.loss(params, inputs);
+  const traced = withTrace(ctx, () => spec.loss(params, inputs));
   const loss = traced instanceof Object && 'loss' in traced ? traced.loss : (traced as Value);
   const metrics = traced instanceof Object && 'loss' in traced ? (traced.metrics ?? {}) : {};
   if (!loss.shape.every((d) => d === 1)) {
@@ -124,28 +151,60 @@ export async function compileTrainStep(rt: Runtime, spec: TrainStepSpec): Promis
     outputs[NEXT + P + k] = u.param;
     for (const s of stateSpecs) outputs[`${NEXT}${S}${k}:${s.name}`] = u.state[s.name];
   });
+  if (spec.module) {
+    const names = new Map(spec.module.namedBuffers().map(([k, p]) => [p, k]));
+    for (const [p, v] of ctx.updates) outputs[NEXT + BUF + names.get(p)!] = v;
+  }
   const deviceOutputs = Object.keys(outputs).filter((k) => k.startsWith(NEXT));
   const exe = await rt.compile(g, outputs, { name, deviceOutputs });
   const initial: Record<string, ort.Tensor> = {};
   for (const k of names) {
-    initial[P + k] = toOrt(spec.params[k].clone());
+    initial[P + k] = toOrt(trainable[k].clone());
     for (const s of stateSpecs)
-      initial[`${S}${k}:${s.name}`] = toOrt(Tensor.zeros(spec.params[k].shape));
+      initial[`${S}${k}:${s.name}`] = toOrt(Tensor.zeros(trainable[k].shape));
   }
-  return new TrainStep(exe, initial, Object.keys(spec.inputs), name);
+  for (const [k, t] of Object.entries(buffers)) initial[BUF + k] = toOrt(t.clone());
+  const noiseInputs = [...ctx.noise.values()];
+  return new TrainStep(exe, initial, spec.inputs, noiseInputs, new Rng(spec.seed ?? 0), name);
+}
+
+function collectTensors(
+  name: string,
+  spec: TrainStepSpec,
+): { trainable: Record<string, Tensor>; buffers: Record<string, Tensor> } {
+  if ((spec.params === undefined) === (spec.module === undefined)) {
+    throw new GraphError(`${name}: give exactly one of 'params' or 'module'`);
+  }
+  const trainable =
+    spec.params ?? Object.fromEntries(spec.module!.namedParameters().map(([k, p]) => [k, p.data]));
+  const buffers = spec.module
+    ? Object.fromEntries(spec.module.namedBuffers().map(([k, p]) => [k, p.data]))
+    : {};
+  for (const [k, t] of Object.entries(trainable)) {
+    if (t.dtype !== 'float32')
+      throw new GraphError(
+        `${name}: parameter '${k}' is ${t.dtype}; trainable parameters must be float32`,
+      );
+  }
+  return { trainable, buffers };
 }
 
 /** A compiled training step holding the live parameters and optimizer state. */
 export class TrainStep {
   private stepCount = 0;
+  readonly inputNames: readonly string[];
 
   constructor(
     readonly executable: Executable,
-    /** Live parameters and optimizer state: outputs of the previous run (host or device). */
+    /** Live parameters, optimizer state and buffers: outputs of the previous run (host or device). */
     private state: Record<string, ort.Tensor>,
-    readonly inputNames: readonly string[],
+    private readonly inputSpecs: TrainStepSpec['inputs'],
+    private readonly noiseInputs: readonly NoiseInput[],
+    private rng: Rng,
     readonly name: string,
-  ) {}
+  ) {
+    this.inputNames = Object.keys(inputSpecs);
+  }
 
   /** Number of steps taken so far. */
   get step(): number {
@@ -165,23 +224,31 @@ export class TrainStep {
         );
       }
     }
-    if (!Number.isFinite(opts.lr))
-      throw new FeedError(`${this.name}: learning rate must be a finite number, got ${opts.lr}`);
-    const next = this.stepCount + 1;
-    // Only the batch is checked: the state tensors are this session's own outputs.
-    const feeds = this.executable.checkFeeds(
-      { ...batch, lr: Tensor.scalar(opts.lr), step: Tensor.scalar(next) },
-      true,
-    );
     for (const k of this.inputNames) {
-      if (!feeds[k])
+      if (!batch[k])
         throw new FeedError(
           `${this.name}: missing batch input '${k}'; expected ${this.inputNames.join(', ')}`,
         );
     }
+    if (!Number.isFinite(opts.lr)) {
+      throw new FeedError(`${this.name}: learning rate must be a finite number, got ${opts.lr}`);
+    }
+    const next = this.stepCount + 1;
+    const rngBefore = this.rng.state();
+    // Only the batch is checked: the state tensors are this session's own outputs.
+    const feeds = this.executable.checkFeeds(
+      {
+        ...batch,
+        ...this.sampleNoise(batch),
+        lr: Tensor.scalar(opts.lr),
+        step: Tensor.scalar(next),
+      },
+      true,
+    );
     const out = await this.executable.runOrt({ ...feeds, ...this.state });
     const loss = Number(out.loss.data[0]);
     if (!Number.isFinite(loss)) {
+      this.rng = Rng.fromState(rngBefore);
       throw new DivergenceError(
         `${this.name}: loss is ${loss} at step ${next}; parameters were kept from step ${this.stepCount}`,
       );
@@ -195,11 +262,40 @@ export class TrainStep {
     return { step: next, loss, metrics };
   }
 
+  /** Host noise for this step, with symbolic dims resolved from the batch. */
+  private sampleNoise(batch: Readonly<Record<string, Tensor>>): Record<string, Tensor> {
+    if (this.noiseInputs.length === 0) return {};
+    const sizes = new Map<string, number>();
+    for (const [k, spec] of Object.entries(this.inputSpecs)) {
+      spec.shape.forEach((d, i) => {
+        if (typeof d === 'string') sizes.set(d, batch[k].shape[i]);
+      });
+    }
+    const out: Record<string, Tensor> = {};
+    for (const n of this.noiseInputs) {
+      const shape = n.value.shape.map((d) => {
+        const v = typeof d === 'number' ? d : sizes.get(d);
+        if (v === undefined)
+          throw new FeedError(
+            `${this.name}: noise '${n.value.name}' has dim '${d}' that no batch input defines`,
+          );
+        return v;
+      });
+      const size = shape.reduce((a, b) => a * b, 1);
+      const data =
+        n.kind === 'normal'
+          ? this.rng.normal(size)
+          : n.kind === 'uniform'
+            ? this.rng.uniform(size)
+            : Float32Array.from(this.rng.bernoulli(size, n.p ?? 0.5));
+      out[n.value.name!] = new Tensor('float32', shape, data);
+    }
+    return out;
+  }
+
   /** Where each live state tensor is ('cpu' or 'gpu-buffer'), by input name. */
   locations(): Record<string, string> {
-    return Object.fromEntries(
-      Object.entries(this.state).map(([k, v]) => [k, v instanceof Tensor ? 'host' : v.location]),
-    );
+    return Object.fromEntries(Object.entries(this.state).map(([k, v]) => [k, v.location]));
   }
 
   /** Current parameters, downloaded to the host. */
@@ -207,33 +303,45 @@ export class TrainStep {
     return this.download(P);
   }
 
-  /** Parameters, optimizer state and step count, on the host (for checkpoints). */
+  /** Everything needed to resume bit for bit, on the host (for checkpoints). */
   async getState(): Promise<TrainState> {
-    const opt = await this.download(S);
-    return { step: this.stepCount, params: await this.parameters(), optimizer: opt };
+    return {
+      step: this.stepCount,
+      params: await this.download(P),
+      optimizer: await this.download(S),
+      buffers: await this.download(BUF),
+      rng: this.rng.state(),
+    };
   }
 
   /** Restore a state from getState() (e.g. read from a checkpoint). */
   setState(s: TrainState): void {
     const next: Record<string, ort.Tensor> = {};
     for (const k of Object.keys(this.state)) {
-      const isParam = k.startsWith(P);
-      const key = k.slice(isParam ? P.length : S.length);
-      const t = isParam ? s.params[key] : s.optimizer[key];
-      if (!t)
-        throw new FeedError(
-          `${this.name}: state is missing ${isParam ? 'parameter' : 'optimizer state'} '${key}'`,
-        );
+      const [kind, source] = k.startsWith(P)
+        ? ['parameter', s.params]
+        : k.startsWith(S)
+          ? ['optimizer state', s.optimizer]
+          : ['buffer', s.buffers];
+      const key = k.slice(k.indexOf(':') + 1);
+      const t = source?.[key];
+      if (!t) throw new FeedError(`${this.name}: state is missing ${kind} '${key}'`);
       const want = this.state[k].dims;
       if (t.shape.length !== want.length || t.shape.some((d, i) => d !== want[i])) {
         throw new ShapeError(
-          `${this.name}: state '${key}' has shape ${formatShape(t.shape)}, expected ${formatShape(want)}`,
+          `${this.name}: ${kind} '${key}' has shape ${formatShape(t.shape)}, expected ${formatShape(want)}`,
         );
       }
       next[k] = toOrt(t.clone());
     }
     this.state = next;
     this.stepCount = s.step;
+    this.rng = Rng.fromState(s.rng);
+  }
+
+  /** Copy the live parameters and buffers into `module` (after training). */
+  async syncTo(module: Module): Promise<void> {
+    module.loadStateDict({ ...(await this.download(P)), ...(await this.download(BUF)) }, false);
   }
 
   private async download(prefix: string): Promise<Record<string, Tensor>> {

@@ -1,0 +1,138 @@
+/**
+ * Module: a tree of parameters and child modules with PyTorch state_dict names. Fields
+ * that hold a Parameter, a Module, or an array of Modules are discovered by walking the
+ * object's own fields in declaration order, so `encoder.fc1.weight` needs no registry.
+ */
+import { CheckpointError, ShapeError } from '../errors.js';
+import { formatShape } from '../graph/shape.js';
+import type { Tensor } from '../tensor.js';
+import { Parameter } from './parameter.js';
+import { currentTrace } from './trace.js';
+
+export abstract class Module {
+  /** Train mode (batch statistics, dropout on) or eval mode. */
+  training = true;
+  #path = '';
+
+  /** The computation; call it through `call()` so nodes carry this module's path. */
+  abstract forward(...args: never[]): unknown;
+
+  /** Run `forward` inside this module's scope (module path in node names and error messages). */
+  call<M extends Module>(this: M, ...args: Parameters<M['forward']>): ReturnType<M['forward']> {
+    const graph = currentTrace(`${this.constructor.name}.call`).graph;
+    return graph.atScope(this.#path, () =>
+      (this.forward as (...a: unknown[]) => unknown)(...args),
+    ) as ReturnType<M['forward']>;
+  }
+
+  /** Dotted path from the root module (set when the root is traced). */
+  get path(): string {
+    return this.#path;
+  }
+
+  /** Assign dotted paths to this module and its descendants. */
+  setPaths(prefix = ''): this {
+    this.#path = prefix;
+    for (const [name, child] of this.namedChildren())
+      child.setPaths(prefix ? `${prefix}.${name}` : name);
+    return this;
+  }
+
+  /** Direct children by field name (arrays of modules as `name.0`, `name.1`, ...). */
+  namedChildren(): [string, Module][] {
+    const out: [string, Module][] = [];
+    for (const [k, v] of Object.entries(this)) {
+      if (v instanceof Module) out.push([k, v]);
+      else if (Array.isArray(v) && v.length > 0 && v.every((m) => m instanceof Module)) {
+        v.forEach((m, i) => out.push([`${k}.${i}`, m]));
+      }
+    }
+    return out;
+  }
+
+  /** Every Parameter and buffer in the tree with its PyTorch state_dict key. */
+  namedTensors(prefix = ''): [string, Parameter][] {
+    const out: [string, Parameter][] = [];
+    for (const [k, v] of Object.entries(this)) {
+      if (v instanceof Parameter) out.push([prefix + k, v]);
+    }
+    for (const [k, child] of this.namedChildren())
+      out.push(...child.namedTensors(`${prefix}${k}.`));
+    return out;
+  }
+
+  /** Trainable parameters with their names. */
+  namedParameters(): [string, Parameter][] {
+    return this.namedTensors().filter(([, p]) => p.trainable);
+  }
+
+  /** Buffers (non-trainable state such as running statistics) with their names. */
+  namedBuffers(): [string, Parameter][] {
+    return this.namedTensors().filter(([, p]) => !p.trainable);
+  }
+
+  /** Host tensors by PyTorch state_dict key (parameters and buffers). */
+  stateDict(): Record<string, Tensor> {
+    return Object.fromEntries(this.namedTensors().map(([k, p]) => [k, p.data]));
+  }
+
+  /**
+   * Replace parameters and buffers from a state dict. With `strict` (default) missing
+   * and unexpected keys are errors; shapes must always match.
+   */
+  loadStateDict(sd: Readonly<Record<string, Tensor>>, strict = true): void {
+    const own = new Map(this.namedTensors());
+    if (strict) {
+      const missing = [...own.keys()].filter((k) => !(k in sd));
+      const unexpected = Object.keys(sd).filter((k) => !own.has(k));
+      if (missing.length || unexpected.length) {
+        throw new CheckpointError(
+          `${this.constructor.name}.loadStateDict: ${missing.length ? `missing ${missing.join(', ')}` : ''}${missing.length && unexpected.length ? '; ' : ''}${unexpected.length ? `unexpected ${unexpected.join(', ')}` : ''}`,
+        );
+      }
+    }
+    for (const [k, t] of Object.entries(sd)) {
+      const p = own.get(k);
+      if (!p) continue;
+      if (
+        t.dtype !== p.data.dtype ||
+        t.shape.length !== p.shape.length ||
+        t.shape.some((d, i) => d !== p.shape[i])
+      ) {
+        throw new ShapeError(
+          `${this.constructor.name}.loadStateDict: tensor '${k}' is ${t.dtype}${formatShape(t.shape)} in the state dict but ${p.data.dtype}${formatShape(p.shape)} in the module`,
+        );
+      }
+      p.data = t.clone();
+    }
+  }
+
+  /** Set train (true) or eval (false) mode on the whole tree. */
+  train(mode = true): this {
+    this.training = mode;
+    for (const [, c] of this.namedChildren()) c.train(mode);
+    return this;
+  }
+
+  eval(): this {
+    return this.train(false);
+  }
+
+  /** Number of trainable scalars. */
+  numParameters(): number {
+    return this.namedParameters().reduce((n, [, p]) => n + p.data.size, 0);
+  }
+
+  /** One line per parameter and buffer: name, shape, count; then the total. */
+  summary(): string {
+    const rows = this.namedTensors().map(
+      ([k, p]) =>
+        `  ${k.padEnd(32)} ${formatShape(p.shape).padEnd(16)} ${String(p.data.size).padStart(10)}${p.trainable ? '' : '  (buffer)'}`,
+    );
+    return [
+      `${this.constructor.name}`,
+      ...rows,
+      `  trainable parameters: ${this.numParameters().toLocaleString('en-US')}`,
+    ].join('\n');
+  }
+}

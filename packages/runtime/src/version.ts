@@ -1,0 +1,4 @@
+import pkg from '../package.json';
+
+/** The library version (from package.json), stored in checkpoints and exported models. */
+export const VERSION: string = pkg.version;
