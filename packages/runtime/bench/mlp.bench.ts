@@ -14,6 +14,7 @@ import { Graph, Runtime, Tensor } from '../src/index.js';
 import { adam } from '../src/optim/index.js';
 import { Rng } from '../src/rng.js';
 import { initMlp, mlpLogits, mlpLoss } from '../src/testing/mlp.js';
+import { fit } from '../src/train/fit.js';
 import { compileTrainStep } from '../src/train/trainStep.js';
 
 const { values } = parseArgs({
@@ -69,6 +70,10 @@ async function rawSteps(n: number) {
     for (const [k, v] of Object.entries(out)) if (k.startsWith('next:')) rawFeeds[k.slice(5)] = v;
   }
 }
+async function fitSteps(n: number) {
+  await fit(step, fitBatches, { steps: n, lr: 1e-3 });
+}
+const fitBatches = Array.from({ length: 64 }, () => ({ x, y }));
 async function runtimeSteps(n: number) {
   for (let i = 0; i < n; i++) await step.run({ x, y }, { lr: 1e-3 });
 }
@@ -98,7 +103,9 @@ await forwardSteps(3);
 let tRuntime = 0;
 let tRaw = 0;
 let tFwd = 0;
+let tFit = 0;
 const ratios: number[] = [];
+const fitRatios: number[] = [];
 for (let r = 0; r < rounds; r++) {
   let a: number;
   let b: number;
@@ -113,7 +120,12 @@ for (let r = 0; r < rounds; r++) {
   tRaw += b;
   ratios.push(a / b);
   tFwd += await time(forwardSteps, steps);
+  const f = await time(fitSteps, steps);
+  tFit += f;
+  fitRatios.push(f / a);
 }
+fitRatios.sort((p, q) => p - q);
+const fitOverhead = (fitRatios[Math.floor(fitRatios.length / 2)] - 1) * 100;
 ratios.sort((p, q) => p - q);
 const overhead = (ratios[Math.floor(ratios.length / 2)] - 1) * 100;
 
@@ -134,6 +146,9 @@ console.log(
 );
 console.log(`  train step (runtime):   ${fmt(tRuntime)} samples/s`);
 console.log(`  train step (raw ORT):   ${fmt(tRaw)} samples/s`);
+console.log(
+  `  fit() loop:             ${fmt(tFit)} samples/s (${fitOverhead.toFixed(1)}% over TrainStep.run, median; target < 10%)`,
+);
 console.log(`  forward:                ${fmt(tFwd)} samples/s`);
 console.log(
   `  runtime overhead over raw ORT: ${overhead.toFixed(1)}% (median of ${rounds} interleaved rounds; target < 5%)`,
