@@ -44,7 +44,7 @@ export abstract class Module {
     for (const [k, v] of Object.entries(this)) {
       if (v instanceof Module) out.push([k, v]);
       else if (Array.isArray(v) && v.length > 0 && v.every((m) => m instanceof Module)) {
-        v.forEach((m, i) => out.push([`${k}.${i}`, m]));
+        for (const [i, m] of v.entries()) out.push([`${k}.${i}`, m]);
       }
     }
     return out;

@@ -7,7 +7,7 @@ import type { Dim } from '../graph/shape.js';
 import { Rng } from '../rng.js';
 import { Tensor } from '../tensor.js';
 import { type GradcheckInput, gradcheck } from '../testing/gradcheck.js';
-import { webgpuAvailable } from '../testing/webgpu.js';
+import { expectCpuWebGpuMatch, webgpuAvailable } from '../testing/webgpu.js';
 import { scaledDotProductAttention as sdpa } from './attention.js';
 import { mul, square } from './elementwise.js';
 import { sum } from './reduce.js';
@@ -283,24 +283,6 @@ describe('scaledDotProductAttention trace-time errors', () => {
   });
 });
 
-/** Compile `outputs` for CPU and WebGPU, run both, and return the WebGPU placement and both results. */
-async function cpuVsWebGpu(
-  g: Graph,
-  outputs: Record<string, Value>,
-  feeds: Record<string, Tensor>,
-) {
-  const gpu = await Runtime.create({ device: 'webgpu' });
-  const [exeCpu, exeGpu] = [await rt.compile(g, outputs), await gpu.compile(g, outputs)];
-  const result = {
-    fallbacks: gpu.cpuFallbacks(exeGpu),
-    cpu: await exeCpu.runHost(feeds),
-    gpu: await exeGpu.runHost(feeds),
-  };
-  await exeCpu.dispose();
-  await exeGpu.dispose();
-  return result;
-}
-
 describe.runIf(webgpuAvailable())('scaledDotProductAttention on WebGPU (SwiftShader in CI)', () => {
   it('causal + padding + run-time pastLength match CPU to 1e-4 with gradients, no node on the CPU', async () => {
     const g = new Graph('attention-webgpu');
@@ -316,9 +298,6 @@ describe.runIf(webgpuAvailable())('scaledDotProductAttention on WebGPU (SwiftSha
       pad: bool([2, 4], [0, 0, 0, 1, 1, 0, 0, 0]),
       past: new Tensor('int32', [], Int32Array.of(1)),
     };
-    const r = await cpuVsWebGpu(g, { y, dq, dk }, feeds);
-    expect(r.fallbacks).toEqual([]);
-    for (const key of ['y', 'dq', 'dk'])
-      expectClose(r.gpu[key].toArray(), r.cpu[key].toArray(), 1e-4);
+    await expectCpuWebGpuMatch(rt, g, { y, dq, dk }, feeds, { tol: 1e-4 });
   });
 });

@@ -7,7 +7,7 @@ import type { Dim } from '../graph/shape.js';
 import { Rng } from '../rng.js';
 import { Tensor } from '../tensor.js';
 import { type GradcheckInput, gradcheck } from '../testing/gradcheck.js';
-import { webgpuAvailable } from '../testing/webgpu.js';
+import { expectCpuWebGpuMatch, webgpuAvailable } from '../testing/webgpu.js';
 import { add, mul } from './elementwise.js';
 import {
   bceLoss,
@@ -372,24 +372,6 @@ describe('loss trace-time errors', () => {
   });
 });
 
-/** Compile `outputs` for CPU and WebGPU, run both, and return the WebGPU placement and both results. */
-async function cpuVsWebGpu(
-  g: Graph,
-  outputs: Record<string, Value>,
-  feeds: Record<string, Tensor>,
-) {
-  const gpu = await Runtime.create({ device: 'webgpu' });
-  const [exeCpu, exeGpu] = [await rt.compile(g, outputs), await gpu.compile(g, outputs)];
-  const result = {
-    fallbacks: gpu.cpuFallbacks(exeGpu),
-    cpu: await exeCpu.runHost(feeds),
-    gpu: await exeGpu.runHost(feeds),
-  };
-  await exeCpu.dispose();
-  await exeGpu.dispose();
-  return result;
-}
-
 describe.runIf(webgpuAvailable())('losses on WebGPU (SwiftShader in CI)', () => {
   it('every loss matches CPU to 1e-4 with gradients, no node on the CPU (int32 targets)', async () => {
     const g = new Graph('loss-webgpu');
@@ -410,8 +392,6 @@ describe.runIf(webgpuAvailable())('losses on WebGPU (SwiftShader in CI)', () => 
       p: new Tensor('float32', [4, 3], new Rng(15).uniform(12, 0.1, 0.9)),
       t: new Tensor('int32', [4], Int32Array.of(2, -100, 0, 1)),
     };
-    const r = await cpuVsWebGpu(g, { loss, dx, dp }, feeds);
-    expect(r.fallbacks).toEqual([]);
-    for (const k of ['loss', 'dx', 'dp']) expectClose(r.gpu[k].toArray(), r.cpu[k].toArray(), 1e-4);
+    await expectCpuWebGpuMatch(rt, g, { loss, dx, dp }, feeds, { tol: 1e-4 });
   });
 });

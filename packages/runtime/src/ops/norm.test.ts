@@ -7,7 +7,7 @@ import type { Dim } from '../graph/shape.js';
 import { Rng } from '../rng.js';
 import { Tensor } from '../tensor.js';
 import { type GradcheckInput, gradcheck } from '../testing/gradcheck.js';
-import { webgpuAvailable } from '../testing/webgpu.js';
+import { expectCpuWebGpuMatch, webgpuAvailable } from '../testing/webgpu.js';
 import { add, mul, square } from './elementwise.js';
 import { batchNorm, batchNormStats, groupNorm, layerNorm } from './norm.js';
 import { sum } from './reduce.js';
@@ -315,24 +315,6 @@ describe('norm trace-time errors', () => {
   });
 });
 
-/** Compile `outputs` for CPU and WebGPU, run both, and return the WebGPU placement and both results. */
-async function cpuVsWebGpu(
-  g: Graph,
-  outputs: Record<string, Value>,
-  feeds: Record<string, Tensor>,
-) {
-  const gpu = await Runtime.create({ device: 'webgpu' });
-  const [exeCpu, exeGpu] = [await rt.compile(g, outputs), await gpu.compile(g, outputs)];
-  const result = {
-    fallbacks: gpu.cpuFallbacks(exeGpu),
-    cpu: await exeCpu.runHost(feeds),
-    gpu: await exeGpu.runHost(feeds),
-  };
-  await exeCpu.dispose();
-  await exeGpu.dispose();
-  return result;
-}
-
 // Static shapes: with a symbolic N the runtime element count uses int64 Shape ops, which ORT
 // places on the CPU by design.
 describe.runIf(webgpuAvailable())('norm on WebGPU (SwiftShader in CI)', () => {
@@ -343,13 +325,12 @@ describe.runIf(webgpuAvailable())('norm on WebGPU (SwiftShader in CI)', () => {
     const s = batchNormStats(x);
     const y = add(add(layerNorm(x, 3), groupNorm(x, 2, w, w)), batchNorm(x, s.mean, s.var, w));
     const [dx, dw] = grad(sum(mul(y, x)), [x, w]);
-    const r = await cpuVsWebGpu(
+    await expectCpuWebGpuMatch(
+      rt,
       g,
       { y, dx, dw, varUnbiased: s.varUnbiased },
       { x: rand(12, [2, 4, 3]), w: rand(13, [4]) },
+      { tol: 1e-4 },
     );
-    expect(r.fallbacks).toEqual([]);
-    for (const k of ['y', 'dx', 'dw', 'varUnbiased'])
-      expectClose(r.gpu[k].toArray(), r.cpu[k].toArray(), 1e-4);
   });
 });

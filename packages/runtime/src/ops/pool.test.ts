@@ -6,7 +6,7 @@ import { Graph, type Value } from '../graph/graph.js';
 import { Rng } from '../rng.js';
 import { sizeOf, Tensor } from '../tensor.js';
 import { type GradcheckInput, gradcheck } from '../testing/gradcheck.js';
-import { webgpuAvailable } from '../testing/webgpu.js';
+import { expectCpuWebGpuMatch, webgpuAvailable } from '../testing/webgpu.js';
 import type { Pair } from './conv.js';
 import { add, mul } from './elementwise.js';
 import { avgPool2d, maxPool2d, upsampleNearest2d } from './pool.js';
@@ -241,7 +241,6 @@ describe('pool trace-time errors', () => {
 // maxPool2d avoids MaxPool's Indices output because the WebGPU kernel rejects it at run time.
 describe.runIf(webgpuAvailable())('pooling on WebGPU (SwiftShader in CI)', () => {
   it('avgPool2d, maxPool2d, upsampleNearest2d and their gradients match CPU with no CPU fallback', async () => {
-    const gpu = await Runtime.create({ device: 'webgpu' });
     const g = new Graph();
     const x = g.input('x', 'float32', [2, 3, 7, 7]);
     const ys = {
@@ -252,17 +251,6 @@ describe.runIf(webgpuAvailable())('pooling on WebGPU (SwiftShader in CI)', () =>
     const loss = Object.values(ys).reduce<Value>((acc, y) => add(acc, sum(mul(y, y))), sum(x));
     const outputs = { ...ys, dx: grad(loss, [x])[0] };
     const feed = { x: new Tensor('float32', [2, 3, 7, 7], distinct(new Rng(5), 2 * 3 * 7 * 7)) };
-    const cpuExe = await rt.compile(g, outputs);
-    const want = await cpuExe.runHost(feed);
-    const exe = await gpu.compile(g, outputs);
-    expect(gpu.cpuFallbacks(exe)).toEqual([]);
-    const got = await exe.runHost(feed);
-    await Promise.all([cpuExe.dispose(), exe.dispose()]);
-    for (const k of Object.keys(outputs)) {
-      const a = got[k].data as Float32Array;
-      const b = want[k].data as Float32Array;
-      expect(got[k].shape, k).toEqual(want[k].shape);
-      for (let i = 0; i < b.length; i++) expect(Math.abs(a[i] - b[i]), k).toBeLessThan(1e-4);
-    }
+    await expectCpuWebGpuMatch(rt, g, outputs, feed, { tol: 1e-4 });
   });
 });

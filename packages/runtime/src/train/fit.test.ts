@@ -6,7 +6,7 @@ import { cosine } from '../optim/schedule.js';
 import { Rng } from '../rng.js';
 import { Tensor } from '../tensor.js';
 import { initMlp, makeClassification, mlpLoss } from '../testing/mlp.js';
-import { type Batch, fit, type ProgressEvent } from './fit.js';
+import { type Batch, fit as fitLoop, type ProgressEvent } from './fit.js';
 import { compileTrainStep } from './trainStep.js';
 
 let rt: Runtime;
@@ -41,7 +41,7 @@ describe('fit', () => {
     const events: ProgressEvent[] = [];
     const lrs: number[] = [];
     const schedule = cosine(0.1, { warmupSteps: 2, totalSteps: 12 });
-    const r = await fit(step, batches(4), {
+    const r = await fitLoop(step, batches(4), {
       epochs: 3,
       lr: (s) => {
         lrs.push(schedule(s));
@@ -70,7 +70,7 @@ describe('fit', () => {
     async function* stream() {
       for (;;) yield* batches(2);
     }
-    const r = await fit(step, stream(), { steps: 7, lr: 0.05 });
+    const r = await fitLoop(step, stream(), { steps: 7, lr: 0.05 });
     expect(r.steps).toBe(7);
     expect(step.step).toBe(7);
   });
@@ -80,8 +80,8 @@ describe('fit', () => {
     function* once() {
       yield* batches(2);
     }
-    await expect(fit(step, once(), { epochs: 2, lr: 0.05 })).rejects.toThrow(GenmodelsError);
-    await expect(fit(step, once(), { epochs: 2, lr: 0.05 })).rejects.toThrow(
+    await expect(fitLoop(step, once(), { epochs: 2, lr: 0.05 })).rejects.toThrow(GenmodelsError);
+    await expect(fitLoop(step, once(), { epochs: 2, lr: 0.05 })).rejects.toThrow(
       'yielded no batches in epoch 1',
     );
   });
@@ -89,7 +89,7 @@ describe('fit', () => {
   it('cancels with an AbortSignal between steps, keeping the completed steps', async () => {
     const step = await newStep();
     const ctrl = new AbortController();
-    const p = fit(step, batches(8), {
+    const p = fitLoop(step, batches(8), {
       epochs: 5,
       lr: 0.05,
       onProgress: (e) => {
@@ -104,7 +104,7 @@ describe('fit', () => {
   it('a NaN loss stops with an error naming the step', async () => {
     const step = await newStep();
     // Step 3 (lr index 2) blows the weights up; the loss of step 4 is then not finite.
-    const p = fit(step, batches(4), { epochs: 3, lr: (s) => (s === 2 ? 1e30 : 0.05) });
+    const p = fitLoop(step, batches(4), { epochs: 3, lr: (s) => (s === 2 ? 1e30 : 0.05) });
     await expect(p).rejects.toThrow(DivergenceError);
     await expect(p).rejects.toThrow(/at step 4; parameters were kept from step 3/);
     expect(step.step).toBe(3);

@@ -8,7 +8,7 @@ import { adam } from '../optim/index.js';
 import { Rng } from '../rng.js';
 import { Tensor } from '../tensor.js';
 import { initMlp, makeClassification, mlpLoss } from '../testing/mlp.js';
-import { webgpuAvailable } from '../testing/webgpu.js';
+import { expectAllClose, webgpuAvailable } from '../testing/webgpu.js';
 import { compileTrainStep } from './trainStep.js';
 
 // Static shapes keep ORT's shape-op placement out of the picture, and int32 labels keep
@@ -42,13 +42,7 @@ describe.runIf(webgpuAvailable())('WebGPU train step (SwiftShader in CI)', () =>
     expect(new Set(Object.values(gpu.step.locations()))).toEqual(new Set(['gpu-buffer']));
 
     for (let i = 0; i < 5; i++) expect(Math.abs(gpu.losses[i] - cpu.losses[i])).toBeLessThan(1e-4);
-    for (const [k, t] of Object.entries(cpu.params)) {
-      const a = t.data as Float32Array;
-      const b = gpu.params[k].data as Float32Array;
-      let maxDiff = 0;
-      for (let i = 0; i < a.length; i++) maxDiff = Math.max(maxDiff, Math.abs(a[i] - b[i]));
-      expect(maxDiff, k).toBeLessThan(1e-4);
-    }
+    expectAllClose(gpu.params, cpu.params, { tol: 1e-4 });
     expect(gpuRt.cpuFallbacks(gpu.step.executable)).toEqual([]);
   });
 
