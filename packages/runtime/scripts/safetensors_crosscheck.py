@@ -205,9 +205,9 @@ await saveSafetensors({json.dumps(ts_file)}, {{
         if torch is not None:
             # Also let torch produce the half-precision bytes from float values.
             th = torch.tensor([1.0, -2.5, 65504.0, 2.0**-24], dtype=torch.float16)
-            py_tensors["torch_half"] = ("F16", [4], bytes(th.untyped_storage()))
+            py_tensors["torch_half"] = ("F16", [4], th.view(torch.int16).numpy().tobytes())
             tb = torch.tensor([1.0, -2.5, 65280.0], dtype=torch.bfloat16)
-            py_tensors["torch_bf16"] = ("BF16", [3], bytes(tb.untyped_storage()))
+            py_tensors["torch_bf16"] = ("BF16", [3], tb.view(torch.int16).numpy().tobytes())
         write_safetensors(py_file, py_tensors, {"source": "python"})
         out = run_ts(
             "(async () => {"

@@ -50,3 +50,11 @@ export type { GradcheckInput, GradcheckOptions, GradcheckResult } from './testin
 export { gradcheck } from './testing/gradcheck.js';
 export type { LossOutput, StepResult, TrainState, TrainStepSpec } from './train/trainStep.js';
 export { compileTrainStep, TrainStep } from './train/trainStep.js';
+export { fit } from './train/fit.js';
+export type { Batch, BatchSource, FitOptions, FitResult, ProgressEvent } from './train/fit.js';
+export { encodeSafetensors, decodeSafetensors } from './io/safetensors.js';
+export type { SafetensorsFile } from './io/safetensors.js';
+export { saveSafetensors, loadSafetensors } from './io/safetensors-node.js';
+export { encodeOnnx, exportOnnx } from './io/onnx.js';
+export type { ExportOptions } from './io/onnx.js';
+export { VERSION } from './version.js';
