@@ -23,6 +23,20 @@ export type { Attr, Attrs, Node, OutputSpec, Primitive, VjpRule } from './graph/
 export { Graph, primitive, Value } from './graph/graph.js';
 export type { Dim, Shape } from './graph/shape.js';
 export { broadcastShapes, formatShape } from './graph/shape.js';
+export type { Checkpoint, CheckpointInfo } from './io/checkpoint.js';
+export {
+  CHECKPOINT_FORMAT,
+  loadCheckpoint,
+  optimizerPath,
+  resumeTrainStep,
+  saveCheckpoint,
+  saveModule,
+} from './io/checkpoint.js';
+export type { ExportOptions } from './io/onnx.js';
+export { encodeOnnx, exportOnnx } from './io/onnx.js';
+export type { SafetensorsFile } from './io/safetensors.js';
+export { decodeSafetensors, encodeSafetensors } from './io/safetensors.js';
+export { loadSafetensors, saveSafetensors } from './io/safetensors-node.js';
 export * as ops from './ops/index.js';
 export type {
   Optimizer,
@@ -48,13 +62,8 @@ export type { DType, NestedArray, TensorData } from './tensor.js';
 export { DTYPES, isFloat, sizeOf, Tensor } from './tensor.js';
 export type { GradcheckInput, GradcheckOptions, GradcheckResult } from './testing/gradcheck.js';
 export { gradcheck } from './testing/gradcheck.js';
+export type { Batch, BatchSource, FitOptions, FitResult, ProgressEvent } from './train/fit.js';
+export { fit } from './train/fit.js';
 export type { LossOutput, StepResult, TrainState, TrainStepSpec } from './train/trainStep.js';
 export { compileTrainStep, TrainStep } from './train/trainStep.js';
-export { fit } from './train/fit.js';
-export type { Batch, BatchSource, FitOptions, FitResult, ProgressEvent } from './train/fit.js';
-export { encodeSafetensors, decodeSafetensors } from './io/safetensors.js';
-export type { SafetensorsFile } from './io/safetensors.js';
-export { saveSafetensors, loadSafetensors } from './io/safetensors-node.js';
-export { encodeOnnx, exportOnnx } from './io/onnx.js';
-export type { ExportOptions } from './io/onnx.js';
 export { VERSION } from './version.js';

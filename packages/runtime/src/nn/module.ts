@@ -91,9 +91,10 @@ export abstract class Module {
         );
       }
     }
-    for (const [k, t] of Object.entries(sd)) {
-      const p = own.get(k);
-      if (!p) continue;
+    // Module order, so the first reported mismatch is the first tensor of the model.
+    for (const [k, p] of own) {
+      const t = sd[k];
+      if (!t) continue;
       if (
         t.dtype !== p.data.dtype ||
         t.shape.length !== p.shape.length ||

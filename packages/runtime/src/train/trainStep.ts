@@ -165,7 +165,7 @@ export async function compileTrainStep(rt: Runtime, spec: TrainStepSpec): Promis
   }
   for (const [k, t] of Object.entries(buffers)) initial[BUF + k] = toOrt(t.clone());
   const noiseInputs = [...ctx.noise.values()];
-  return new TrainStep(exe, initial, spec.inputs, noiseInputs, new Rng(spec.seed ?? 0), name);
+  return new TrainStep(exe, initial, spec.inputs, noiseInputs, new Rng(spec.seed ?? 0), name, spec.optimizer);
 }
 
 function collectTensors(
@@ -202,6 +202,8 @@ export class TrainStep {
     private readonly noiseInputs: readonly NoiseInput[],
     private rng: Rng,
     readonly name: string,
+    /** The optimizer this step was compiled with (its kind and config go into checkpoints). */
+    readonly optimizer: Optimizer,
   ) {
     this.inputNames = Object.keys(inputSpecs);
   }

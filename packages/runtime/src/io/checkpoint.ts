@@ -1,0 +1,164 @@
+/**
+ * Training checkpoints. The model file is a plain safetensors state dict (parameters and
+ * buffers under PyTorch names), so PyTorch's `load_state_dict(safetensors.torch.load_file(p))`
+ * reads it as is; its metadata holds the family, model config, step, RNG state, optimizer
+ * config and library version. Optimizer moments go to a sibling file
+ * `<name>.optim.safetensors` (keeping them out of the state dict, and out of the header,
+ * whose size readers limit). Both are written atomically.
+ */
+import { basename, dirname, join } from 'node:path';
+import { CheckpointError } from '../errors.js';
+import type { Module } from '../nn/module.js';
+import type { RngState } from '../rng.js';
+import type { Tensor } from '../tensor.js';
+import type { TrainState, TrainStep } from '../train/trainStep.js';
+import { VERSION } from '../version.js';
+import { loadSafetensors, saveSafetensors } from './safetensors-node.js';
+
+export const CHECKPOINT_FORMAT = 'genmodels/1';
+
+export interface CheckpointInfo {
+  /** Model family, e.g. 'vae'; loading checks it. */
+  family: string;
+  /** Model config (JSON-serializable). */
+  config?: unknown;
+}
+
+export interface Checkpoint {
+  family: string;
+  config: unknown;
+  step: number;
+  version: string;
+  /** Parameters and buffers by state_dict name. */
+  stateDict: Record<string, Tensor>;
+  /** Present when the checkpoint was saved from a TrainStep (resumable). */
+  train?: TrainState;
+  optimizer?: { kind: string; config: unknown };
+}
+
+/** `<dir>/<name>.optim.safetensors` next to `<dir>/<name>.safetensors`. */
+export function optimizerPath(path: string): string {
+  const base = basename(path).replace(/\.safetensors$/, '');
+  return join(dirname(path), `${base}.optim.safetensors`);
+}
+
+/**
+ * Save a resumable checkpoint from a train step (and module, for buffers' names).
+ *
+ * @example await saveCheckpoint('vae.safetensors', step, { family: 'vae', config });
+ */
+export async function saveCheckpoint(
+  path: string,
+  step: TrainStep,
+  info: CheckpointInfo,
+): Promise<void> {
+  const s = await step.getState();
+  const opt = step.optimizer;
+  const optFile = optimizerPath(path);
+  await saveSafetensors(optFile, s.optimizer, {
+    'genmodels.format': CHECKPOINT_FORMAT,
+    'genmodels.step': String(s.step),
+  });
+  await saveSafetensors(
+    path,
+    { ...s.params, ...s.buffers },
+    {
+      'genmodels.format': CHECKPOINT_FORMAT,
+      'genmodels.family': info.family,
+      'genmodels.config': JSON.stringify(info.config ?? null),
+      'genmodels.version': VERSION,
+      'genmodels.step': String(s.step),
+      'genmodels.rng': JSON.stringify(s.rng),
+      'genmodels.params': JSON.stringify(Object.keys(s.params)),
+      'genmodels.optimizer': JSON.stringify({ kind: opt.kind, config: opt.config }),
+      'genmodels.optimizer_file': basename(optFile),
+    },
+  );
+}
+
+/** Save a module's state dict with family and config (no optimizer state: not resumable). */
+export async function saveModule(
+  path: string,
+  module: Module,
+  info: CheckpointInfo,
+): Promise<void> {
+  await saveSafetensors(path, module.stateDict(), {
+    'genmodels.format': CHECKPOINT_FORMAT,
+    'genmodels.family': info.family,
+    'genmodels.config': JSON.stringify(info.config ?? null),
+    'genmodels.version': VERSION,
+  });
+}
+
+function parseJson(path: string, key: string, text: string | undefined): unknown {
+  if (text === undefined) return undefined;
+  try {
+    return JSON.parse(text);
+  } catch {
+    throw new CheckpointError(`checkpoint '${path}': metadata '${key}' is not valid JSON`);
+  }
+}
+
+/**
+ * Read a checkpoint. With `family`, a checkpoint of another family is an error. Files
+ * without genmodels metadata (e.g. written by PyTorch) load as a plain state dict.
+ */
+export async function loadCheckpoint(
+  path: string,
+  opts: { family?: string } = {},
+): Promise<Checkpoint> {
+  const { tensors, metadata } = await loadSafetensors(path);
+  const family = metadata['genmodels.family'] ?? '';
+  if (opts.family && family && family !== opts.family) {
+    throw new CheckpointError(
+      `checkpoint '${path}' is a '${family}' model, expected '${opts.family}'`,
+    );
+  }
+  const ckpt: Checkpoint = {
+    family,
+    config: parseJson(path, 'genmodels.config', metadata['genmodels.config']) ?? null,
+    step: Number(metadata['genmodels.step'] ?? 0),
+    version: metadata['genmodels.version'] ?? '',
+    stateDict: tensors,
+  };
+  const optFile = metadata['genmodels.optimizer_file'];
+  if (optFile) {
+    const names = parseJson(path, 'genmodels.params', metadata['genmodels.params']) as string[];
+    const opt = await loadSafetensors(join(dirname(path), optFile));
+    if (opt.metadata['genmodels.step'] !== metadata['genmodels.step']) {
+      throw new CheckpointError(
+        `checkpoint '${path}': optimizer file '${optFile}' is from step ${opt.metadata['genmodels.step']}, the model from step ${metadata['genmodels.step']}`,
+      );
+    }
+    const params: Record<string, Tensor> = {};
+    const buffers: Record<string, Tensor> = {};
+    for (const [k, t] of Object.entries(tensors)) (names.includes(k) ? params : buffers)[k] = t;
+    ckpt.train = {
+      step: ckpt.step,
+      params,
+      buffers,
+      optimizer: opt.tensors,
+      rng: parseJson(path, 'genmodels.rng', metadata['genmodels.rng']) as RngState,
+    };
+    ckpt.optimizer = parseJson(
+      path,
+      'genmodels.optimizer',
+      metadata['genmodels.optimizer'],
+    ) as Checkpoint['optimizer'];
+  }
+  return ckpt;
+}
+
+/** Continue training from a checkpoint: restores parameters, buffers, optimizer state, step and RNG. */
+export function resumeTrainStep(step: TrainStep, ckpt: Checkpoint): void {
+  if (!ckpt.train)
+    throw new CheckpointError(
+      'resume: this checkpoint has no optimizer state (it was saved with saveModule)',
+    );
+  if (ckpt.optimizer && ckpt.optimizer.kind !== step.optimizer.kind) {
+    throw new CheckpointError(
+      `resume: checkpoint was trained with '${ckpt.optimizer.kind}', this step uses '${step.optimizer.kind}'`,
+    );
+  }
+  step.setState(ckpt.train);
+}
