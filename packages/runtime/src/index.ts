@@ -37,6 +37,52 @@ export { encodeOnnx, exportOnnx } from './io/onnx.js';
 export type { SafetensorsFile } from './io/safetensors.js';
 export { decodeSafetensors, encodeSafetensors } from './io/safetensors.js';
 export { loadSafetensors, saveSafetensors } from './io/safetensors-node.js';
+export type {
+  BatchNormOptions,
+  Conv2dLayerOptions,
+  ConvTranspose2dLayerOptions,
+  EmbeddingOptions,
+  GroupNormOptions,
+  KeyValueCache,
+  LayerNormOptions,
+  LinearOptions,
+  MultiheadAttentionCall,
+  MultiheadAttentionOptions,
+  MultiheadAttentionResult,
+  NoiseInput,
+  TraceContext,
+} from './nn/index.js';
+export {
+  BatchNorm1d,
+  BatchNorm2d,
+  Conv2d,
+  ConvTranspose2d,
+  currentTrace,
+  Dropout,
+  Embedding,
+  Flatten,
+  GELU,
+  GroupNorm,
+  LayerNorm,
+  LeakyReLU,
+  Linear,
+  Module,
+  ModuleList,
+  MultiheadAttention,
+  noise,
+  Parameter,
+  ReLU,
+  Sequential,
+  Sigmoid,
+  SiLU,
+  Softplus,
+  Tanh,
+  Upsample,
+  withTrace,
+} from './nn/index.js';
+export type { InferenceFn, InputSpecs, TracedInference } from './nn/inference.js';
+export { compileInference, traceInference } from './nn/inference.js';
+export * as init from './nn/init.js';
 export * as ops from './ops/index.js';
 export type {
   Optimizer,
