@@ -14,7 +14,7 @@ import { Graph, Runtime, Tensor } from '../src/index.js';
 import { adam } from '../src/optim/index.js';
 import { Rng } from '../src/rng.js';
 import { initMlp, mlpLogits, mlpLoss } from '../src/testing/mlp.js';
-import { fit as fitLoop } from '../src/train/fit.js';
+import { fit } from '../src/train/fit.js';
 import { compileTrainStep } from '../src/train/trainStep.js';
 
 const { values } = parseArgs({
@@ -71,7 +71,7 @@ async function rawSteps(n: number) {
   }
 }
 async function fitSteps(n: number) {
-  await fitLoop(step, fitBatches, { steps: n, lr: 1e-3 });
+  await fit(step, fitBatches, { steps: n, lr: 1e-3 });
 }
 const fitBatches = Array.from({ length: 64 }, () => ({ x, y }));
 async function runtimeSteps(n: number) {

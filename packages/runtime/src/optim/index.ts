@@ -1,3 +1,4 @@
+/** In-graph optimizers, gradient clipping and host-side learning-rate schedules. */
 export type { AdamOptions } from './adam.js';
 export { adam, adamw } from './adam.js';
 export { clipGradNorm } from './clip.js';

@@ -1,11 +1,19 @@
 import { beforeAll, describe, expect, it } from 'vitest';
+import { DTypeError, ShapeError } from '../errors.js';
 import { Runtime } from '../exec/runtime.js';
 import { Graph, type Value } from '../graph/graph.js';
-import { Tensor } from '../tensor.js';
+import type { Dim } from '../graph/shape.js';
+import { add } from '../ops/elementwise.js';
+import { Rng } from '../rng.js';
+import { sizeOf, Tensor } from '../tensor.js';
+import { gradcheck } from '../testing/gradcheck.js';
 import { adam, adamw } from './adam.js';
-import { clipGradNorm } from './clip.js';
-import { noDecayOnBiasAndNorm, type Optimizer, type ParamGroupOptions } from './optimizer.js';
-import { constant, cosine, linearWarmup } from './schedule.js';
+import {
+  noDecayOnBiasAndNorm,
+  type Optimizer,
+  type ParamGroupOptions,
+  paramGroups,
+} from './optimizer.js';
 import { sgd } from './sgd.js';
 
 let rt: Runtime;
@@ -13,87 +21,48 @@ beforeAll(async () => {
   rt = await Runtime.create({ device: 'cpu', threads: 1 });
 });
 
-const P0 = [0.5, -1.25, 2.0];
-// A different gradient each step, so momentum and moment estimates matter.
-const GRADS = [
-  [0.1, -0.2, 0.3],
-  [-0.05, 0.4, 0.25],
-  [0.3, 0.1, -0.6],
-];
 const LRS = [0.1, 0.05, 0.02];
 
-/** Run three in-graph updates, feeding outputs back as the next inputs. */
-async function runGraph(opt: Optimizer, group: ParamGroupOptions = {}): Promise<number[][]> {
-  const g = new Graph('opt');
-  const p = g.input('p', 'float32', [3]);
-  const grad = g.input('g', 'float32', [3]);
-  const lr = g.input('lr', 'float32', []);
-  const step = g.input('step', 'float32', []);
-  const specs = opt.stateSpecs();
-  const state: Record<string, Value> = Object.fromEntries(
-    specs.map((s) => [s.name, g.input(s.name, 'float32', [3])]),
-  );
-  const u = opt.update({ name: 'p', value: p, grad, group }, state, { lr, step });
-  const exe = await rt.compile(g, {
-    p_next: u.param,
-    ...Object.fromEntries(specs.map((s) => [`s_${s.name}`, u.state[s.name]])),
-  });
-  let feeds: Record<string, Tensor> = {
-    p: Tensor.from(P0),
-    ...Object.fromEntries(specs.map((s) => [s.name, Tensor.zeros([3])])),
-  };
-  const out: number[][] = [];
-  for (let t = 0; t < 3; t++) {
-    const r = await exe.runHost({
-      ...feeds,
-      g: Tensor.from(GRADS[t]),
-      lr: Tensor.scalar(LRS[t]),
-      step: Tensor.scalar(t + 1),
-    });
-    feeds = { p: r.p_next, ...Object.fromEntries(specs.map((s) => [s.name, r[`s_${s.name}`]])) };
-    out.push(r.p_next.toArray());
-  }
-  return out;
-}
+// ---- Plain float64 re-implementations of torch.optim's per-element updates. ----
 
-// Plain float64 re-implementations of torch.optim's update rules.
-function refSgd(o: {
+interface RefOpts {
+  kind: 'sgd' | 'adam' | 'adamw';
   momentum?: number;
   dampening?: number;
   nesterov?: boolean;
   wd?: number;
-}): number[][] {
-  const { momentum = 0, dampening = 0, nesterov = false, wd = 0 } = o;
-  const p = [...P0];
-  let buf: number[] | null = null;
-  return GRADS.map((g0, t) => {
-    let g = g0.map((gi, i) => gi + wd * p[i]);
-    if (momentum > 0) {
-      buf = buf === null ? [...g] : buf.map((b, i) => momentum * b + (1 - dampening) * g[i]);
-      g = nesterov ? g.map((gi, i) => gi + momentum * buf![i]) : [...buf];
-    }
-    for (let i = 0; i < 3; i++) p[i] -= LRS[t] * g[i];
-    return [...p];
-  });
-}
-
-function refAdam(o: {
   b1?: number;
   b2?: number;
   eps?: number;
-  wd?: number;
-  decoupled?: boolean;
-}): number[][] {
-  const { b1 = 0.9, b2 = 0.999, eps = 1e-8, wd = 0, decoupled = false } = o;
-  const p = [...P0];
-  const m = [0, 0, 0];
-  const v = [0, 0, 0];
-  return GRADS.map((g0, t) => {
-    const lr = LRS[t];
+  /** Group lr multiplier. */
+  lrMul?: number;
+}
+
+/** Parameters and state after each step: out[t].p, out[t].state[name], flat float64. */
+type Trace = { p: number[]; state: Record<string, number[]> }[];
+
+function reference(o: RefOpts, p0: ArrayLike<number>, grads: ArrayLike<number>[]): Trace {
+  const { momentum = 0, dampening = 0, nesterov = false, wd = 0, lrMul = 1 } = o;
+  const { b1 = 0.9, b2 = 0.999, eps = 1e-8 } = o;
+  const p = Array.from(p0);
+  const buf = p.map(() => 0);
+  const m = p.map(() => 0);
+  const v = p.map(() => 0);
+  return grads.map((gs, t) => {
+    const lr = Math.fround(LRS[t]) * lrMul;
     const step = t + 1;
-    for (let i = 0; i < 3; i++) {
-      let g = g0[i];
-      if (decoupled) p[i] *= 1 - lr * wd;
+    for (let i = 0; i < p.length; i++) {
+      let g = gs[i];
+      if (o.kind === 'sgd') {
+        g += wd * p[i];
+        if (momentum > 0) {
+          buf[i] = step === 1 ? g : momentum * buf[i] + (1 - dampening) * g;
+          g = nesterov ? g + momentum * buf[i] : buf[i];
+        }
+        p[i] -= lr * g;
+        continue;
+      }
+      if (o.kind === 'adamw') p[i] *= 1 - lr * wd;
       else g += wd * p[i];
       m[i] = b1 * m[i] + (1 - b1) * g;
       v[i] = b2 * v[i] + (1 - b2) * g * g;
@@ -101,121 +70,356 @@ function refAdam(o: {
       const vHat = v[i] / (1 - b2 ** step);
       p[i] -= (lr * mHat) / (Math.sqrt(vHat) + eps);
     }
-    return [...p];
+    const state: Record<string, number[]> =
+      o.kind === 'sgd'
+        ? momentum > 0
+          ? { momentum_buffer: [...buf] }
+          : {}
+        : { exp_avg: [...m], exp_avg_sq: [...v] };
+    return { p: [...p], state };
   });
 }
 
-function expectClose(a: number[][], b: number[][], tol = 1e-6) {
-  for (const [t, row] of a.entries()) {
-    for (const [i, x] of row.entries()) {
-      expect(
-        Math.abs(x - b[t][i]),
-        `step ${t + 1} element ${i}: ${x} vs ${b[t][i]}`,
-      ).toBeLessThanOrEqual(tol * Math.max(1, Math.abs(b[t][i])));
+// ---- The traced update, run three times with outputs fed back as inputs. ----
+
+interface ParamCase {
+  name: string;
+  shape: number[];
+  dims?: Dim[];
+  p0: Float32Array;
+  /** One gradient per step. */
+  grads: Float32Array[];
+}
+
+function randomParam(name: string, shape: number[], seed: number, dims?: Dim[]): ParamCase {
+  const rng = new Rng(seed);
+  const n = sizeOf(shape);
+  return { name, shape, dims, p0: rng.normal(n), grads: LRS.map(() => rng.normal(n, 0, 0.5)) };
+}
+
+async function runGraph(
+  opt: Optimizer,
+  params: ParamCase[],
+  groups: (name: string, rank: number) => ParamGroupOptions = () => ({}),
+): Promise<Record<string, Trace>> {
+  const g = new Graph('opt');
+  const lr = g.input('lr', 'float32', []);
+  const step = g.input('step', 'float32', []);
+  const specs = opt.stateSpecs();
+  const outputs: Record<string, Value> = {};
+  for (const c of params) {
+    const dims = c.dims ?? c.shape;
+    const value = g.input(c.name, 'float32', dims);
+    const grad = g.input(`${c.name}.grad`, 'float32', dims);
+    const state = Object.fromEntries(
+      specs.map((s) => [s.name, g.input(`${c.name}:${s.name}`, 'float32', dims)]),
+    );
+    const group = groups(c.name, dims.length);
+    const u = opt.update({ name: c.name, value, grad, group }, state, { lr, step });
+    outputs[`next:${c.name}`] = u.param;
+    for (const s of specs) outputs[`next:${c.name}:${s.name}`] = u.state[s.name];
+  }
+  const exe = await rt.compile(g, outputs);
+  const feeds: Record<string, Tensor> = {};
+  for (const c of params) {
+    feeds[c.name] = new Tensor('float32', c.shape, c.p0);
+    for (const s of specs) feeds[`${c.name}:${s.name}`] = Tensor.zeros(c.shape);
+  }
+  const traces: Record<string, Trace> = Object.fromEntries(params.map((c) => [c.name, []]));
+  for (let t = 0; t < LRS.length; t++) {
+    for (const c of params) feeds[`${c.name}.grad`] = new Tensor('float32', c.shape, c.grads[t]);
+    const r = await exe.runHost({
+      ...feeds,
+      lr: Tensor.scalar(LRS[t]),
+      step: Tensor.scalar(t + 1),
+    });
+    for (const c of params) {
+      feeds[c.name] = r[`next:${c.name}`];
+      for (const s of specs) feeds[`${c.name}:${s.name}`] = r[`next:${c.name}:${s.name}`];
+      traces[c.name].push({
+        p: r[`next:${c.name}`].toArray(),
+        state: Object.fromEntries(
+          specs.map((s) => [s.name, feeds[`${c.name}:${s.name}`].toArray()]),
+        ),
+      });
     }
   }
+  await exe.dispose();
+  return traces;
 }
 
-describe('optimizers match hand-computed PyTorch updates to 1e-6', () => {
-  it('the reference itself: Adam step 1 moves each weight by lr * sign(g)', () => {
-    const first = refAdam({})[0];
-    expect(first[0]).toBeCloseTo(0.5 - 0.1, 6);
-    expect(first[1]).toBeCloseTo(-1.25 + 0.1, 6);
-    expect(first[2]).toBeCloseTo(2.0 - 0.1, 6);
-  });
-  it('the reference itself: SGD momentum 0.9, step 2 = p1 - lr2 * (0.9 g1 + g2)', () => {
-    const r = refSgd({ momentum: 0.9 });
-    expect(r[1][0]).toBeCloseTo(0.5 - 0.1 * 0.1 - 0.05 * (0.9 * 0.1 - 0.05), 12);
-  });
-  it('sgd plain', async () => expectClose(await runGraph(sgd()), refSgd({})));
-  it('sgd momentum', async () =>
-    expectClose(await runGraph(sgd({ momentum: 0.9 })), refSgd({ momentum: 0.9 })));
-  it('sgd momentum + dampening + weight decay', async () =>
-    expectClose(
-      await runGraph(sgd({ momentum: 0.8, dampening: 0.3, weightDecay: 0.1 })),
-      refSgd({ momentum: 0.8, dampening: 0.3, wd: 0.1 }),
-    ));
-  it('sgd nesterov', async () =>
-    expectClose(
-      await runGraph(sgd({ momentum: 0.9, nesterov: true })),
-      refSgd({ momentum: 0.9, nesterov: true }),
-    ));
-  it('adam with bias correction', async () => expectClose(await runGraph(adam()), refAdam({})));
-  it('adam betas (0.5, 0.999) + L2 weight decay', async () =>
-    expectClose(
-      await runGraph(adam({ betas: [0.5, 0.999], weightDecay: 0.05 })),
-      refAdam({ b1: 0.5, wd: 0.05 }),
-    ));
-  it('adamw decoupled decay with bias correction', async () =>
-    expectClose(
-      await runGraph(adamw({ weightDecay: 0.1, betas: [0.9, 0.99] })),
-      refAdam({ wd: 0.1, b2: 0.99, decoupled: true }),
-    ));
-  it('parameter group overrides decay and scales lr', async () => {
-    expectClose(
-      await runGraph(adamw({ weightDecay: 0.1 }), { weightDecay: 0 }),
-      refAdam({ decoupled: true }),
-    );
-    const halfLr = await runGraph(sgd(), { lr: 0.5 });
-    const ref = refSgd({}).map((row) => row.map((x, i) => P0[i] + (x - P0[i]) * 0.5));
-    expectClose(halfLr, ref);
-  });
-  it('noDecayOnBiasAndNorm picks rank < 2', () => {
-    expect(noDecayOnBiasAndNorm('fc1.bias', 1)).toEqual({ weightDecay: 0 });
-    expect(noDecayOnBiasAndNorm('fc1.weight', 2)).toEqual({});
-  });
-  it('rejects bad hyper-parameters', () => {
-    expect(() => sgd({ nesterov: true })).toThrow('Nesterov momentum requires momentum > 0');
-    expect(() => adam({ betas: [1, 0.9] })).toThrow('betas must be in [0, 1)');
-  });
-});
-
-describe('clipGradNorm', () => {
-  async function clip(gs: number[][], maxNorm: number) {
-    const g = new Graph('clip');
-    const vals = gs.map((x, i) => g.input(`g${i}`, 'float32', [x.length]));
-    const c = clipGradNorm(vals, maxNorm);
-    const exe = await rt.compile(g, {
-      norm: c.norm,
-      ...Object.fromEntries(c.grads.map((v, i) => [`c${i}`, v])),
+/** |got - want| <= tol * max(1, |want|) for parameters; state relative to its own scale. */
+function expectTrace(got: Trace, want: Trace, tol = 1e-6): void {
+  want.forEach((w, t) => {
+    w.p.forEach((x, i) => {
+      const err = Math.abs(got[t].p[i] - x);
+      expect(err, `step ${t + 1} param[${i}]: ${got[t].p[i]} vs ${x}`).toBeLessThanOrEqual(
+        tol * Math.max(1, Math.abs(x)),
+      );
     });
-    return exe.runHost(Object.fromEntries(gs.map((x, i) => [`g${i}`, Tensor.from(x)])));
-  }
-  it('scales by maxNorm / (norm + 1e-6) when the norm is larger', async () => {
-    const r = await clip(
-      [
-        [3, 0],
-        [0, 4],
-      ],
-      1,
-    );
-    expect(r.norm.item()).toBeCloseTo(5, 6);
-    const s = 1 / (5 + 1e-6);
-    expect(r.c0.toArray()[0]).toBeCloseTo(3 * s, 6);
-    expect(r.c1.toArray()[1]).toBeCloseTo(4 * s, 6);
+    expect(Object.keys(got[t].state).sort()).toEqual(Object.keys(w.state).sort());
+    for (const [k, xs] of Object.entries(w.state)) {
+      const scale = Math.max(...xs.map(Math.abs));
+      xs.forEach((x, i) => {
+        const err = Math.abs(got[t].state[k][i] - x);
+        expect(err, `step ${t + 1} ${k}[${i}]: ${got[t].state[k][i]} vs ${x}`).toBeLessThanOrEqual(
+          tol * scale,
+        );
+      });
+    }
   });
-  it('leaves small gradients unchanged', async () => {
-    const r = await clip([[0.3, 0.4]], 1);
-    expect(r.c0.toArray()).toEqual([Math.fround(0.3), Math.fround(0.4)]);
+}
+
+// ---- The references themselves, against numbers worked out by hand. ----
+
+const P0 = Float32Array.of(0.5, -1.25, 2);
+const G = [Float32Array.of(0.1, -0.2, 0.3), Float32Array.of(-0.05, 0.4, 0.25)];
+const f = Math.fround;
+
+describe('the float64 references match hand-computed updates', () => {
+  it('adam step 1 moves each weight by lr * g / (|g| + eps), about lr * sign(g)', () => {
+    const [s1] = reference({ kind: 'adam' }, P0, G);
+    expect(s1.p[0]).toBeCloseTo(0.5 - f(0.1) * (f(0.1) / (f(0.1) + 1e-8)), 12);
+    expect(s1.p[0]).toBeCloseTo(0.4, 6);
+    expect(s1.p[1]).toBeCloseTo(-1.15, 6);
+    expect(s1.p[2]).toBeCloseTo(1.9, 6);
+  });
+  it('adam step 2: m = 0.004, v = 1.249e-5, p = 0.40000001 - 0.05 * (0.004/0.19) / sqrt(1.249e-5/0.001999)', () => {
+    const [, s2] = reference({ kind: 'adam' }, P0, G);
+    expect(s2.state.exp_avg[0]).toBeCloseTo(0.004, 8);
+    expect(s2.state.exp_avg_sq[0]).toBeCloseTo(1.249e-5, 10);
+    expect(s2.p[0]).toBeCloseTo(0.38668316, 7);
+  });
+  it('adamw step 1: p = -1.25 * (1 - 0.1 * 0.1) + 0.1 = -1.1375', () => {
+    const [s1] = reference({ kind: 'adamw', wd: 0.1 }, P0, G);
+    expect(s1.p[1]).toBeCloseTo(-1.1375, 6);
+  });
+  it('sgd momentum 0.9 step 2: p = 0.5 - 0.1 * 0.1 - 0.05 * (0.9 * 0.1 - 0.05) = 0.488', () => {
+    expect(reference({ kind: 'sgd', momentum: 0.9 }, P0, G)[1].p[0]).toBeCloseTo(0.488, 8);
+  });
+  it('sgd momentum 0.8, dampening 0.3, wd 0.1 step 2: buf = 0.8 * 0.15 + 0.7 * -0.0015, p = 0.4790525', () => {
+    const [, s2] = reference({ kind: 'sgd', momentum: 0.8, dampening: 0.3, wd: 0.1 }, P0, G);
+    expect(s2.state.momentum_buffer[0]).toBeCloseTo(0.11895, 8);
+    expect(s2.p[0]).toBeCloseTo(0.4790525, 8);
+  });
+  it('sgd nesterov 0.9 step 2: p = 0.481 - 0.05 * (-0.05 + 0.9 * 0.04) = 0.4817', () => {
+    expect(reference({ kind: 'sgd', momentum: 0.9, nesterov: true }, P0, G)[1].p[0]).toBeCloseTo(
+      0.4817,
+      8,
+    );
   });
 });
 
-describe('learning-rate schedules', () => {
-  it('constant', () => expect(constant(0.1)(1234)).toBe(0.1));
-  it('linear warmup', () => {
-    const f = linearWarmup(1e-3, 9);
-    expect(f(0)).toBeCloseTo(1e-4, 12);
-    expect(f(8)).toBeCloseTo(9e-4, 12);
-    expect(f(9)).toBe(1e-3);
-    expect(f(500)).toBe(1e-3);
+// ---- The traced optimizers against the references: optimizer x shape. ----
+
+const optimizers: [string, () => Optimizer, RefOpts][] = [
+  ['sgd', () => sgd(), { kind: 'sgd' }],
+  ['sgd weightDecay 0.1', () => sgd({ weightDecay: 0.1 }), { kind: 'sgd', wd: 0.1 }],
+  ['sgd momentum 0.9', () => sgd({ momentum: 0.9 }), { kind: 'sgd', momentum: 0.9 }],
+  [
+    'sgd momentum 0.8 dampening 0.3 weightDecay 0.1',
+    () => sgd({ momentum: 0.8, dampening: 0.3, weightDecay: 0.1 }),
+    { kind: 'sgd', momentum: 0.8, dampening: 0.3, wd: 0.1 },
+  ],
+  [
+    'sgd nesterov momentum 0.9 weightDecay 0.01',
+    () => sgd({ momentum: 0.9, nesterov: true, weightDecay: 0.01 }),
+    { kind: 'sgd', momentum: 0.9, nesterov: true, wd: 0.01 },
+  ],
+  ['adam', () => adam(), { kind: 'adam' }],
+  [
+    'adam betas [0.5, 0.999] weightDecay 0.05 (L2)',
+    () => adam({ betas: [0.5, 0.999], weightDecay: 0.05 }),
+    { kind: 'adam', b1: 0.5, wd: 0.05 },
+  ],
+  [
+    'adam betas [0.9, 0.9999] eps 1e-6 (bias correction near 1)',
+    () => adam({ betas: [0.9, 0.9999], eps: 1e-6 }),
+    { kind: 'adam', b2: 0.9999, eps: 1e-6 },
+  ],
+  ['adam betas [0, 0.99]', () => adam({ betas: [0, 0.99] }), { kind: 'adam', b1: 0, b2: 0.99 }],
+  ['adamw (default weightDecay 0.01)', () => adamw(), { kind: 'adamw', wd: 0.01 }],
+  [
+    'adamw betas [0.9, 0.99] weightDecay 0.1',
+    () => adamw({ betas: [0.9, 0.99], weightDecay: 0.1 }),
+    { kind: 'adamw', b2: 0.99, wd: 0.1 },
+  ],
+];
+
+const shapes: [string, number[], Dim[] | undefined][] = [
+  ['[3]', [3], undefined],
+  ['[2,3]', [2, 3], undefined],
+  ['size-1 dims [1,4,1]', [1, 4, 1], undefined],
+  ['symbolic [batch,3]', [2, 3], ['batch', 3]],
+];
+
+describe('optimizers match the float64 PyTorch references over 3 steps to 1e-6', () => {
+  for (const [name, make, ref] of optimizers) {
+    for (const [sname, shape, dims] of shapes) {
+      it(`${name} ${sname}`, async () => {
+        const c = randomParam('w', shape, shape.length * 7 + 1, dims);
+        const got = await runGraph(make(), [c]);
+        expectTrace(got.w, reference(ref, c.p0, c.grads));
+      });
+    }
+  }
+  it('the fixed hand-checked data through the graph: adam step 2 = 0.38668316', async () => {
+    const c: ParamCase = { name: 'w', shape: [3], p0: P0, grads: [...G, G[0]] };
+    const got = await runGraph(adam(), [c]);
+    expect(got.w[1].p[0]).toBeCloseTo(0.38668316, 6);
   });
-  it('cosine with warmup (nanoGPT get_lr)', () => {
-    const f = cosine(1e-3, { warmupSteps: 100, totalSteps: 1100, minLr: 1e-4 });
-    expect(f(0)).toBeCloseTo(1e-3 / 101, 12);
-    expect(f(100)).toBeCloseTo(1e-3, 12);
-    expect(f(600)).toBeCloseTo(1e-4 + 0.5 * 9e-4, 12); // halfway: cos(pi/2) = 0
-    expect(f(1100)).toBeCloseTo(1e-4, 12);
-    expect(f(5000)).toBe(1e-4);
-    expect(() => cosine(1, { warmupSteps: 10, totalSteps: 10 })).toThrow('must exceed warmupSteps');
+});
+
+describe('parameter groups', () => {
+  it('noDecayOnBiasAndNorm: adamw decays the [3,2] weight but not the [3] bias', async () => {
+    const w = randomParam('fc.weight', [3, 2], 1);
+    const b = randomParam('fc.bias', [3], 2);
+    const got = await runGraph(adamw({ weightDecay: 0.1 }), [w, b], noDecayOnBiasAndNorm);
+    expectTrace(got['fc.weight'], reference({ kind: 'adamw', wd: 0.1 }, w.p0, w.grads));
+    expectTrace(got['fc.bias'], reference({ kind: 'adamw', wd: 0 }, b.p0, b.grads));
+  });
+  it('a group lr multiplier and weight decay override the optimizer defaults', async () => {
+    const groups = paramGroups([
+      { match: (n) => n.startsWith('embed'), options: { lr: 0.5, weightDecay: 0.2 } },
+    ]);
+    const e = randomParam('embed.weight', [4, 2], 3);
+    const h = randomParam('head.weight', [2, 4], 4);
+    const opt = () => sgd({ momentum: 0.9, weightDecay: 0.01 });
+    const got = await runGraph(opt(), [e, h], groups);
+    const base = { kind: 'sgd', momentum: 0.9 } as const;
+    expectTrace(got['embed.weight'], reference({ ...base, wd: 0.2, lrMul: 0.5 }, e.p0, e.grads));
+    expectTrace(got['head.weight'], reference({ ...base, wd: 0.01 }, h.p0, h.grads));
+  });
+  it('paramGroups: first matching rule wins, unmatched parameters get {}', () => {
+    const pick = paramGroups([
+      { match: (n) => n.endsWith('.bias'), options: { weightDecay: 0 } },
+      { match: (_n, rank) => rank < 2, options: { lr: 2 } },
+    ]);
+    expect(pick('fc.bias', 1)).toEqual({ weightDecay: 0 });
+    expect(pick('ln.weight', 1)).toEqual({ lr: 2 });
+    expect(pick('fc.weight', 2)).toEqual({});
+    expect(noDecayOnBiasAndNorm('norm.weight', 1)).toEqual({ weightDecay: 0 });
+    expect(noDecayOnBiasAndNorm('conv.weight', 4)).toEqual({});
+  });
+});
+
+describe('optimizer updates are differentiable (gradcheck of the update)', () => {
+  const inputs = (dims: Dim[], shape: number[], names: string[]) => ({
+    p: { shape, dims },
+    g: { shape, dims },
+    ...Object.fromEntries(
+      names.map((n) => [n, { shape, dims, data: (r: Rng, k: number) => r.uniform(k, 0.5, 2) }]),
+    ),
+    lr: { shape: [], data: Tensor.scalar(0.1), check: false },
+    step: { shape: [], data: Tensor.scalar(3), check: false },
+  });
+  const cases: [string, () => Optimizer][] = [
+    [
+      'sgd nesterov weightDecay 0.1',
+      () => sgd({ momentum: 0.9, nesterov: true, weightDecay: 0.1 }),
+    ],
+    ['adam weightDecay 0.05', () => adam({ weightDecay: 0.05 })],
+    ['adamw', () => adamw({ weightDecay: 0.1 })],
+  ];
+  for (const [name, make] of cases) {
+    for (const [sname, shape, dims] of shapes) {
+      it(`${name} ${sname}`, async () => {
+        const opt = make();
+        const names = opt.stateSpecs().map((s) => s.name);
+        const r = await gradcheck(rt, inputs(dims ?? shape, shape, names), (x) => {
+          const state = Object.fromEntries(names.map((n) => [n, x[n]]));
+          const u = opt.update({ name: 'p', value: x.p, grad: x.g, group: {} }, state, {
+            lr: x.lr,
+            step: x.step,
+          });
+          return names.reduce((acc, n) => add(acc, u.state[n]), u.param);
+        });
+        expect(r.ok, r.message).toBe(true);
+      });
+    }
+  }
+});
+
+describe('errors', () => {
+  const slot = (shapes: { p?: number[]; g?: number[]; m?: number[]; lr?: number[] }) => {
+    const g = new Graph('bad');
+    const value = g.input('p', 'float32', shapes.p ?? [3]);
+    const grad = g.input('g', 'float32', shapes.g ?? [3]);
+    const m = g.input('m', 'float32', shapes.m ?? [3]);
+    const v = g.input('v', 'float32', [3]);
+    const lr = g.input('lr', 'float32', shapes.lr ?? []);
+    const step = g.input('step', 'float32', []);
+    return () =>
+      g.scope('fc', () =>
+        adam().update(
+          { name: 'fc.weight', value, grad, group: {} },
+          { exp_avg: m, exp_avg_sq: v },
+          {
+            lr,
+            step,
+          },
+        ),
+      );
+  };
+  it('a gradient of another shape is a ShapeError naming the parameter and both shapes', () => {
+    const run = slot({ g: [1, 3] });
+    expect(run).toThrow(ShapeError);
+    expect(run).toThrow("fc: adam: parameter 'fc.weight' is [3] but its gradient is [1,3]");
+  });
+  it('a state of another shape, or a missing state, is a ShapeError', () => {
+    expect(slot({ m: [4] })).toThrow("its state 'exp_avg' is [4]");
+    const g = new Graph('missing');
+    const p = g.input('p', 'float32', [2]);
+    const s = g.input('s', 'float32', []);
+    expect(() =>
+      sgd({ momentum: 0.9 }).update(
+        { name: 'b', value: p, grad: p, group: {} },
+        {},
+        { lr: s, step: s },
+      ),
+    ).toThrow("sgd: parameter 'b' has no state 'momentum_buffer'");
+  });
+  it('a non-scalar lr is a ShapeError; an int64 gradient a DTypeError', () => {
+    expect(slot({ lr: [1] })).toThrow('adam: lr must be a scalar [], got [1]');
+    const g = new Graph('int');
+    const p = g.input('p', 'float32', [2]);
+    const gi = g.input('g', 'int64', [2]);
+    const s = g.input('s', 'float32', []);
+    expect(() =>
+      sgd().update({ name: 'b', value: p, grad: gi, group: {} }, {}, { lr: s, step: s }),
+    ).toThrow(DTypeError);
+  });
+  it('bad hyper-parameters and group options are RangeErrors', () => {
+    expect(() => sgd({ nesterov: true })).toThrow('Nesterov momentum requires momentum > 0');
+    expect(() => sgd({ momentum: 0.9, dampening: 0.1, nesterov: true })).toThrow('dampening 0');
+    expect(() => sgd({ momentum: -1 })).toThrow('momentum must be >= 0');
+    expect(() => adam({ betas: [1, 0.9] })).toThrow('betas must be two numbers in [0, 1)');
+    expect(() => adamw({ eps: -1 })).toThrow('eps (-1)');
+    const g = new Graph('grp');
+    const p = g.input('p', 'float32', [2]);
+    const s = g.input('s', 'float32', []);
+    expect(() =>
+      sgd().update({ name: 'b', value: p, grad: p, group: { lr: -1 } }, {}, { lr: s, step: s }),
+    ).toThrow(RangeError);
+  });
+  it('config is serializable and kind names the optimizer', () => {
+    expect(sgd({ momentum: 0.9 }).config).toEqual({
+      momentum: 0.9,
+      dampening: 0,
+      nesterov: false,
+      weightDecay: 0,
+    });
+    expect(adamw().kind).toBe('adamw');
+    expect(JSON.parse(JSON.stringify(adamw().config))).toEqual({
+      beta1: 0.9,
+      beta2: 0.999,
+      eps: 1e-8,
+      weightDecay: 0.01,
+    });
+    expect(adam().stateSpecs()).toEqual([
+      { name: 'exp_avg', init: 'zeros' },
+      { name: 'exp_avg_sq', init: 'zeros' },
+    ]);
+    expect(sgd().stateSpecs()).toEqual([]);
   });
 });

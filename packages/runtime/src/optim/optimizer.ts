@@ -3,12 +3,14 @@
  * state are graph inputs, updated values are graph outputs, and the learning rate and
  * step count are scalar graph inputs so schedules never recompile.
  */
+import { DTypeError, ShapeError, where } from '../errors.js';
 import type { Value } from '../graph/graph.js';
+import { formatShape, shapesEqual } from '../graph/shape.js';
 import { mul } from '../ops/elementwise.js';
 
 /** Per-parameter options, e.g. no weight decay on biases and norms. */
 export interface ParamGroupOptions {
-  /** Multiplier on the global learning rate; default 1. */
+  /** Multiplier on the global learning-rate input; default 1. */
   lr?: number;
   /** Overrides the optimizer's weight decay for this parameter. */
   weightDecay?: number;
@@ -16,36 +18,89 @@ export interface ParamGroupOptions {
 
 /** One trainable parameter inside a traced train-step graph. */
 export interface ParamSlot {
+  /** PyTorch-style name, e.g. `fc1.weight`. */
   name: string;
+  /** The current parameter, float32 of any shape `S`. */
   value: Value;
+  /** Its gradient, float32 `S`. */
   grad: Value;
   group: ParamGroupOptions;
 }
 
-/** Per-parameter state tensor (same shape as the parameter), e.g. Adam's `exp_avg`. */
+/** Per-parameter state tensors (e.g. Adam's m and v) the optimizer needs, declared before tracing. */
 export interface StateSpec {
+  /** e.g. `exp_avg`, as PyTorch names it in `optimizer.state_dict()`. */
   name: string;
   init: 'zeros';
 }
 
 export interface UpdateContext {
-  /** float32 [] learning rate of this step. */
+  /** float32 [] learning rate of this step (before the group multiplier). */
   lr: Value;
   /** float32 [] 1-based number of this update. */
   step: Value;
 }
 
 export interface Optimizer {
+  /** 'sgd' | 'adam' | 'adamw' */
   readonly kind: string;
-  /** Serializable hyper-parameters (stored in checkpoints). */
-  readonly config: Readonly<Record<string, number | boolean | string>>;
+  /** Serializable hyper-parameters (checkpoints store them). */
+  readonly config: Record<string, number | boolean | string>;
+  /** Per-parameter state, each of the same shape and dtype as the parameter. */
   stateSpecs(): StateSpec[];
-  /** Emit the update of one parameter; returns the new parameter and state values. */
+  /** Emit the update of one parameter; `state` maps StateSpec.name to its current value. */
   update(
     p: ParamSlot,
     state: Record<string, Value>,
     ctx: UpdateContext,
   ): { param: Value; state: Record<string, Value> };
+}
+
+/**
+ * Throw unless the slot, its state and the context fit together: float32 parameter,
+ * gradient and state of one shape, and float32 rank-0 lr and step. Without this an
+ * update would broadcast a mis-shaped gradient into a parameter of a new shape.
+ */
+export function checkSlot(
+  kind: string,
+  p: ParamSlot,
+  state: Record<string, Value>,
+  specs: readonly StateSpec[],
+  ctx: UpdateContext,
+): void {
+  const at = where(p.value.graph.currentScope, kind);
+  const pairs: [string, Value | undefined][] = [
+    ['gradient', p.grad],
+    ...specs.map((s): [string, Value | undefined] => [`state '${s.name}'`, state[s.name]]),
+  ];
+  for (const [what, v] of pairs) {
+    if (!v) throw new ShapeError(`${at}: parameter '${p.name}' has no ${what}`);
+    if (!shapesEqual(v.shape, p.value.shape)) {
+      throw new ShapeError(
+        `${at}: parameter '${p.name}' is ${formatShape(p.value.shape)} but its ${what} is ` +
+          `${formatShape(v.shape)}; expected the same shape`,
+      );
+    }
+  }
+  for (const [what, v] of [['parameter', p.value], ...pairs] as [string, Value][]) {
+    if (v.dtype !== 'float32')
+      throw new DTypeError(`${at}: ${what} of '${p.name}' is ${v.dtype}, expected float32`);
+  }
+  for (const [what, v] of [
+    ['lr', ctx.lr],
+    ['step', ctx.step],
+  ] as const) {
+    if (v.rank !== 0)
+      throw new ShapeError(`${at}: ${what} must be a scalar [], got ${formatShape(v.shape)}`);
+    if (v.dtype !== 'float32')
+      throw new DTypeError(`${at}: ${what} must be float32, got ${v.dtype}`);
+  }
+  const { lr = 1, weightDecay = 0 } = p.group;
+  if (!(lr >= 0 && Number.isFinite(lr)) || !(weightDecay >= 0 && Number.isFinite(weightDecay))) {
+    throw new RangeError(
+      `${at}: group options of '${p.name}' need lr >= 0 and weightDecay >= 0, got ${JSON.stringify(p.group)}`,
+    );
+  }
 }
 
 /** The effective learning rate of a parameter: the global lr times its group multiplier. */
@@ -58,17 +113,26 @@ export function groupDecay(p: ParamSlot, fallback: number): number {
   return p.group.weightDecay ?? fallback;
 }
 
-/** Pick per-parameter options by name and rank; the first matching rule wins. */
+/**
+ * Pick per-parameter options by name and rank; the first matching rule wins, and a
+ * parameter no rule matches gets `{}` (the optimizer defaults).
+ *
+ * @example paramGroups([{ match: (n) => n.startsWith('embed.'), options: { lr: 0.1 } }])
+ */
 export function paramGroups(
   rules: ReadonlyArray<{
     match: (name: string, rank: number) => boolean;
     options: ParamGroupOptions;
   }>,
 ): (name: string, rank: number) => ParamGroupOptions {
-  return (name, rank) => rules.find((r) => r.match(name, rank))?.options ?? {};
+  return (name, rank) => ({ ...rules.find((r) => r.match(name, rank))?.options });
 }
 
-/** No weight decay on rank < 2 parameters (biases, norm weights), as nanoGPT does. */
-export const noDecayOnBiasAndNorm = paramGroups([
-  { match: (_n, rank) => rank < 2, options: { weightDecay: 0 } },
+/**
+ * Weight decay 0 for rank < 2 parameters (biases, norm weights), as nanoGPT does.
+ *
+ * @example compileTrainStep(rt, { ..., optimizer: adamw(), groups: noDecayOnBiasAndNorm })
+ */
+export const noDecayOnBiasAndNorm: (name: string, rank: number) => ParamGroupOptions = paramGroups([
+  { match: (_name, rank) => rank < 2, options: { weightDecay: 0 } },
 ]);

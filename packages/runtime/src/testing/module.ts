@@ -2,6 +2,7 @@
  * Layer-test helpers (not part of the public API): trace a module with its parameters
  * bound to graph values, for the shared gradcheck and for forward runs in a chosen mode.
  */
+import { readFileSync } from 'node:fs';
 import type { Executable } from '../exec/executable.js';
 import type { Runtime } from '../exec/runtime.js';
 import { Graph, type Value } from '../graph/graph.js';
@@ -104,4 +105,23 @@ export async function compileModule(
   for (const [p, v] of ctx.updates) outputs[`update:${keys.get(p)}`] = v;
   const exe = await rt.compile(graph, outputs);
   return { exe, ctx, run: (feeds) => exe.runHost(feeds) };
+}
+
+/** [key, shape, dtype] of every tensor in the module's state dict, in order. */
+export type StateDictLayout = [string, number[], string][];
+
+export function stateDictLayout(module: Module): StateDictLayout {
+  return module.namedTensors().map(([k, p]) => [k, [...p.shape], p.data.dtype]);
+}
+
+/**
+ * The state_dict layout PyTorch gives the module described by `call` (a key of
+ * src/nn/fixtures/state_dict_keys.json, written by scripts/make_parity_fixtures.py).
+ */
+export function torchLayout(call: string): StateDictLayout {
+  const url = new URL('../nn/fixtures/state_dict_keys.json', import.meta.url);
+  const modules = JSON.parse(readFileSync(url, 'utf8')).modules as Record<string, StateDictLayout>;
+  const layout = modules[call];
+  if (!layout) throw new Error(`torchLayout: no fixture for '${call}'; regenerate the fixtures`);
+  return layout;
 }

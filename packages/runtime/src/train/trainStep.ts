@@ -165,7 +165,15 @@ export async function compileTrainStep(rt: Runtime, spec: TrainStepSpec): Promis
   }
   for (const [k, t] of Object.entries(buffers)) initial[BUF + k] = toOrt(t.clone());
   const noiseInputs = [...ctx.noise.values()];
-  return new TrainStep(exe, initial, spec.inputs, noiseInputs, new Rng(spec.seed ?? 0), name, spec.optimizer);
+  return new TrainStep(
+    exe,
+    initial,
+    spec.inputs,
+    noiseInputs,
+    new Rng(spec.seed ?? 0),
+    name,
+    spec.optimizer,
+  );
 }
 
 function collectTensors(
@@ -276,7 +284,14 @@ export class TrainStep {
     const out: Record<string, Tensor> = {};
     for (const n of this.noiseInputs) {
       const shape = n.value.shape.map((d) => {
-        const v = typeof d === 'number' ? d : sizes.get(d);
+        // Derived dims such as 'batch*4' (after a reshape) multiply their parts.
+        const v =
+          typeof d === 'number'
+            ? d
+            : d.split('*').reduce<number | undefined>((acc, part) => {
+                const f = /^\d+$/.test(part) ? Number(part) : sizes.get(part);
+                return acc === undefined || f === undefined ? undefined : acc * f;
+              }, 1);
         if (v === undefined)
           throw new FeedError(
             `${this.name}: noise '${n.value.name}' has dim '${d}' that no batch input defines`,
