@@ -31,6 +31,16 @@ export interface TrainStepSpec {
   module?: Module;
   /** Seed of the host Rng that fills noise inputs declared while tracing (dropout, VAE epsilon). */
   seed?: number;
+  /**
+   * Which parameters this step updates (default: all). The others are read as inputs and
+   * left unchanged, e.g. a GAN's generator step reads the discriminator's weights.
+   */
+  trainable?: (name: string) => boolean;
+  /**
+   * Share the live parameters and buffers with another step compiled over the same module
+   * (a GAN's D and G steps): each step reads the other's latest updates, with no copies.
+   */
+  shareStateWith?: TrainStep;
   /** Batch inputs by name, with dtype and (possibly symbolic) shape, e.g. `{ x: { dtype: 'float32', shape: ['batch', 784] } }`. */
   inputs: Readonly<Record<string, { dtype: DType; shape: Shape }>>;
   /** Traces the loss from parameters and batch inputs. */
@@ -92,12 +102,14 @@ export async function compileTrainStep(rt: Runtime, spec: TrainStepSpec): Promis
     updates: new Map(),
     noise: new Map(),
   };
-  const params: Record<string, Value> = {};
-  for (const [k, t] of Object.entries(trainable)) params[k] = g.input(P + k, 'float32', t.shape);
+  const all: Record<string, Value> = {};
+  for (const [k, t] of Object.entries(trainable)) all[k] = g.input(P + k, 'float32', t.shape);
+  const updated = Object.keys(all).filter((k) => spec.trainable?.(k) ?? true);
+  if (updated.length === 0) throw new GraphError(`${name}: no parameter is trainable in this step`);
   const states: Record<string, Record<string, Value>> = {};
-  for (const [k, t] of Object.entries(trainable)) {
+  for (const k of updated) {
     states[k] = Object.fromEntries(
-      stateSpecs.map((s) => [s.name, g.input(`${S}${k}:${s.name}`, 'float32', t.shape)]),
+      stateSpecs.map((s) => [s.name, g.input(`${S}${k}:${s.name}`, 'float32', trainable[k].shape)]),
     );
   }
   const bufferValues: Record<string, Value> = {};
@@ -106,7 +118,7 @@ export async function compileTrainStep(rt: Runtime, spec: TrainStepSpec): Promis
   if (spec.module) {
     spec.module.setPaths();
     for (const [k, p] of spec.module.namedTensors())
-      ctx.bindings.set(p, p.trainable ? params[k] : bufferValues[k]);
+      ctx.bindings.set(p, p.trainable ? all[k] : bufferValues[k]);
   }
   const inputs: Record<string, Value> = {};
   for (const [k, s] of Object.entries(spec.inputs)) {
@@ -120,7 +132,7 @@ export async function compileTrainStep(rt: Runtime, spec: TrainStepSpec): Promis
   const lr = g.input('lr', 'float32', []);
   const stepIn = g.input('step', 'float32', []);
 
-  const traced = withTrace(ctx, () => spec.loss(params, inputs));
+  const traced = withTrace(ctx, () => spec.loss(all, inputs));
   const loss = traced instanceof Object && 'loss' in traced ? traced.loss : (traced as Value);
   const metrics = traced instanceof Object && 'loss' in traced ? (traced.metrics ?? {}) : {};
   if (!loss.shape.every((d) => d === 1)) {
@@ -128,10 +140,10 @@ export async function compileTrainStep(rt: Runtime, spec: TrainStepSpec): Promis
       `${name}: the loss must be a scalar, got ${formatShape(loss.shape)}; reduce it with mean() or sum()`,
     );
   }
-  const names = Object.keys(params);
+  const names = updated;
   let grads = grad(
     loss,
-    names.map((k) => params[k]),
+    names.map((k) => all[k]),
   );
   const outputs: Record<string, Value> = { loss };
   if (spec.clipNorm !== undefined) {
@@ -141,9 +153,9 @@ export async function compileTrainStep(rt: Runtime, spec: TrainStepSpec): Promis
   }
   for (const [k, v] of Object.entries(metrics)) outputs[`metric:${k}`] = v;
   names.forEach((k, i) => {
-    const group = spec.groups?.(k, params[k].rank) ?? {};
+    const group = spec.groups?.(k, all[k].rank) ?? {};
     const u = g.scope(k, () =>
-      spec.optimizer.update({ name: k, value: params[k], grad: grads[i], group }, states[k], {
+      spec.optimizer.update({ name: k, value: all[k], grad: grads[i], group }, states[k], {
         lr,
         step: stepIn,
       }),
@@ -157,17 +169,24 @@ export async function compileTrainStep(rt: Runtime, spec: TrainStepSpec): Promis
   }
   const deviceOutputs = Object.keys(outputs).filter((k) => k.startsWith(NEXT));
   const exe = await rt.compile(g, outputs, { name, deviceOutputs });
-  const initial: Record<string, ort.Tensor> = {};
-  for (const k of names) {
-    initial[P + k] = toOrt(trainable[k].clone());
-    for (const s of stateSpecs)
-      initial[`${S}${k}:${s.name}`] = toOrt(Tensor.zeros(trainable[k].shape));
+  // The live state: shared with another step, or new. Entries this step needs and the
+  // store lacks (its own optimizer state, or everything for a new store) start here.
+  const store = spec.shareStateWith?.store ?? {};
+  const keys = g.inputs
+    .map((v) => v.name!)
+    .filter((k) => k.startsWith(P) || k.startsWith(S) || k.startsWith(BUF));
+  for (const k of keys) {
+    if (store[k]) continue;
+    const key = k.slice(k.indexOf(':') + 1);
+    if (k.startsWith(P)) store[k] = toOrt(trainable[key].clone());
+    else if (k.startsWith(BUF)) store[k] = toOrt(buffers[key].clone());
+    else store[k] = toOrt(Tensor.zeros(trainable[key.slice(0, key.lastIndexOf(':'))].shape));
   }
-  for (const [k, t] of Object.entries(buffers)) initial[BUF + k] = toOrt(t.clone());
   const noiseInputs = [...ctx.noise.values()];
   return new TrainStep(
     exe,
-    initial,
+    store,
+    keys,
     spec.inputs,
     noiseInputs,
     new Rng(spec.seed ?? 0),
@@ -204,8 +223,13 @@ export class TrainStep {
 
   constructor(
     readonly executable: Executable,
-    /** Live parameters, optimizer state and buffers: outputs of the previous run (host or device). */
-    private state: Record<string, ort.Tensor>,
+    /**
+     * Live parameters, optimizer state and buffers by input name: outputs of the previous
+     * run (host or device). Possibly shared with other steps over the same module.
+     */
+    readonly store: Record<string, ort.Tensor>,
+    /** The store entries this step reads. */
+    private readonly keys: readonly string[],
     private readonly inputSpecs: TrainStepSpec['inputs'],
     private readonly noiseInputs: readonly NoiseInput[],
     private rng: Rng,
@@ -255,7 +279,8 @@ export class TrainStep {
       },
       true,
     );
-    const out = await this.executable.runOrt({ ...feeds, ...this.state });
+    const state = Object.fromEntries(this.keys.map((k) => [k, this.store[k]]));
+    const out = await this.executable.runOrt({ ...feeds, ...state });
     const loss = Number(out.loss.data[0]);
     if (!Number.isFinite(loss)) {
       this.rng = Rng.fromState(rngBefore);
@@ -265,7 +290,7 @@ export class TrainStep {
     }
     const metrics: Record<string, number> = {};
     for (const [k, v] of Object.entries(out)) {
-      if (k.startsWith(NEXT)) this.state[k.slice(NEXT.length)] = v;
+      if (k.startsWith(NEXT)) this.store[k.slice(NEXT.length)] = v;
       else if (k.startsWith('metric:')) metrics[k.slice(7)] = Number(v.data[0]);
     }
     this.stepCount = next;
@@ -312,7 +337,7 @@ export class TrainStep {
 
   /** Where each live state tensor is ('cpu' or 'gpu-buffer'), by input name. */
   locations(): Record<string, string> {
-    return Object.fromEntries(Object.entries(this.state).map(([k, v]) => [k, v.location]));
+    return Object.fromEntries(this.keys.map((k) => [k, this.store[k].location]));
   }
 
   /** Current parameters, downloaded to the host. */
@@ -334,7 +359,7 @@ export class TrainStep {
   /** Restore a state from getState() (e.g. read from a checkpoint). */
   setState(s: TrainState): void {
     const next: Record<string, ort.Tensor> = {};
-    for (const k of Object.keys(this.state)) {
+    for (const k of this.keys) {
       const [kind, source] = k.startsWith(P)
         ? ['parameter', s.params]
         : k.startsWith(S)
@@ -343,7 +368,7 @@ export class TrainStep {
       const key = k.slice(k.indexOf(':') + 1);
       const t = source?.[key];
       if (!t) throw new FeedError(`${this.name}: state is missing ${kind} '${key}'`);
-      const want = this.state[k].dims;
+      const want = this.store[k].dims;
       if (t.shape.length !== want.length || t.shape.some((d, i) => d !== want[i])) {
         throw new ShapeError(
           `${this.name}: ${kind} '${key}' has shape ${formatShape(t.shape)}, expected ${formatShape(want)}`,
@@ -351,7 +376,7 @@ export class TrainStep {
       }
       next[k] = toOrt(t.clone());
     }
-    this.state = next;
+    Object.assign(this.store, next);
     this.stepCount = s.step;
     this.rng = Rng.fromState(s.rng);
   }
@@ -363,7 +388,8 @@ export class TrainStep {
 
   private async download(prefix: string): Promise<Record<string, Tensor>> {
     const out: Record<string, Tensor> = {};
-    for (const [k, v] of Object.entries(this.state)) {
+    for (const k of this.keys) {
+      const v = this.store[k];
       if (!k.startsWith(prefix)) continue;
       out[k.slice(prefix.length)] = (await this.executable.runtime.downloadOrt(v)).clone();
     }
