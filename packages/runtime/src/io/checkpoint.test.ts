@@ -150,7 +150,7 @@ describe('checkpoints', () => {
     expect(() => net.loadStateDict(partialCkpt.stateDict)).toThrow('missing fc2.bias');
 
     await expect(loadCheckpoint(good, { family: 'vae' })).rejects.toThrow(
-      "checkpoint '" + good + "' is a 'test-mlp' model, expected 'vae'",
+      `checkpoint '${good}' is a 'test-mlp' model, expected 'vae'`,
     );
     await expect(loadCheckpoint(join(dir, 'nope.safetensors'))).rejects.toThrow(
       'checkpoint not found',
