@@ -29,13 +29,47 @@ export interface ConvTranspose2dLayerOptions extends Conv2dLayerOptions {
   outputPadding?: Pair;
 }
 
-/** Check that `groups` divides both channel counts, naming the layer and the counts. */
-function checkGroups(layer: string, inC: number, outC: number, groups: number): void {
+/** Geometry shared by both layers, validated with the layer's name in messages. */
+interface ConvGeometry {
+  kernelSize: [number, number];
+  stride: [number, number];
+  padding: [number, number];
+  dilation: [number, number];
+  groups: number;
+}
+
+function geometry(
+  layer: string,
+  inC: number,
+  outC: number,
+  kernelSize: Pair,
+  opts: Conv2dLayerOptions,
+): ConvGeometry {
+  const groups = opts.groups ?? 1;
   if (!Number.isInteger(groups) || groups < 1 || inC % groups !== 0 || outC % groups !== 0) {
     throw new RangeError(
       `${layer}: groups ${groups} must be a positive integer dividing in_channels ${inC} and out_channels ${outC}`,
     );
   }
+  return {
+    kernelSize: pair(layer, 'kernelSize', kernelSize, 1, 1),
+    stride: pair(layer, 'stride', opts.stride, 1, 1),
+    padding: pair(layer, 'padding', opts.padding, 0, 0),
+    dilation: pair(layer, 'dilation', opts.dilation, 1, 1),
+    groups,
+  };
+}
+
+/** PyTorch's default init: kaiming_uniform_(a = sqrt(5)) weight, U(+-1/sqrt(fanIn)) bias, fans of the weight's own shape. */
+function convParams(
+  shape: number[],
+  outC: number,
+  opts: Conv2dLayerOptions,
+): { weight: Parameter; bias?: Parameter } {
+  const weight = new Parameter(kaimingUniform(shape, opts.rng));
+  const bias =
+    (opts.bias ?? true) ? new Parameter(fanInUniform([outC], fans(shape)[0], opts.rng)) : undefined;
+  return { weight, bias };
 }
 
 /**
@@ -52,11 +86,7 @@ function checkGroups(layer: string, inC: number, outC: number, groups: number): 
 export class Conv2d extends Module {
   readonly weight: Parameter;
   readonly bias?: Parameter;
-  readonly kernelSize: [number, number];
-  readonly stride: [number, number];
-  readonly padding: [number, number];
-  readonly dilation: [number, number];
-  readonly groups: number;
+  readonly geometry: ConvGeometry;
 
   constructor(
     readonly inChannels: number,
@@ -65,25 +95,18 @@ export class Conv2d extends Module {
     opts: Conv2dLayerOptions,
   ) {
     super();
-    this.kernelSize = pair('Conv2d', 'kernelSize', kernelSize, 1, 1);
-    this.stride = pair('Conv2d', 'stride', opts.stride, 1, 1);
-    this.padding = pair('Conv2d', 'padding', opts.padding, 0, 0);
-    this.dilation = pair('Conv2d', 'dilation', opts.dilation, 1, 1);
-    this.groups = opts.groups ?? 1;
-    checkGroups('Conv2d', inChannels, outChannels, this.groups);
-    const shape = [outChannels, inChannels / this.groups, ...this.kernelSize];
-    this.weight = new Parameter(kaimingUniform(shape, opts.rng));
-    if (opts.bias ?? true)
-      this.bias = new Parameter(fanInUniform([outChannels], fans(shape)[0], opts.rng));
+    this.geometry = geometry('Conv2d', inChannels, outChannels, kernelSize, opts);
+    const { kernelSize: k, groups } = this.geometry;
+    ({ weight: this.weight, bias: this.bias } = convParams(
+      [outChannels, inChannels / groups, ...k],
+      outChannels,
+      opts,
+    ));
   }
 
   forward(x: Value): Value {
-    return conv2d(x, this.weight.value, this.bias?.value, {
-      stride: this.stride,
-      padding: this.padding,
-      dilation: this.dilation,
-      groups: this.groups,
-    });
+    const { stride, padding, dilation, groups } = this.geometry;
+    return conv2d(x, this.weight.value, this.bias?.value, { stride, padding, dilation, groups });
   }
 }
 
@@ -101,12 +124,8 @@ export class Conv2d extends Module {
 export class ConvTranspose2d extends Module {
   readonly weight: Parameter;
   readonly bias?: Parameter;
-  readonly kernelSize: [number, number];
-  readonly stride: [number, number];
-  readonly padding: [number, number];
+  readonly geometry: ConvGeometry;
   readonly outputPadding: [number, number];
-  readonly dilation: [number, number];
-  readonly groups: number;
 
   constructor(
     readonly inChannels: number,
@@ -115,26 +134,24 @@ export class ConvTranspose2d extends Module {
     opts: ConvTranspose2dLayerOptions,
   ) {
     super();
-    this.kernelSize = pair('ConvTranspose2d', 'kernelSize', kernelSize, 1, 1);
-    this.stride = pair('ConvTranspose2d', 'stride', opts.stride, 1, 1);
-    this.padding = pair('ConvTranspose2d', 'padding', opts.padding, 0, 0);
+    this.geometry = geometry('ConvTranspose2d', inChannels, outChannels, kernelSize, opts);
     this.outputPadding = pair('ConvTranspose2d', 'outputPadding', opts.outputPadding, 0, 0);
-    this.dilation = pair('ConvTranspose2d', 'dilation', opts.dilation, 1, 1);
-    this.groups = opts.groups ?? 1;
-    checkGroups('ConvTranspose2d', inChannels, outChannels, this.groups);
-    const shape = [inChannels, outChannels / this.groups, ...this.kernelSize];
-    this.weight = new Parameter(kaimingUniform(shape, opts.rng));
-    if (opts.bias ?? true)
-      this.bias = new Parameter(fanInUniform([outChannels], fans(shape)[0], opts.rng));
+    const { kernelSize: k, groups } = this.geometry;
+    ({ weight: this.weight, bias: this.bias } = convParams(
+      [inChannels, outChannels / groups, ...k],
+      outChannels,
+      opts,
+    ));
   }
 
   forward(x: Value): Value {
+    const { stride, padding, dilation, groups } = this.geometry;
     return convTranspose2d(x, this.weight.value, this.bias?.value, {
-      stride: this.stride,
-      padding: this.padding,
+      stride,
+      padding,
       outputPadding: this.outputPadding,
-      dilation: this.dilation,
-      groups: this.groups,
+      dilation,
+      groups,
     });
   }
 }
