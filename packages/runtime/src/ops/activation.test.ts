@@ -6,6 +6,7 @@ import { Graph, type Value } from '../graph/graph.js';
 import type { Dim } from '../graph/shape.js';
 import type { Rng } from '../rng.js';
 import { Tensor } from '../tensor.js';
+import { expectNear } from '../testing/cases.js';
 import { type GradcheckInput, gradcheck } from '../testing/gradcheck.js';
 import * as A from './activation.js';
 import { mul } from './elementwise.js';
@@ -79,7 +80,7 @@ describe('activation second-order gradients (grad of grad)', () => {
     const exe = await rt.compile(g, { d2 });
     const xs = [-1.5, 0.3, 2];
     const out = await exe.runHost({ x: Tensor.from(xs) });
-    expectClose(
+    expectNear(
       out.d2.data as Float32Array,
       xs.map((v) => {
         const s = 1 / (1 + Math.exp(-v));
@@ -119,14 +120,6 @@ const refs: [string, Act, (v: number) => number][] = [
   ],
 ];
 
-function expectClose(got: ArrayLike<number>, want: ArrayLike<number>, tol = 1e-5): void {
-  expect(got.length).toBe(want.length);
-  for (let i = 0; i < want.length; i++) {
-    const ok = Math.abs(got[i] - want[i]) <= tol * Math.max(1, Math.abs(want[i]));
-    expect(ok, `element ${i}: got ${got[i]}, want ${want[i]}`).toBe(true);
-  }
-}
-
 describe('activation forward values', () => {
   const xs = [-3.5, -2, -1.2, -0.5, -0.1, 0.05, 0.3, 0.9, 1.7, 3.2];
   for (const [name, f, ref] of refs) {
@@ -136,7 +129,7 @@ describe('activation forward values', () => {
       const exe = await rt.compile(g, { y: f(x) });
       const out = await exe.runHost({ x: new Tensor('float32', [2, 5], Float32Array.from(xs)) });
       expect(out.y.shape).toEqual([2, 5]);
-      expectClose(
+      expectNear(
         out.y.data as Float32Array,
         xs.map((v) => ref(Math.fround(v))),
       );
@@ -149,9 +142,9 @@ describe('activation forward values', () => {
     const x = g.input('x', 'float32', [4]);
     const exe = await rt.compile(g, { sp: A.softplus(x), s: A.sigmoid(x), si: A.silu(x) });
     const out = await exe.runHost({ x: Tensor.from([1000, -1000, 30, -30]) });
-    expectClose(out.sp.data as Float32Array, [1000, 0, 30, 0]);
-    expectClose(out.s.data as Float32Array, [1, 0, 1, 0]);
-    expectClose(out.si.data as Float32Array, [1000, 0, 30, 0]);
+    expectNear(out.sp.data as Float32Array, [1000, 0, 30, 0]);
+    expectNear(out.s.data as Float32Array, [1, 0, 1, 0]);
+    expectNear(out.si.data as Float32Array, [1000, 0, 30, 0]);
     await exe.dispose();
   });
 
@@ -174,13 +167,13 @@ describe('activation forward values', () => {
       return e.map((v) => v / s);
     };
     const want = rows.flatMap(naiveSoftmax);
-    expectClose(out.last.data as Float32Array, want);
-    expectClose(out.logLast.data as Float32Array, want.map(Math.log));
+    expectNear(out.last.data as Float32Array, want);
+    expectNear(out.logLast.data as Float32Array, want.map(Math.log));
     const last = out.last.toArray();
     expect(Math.abs(last[0] + last[1] + last[2] - 1)).toBeLessThan(1e-6);
     expect(Math.abs(last[3] + last[4] + last[5] - 1)).toBeLessThan(1e-6);
     const cols = [0, 1, 2].map((j) => naiveSoftmax([rows[0][j], rows[1][j]]));
-    expectClose(
+    expectNear(
       out.first.data as Float32Array,
       [0, 1].flatMap((i) => cols.map((c) => c[i])),
     );
@@ -214,8 +207,8 @@ describe('activation forward values', () => {
     });
     const e = Math.exp(-1);
     const z = 2 + e;
-    expectClose(out.s.data as Float32Array, [1, 0, 0, 1 / z, 1 / z, e / z]);
-    expectClose(out.ls.data as Float32Array, [
+    expectNear(out.s.data as Float32Array, [1, 0, 0, 1 / z, 1 / z, e / z]);
+    expectNear(out.ls.data as Float32Array, [
       0,
       -1000,
       -2000,
@@ -224,7 +217,7 @@ describe('activation forward values', () => {
       -1 - Math.log(z),
     ]);
     // d/dx of log_softmax(x)[t] = onehot(t) - softmax(x)
-    expectClose(out.dls.data as Float32Array, [0, 0, 0, -1 / z, -1 / z, 1 - e / z]);
+    expectNear(out.dls.data as Float32Array, [0, 0, 0, -1 / z, -1 / z, 1 - e / z]);
     await exe.dispose();
   });
 });

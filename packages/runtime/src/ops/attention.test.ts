@@ -2,11 +2,18 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { grad } from '../autodiff/grad.js';
 import { DTypeError, ShapeError } from '../errors.js';
 import { Runtime } from '../exec/runtime.js';
-import { Graph, type Value } from '../graph/graph.js';
+import { Graph } from '../graph/graph.js';
 import type { Dim } from '../graph/shape.js';
 import { Rng } from '../rng.js';
 import { Tensor } from '../tensor.js';
-import { type GradcheckInput, gradcheck } from '../testing/gradcheck.js';
+import {
+  expectClose,
+  type Feeds,
+  type GradcheckCase,
+  gradcheckCases,
+  runFeeds,
+} from '../testing/cases.js';
+import type { GradcheckInput } from '../testing/gradcheck.js';
 import { expectCpuWebGpuMatch, webgpuAvailable } from '../testing/webgpu.js';
 import { scaledDotProductAttention as sdpa } from './attention.js';
 import { mul, square } from './elementwise.js';
@@ -17,38 +24,10 @@ beforeAll(async () => {
   rt = await Runtime.create({ device: 'cpu', threads: 1 });
 });
 
-type Feeds = Record<string, { dims?: readonly Dim[]; data: Tensor }>;
-
-/** Trace `build` on fresh inputs, run it once, return the host outputs. */
-async function run(
-  inputs: Feeds,
-  build: (x: Record<string, Value>) => Record<string, Value>,
-): Promise<Record<string, Tensor>> {
-  const g = new Graph('attention-test');
-  const vals = Object.fromEntries(
-    Object.entries(inputs).map(([k, s]) => [k, g.input(k, s.data.dtype, s.dims ?? s.data.shape)]),
-  );
-  const exe = await rt.compile(g, build(vals));
-  const out = await exe.runHost(
-    Object.fromEntries(Object.entries(inputs).map(([k, s]) => [k, s.data])),
-  );
-  await exe.dispose();
-  return out;
-}
-
 const rand = (seed: number, shape: number[]) =>
   new Tensor('float32', shape, new Rng(seed).uniform(shape, -1.5, 1.5));
 const bool = (shape: number[], values: number[]) =>
   new Tensor('bool', shape, Uint8Array.from(values));
-
-function expectClose(actual: ArrayLike<number>, expected: ArrayLike<number>, tol = 1e-5): void {
-  expect(actual.length).toBe(expected.length);
-  for (let i = 0; i < expected.length; i++)
-    expect(
-      Math.abs(actual[i] - expected[i]),
-      `element ${i}: ${actual[i]} vs ${expected[i]}`,
-    ).toBeLessThan(tol);
-}
 
 /**
  * Naive attention over q: [B, H, Tq, D], k: [B, H, Tk, D], v: [B, H, Tk, Dv]; masked keys
@@ -113,7 +92,7 @@ describe('scaledDotProductAttention forward values', () => {
   });
 
   it('no mask, custom scale', async () => {
-    const out = await run(qkv(), (x) => ({ y: sdpa(x.q, x.k, x.v, { scale: 0.3 }) }));
+    const out = await runFeeds(rt, qkv(), (x) => ({ y: sdpa(x.q, x.k, x.v, { scale: 0.3 }) }));
     expect(out.y.shape).toEqual([2, 2, 3, 2]);
     expectClose(
       out.y.toArray(),
@@ -123,7 +102,7 @@ describe('scaledDotProductAttention forward values', () => {
 
   it('causal plus key padding with a symbolic batch', async () => {
     const pad = bool([2, 3], [0, 0, 0, 0, 1, 0]); // batch 1: key 1 is padding
-    const out = await run({ ...qkv(), pad: { dims: ['B', 3], data: pad } }, (x) => ({
+    const out = await runFeeds(rt, { ...qkv(), pad: { dims: ['B', 3], data: pad } }, (x) => ({
       y: sdpa(x.q, x.k, x.v, { causal: true, keyPaddingMask: x.pad }),
     }));
     expectClose(
@@ -134,7 +113,7 @@ describe('scaledDotProductAttention forward values', () => {
 
   it('causal with Tq < Tk aligns the queries to the end of the keys', async () => {
     const [q2, k4, v4] = [rand(4, [1, 2, 2, 4]), rand(5, [1, 2, 4, 4]), rand(6, [1, 2, 4, 3])];
-    const out = await run({ q: { data: q2 }, k: { data: k4 }, v: { data: v4 } }, (x) => ({
+    const out = await runFeeds(rt, { q: { data: q2 }, k: { data: k4 }, v: { data: v4 } }, (x) => ({
       y: sdpa(x.q, x.k, x.v, { causal: true }),
     }));
     expectClose(
@@ -148,7 +127,8 @@ describe('scaledDotProductAttention forward values', () => {
     const qLast = new Tensor('float32', [2, 2, 1, 4], Float32Array.from(pick(qf, [3])));
     const qMid = new Tensor('float32', [2, 2, 1, 4], Float32Array.from(pick(qf, [1])));
     const kvDims = { k: { dims: ['B', 2, 4, 4], data: kf }, v: { dims: ['B', 2, 4, 3], data: vf } };
-    const out = await run(
+    const out = await runFeeds(
+      rt,
       {
         q: { dims: ['B', 2, 4, 4], data: qf },
         qLast: { dims: ['B', 2, 1, 4], data: qLast },
@@ -175,10 +155,14 @@ describe('scaledDotProductAttention forward values', () => {
 
   it('a query whose keys are all padded averages v (finite, no NaN), also in the gradient', async () => {
     const pad = bool([2, 3], [1, 1, 1, 0, 0, 1]);
-    const out = await run({ ...qkv([2, 2, 3, 4], [2, 2, 3, 2]), pad: { data: pad } }, (x) => {
-      const y = sdpa(x.q, x.k, x.v, { keyPaddingMask: x.pad });
-      return { y, dq: grad(sum(square(y)), [x.q])[0] };
-    });
+    const out = await runFeeds(
+      rt,
+      { ...qkv([2, 2, 3, 4], [2, 2, 3, 2]), pad: { data: pad } },
+      (x) => {
+        const y = sdpa(x.q, x.k, x.v, { keyPaddingMask: x.pad });
+        return { y, dq: grad(sum(square(y)), [x.q])[0] };
+      },
+    );
     expectClose(
       out.y.toArray(),
       attentionRef(q, k, v, (b, _i, j) => pad.data[b * 3 + j] === 1),
@@ -187,7 +171,6 @@ describe('scaledDotProductAttention forward values', () => {
   });
 });
 
-type Case = [string, Record<string, GradcheckInput>, (x: Record<string, Value>) => Value];
 const inputs = (
   qs: number[],
   ks: number[],
@@ -206,7 +189,7 @@ const padMask: GradcheckInput = {
   data: () => Uint8Array.of(0, 0, 1, 1, 0, 0),
 };
 
-const gradCases: Case[] = [
+const gradCases: GradcheckCase[] = [
   ['no mask', inputs([1, 2, 3, 4], [1, 2, 3, 4], [1, 2, 3, 4]), (x) => sdpa(x.q, x.k, x.v)],
   [
     'causal, symbolic batch, Dv != Dh',
@@ -240,14 +223,7 @@ const gradCases: Case[] = [
   ],
 ];
 
-describe('scaledDotProductAttention gradients', () => {
-  for (const [name, ins, f] of gradCases) {
-    it(name, async () => {
-      const r = await gradcheck(rt, ins, f);
-      expect(r.ok, r.message).toBe(true);
-    });
-  }
-});
+gradcheckCases(() => rt, 'scaledDotProductAttention gradients', gradCases);
 
 describe('scaledDotProductAttention trace-time errors', () => {
   const g = new Graph();

@@ -5,6 +5,7 @@ import { Runtime } from '../exec/runtime.js';
 import { Graph, type Value } from '../graph/graph.js';
 import { Rng } from '../rng.js';
 import { sizeOf, Tensor } from '../tensor.js';
+import { type GradcheckCase, gradcheckCases } from '../testing/cases.js';
 import { type GradcheckInput, gradcheck } from '../testing/gradcheck.js';
 import { expectCpuWebGpuMatch, webgpuAvailable } from '../testing/webgpu.js';
 import { type ConvTranspose2dOptions, conv2d, convTranspose2d, type Pair } from './conv.js';
@@ -273,23 +274,21 @@ const convTGrad: GradCase[] = [
   ['symbolic batch groups 2', inp([3, 4, 3, 3], [4, 2, 2, 2], 4, true), { groups: 2, stride: 2 }],
 ];
 
-describe('conv2d gradients', () => {
-  for (const [name, inputs, opts] of convGrad) {
-    it(`conv2d ${name}`, async () => {
-      const r = await gradcheck(rt, inputs, (v) => conv2d(v.x, v.w, v.b, opts));
-      expect(r.ok, r.message).toBe(true);
-    });
-  }
-});
-
-describe('convTranspose2d gradients', () => {
-  for (const [name, inputs, opts] of convTGrad) {
-    it(`convTranspose2d ${name}`, async () => {
-      const r = await gradcheck(rt, inputs, (v) => convTranspose2d(v.x, v.w, v.b, opts));
-      expect(r.ok, r.message).toBe(true);
-    });
-  }
-});
+for (const [opName, op, cases] of [
+  ['conv2d', conv2d, convGrad],
+  ['convTranspose2d', convTranspose2d, convTGrad],
+] as const)
+  gradcheckCases(
+    () => rt,
+    `${opName} gradients`,
+    cases.map(
+      ([name, inputs, opts]): GradcheckCase => [
+        `${opName} ${name}`,
+        inputs,
+        (v) => op(v.x, v.w, v.b, opts),
+      ],
+    ),
+  );
 
 /** d/d(wrt) of sum(y * y) for y = f(x, w): a function whose own VJP needs the VJPs of the VJP rules. */
 const firstGrad =

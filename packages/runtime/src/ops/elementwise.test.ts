@@ -1,6 +1,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { Runtime } from '../exec/runtime.js';
 import type { Value } from '../graph/graph.js';
+import { type GradcheckCase, gradcheckCases } from '../testing/cases.js';
 import { type GradcheckInput, gradcheck } from '../testing/gradcheck.js';
 import * as E from './elementwise.js';
 
@@ -14,7 +15,6 @@ const positive = (
   n: number,
 ) => rng.uniform(n, 0.5, 2);
 
-type Case = [string, Record<string, GradcheckInput>, (x: Record<string, Value>) => Value];
 const bin =
   (b: Partial<GradcheckInput> = {}, a: Partial<GradcheckInput> = {}) =>
   (sa: number[], sb: number[], da?: (string | number)[]): Record<string, GradcheckInput> => ({
@@ -54,7 +54,7 @@ describe('elementwise binary gradients', () => {
   }
 });
 
-const unaryCases: Case[] = [
+const unaryCases: GradcheckCase[] = [
   ['neg', { x: { shape: [2, 3] } }, (x) => E.neg(x.x)],
   ['sqrt', { x: { shape: [2, 3], data: positive } }, (x) => E.sqrt(x.x)],
   ['exp', { x: { shape: [2, 3] } }, (x) => E.exp(x.x)],
@@ -73,11 +73,4 @@ const unaryCases: Case[] = [
   ['cast float->float', { x: { shape: [3] } }, (x) => E.mul(E.cast(x.x, 'float32'), x.x)],
 ];
 
-describe('elementwise unary gradients', () => {
-  for (const [name, inputs, f] of unaryCases) {
-    it(name, async () => {
-      const r = await gradcheck(rt, inputs, f);
-      expect(r.ok, r.message).toBe(true);
-    });
-  }
-});
+gradcheckCases(() => rt, 'elementwise unary gradients', unaryCases);

@@ -4,7 +4,8 @@ import { DTypeError, ShapeError } from '../errors.js';
 import { Runtime } from '../exec/runtime.js';
 import { Graph, type Value } from '../graph/graph.js';
 import { sizeOf, Tensor } from '../tensor.js';
-import { type GradcheckInput, gradcheck } from '../testing/gradcheck.js';
+import { expectTensor, type GradcheckCase, gradcheckCases, runGraph } from '../testing/cases.js';
+import type { GradcheckInput } from '../testing/gradcheck.js';
 import { expectCpuWebGpuMatch, webgpuAvailable } from '../testing/webgpu.js';
 import { add, mul, square } from './elementwise.js';
 import * as I from './indexing.js';
@@ -57,27 +58,7 @@ function pick(data: ArrayLike<number>, shape: number[], lists: number[][]): numb
 }
 const all = (n: number) => Array.from({ length: n }, (_, i) => i);
 
-async function run(
-  build: (g: Graph) => Record<string, Value>,
-  feeds: Record<string, Tensor> = {},
-): Promise<Record<string, Tensor>> {
-  const g = new Graph();
-  const exe = await rt.compile(g, build(g));
-  const out = await exe.runHost(feeds);
-  await exe.dispose();
-  return out;
-}
-const close = (actual: Tensor, expected: number[], shape?: number[]) => {
-  if (shape) expect(actual.shape).toEqual(shape);
-  expect(actual.size).toBe(expected.length);
-  actual.toArray().forEach((v, i) => {
-    expect(v).toBeCloseTo(expected[i], 5);
-  });
-};
-
-type Case = [string, Record<string, GradcheckInput>, (x: Record<string, Value>) => Value];
-
-const gradCases: Case[] = [
+const gradCases: GradcheckCase[] = [
   ['concat axis 1', { a: { shape: [2, 3] }, b: { shape: [2, 2] } }, (x) => I.concat([x.a, x.b], 1)],
   [
     'concat three inputs, negative axis, size-1 dims',
@@ -232,17 +213,10 @@ const gradCases: Case[] = [
   ],
 ];
 
-describe('indexing gradients', () => {
-  for (const [name, inputs, f] of gradCases) {
-    it(name, async () => {
-      const r = await gradcheck(rt, inputs, f);
-      expect(r.ok, r.message).toBe(true);
-    });
-  }
-});
+gradcheckCases(() => rt, 'indexing gradients', gradCases);
 
 // Second order: the VJP graphs (split, pad/reshape dilation, scatter/gather pairs) are differentiated again.
-const secondOrder: Case[] = [
+const secondOrder: GradcheckCase[] = [
   ['concat', { a: { shape: [2, 3] }, b: { shape: [2, 2] } }, (x) => I.concat([x.a, x.b], 1)],
   ['split', { x: { shape: [2, 5] } }, (x) => I.split(x.x, [2, 3], 1)[1]],
   ['slice step -2', { x: { shape: [3, 6] } }, (x) => I.slice(x.x, [5], [0], [1], [-2])],
@@ -265,27 +239,31 @@ const secondOrder: Case[] = [
   ],
 ];
 
-describe('indexing second-order gradients', () => {
-  for (const [name, inputs, f] of secondOrder) {
-    it(`grad of ||d sum(${name}(x)^3) / dx||^2`, async () => {
-      const r = await gradcheck(rt, inputs, (x) => {
+gradcheckCases(
+  () => rt,
+  'indexing second-order gradients',
+  secondOrder.map(
+    ([name, inputs, f]): GradcheckCase => [
+      `grad of ||d sum(${name}(x)^3) / dx||^2`,
+      inputs,
+      (x) => {
         const wrt = Object.keys(inputs)
           .filter((k) => x[k].dtype === 'float32')
           .map((k) => x[k]);
         return grad(sum(cube(f(x))), wrt)
           .map((d) => sum(square(d)))
           .reduce((p, q) => add(p, q));
-      });
-      expect(r.ok, r.message).toBe(true);
-    });
-  }
-});
+      },
+    ],
+  ),
+);
 
 describe('indexing forward values (naive references)', () => {
   it('concat and split', async () => {
     const a = iota([2, 3]);
     const b = new Tensor('float32', [2, 2], Float32Array.of(-1, -2, -3, -4));
-    const out = await run(
+    const out = await runGraph(
+      rt,
       (g) => {
         const x = g.input('a', 'float32', ['batch', 3]);
         const y = g.input('b', 'float32', ['batch', 2]);
@@ -294,11 +272,11 @@ describe('indexing forward values (naive references)', () => {
       },
       { a, b },
     );
-    close(out.c, [0, 1, 2, -1, -2, 3, 4, 5, -3, -4], [2, 5]);
-    close(out.c0, [0, 1, 2, 3, 4, 5, 0, 1, 2, 3, 4, 5], [4, 3]);
-    close(out.p, [0, 3], [2, 1]);
+    expectTensor(out.c, [0, 1, 2, -1, -2, 3, 4, 5, -3, -4], [2, 5]);
+    expectTensor(out.c0, [0, 1, 2, 3, 4, 5, 0, 1, 2, 3, 4, 5], [4, 3]);
+    expectTensor(out.p, [0, 3], [2, 1]);
     expect(out.q.shape).toEqual([2, 0]);
-    close(out.r, [1, 2, 4, 5], [2, 2]);
+    expectTensor(out.r, [1, 2, 4, 5], [2, 2]);
   });
 
   const sliceCases: [string, number[], (x: Value) => Value, number[][]][] = [
@@ -329,8 +307,8 @@ describe('indexing forward values (naive references)', () => {
   for (const [name, shape, f, lists] of sliceCases) {
     it(`slice ${name}`, async () => {
       const x = iota(shape);
-      const out = await run((g) => ({ y: f(g.input('x', 'float32', shape)) }), { x });
-      close(
+      const out = await runGraph(rt, (g) => ({ y: f(g.input('x', 'float32', shape)) }), { x });
+      expectTensor(
         out.y,
         pick(x.data, shape, lists),
         lists.map((l) => l.length),
@@ -339,7 +317,8 @@ describe('indexing forward values (naive references)', () => {
   }
 
   it('slice gradient scatters back (step 2 and step -2)', async () => {
-    const out = await run(
+    const out = await runGraph(
+      rt,
       (g) => {
         const x = g.input('x', 'float32', ['batch', 6]);
         const [d1] = grad(sum(I.slice(x, [1], [6], [1], [2])), [x]);
@@ -349,14 +328,15 @@ describe('indexing forward values (naive references)', () => {
       },
       { x: iota([2, 6]) },
     );
-    close(out.d1, [0, 1, 0, 1, 0, 1, 0, 1, 0, 1, 0, 1], [2, 6]);
-    close(out.d2, [0, 1, 0, 1, 0, 1, 0, 1, 0, 1, 0, 1], [2, 6]);
-    close(out.d3, [1, 0, 1, 0, 1, 0, 1, 0, 1, 0, 1, 0], [2, 6]);
+    expectTensor(out.d1, [0, 1, 0, 1, 0, 1, 0, 1, 0, 1, 0, 1], [2, 6]);
+    expectTensor(out.d2, [0, 1, 0, 1, 0, 1, 0, 1, 0, 1, 0, 1], [2, 6]);
+    expectTensor(out.d3, [1, 0, 1, 0, 1, 0, 1, 0, 1, 0, 1, 0], [2, 6]);
   });
 
   it('pad constant and reflect', async () => {
     const x = iota([2, 4]);
-    const out = await run(
+    const out = await runGraph(
+      rt,
       (g) => {
         const v = g.input('x', 'float32', [2, 4]);
         return { c: I.pad(v, [1, 0, 0, 2], 9), r: I.pad(v, [1, 2, 0, 3], 0, 'reflect') };
@@ -366,8 +346,8 @@ describe('indexing forward values (naive references)', () => {
     const c: number[] = [];
     for (let i = -1; i < 2; i++)
       for (let j = 0; j < 6; j++) c.push(i >= 0 && j < 4 ? i * 4 + j : 9);
-    close(out.c, c, [3, 6]);
-    close(
+    expectTensor(out.c, c, [3, 6]);
+    expectTensor(
       out.r,
       pick(
         x.data,
@@ -383,7 +363,8 @@ describe('indexing forward values (naive references)', () => {
 
   it('tile and flatten', async () => {
     const x = iota([2, 1, 3]);
-    const out = await run(
+    const out = await runGraph(
+      rt,
       (g) => {
         const v = g.input('x', 'float32', ['batch', 1, 3]);
         return { t: I.tile(v, [1, 2, 2]), f: I.flatten(v), f0: I.flatten(v, 0) };
@@ -393,14 +374,15 @@ describe('indexing forward values (naive references)', () => {
     const t: number[] = [];
     for (let i = 0; i < 2; i++)
       for (let j = 0; j < 2; j++) for (let k = 0; k < 6; k++) t.push(i * 3 + (k % 3));
-    close(out.t, t, [2, 2, 6]);
-    close(out.f, [0, 1, 2, 3, 4, 5], [2, 3]);
-    close(out.f0, [0, 1, 2, 3, 4, 5], [1, 6]);
+    expectTensor(out.t, t, [2, 2, 6]);
+    expectTensor(out.f, [0, 1, 2, 3, 4, 5], [2, 3]);
+    expectTensor(out.f0, [0, 1, 2, 3, 4, 5], [1, 6]);
   });
 
   it('gather on each axis, negative and int32 indices', async () => {
     const x = iota([2, 5, 3]);
-    const out = await run(
+    const out = await runGraph(
+      rt,
       (g) => {
         const v = g.input('x', 'float32', [2, 5, 3]);
         return {
@@ -411,16 +393,17 @@ describe('indexing forward values (naive references)', () => {
       },
       { x },
     );
-    close(out.g0, pick(x.data, [2, 5, 3], [[1, 0, 1], all(5), all(3)]), [3, 5, 3]);
-    close(out.g1, pick(x.data, [2, 5, 3], [all(2), [4, 0, 4, 2], all(3)]), [2, 2, 2, 3]);
-    close(out.g2, pick(x.data, [2, 5, 3], [all(2), all(5), [2, 2]]), [2, 5, 2]);
+    expectTensor(out.g0, pick(x.data, [2, 5, 3], [[1, 0, 1], all(5), all(3)]), [3, 5, 3]);
+    expectTensor(out.g1, pick(x.data, [2, 5, 3], [all(2), [4, 0, 4, 2], all(3)]), [2, 2, 2, 3]);
+    expectTensor(out.g2, pick(x.data, [2, 5, 3], [all(2), all(5), [2, 2]]), [2, 5, 2]);
   });
 
   it('gatherElements and scatterAdd (duplicates add)', async () => {
     const x = iota([2, 4]);
     const ix = [3, 3, 0, 1, 2, 1];
     const u = [1, 10, 100, 1000, 2000, 3000];
-    const out = await run(
+    const out = await runGraph(
+      rt,
       (g) => {
         const v = g.input('x', 'float32', [2, 4]);
         const i = g.constant(i64([2, 3], ix));
@@ -436,14 +419,15 @@ describe('indexing forward values (naive references)', () => {
     ix.forEach((c, k) => {
       sa[Math.floor(k / 3) * 4 + c] += u[k];
     });
-    close(out.ge, ge, [2, 3]);
-    close(out.sa, sa, [2, 4]);
+    expectTensor(out.ge, ge, [2, 3]);
+    expectTensor(out.sa, sa, [2, 4]);
   });
 
   it('embedding forward, and its weight gradient counts repeated ids', async () => {
     const w = iota([4, 2]);
     const ids = [3, 1, 3, 3, 0, 1];
-    const out = await run(
+    const out = await runGraph(
+      rt,
       (g) => {
         const wv = g.input('w', 'float32', [4, 2]);
         const iv = g.input('ids', 'int64', ['batch', 3]);
@@ -453,13 +437,13 @@ describe('indexing forward values (naive references)', () => {
       },
       { w, ids: i64([2, 3], ids) },
     );
-    close(
+    expectTensor(
       out.e,
       ids.flatMap((i) => [2 * i, 2 * i + 1]),
       [2, 3, 2],
     );
     const counts = [0, 1, 2, 3].map((r) => ids.filter((i) => i === r).length);
-    close(
+    expectTensor(
       out.dw,
       counts.flatMap((c) => [c, c]),
       [4, 2],
@@ -468,20 +452,21 @@ describe('indexing forward values (naive references)', () => {
 
   it('oneHot and arange', async () => {
     const ids = [2, 0, 5, -1];
-    const out = await run(
+    const out = await runGraph(
+      rt,
       (g) => {
         const iv = g.input('ids', 'int64', ['batch']);
         return { h: I.oneHot(iv, 3), r: I.arange(g, 4, 'float32') };
       },
       { ids: i64([4], ids) },
     );
-    close(
+    expectTensor(
       out.h,
       ids.flatMap((i) => [0, 1, 2].map((k) => (k === i ? 1 : 0))),
       [4, 3],
     );
     expect(out.h.dtype).toBe('float32');
-    close(out.r, [0, 1, 2, 3], [4]);
+    expectTensor(out.r, [0, 1, 2, 3], [4]);
   });
 });
 
@@ -574,7 +559,7 @@ describe.runIf(webgpuAvailable())('indexing on WebGPU matches CPU', () => {
         ids: k([1, 3, 1, 0, 1]),
       };
       // Only the small int64 index ops feeding ScatterND / Equal (Unsqueeze, Cast) stay on the CPU.
-      // tol 5e-6 is close()'s toBeCloseTo(v, 5).
+      // tol 5e-6 is expectTensor()'s toBeCloseTo(v, 5).
       await expectCpuWebGpuMatch(rt, g, outs, feeds, {
         tol: 5e-6,
         allowFallback: (node) => /^(Unsqueeze|Cast) /.test(node),

@@ -2,11 +2,10 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { grad } from '../autodiff/grad.js';
 import { DTypeError, ShapeError } from '../errors.js';
 import { Runtime } from '../exec/runtime.js';
-import { Graph, type Value } from '../graph/graph.js';
-import type { Dim } from '../graph/shape.js';
+import { Graph } from '../graph/graph.js';
 import { Rng } from '../rng.js';
 import { Tensor } from '../tensor.js';
-import { type GradcheckInput, gradcheck } from '../testing/gradcheck.js';
+import { expectNear, type GradcheckCase, gradcheckCases, runFeeds } from '../testing/cases.js';
 import { expectCpuWebGpuMatch, webgpuAvailable } from '../testing/webgpu.js';
 import { add, mul } from './elementwise.js';
 import {
@@ -23,40 +22,11 @@ beforeAll(async () => {
   rt = await Runtime.create({ device: 'cpu', threads: 1 });
 });
 
-type Feeds = Record<string, { dims?: readonly Dim[]; data: Tensor }>;
-
-/** Trace `build` on fresh inputs, run it once, return the host outputs. */
-async function run(
-  inputs: Feeds,
-  build: (x: Record<string, Value>) => Record<string, Value>,
-): Promise<Record<string, Tensor>> {
-  const g = new Graph('loss-test');
-  const vals = Object.fromEntries(
-    Object.entries(inputs).map(([k, s]) => [k, g.input(k, s.data.dtype, s.dims ?? s.data.shape)]),
-  );
-  const exe = await rt.compile(g, build(vals));
-  const out = await exe.runHost(
-    Object.fromEntries(Object.entries(inputs).map(([k, s]) => [k, s.data])),
-  );
-  await exe.dispose();
-  return out;
-}
-
 const rand = (seed: number, shape: number[], lo = -2, hi = 2) =>
   new Tensor('float32', shape, new Rng(seed).uniform(shape, lo, hi));
 const int64 = (shape: number[], values: number[]) =>
   new Tensor('int64', shape, BigInt64Array.from(values, BigInt));
 const f32 = (t: Tensor) => Array.from(t.data as Float32Array);
-
-function expectClose(actual: ArrayLike<number>, expected: ArrayLike<number>, tol = 1e-5): void {
-  expect(actual.length).toBe(expected.length);
-  for (let i = 0; i < expected.length; i++) {
-    const e = expected[i];
-    expect(Math.abs(actual[i] - e), `element ${i}: ${actual[i]} vs ${e}`).toBeLessThanOrEqual(
-      tol * Math.max(1, Math.abs(e)),
-    );
-  }
-}
 
 const reduceRef = (l: number[], r: Reduction) =>
   r === 'none'
@@ -75,11 +45,12 @@ describe('loss forward values', () => {
   for (const reduction of REDUCTIONS) {
     it(`mseLoss reduction '${reduction}' with a symbolic batch`, async () => {
       const [p, t] = [rand(1, [3, 2]), rand(2, [3, 2])];
-      const out = await run(
+      const out = await runFeeds(
+        rt,
         { p: { dims: ['batch', 2], data: p }, t: { dims: ['batch', 2], data: t } },
         (v) => ({ y: mseLoss(v.p, v.t, { reduction }) }),
       );
-      expectClose(
+      expectNear(
         out.y.toArray(),
         reduceRef(
           f32(p).map((e, i) => (e - t.data[i]) ** 2),
@@ -90,7 +61,8 @@ describe('loss forward values', () => {
 
     it(`gaussianKl reduction '${reduction}'`, async () => {
       const [mu, lv] = [rand(3, [3, 4]), rand(4, [3, 4], -1, 1)];
-      const out = await run(
+      const out = await runFeeds(
+        rt,
         { mu: { dims: ['batch', 4], data: mu }, lv: { dims: ['batch', 4], data: lv } },
         (v) => ({ y: gaussianKl(v.mu, v.lv, { reduction }) }),
       );
@@ -103,14 +75,14 @@ describe('loss forward values', () => {
         return -0.5 * s;
       });
       expect(out.y.shape).toEqual(reduction === 'none' ? [3] : []);
-      expectClose(out.y.toArray(), reduceRef(per, reduction));
+      expectNear(out.y.toArray(), reduceRef(per, reduction));
     });
   }
 
   it('bceLoss clamps log at -100 for probabilities 0 and 1, with finite gradients', async () => {
     const p = Tensor.from([0, 1, 0.3, 0.9]);
     const t = Tensor.from([1, 0, 0.5, 1]);
-    const out = await run({ p: { data: p }, t: { data: t } }, (v) => {
+    const out = await runFeeds(rt, { p: { data: p }, t: { data: t } }, (v) => {
       const none = bceLoss(v.p, v.t, { reduction: 'none' });
       return {
         none,
@@ -119,24 +91,28 @@ describe('loss forward values', () => {
       };
     });
     const expected = [100, 100, -(0.5 * Math.log(0.3) + 0.5 * Math.log(0.7)), -Math.log(0.9)];
-    expectClose(out.none.toArray(), expected);
-    expectClose(out.mean.toArray(), [expected.reduce((a, b) => a + b) / 4]);
+    expectNear(out.none.toArray(), expected);
+    expectNear(out.mean.toArray(), [expected.reduce((a, b) => a + b) / 4]);
     // d/dp = (p - t) / (p (1 - p)) where the log is not clamped; 0 through the clamp.
-    expectClose(out.dp.toArray(), [0, 0, (0.3 - 0.5) / (0.3 * 0.7), (0.9 - 1) / (0.9 * 0.1)], 1e-4);
+    expectNear(out.dp.toArray(), [0, 0, (0.3 - 0.5) / (0.3 * 0.7), (0.9 - 1) / (0.9 * 0.1)], 1e-4);
   });
 
   it('bceWithLogitsLoss is stable for large logits and its gradient is sigmoid(x) - t, also at x = 0', async () => {
     const xs = [-100, -30, -1.5, 0, 0, 0.7, 30, 100];
     const ts = [1, 0, 0.25, 0, 1, 1, 0, 1];
-    const out = await run({ x: { data: Tensor.from(xs) }, t: { data: Tensor.from(ts) } }, (v) => ({
-      l: bceWithLogitsLoss(v.x, v.t, { reduction: 'none' }),
-      dx: grad(bceWithLogitsLoss(v.x, v.t, { reduction: 'sum' }), [v.x])[0],
-    }));
-    expectClose(
+    const out = await runFeeds(
+      rt,
+      { x: { data: Tensor.from(xs) }, t: { data: Tensor.from(ts) } },
+      (v) => ({
+        l: bceWithLogitsLoss(v.x, v.t, { reduction: 'none' }),
+        dx: grad(bceWithLogitsLoss(v.x, v.t, { reduction: 'sum' }), [v.x])[0],
+      }),
+    );
+    expectNear(
       out.l.toArray(),
       xs.map((x, i) => Math.max(x, 0) - x * ts[i] + Math.log1p(Math.exp(-Math.abs(x)))),
     );
-    expectClose(
+    expectNear(
       out.dx.toArray(),
       xs.map((x, i) => sigmoidRef(x) - ts[i]),
     );
@@ -145,7 +121,8 @@ describe('loss forward values', () => {
   it('bceWithLogitsLoss posWeight per class matches PyTorch formula', async () => {
     const [x, t] = [rand(5, [3, 2]), new Tensor('float32', [3, 2], new Rng(6).uniform([3, 2]))];
     const pw = Tensor.from([2, 0.5]);
-    const out = await run(
+    const out = await runFeeds(
+      rt,
       { x: { dims: ['batch', 2], data: x }, t: { dims: ['batch', 2], data: t }, pw: { data: pw } },
       (v) => ({
         y: bceWithLogitsLoss(v.x, v.t, { posWeight: v.pw }),
@@ -155,7 +132,7 @@ describe('loss forward values', () => {
       const [ti, w] = [t.data[i] as number, pw.data[i % 2] as number];
       return -(w * ti * Math.log(sigmoidRef(xi)) + (1 - ti) * Math.log(1 - sigmoidRef(xi)));
     });
-    expectClose(out.y.toArray(), reduceRef(l, 'mean'));
+    expectNear(out.y.toArray(), reduceRef(l, 'mean'));
   });
 });
 
@@ -176,7 +153,8 @@ describe('crossEntropy forward values', () => {
   const targets = [2, -100, 0, 1];
   for (const reduction of REDUCTIONS) {
     it(`ignoreIndex -100, reduction '${reduction}' ('mean' divides by the non-ignored count)`, async () => {
-      const out = await run(
+      const out = await runFeeds(
+        rt,
         { x: { dims: ['N', 3], data: logits }, t: { dims: ['N'], data: int64([4], targets) } },
         (v) => ({
           y: crossEntropy(v.x, v.t, { reduction }),
@@ -185,38 +163,40 @@ describe('crossEntropy forward values', () => {
       const l = ceRef(f32(logits), targets, 3, -100);
       const expected =
         reduction === 'mean' ? [l.reduce((a, b) => a + b) / 3] : reduceRef(l, reduction);
-      expectClose(out.y.toArray(), expected);
+      expectNear(out.y.toArray(), expected);
     });
   }
 
   it('label smoothing 0.2 with ignoreIndex 1 (int32 targets)', async () => {
     const t = [1, 0, 2, 1];
-    const out = await run(
+    const out = await runFeeds(
+      rt,
       { x: { data: logits }, t: { data: new Tensor('int32', [4], Int32Array.from(t)) } },
       (v) => ({
         y: crossEntropy(v.x, v.t, { labelSmoothing: 0.2, ignoreIndex: 1 }),
       }),
     );
-    expectClose(out.y.toArray(), [ceRef(f32(logits), t, 3, 1, 0.2).reduce((a, b) => a + b) / 2]);
+    expectNear(out.y.toArray(), [ceRef(f32(logits), t, 3, 1, 0.2).reduce((a, b) => a + b) / 2]);
   });
 
   it('class axis last on [B, T, C] with a symbolic batch, large logits stay finite', async () => {
     const x = rand(8, [2, 3, 4], -500, 500);
     const t = [3, 0, 1, 2, 2, 0];
-    const out = await run(
+    const out = await runFeeds(
+      rt,
       { x: { dims: ['B', 3, 4], data: x }, t: { dims: ['B', 3], data: int64([2, 3], t) } },
       (v) => ({
         y: crossEntropy(v.x, v.t, { reduction: 'none' }),
       }),
     );
     expect(out.y.shape).toEqual([2, 3]);
-    expectClose(out.y.toArray(), ceRef(f32(x), t, 4, -100), 1e-4);
+    expectNear(out.y.toArray(), ceRef(f32(x), t, 4, -100), 1e-4);
   });
 
   it('PyTorch layout [N, C, d] with classAxis 1', async () => {
     const x = rand(9, [2, 3, 2]);
     const t = [2, 0, 1, 1];
-    const out = await run({ x: { data: x }, t: { data: int64([2, 2], t) } }, (v) => ({
+    const out = await runFeeds(rt, { x: { data: x }, t: { data: int64([2, 2], t) } }, (v) => ({
       y: crossEntropy(v.x, v.t, { classAxis: 1, reduction: 'none' }),
     }));
     // Gather the class rows [n, :, d] into [N*d, C] for the reference.
@@ -224,11 +204,12 @@ describe('crossEntropy forward values', () => {
     for (let n = 0; n < 2; n++)
       for (let d = 0; d < 2; d++)
         for (let c = 0; c < 3; c++) rows.push(x.data[(n * 3 + c) * 2 + d] as number);
-    expectClose(out.y.toArray(), ceRef(rows, t, 3, -100));
+    expectNear(out.y.toArray(), ceRef(rows, t, 3, -100));
   });
 
   it('a batch where every target is ignored gives 0, not NaN, and zero gradients', async () => {
-    const out = await run(
+    const out = await runFeeds(
+      rt,
       { x: { data: logits }, t: { data: int64([4], [-100, -100, -100, -100]) } },
       (v) => ({
         y: crossEntropy(v.x, v.t),
@@ -240,11 +221,10 @@ describe('crossEntropy forward values', () => {
   });
 });
 
-type Case = [string, Record<string, GradcheckInput>, (x: Record<string, Value>) => Value];
 const probs = (rng: Rng, n: number) => rng.uniform(n, 0.1, 0.9);
 const targetsOf = (values: number[]) => () => BigInt64Array.from(values, BigInt);
 
-const gradCases: Case[] = [
+const gradCases: GradcheckCase[] = [
   ['mseLoss mean', { p: { shape: [3, 4] }, t: { shape: [3, 4] } }, (v) => mseLoss(v.p, v.t)],
   [
     'mseLoss sum symbolic batch',
@@ -321,14 +301,7 @@ const gradCases: Case[] = [
   ],
 ];
 
-describe('loss gradients', () => {
-  for (const [name, inputs, f] of gradCases) {
-    it(name, async () => {
-      const r = await gradcheck(rt, inputs, f);
-      expect(r.ok, r.message).toBe(true);
-    });
-  }
-});
+gradcheckCases(() => rt, 'loss gradients', gradCases);
 
 describe('loss trace-time errors', () => {
   it('crossEntropy with float targets is a DTypeError', () => {

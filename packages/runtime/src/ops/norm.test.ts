@@ -2,11 +2,10 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { grad } from '../autodiff/grad.js';
 import { ShapeError } from '../errors.js';
 import { Runtime } from '../exec/runtime.js';
-import { Graph, type Value } from '../graph/graph.js';
-import type { Dim } from '../graph/shape.js';
+import { Graph } from '../graph/graph.js';
 import { Rng } from '../rng.js';
 import { Tensor } from '../tensor.js';
-import { type GradcheckInput, gradcheck } from '../testing/gradcheck.js';
+import { expectClose, type GradcheckCase, gradcheckCases, runFeeds } from '../testing/cases.js';
 import { expectCpuWebGpuMatch, webgpuAvailable } from '../testing/webgpu.js';
 import { add, mul, square } from './elementwise.js';
 import { batchNorm, batchNormStats, groupNorm, layerNorm } from './norm.js';
@@ -48,41 +47,16 @@ function channelStatsRef(x: ArrayLike<number>, n: number, c: number, s: number) 
   return { mean, biased, unbiased };
 }
 
-/** Trace `build` on fresh inputs, run it once, return the host outputs. */
-async function run(
-  inputs: Record<string, { dims: readonly Dim[]; data: Tensor }>,
-  build: (x: Record<string, Value>) => Record<string, Value>,
-): Promise<Record<string, Tensor>> {
-  const g = new Graph('norm-test');
-  const vals = Object.fromEntries(
-    Object.entries(inputs).map(([k, s]) => [k, g.input(k, s.data.dtype, s.dims)]),
-  );
-  const exe = await rt.compile(g, build(vals));
-  const out = await exe.runHost(
-    Object.fromEntries(Object.entries(inputs).map(([k, s]) => [k, s.data])),
-  );
-  await exe.dispose();
-  return out;
-}
-
 const rand = (seed: number, shape: number[], lo = -2, hi = 2) =>
   new Tensor('float32', shape, new Rng(seed).uniform(shape, lo, hi));
-
-function expectClose(actual: ArrayLike<number>, expected: ArrayLike<number>, tol = 1e-5): void {
-  expect(actual.length).toBe(expected.length);
-  for (let i = 0; i < expected.length; i++)
-    expect(
-      Math.abs(actual[i] - expected[i]),
-      `element ${i}: ${actual[i]} vs ${expected[i]}`,
-    ).toBeLessThan(tol);
-}
 
 describe('norm forward values', () => {
   it('layerNorm over the last two axes with weight and bias matches a naive loop', async () => {
     const x = rand(1, [2, 3, 4]);
     const w = rand(2, [3, 4]);
     const b = rand(3, [3, 4]);
-    const out = await run(
+    const out = await runFeeds(
+      rt,
       {
         x: { dims: ['batch', 3, 4], data: x },
         w: { dims: [3, 4], data: w },
@@ -100,7 +74,7 @@ describe('norm forward values', () => {
 
   it('layerNorm with a number normalizedShape and a large eps', async () => {
     const x = rand(4, [3, 5]);
-    const out = await run({ x: { dims: [3, 5], data: x } }, (v) => ({
+    const out = await runFeeds(rt, { x: { dims: [3, 5], data: x } }, (v) => ({
       y: layerNorm(v.x, 5, undefined, undefined, 0.5),
     }));
     expectClose(out.y.toArray(), standardizeRef(x.data as Float32Array, 5, 0.5));
@@ -111,7 +85,8 @@ describe('norm forward values', () => {
     const x = rand(5, [n, c, s]);
     const w = rand(6, [c]);
     const b = rand(7, [c]);
-    const out = await run(
+    const out = await runFeeds(
+      rt,
       { x: { dims: ['N', c, s], data: x }, w: { dims: [c], data: w }, b: { dims: [c], data: b } },
       (v) => ({ y: groupNorm(v.x, groups, v.w, v.b) }),
     );
@@ -130,7 +105,8 @@ describe('norm forward values', () => {
     const x = rand(8, [n, c, h, wd]);
     const gamma = rand(9, [c]);
     const beta = rand(10, [c]);
-    const out = await run(
+    const out = await runFeeds(
+      rt,
       {
         x: { dims: ['N', c, h, wd], data: x },
         gamma: { dims: [c], data: gamma },
@@ -162,7 +138,9 @@ describe('norm forward values', () => {
 
   it('batchNormStats with a static N (Bessel factor folded to a constant)', async () => {
     const x = rand(11, [4, 3]);
-    const out = await run({ x: { dims: [4, 3], data: x } }, (v) => ({ ...batchNormStats(v.x) }));
+    const out = await runFeeds(rt, { x: { dims: [4, 3], data: x } }, (v) => ({
+      ...batchNormStats(v.x),
+    }));
     const ref = channelStatsRef(x.data as Float32Array, 4, 3, 1);
     expectClose(out.mean.toArray(), ref.mean);
     expectClose(out.var.toArray(), ref.biased);
@@ -175,7 +153,8 @@ describe('norm forward values', () => {
       [3, 4],
       [5, 6],
     ]);
-    const out = await run(
+    const out = await runFeeds(
+      rt,
       {
         x: { dims: ['N', 2], data: x },
         m: { dims: [2], data: Tensor.from([1, -1]) },
@@ -187,9 +166,7 @@ describe('norm forward values', () => {
   });
 });
 
-type Case = [string, Record<string, GradcheckInput>, (x: Record<string, Value>) => Value];
-
-const gradCases: Case[] = [
+const gradCases: GradcheckCase[] = [
   ['layerNorm last axis', { x: { shape: [3, 4] } }, (v) => layerNorm(v.x, 4)],
   [
     'layerNorm two axes + weight/bias',
@@ -265,14 +242,7 @@ const gradCases: Case[] = [
   ],
 ];
 
-describe('norm gradients', () => {
-  for (const [name, inputs, f] of gradCases) {
-    it(name, async () => {
-      const r = await gradcheck(rt, inputs, f);
-      expect(r.ok, r.message).toBe(true);
-    });
-  }
-});
+gradcheckCases(() => rt, 'norm gradients', gradCases);
 
 describe('norm trace-time errors', () => {
   it('layerNorm names the input and normalizedShape', () => {

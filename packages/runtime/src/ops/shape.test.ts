@@ -2,9 +2,9 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { grad } from '../autodiff/grad.js';
 import { ShapeError } from '../errors.js';
 import { Runtime } from '../exec/runtime.js';
-import { Graph, type Value } from '../graph/graph.js';
+import { Graph } from '../graph/graph.js';
 import { sizeOf, Tensor } from '../tensor.js';
-import { type GradcheckInput, gradcheck } from '../testing/gradcheck.js';
+import { expectTensor, type GradcheckCase, gradcheckCases, runGraph } from '../testing/cases.js';
 import { mul } from './elementwise.js';
 import { sum } from './reduce.js';
 import * as S from './shape.js';
@@ -24,9 +24,7 @@ const iota = (shape: number[]) =>
 // place fails even for these linear ops; no extra nonlinearity is needed (and in float32 it
 // only adds finite-difference noise).
 
-type Case = [string, Record<string, GradcheckInput>, (x: Record<string, Value>) => Value];
-
-const gradCases: Case[] = [
+const gradCases: GradcheckCase[] = [
   ['reshape static', { x: { shape: [2, 6] } }, (x) => S.reshape(x.x, [3, 4])],
   ['reshape with -1', { x: { shape: [2, 3, 4] } }, (x) => S.reshape(x.x, [-1, 4])],
   [
@@ -98,38 +96,14 @@ const gradCases: Case[] = [
   ],
 ];
 
-describe('shape op gradients', () => {
-  for (const [name, inputs, f] of gradCases) {
-    it(name, async () => {
-      const r = await gradcheck(rt, inputs, f);
-      expect(r.ok, r.message).toBe(true);
-    });
-  }
-});
-
-async function run(
-  build: (g: Graph) => Record<string, Value>,
-  feeds: Record<string, Tensor>,
-): Promise<Record<string, Tensor>> {
-  const g = new Graph();
-  const exe = await rt.compile(g, build(g));
-  const out = await exe.runHost(feeds);
-  await exe.dispose();
-  return out;
-}
-const close = (actual: Tensor, expected: number[], shape: number[]) => {
-  expect(actual.shape).toEqual(shape);
-  expect(actual.size).toBe(expected.length);
-  actual.toArray().forEach((v, i) => {
-    expect(v).toBeCloseTo(expected[i], 5);
-  });
-};
+gradcheckCases(() => rt, 'shape op gradients', gradCases);
 
 describe('shape op forward values (naive references)', () => {
   it('reshape, squeeze and unsqueeze keep row-major order; symbolic dims resolve at run time', async () => {
     const x = iota([3, 2, 4]);
     const flat = Array.from(x.data);
-    const out = await run(
+    const out = await runGraph(
+      rt,
       (g) => {
         const v = g.input('x', 'float32', ['batch', 2, 4]);
         const r = S.reshape(v, ['batch', -1]);
@@ -142,28 +116,30 @@ describe('shape op forward values (naive references)', () => {
       },
       { x },
     );
-    close(out.r, flat, [3, 8]);
-    close(out.m, flat, [6, 4]);
-    close(out.u, flat, [1, 3, 2, 4, 1]);
-    close(out.s, flat, [3, 2, 4]);
+    expectTensor(out.r, flat, [3, 8]);
+    expectTensor(out.m, flat, [6, 4]);
+    expectTensor(out.u, flat, [1, 3, 2, 4, 1]);
+    expectTensor(out.s, flat, [3, 2, 4]);
     expect(out.shape.toArray()).toEqual([3, 2, 4]);
   });
 
   it('transpose matches a naive permutation', async () => {
     const x = iota([2, 3, 4]);
-    const out = await run(
+    const out = await runGraph(
+      rt,
       (g) => ({ y: S.transpose(g.input('x', 'float32', [2, 3, 4]), [2, 0, 1]) }),
       { x },
     );
     const want: number[] = [];
     for (let k = 0; k < 4; k++)
       for (let i = 0; i < 2; i++) for (let j = 0; j < 3; j++) want.push(x.data[i * 12 + j * 4 + k]);
-    close(out.y, want, [4, 2, 3]);
+    expectTensor(out.y, want, [4, 2, 3]);
   });
 
   it('expand and expandAs broadcast like NumPy', async () => {
     const x = iota([3, 1]);
-    const out = await run(
+    const out = await runGraph(
+      rt,
       (g) => {
         const v = g.input('x', 'float32', [3, 1]);
         const like = g.input('like', 'float32', ['batch', 3, 2]);
@@ -172,13 +148,14 @@ describe('shape op forward values (naive references)', () => {
       { x, like: Tensor.zeros([2, 3, 2]) },
     );
     const want = [0, 0, 1, 1, 2, 2, 0, 0, 1, 1, 2, 2];
-    close(out.e, want, [2, 3, 2]);
-    close(out.a, want, [2, 3, 2]);
+    expectTensor(out.e, want, [2, 3, 2]);
+    expectTensor(out.a, want, [2, 3, 2]);
   });
 
   it('sumToShape sums broadcast axes; reshape gradient is the inverse reshape', async () => {
     const gv = iota([2, 3, 4]);
-    const out = await run(
+    const out = await runGraph(
+      rt,
       (g) => {
         const x = g.input('g', 'float32', [2, 3, 4]);
         const t = g.input('t', 'float32', [3, 1]);
@@ -193,8 +170,8 @@ describe('shape op forward values (naive references)', () => {
       for (let i = 0; i < 2; i++) for (let k = 0; k < 4; k++) s += gv.data[i * 12 + j * 4 + k];
       return s;
     });
-    close(out.s, want, [3, 1]);
-    close(out.dw, [0, 1, 2, 3, 4, 5, 0, 1, 2, 3, 4, 5], [2, 6]);
+    expectTensor(out.s, want, [3, 1]);
+    expectTensor(out.dw, [0, 1, 2, 3, 4, 5, 0, 1, 2, 3, 4, 5], [2, 6]);
   });
 });
 
