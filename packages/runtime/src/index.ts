@@ -113,3 +113,4 @@ export { fit } from './train/fit.js';
 export type { LossOutput, StepResult, TrainState, TrainStepSpec } from './train/trainStep.js';
 export { compileTrainStep, TrainStep } from './train/trainStep.js';
 export { VERSION } from './version.js';
+export { writeFileAtomic } from './io/atomic.js';

@@ -1,0 +1,75 @@
+/**
+ * @genmodels/datasets: real data, batching, pictures and metrics for genmodels.
+ * Every public name is exported here explicitly.
+ */
+
+export type { IdxArray, ImageSplit } from './idx.js';
+export {
+  encodeIdx,
+  IDX_IMAGES_MAGIC,
+  IDX_LABELS_MAGIC,
+  IdxError,
+  imageSplitFromIdx,
+  isGzip,
+  parseIdx,
+} from './idx.js';
+export type { DataLoaderOptions, TensorBatch, Transform, TransformContext } from './loader.js';
+export {
+  binarize,
+  DataLoader,
+  DataLoaderError,
+  dequantize,
+  flatten,
+  scaleTo01,
+  scaleToMinus11,
+} from './loader.js';
+export type { BitsPerDimOptions } from './metrics/bpd.js';
+export { bitsPerDim } from './metrics/bpd.js';
+export type { ClassifierStats, FldResult } from './metrics/fld.js';
+export { classifierStats, FrechetLeNet, lenetWeights } from './metrics/fld.js';
+export type { GaussianStats, SquareLike, VectorLike } from './metrics/frechet.js';
+export { frechetDistance, frechetFromSamples, gaussianStats } from './metrics/frechet.js';
+export { LeNet } from './metrics/lenet.js';
+export { sqrtmPsd, symmetricEigen } from './metrics/linalg.js';
+export type { MmdOptions } from './metrics/mmd.js';
+export { energyDistance, mmd } from './metrics/mmd.js';
+export type { ModeMetrics, ModeOptions } from './metrics/modes.js';
+export { modeMetrics } from './metrics/modes.js';
+export type { Points } from './metrics/points.js';
+export { MetricError } from './metrics/points.js';
+export type { ImageDataset, LoadOptions } from './mnist.js';
+export { DatasetNotFoundError, FASHION_MNIST_CLASSES, fashionMnist, mnist } from './mnist.js';
+export type { Bounds, HeatmapOptions, RGB, ScatterOptions, ScatterSet } from './plot.js';
+export { densityHeatmap, NAMED_COLORS, parseColor, scatterPlot, viridis } from './plot.js';
+export type { ImageGridOptions, ImageRange, RasterImage } from './png.js';
+export { encodePng, imageGrid, PictureError, toByte } from './png.js';
+export { writePng, writePngGrid } from './png-node.js';
+export type {
+  Seq2seqBatch,
+  Seq2seqBatchOptions,
+  Seq2seqExample,
+  Seq2seqOptions,
+  Seq2seqTaskName,
+  Seq2seqVocab,
+} from './seq2seq.js';
+export {
+  SEQ2SEQ_SPECIALS,
+  Seq2seqError,
+  Seq2seqTask,
+  seq2seqBatch,
+  seq2seqHash,
+  seq2seqTarget,
+  seq2seqTask,
+  seq2seqVocab,
+} from './seq2seq.js';
+export type {
+  CharTokenizerJSON,
+  SequentialTextBatch,
+  TextBatch,
+  TextCorpusOptions,
+} from './text.js';
+export { CharTokenizer, CorpusError, SPECIAL_TOKENS, TextCorpus, TokenizerError } from './text.js';
+export type { MixtureToyName, ToyMixture, ToyName } from './toy.js';
+export { TOY_ENTROPY, TOY_NAMES, ToyDataError, toyData, toyMixture } from './toy.js';
+export type { DensityToyName } from './toy-density.js';
+export { toyLogDensity } from './toy-density.js';
