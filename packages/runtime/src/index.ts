@@ -23,6 +23,7 @@ export type { Attr, Attrs, Node, OutputSpec, Primitive, VjpRule } from './graph/
 export { Graph, primitive, Value } from './graph/graph.js';
 export type { Dim, Shape } from './graph/shape.js';
 export { broadcastShapes, formatShape } from './graph/shape.js';
+export { writeFileAtomic } from './io/atomic.js';
 export type { Checkpoint, CheckpointInfo } from './io/checkpoint.js';
 export {
   CHECKPOINT_FORMAT,
@@ -113,4 +114,3 @@ export { fit } from './train/fit.js';
 export type { LossOutput, StepResult, TrainState, TrainStepSpec } from './train/trainStep.js';
 export { compileTrainStep, TrainStep } from './train/trainStep.js';
 export { VERSION } from './version.js';
-export { writeFileAtomic } from './io/atomic.js';
