@@ -18,6 +18,13 @@ export type { Feed, IOSpec } from './exec/executable.js';
 export { Executable } from './exec/executable.js';
 export type { CompileOptions, Device, RuntimeOptions } from './exec/runtime.js';
 export { Runtime } from './exec/runtime.js';
+export type {
+  FamilyPreset,
+  FamilySamples,
+  FamilyTrainOptions,
+  ModelFamily,
+  TrainedModel,
+} from './family.js';
 export { decodeModel, encodeModel, IR_VERSION, OPSET } from './graph/encode.js';
 export type { Attr, Attrs, Node, OutputSpec, Primitive, VjpRule } from './graph/graph.js';
 export { Graph, primitive, Value } from './graph/graph.js';

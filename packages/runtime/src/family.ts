@@ -1,0 +1,63 @@
+/**
+ * The small interface every model family implements (VAE, GAN, Transformer, Flow,
+ * Diffusion), so the `genmodels` CLI and the demo app treat all five alike.
+ */
+import type { Device, Runtime } from './exec/runtime.js';
+import type { Tensor } from './tensor.js';
+import type { ProgressEvent } from './train/fit.js';
+
+/** A named configuration of a family (architecture + training hyper-parameters). */
+export interface FamilyPreset<C = unknown> {
+  name: string;
+  description: string;
+  config: C;
+}
+
+export interface FamilyTrainOptions {
+  preset: string;
+  /** Passes over the training data; or give `steps`. */
+  epochs?: number;
+  steps?: number;
+  seed?: number;
+  /** Progress of the training loop; `total` steps when known. */
+  onProgress?: (e: ProgressEvent & { total: number | null }) => void;
+  signal?: AbortSignal;
+  /** Where the family's dataset lives when it is not found by default (e.g. MNIST IDX files). */
+  dataDir?: string;
+}
+
+/** What `sample` returns, by kind of data. */
+export type FamilySamples =
+  | { kind: 'images'; images: Tensor; range: '01' | '-11' }
+  | { kind: 'text'; texts: string[] }
+  | { kind: 'points'; points: Tensor; reference?: Tensor };
+
+/** A trained (or loaded) model of a family. */
+export interface TrainedModel {
+  readonly family: string;
+  readonly preset: string;
+  /** JSON-serializable model config (written to config.json). */
+  readonly config: unknown;
+  /** Write `model.safetensors` (and anything else the family needs to load) into `dir`. */
+  save(dir: string): Promise<void>;
+  sample(n: number, seed: number): Promise<FamilySamples>;
+  /** Test-set metrics with the snake_case names of the CLI contract (e.g. neg_elbo, recon, kl). */
+  evaluate(opts?: { seed?: number }): Promise<Record<string, number>>;
+  /** Export one part (see ModelFamily.parts) as a standalone ONNX file. */
+  exportOnnx(path: string, part?: string): Promise<void>;
+  /** Extra family-specific pictures written into `dir` (e.g. reconstructions.png); returns the file names. */
+  pictures?(dir: string, seed: number): Promise<string[]>;
+}
+
+export interface ModelFamily {
+  readonly name: string;
+  readonly description: string;
+  readonly presets: Readonly<Record<string, FamilyPreset>>;
+  /** Exportable parts, the first being the default (e.g. ['decoder', 'encoder']). */
+  readonly parts: readonly string[];
+  train(rt: Runtime, opts: FamilyTrainOptions): Promise<TrainedModel>;
+  /** Load what `save` wrote; a checkpoint of another family is a CheckpointError. */
+  load(rt: Runtime, dir: string): Promise<TrainedModel>;
+}
+
+export type { Device };
