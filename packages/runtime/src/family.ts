@@ -11,6 +11,8 @@ export interface FamilyPreset<C = unknown> {
   name: string;
   description: string;
   config: C;
+  /** Training length when neither `epochs` nor `steps` is given (e.g. the README's one-minute run). */
+  defaultEpochs?: number;
 }
 
 export interface FamilyTrainOptions {

@@ -5,6 +5,7 @@
 
 export { grad, onesLike, vjp, zerosLike } from './autodiff/grad.js';
 export {
+  CheckpointError,
   DeviceError,
   DivergenceError,
   DTypeError,

@@ -1,0 +1,100 @@
+/**
+ * `genmodels train <family>`: train a preset with a progress bar, then write
+ * model.safetensors, config.json, metrics.json, samples and the family's pictures.
+ */
+import { join } from 'node:path';
+import { VERSION } from '@genmodels/runtime';
+import type { RunConfig } from '../checkpoint.js';
+import { type CliContext, getFamily, getPreset, makeRuntime } from '../common.js';
+import { UsageError } from '../errors.js';
+import { ensureWritableDir, writeJson } from '../fsio.js';
+import { createProgress } from '../progress.js';
+import { writeSamples } from '../writers.js';
+
+/** Options of `train` as commander parses them. */
+export interface TrainArgs {
+  preset?: string;
+  epochs?: number;
+  steps?: number;
+  seed: number;
+  device: string;
+  out?: string;
+  threads?: number;
+  dataDir?: string;
+  samples: number;
+}
+
+/** Run `train`; returns the exit code. */
+export async function trainCommand(
+  ctx: CliContext,
+  name: string,
+  args: TrainArgs,
+): Promise<number> {
+  const family = getFamily(ctx, name);
+  const preset = getPreset(family, args.preset);
+  if (args.epochs !== undefined && args.steps !== undefined) {
+    throw new UsageError('give either --epochs or --steps, not both');
+  }
+  const outArg = args.out ?? join('out', family.name);
+  const rt = await makeRuntime(args.device, args.threads);
+  // Before training, so an unwritable --out fails in a second, not after the run.
+  const dir = await ensureWritableDir(outArg);
+  const length =
+    args.steps !== undefined
+      ? `${args.steps} steps`
+      : args.epochs !== undefined
+        ? `${args.epochs} epoch(s)`
+        : `${family.presets[preset]?.defaultEpochs ?? 1} epoch(s), the preset's default`;
+  ctx.stdout.write(
+    `training ${family.name} (preset ${preset}, ${length}, seed ${args.seed}, ${args.device})\n`,
+  );
+
+  const progress = createProgress(ctx.stdout, ctx.progressIntervalMs);
+  const abort = new AbortController();
+  const onSigint = () => abort.abort();
+  process.once('SIGINT', onSigint);
+  let model: Awaited<ReturnType<typeof family.train>>;
+  const t0 = performance.now();
+  try {
+    model = await family.train(rt, {
+      preset,
+      epochs: args.epochs,
+      steps: args.steps,
+      seed: args.seed,
+      dataDir: args.dataDir,
+      signal: abort.signal,
+      onProgress: (e) => progress.update(e),
+    });
+  } finally {
+    progress.done();
+    process.removeListener('SIGINT', onSigint);
+  }
+  const seconds = (performance.now() - t0) / 1000;
+  ctx.stdout.write(
+    `trained in ${seconds.toFixed(1)} s${abort.signal.aborted ? ' (interrupted)' : ''}\n`,
+  );
+
+  await model.save(dir);
+  const run: RunConfig = {
+    family: family.name,
+    preset,
+    seed: args.seed,
+    device: args.device,
+    epochs: args.epochs ?? null,
+    steps: args.steps ?? null,
+    runtime: VERSION,
+    config: model.config,
+  };
+  await writeJson(join(dir, 'config.json'), run);
+  const metrics = await model.evaluate({ seed: args.seed });
+  await writeJson(join(dir, 'metrics.json'), metrics);
+  const samples = await model.sample(args.samples, args.seed);
+  const samplesFile = samples.kind === 'text' ? 'samples.txt' : 'samples.png';
+  await writeSamples(join(dir, samplesFile), samples);
+  const extra = model.pictures ? await model.pictures(dir, args.seed) : [];
+
+  const files = ['model.safetensors', 'config.json', 'metrics.json', samplesFile, ...extra];
+  ctx.stdout.write(`metrics: ${JSON.stringify(metrics)}\n`);
+  ctx.stdout.write(`wrote to ${dir}:\n${files.map((f) => `  ${join(dir, f)}\n`).join('')}`);
+  return 0;
+}

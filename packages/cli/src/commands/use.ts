@@ -1,0 +1,88 @@
+/**
+ * Commands that use a trained run directory: `sample`, `eval` and `export`.
+ */
+import { extname, resolve } from 'node:path';
+import { loadRun } from '../checkpoint.js';
+import { type CliContext, getFamily, makeRuntime } from '../common.js';
+import { UsageError } from '../errors.js';
+import { ensureWritableFile } from '../fsio.js';
+import { writeSamples } from '../writers.js';
+
+/** Options of `sample`. */
+export interface SampleArgs {
+  from: string;
+  n: number;
+  seed: number;
+  out: string;
+  device: string;
+}
+
+/** `genmodels sample <family> --from DIR --out FILE`; returns the exit code. */
+export async function sampleCommand(
+  ctx: CliContext,
+  name: string,
+  args: SampleArgs,
+): Promise<number> {
+  const family = getFamily(ctx, name);
+  const ext = extname(args.out).toLowerCase();
+  await ensureWritableFile(args.out);
+  const rt = await makeRuntime(args.device);
+  const { model } = await loadRun(family, rt, args.from);
+  const samples = await model.sample(args.n, args.seed);
+  if (samples.kind !== 'text' && !['.png', '.json', '.npy'].includes(ext)) {
+    throw new UsageError(
+      `cannot write ${samples.kind} samples to '${args.out}': use a .png, .json or .npy file`,
+    );
+  }
+  await writeSamples(args.out, samples);
+  ctx.stdout.write(`wrote ${args.n} samples to ${resolve(args.out)}\n`);
+  return 0;
+}
+
+/** Options of `eval`. */
+export interface EvalArgs {
+  from: string;
+  seed: number;
+  device: string;
+}
+
+/** `genmodels eval <family> --from DIR`: prints the metrics as JSON; returns the exit code. */
+export async function evalCommand(ctx: CliContext, name: string, args: EvalArgs): Promise<number> {
+  const family = getFamily(ctx, name);
+  const rt = await makeRuntime(args.device);
+  const { model } = await loadRun(family, rt, args.from);
+  const metrics = await model.evaluate({ seed: args.seed });
+  ctx.stdout.write(`${JSON.stringify(metrics, null, 2)}\n`);
+  return 0;
+}
+
+/** Options of `export`. */
+export interface ExportArgs {
+  from: string;
+  out: string;
+  part?: string;
+}
+
+/** `genmodels export <family> --from DIR --out FILE.onnx [--part NAME]`; returns the exit code. */
+export async function exportCommand(
+  ctx: CliContext,
+  name: string,
+  args: ExportArgs,
+): Promise<number> {
+  const family = getFamily(ctx, name);
+  const part = args.part ?? family.parts[0];
+  if (part === undefined || !family.parts.includes(part)) {
+    throw new UsageError(
+      `unknown part '${args.part}' of family '${family.name}'; parts: ${family.parts.join(', ')}`,
+    );
+  }
+  if (extname(args.out).toLowerCase() !== '.onnx') {
+    throw new UsageError(`export writes an ONNX file; '${args.out}' should end in .onnx`);
+  }
+  const out = await ensureWritableFile(args.out);
+  const rt = await makeRuntime('cpu');
+  const { model } = await loadRun(family, rt, args.from);
+  await model.exportOnnx(out, part);
+  ctx.stdout.write(`exported ${family.name} ${part} to ${out}\n`);
+  return 0;
+}

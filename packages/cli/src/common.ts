@@ -1,0 +1,79 @@
+/**
+ * What every command shares: the I/O context, looking up families, presets and
+ * devices with errors that list the valid choices, and option parsers.
+ */
+import type { ModelFamily } from '@genmodels/runtime';
+import { Runtime } from '@genmodels/runtime';
+import { InvalidArgumentError } from 'commander';
+import { UsageError } from './errors.js';
+import type { OutStream } from './progress.js';
+
+/** Where commands write and which families they see (tests pass fakes). */
+export interface CliContext {
+  families: Readonly<Record<string, ModelFamily>>;
+  stdout: OutStream;
+  stderr: OutStream;
+  /** Milliseconds between plain progress lines when stdout is not a TTY. */
+  progressIntervalMs: number;
+}
+
+/** Devices accepted by `--device`. */
+export const DEVICES = ['cpu', 'webgpu', 'cuda'] as const;
+
+/** The family called `name`, or a UsageError listing the known ones. */
+export function getFamily(ctx: CliContext, name: string): ModelFamily {
+  const f = ctx.families[name];
+  if (!f) {
+    const known = Object.keys(ctx.families);
+    throw new UsageError(
+      `unknown family '${name}'; known families: ${known.length ? known.join(', ') : '(none)'}`,
+    );
+  }
+  return f;
+}
+
+/** The preset name to use (default: the family's first), or a UsageError listing presets. */
+export function getPreset(family: ModelFamily, name: string | undefined): string {
+  const names = Object.keys(family.presets);
+  const chosen = name ?? names[0];
+  if (chosen === undefined || !(chosen in family.presets)) {
+    throw new UsageError(
+      `unknown preset '${name}' for family '${family.name}'; presets: ${names.join(', ')}`,
+    );
+  }
+  return chosen;
+}
+
+/** A runtime on `device`, after checking the name against {@link DEVICES}. */
+export async function makeRuntime(device: string, threads?: number): Promise<Runtime> {
+  if (!(DEVICES as readonly string[]).includes(device)) {
+    throw new UsageError(`unknown device '${device}'; use one of ${DEVICES.join(', ')}`);
+  }
+  return Runtime.create({ device: device as (typeof DEVICES)[number], threads });
+}
+
+/** Commander parser of a non-negative (or positive) integer option. */
+export function intOption(min: number): (value: string) => number {
+  return (value) => {
+    const n = Number(value);
+    if (!/^\d+$/.test(value) || !Number.isSafeInteger(n) || n < min) {
+      throw new InvalidArgumentError(`expected an integer >= ${min}`);
+    }
+    return n;
+  };
+}
+
+/** The families and their presets, for `--help`. */
+export function familiesHelp(ctx: CliContext): string {
+  const lines = ['', 'Families and presets:'];
+  for (const f of Object.values(ctx.families)) {
+    lines.push(`  ${f.name}  ${f.description}`);
+    for (const p of Object.values(f.presets)) {
+      const len = p.defaultEpochs ? ` (default ${p.defaultEpochs} epoch(s))` : '';
+      lines.push(`    --preset ${p.name}  ${p.description}${len}`);
+    }
+    lines.push(`    export parts: ${f.parts.join(', ')}`);
+  }
+  if (Object.keys(ctx.families).length === 0) lines.push('  (none installed)');
+  return `${lines.join('\n')}\n`;
+}

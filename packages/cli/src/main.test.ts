@@ -1,0 +1,268 @@
+import { mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { fakeFamily, testContext } from '../test/fake-family.js';
+import { main } from './main.js';
+
+let tmp: string;
+beforeEach(async () => {
+  tmp = await mkdtemp(join(tmpdir(), 'genmodels-cli-'));
+});
+afterEach(async () => {
+  await rm(tmp, { recursive: true, force: true });
+});
+
+/** Train the fake family into `dir` and return the context used. */
+async function trainInto(dir: string, extra: string[] = []) {
+  const ctx = testContext();
+  const code = await main(
+    ['train', 'fake', '--preset', 'tiny', '--steps', '4', '--out', dir, ...extra],
+    ctx,
+  );
+  expect(ctx.stderr.text).toBe('');
+  expect(code).toBe(0);
+  return ctx;
+}
+
+describe('train', () => {
+  it('writes the run files, reports progress and where the files are', async () => {
+    const dir = join(tmp, 'run');
+    const ctx = await trainInto(dir, ['--seed', '3']);
+    for (const f of [
+      'model.safetensors',
+      'config.json',
+      'metrics.json',
+      'samples.png',
+      'extra.png',
+    ]) {
+      expect((await stat(join(dir, f))).size).toBeGreaterThan(0);
+      expect(ctx.stdout.text).toContain(join(dir, f));
+    }
+    const config = JSON.parse(await readFile(join(dir, 'config.json'), 'utf8'));
+    expect(config).toMatchObject({
+      family: 'fake',
+      preset: 'tiny',
+      seed: 3,
+      steps: 4,
+      epochs: null,
+    });
+    expect(config.config).toEqual({ hidden: 4, steps: 4 });
+    const metrics = JSON.parse(await readFile(join(dir, 'metrics.json'), 'utf8'));
+    expect(metrics).toEqual({ neg_elbo: 100.5, recon: 90.25, kl: 10.25 });
+    expect(ctx.stdout.text).toMatch(/step 4\/4 .*loss 50\.0000 .*1000 samples\/s .*ETA 0s/);
+    const png = await readFile(join(dir, 'samples.png'));
+    expect([...png.subarray(1, 4)].map((c) => String.fromCharCode(c)).join('')).toBe('PNG');
+  });
+
+  it('passes preset, epochs, seed and data dir to the family; defaults to the first preset', async () => {
+    const fam = fakeFamily();
+    const ctx = testContext({ fake: fam });
+    const args = [
+      'train',
+      'fake',
+      '--epochs',
+      '2',
+      '--seed',
+      '9',
+      '--data-dir',
+      '/d',
+      '--out',
+      tmp,
+    ];
+    expect(await main(args, ctx)).toBe(0);
+    expect(fam.lastTrain).toMatchObject({ preset: 'tiny', epochs: 2, seed: 9, dataDir: '/d' });
+    expect(fam.lastTrain?.steps).toBeUndefined();
+  });
+
+  it('rejects --epochs with --steps and a non-integer count', async () => {
+    const ctx = testContext();
+    expect(await main(['train', 'fake', '--epochs', '1', '--steps', '2', '--out', tmp], ctx)).toBe(
+      1,
+    );
+    expect(ctx.stderr.text).toBe('genmodels: error: give either --epochs or --steps, not both\n');
+    const ctx2 = testContext();
+    expect(await main(['train', 'fake', '--steps', 'x', '--out', tmp], ctx2)).toBe(1);
+    expect(ctx2.stderr.text).toContain("'x' is invalid. expected an integer >= 1");
+  });
+});
+
+describe('sample, eval, export', () => {
+  it('sample writes a PNG grid, JSON nested arrays and NPY', async () => {
+    const run = join(tmp, 'run');
+    await trainInto(run);
+    for (const [file, check] of [
+      ['s.png', (b: Buffer) => expect(b.subarray(1, 4).toString()).toBe('PNG')],
+      ['s.json', (b: Buffer) => expect(JSON.parse(b.toString())).toHaveLength(5)],
+      ['s.npy', (b: Buffer) => expect(b.subarray(1, 6).toString()).toBe('NUMPY')],
+    ] as const) {
+      const ctx = testContext();
+      const out = join(tmp, 'sub', file);
+      expect(await main(['sample', 'fake', '--from', run, '--n', '5', '--out', out], ctx)).toBe(0);
+      expect(ctx.stdout.text).toContain(`wrote 5 samples to ${out}`);
+      check(await readFile(out));
+    }
+    const json = JSON.parse(await readFile(join(tmp, 'sub', 's.json'), 'utf8'));
+    expect([json[0].length, json[0][0].length, json[0][0][0].length]).toEqual([1, 4, 4]);
+  });
+
+  it('sample refuses an unknown extension for images', async () => {
+    const run = join(tmp, 'run');
+    await trainInto(run);
+    const ctx = testContext();
+    expect(await main(['sample', 'fake', '--from', run, '--out', join(tmp, 's.txt')], ctx)).toBe(1);
+    expect(ctx.stderr.text).toMatch(/use a \.png, \.json or \.npy file\n$/);
+  });
+
+  it('eval prints the metrics as JSON', async () => {
+    const run = join(tmp, 'run');
+    await trainInto(run);
+    const ctx = testContext();
+    expect(await main(['eval', 'fake', '--from', run], ctx)).toBe(0);
+    expect(JSON.parse(ctx.stdout.text)).toEqual({ neg_elbo: 100.5, recon: 90.25, kl: 10.25 });
+  });
+
+  it('export writes the default or the named part, and rejects unknown parts', async () => {
+    const run = join(tmp, 'run');
+    await trainInto(run);
+    const out = join(tmp, 'm.onnx');
+    expect(await main(['export', 'fake', '--from', run, '--out', out], testContext())).toBe(0);
+    expect(await readFile(out, 'utf8')).toBe('onnx:decoder');
+    const args = ['export', 'fake', '--from', run, '--out', out, '--part', 'encoder'];
+    expect(await main(args, testContext())).toBe(0);
+    expect(await readFile(out, 'utf8')).toBe('onnx:encoder');
+    const ctx = testContext();
+    expect(await main(['export', 'fake', '--from', run, '--out', out, '--part', 'x'], ctx)).toBe(1);
+    expect(ctx.stderr.text).toContain("unknown part 'x' of family 'fake'; parts: decoder, encoder");
+    const ctx2 = testContext();
+    expect(await main(['export', 'fake', '--from', run, '--out', join(tmp, 'm.bin')], ctx2)).toBe(
+      1,
+    );
+    expect(ctx2.stderr.text).toContain('should end in .onnx');
+  });
+});
+
+describe('help', () => {
+  it('lists commands, families, presets and parts', async () => {
+    const ctx = testContext();
+    expect(await main(['--help'], ctx)).toBe(0);
+    for (const s of [
+      'train',
+      'sample',
+      'eval',
+      'export',
+      'fake',
+      '--preset tiny',
+      '--preset small',
+    ]) {
+      expect(ctx.stdout.text).toContain(s);
+    }
+    expect(ctx.stdout.text).toContain('export parts: decoder, encoder');
+  });
+
+  it('lists the options of each command', async () => {
+    const want: Record<string, string[]> = {
+      train: ['--preset', '--epochs', '--steps', '--seed', '--device', '--out', 'tiny'],
+      sample: ['--from', '--n', '--seed', '--out'],
+      eval: ['--from', '--seed'],
+      export: ['--from', '--out', '--part'],
+    };
+    for (const [cmd, opts] of Object.entries(want)) {
+      const ctx = testContext();
+      expect(await main([cmd, '--help'], ctx)).toBe(0);
+      for (const o of opts) expect(ctx.stdout.text).toContain(o);
+    }
+  });
+
+  it('fails on an unknown command with usage on stderr', async () => {
+    const ctx = testContext();
+    expect(await main(['frobnicate'], ctx)).toBe(1);
+    expect(ctx.stderr.text).toContain("unknown command 'frobnicate'");
+  });
+});
+
+describe('errors: one line on stderr, exit code 1', () => {
+  async function fails(argv: string[], pattern: RegExp) {
+    const ctx = testContext({ fake: fakeFamily(), other: fakeFamily('other') });
+    expect(await main(argv, ctx)).toBe(1);
+    expect(ctx.stderr.text).toMatch(pattern);
+    expect(ctx.stderr.text.trim().split('\n')).toHaveLength(1);
+    expect(ctx.stderr.text).not.toContain('    at ');
+  }
+
+  it('unknown family lists the known ones', async () => {
+    await fails(
+      ['train', 'gan', '--out', tmp],
+      /unknown family 'gan'; known families: fake, other/,
+    );
+    await fails(['eval', 'gan', '--from', tmp], /unknown family 'gan'/);
+  });
+
+  it('unknown preset lists the presets', async () => {
+    await fails(
+      ['train', 'fake', '--preset', 'huge', '--out', tmp],
+      /unknown preset 'huge' .*presets: tiny, small/,
+    );
+  });
+
+  it('unknown device lists the devices', async () => {
+    await fails(
+      ['train', 'fake', '--device', 'tpu', '--out', tmp],
+      /unknown device 'tpu'; use one of cpu, webgpu, cuda/,
+    );
+  });
+
+  it('missing checkpoint directory, missing config, missing weights', async () => {
+    await fails(
+      ['eval', 'fake', '--from', join(tmp, 'nope')],
+      /checkpoint directory '.*nope' does not exist/,
+    );
+    await fails(['eval', 'fake', '--from', tmp], /has no config\.json/);
+    const run = join(tmp, 'run');
+    await trainInto(run);
+    await rm(join(run, 'model.safetensors'));
+    await fails(['eval', 'fake', '--from', run], /has no model\.safetensors/);
+  });
+
+  it('corrupt config.json or weights', async () => {
+    const run = join(tmp, 'run');
+    await trainInto(run);
+    await writeFile(join(run, 'model.safetensors'), 'garbage');
+    await fails(
+      ['sample', 'fake', '--from', run, '--out', join(tmp, 'a.png')],
+      /cannot load checkpoint .*bad header/,
+    );
+    await writeFile(join(run, 'config.json'), '{"family": ');
+    await fails(['eval', 'fake', '--from', run], /config\.json is not valid JSON/);
+  });
+
+  it('checkpoint of another family', async () => {
+    const run = join(tmp, 'run');
+    await trainInto(run);
+    await fails(['eval', 'other', '--from', run], /is a 'fake' model, not 'other'/);
+  });
+
+  it('unwritable output paths', async () => {
+    const file = join(tmp, 'file');
+    await writeFile(file, 'x');
+    await fails(
+      ['train', 'fake', '--out', join(file, 'run')],
+      /cannot write to directory .*not a directory/,
+    );
+    const run = join(tmp, 'run');
+    await trainInto(run);
+    await fails(
+      ['sample', 'fake', '--from', run, '--out', join(file, 'x.png')],
+      /cannot write '.*x\.png'/,
+    );
+    await mkdir(join(tmp, 'd.png'));
+    await fails(
+      ['sample', 'fake', '--from', run, '--out', join(tmp, 'd.png')],
+      /'.*d\.png': it is a directory/,
+    );
+    await fails(
+      ['export', 'fake', '--from', run, '--out', join(file, 'm.onnx')],
+      /cannot write '.*m\.onnx'/,
+    );
+  });
+});

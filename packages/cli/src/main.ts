@@ -1,0 +1,129 @@
+/**
+ * The `genmodels` command line: `main(argv)` parses with commander, runs one command
+ * and returns the exit code. Every GenmodelsError becomes one line on stderr and
+ * exit code 1 (no stack trace; set GENMODELS_DEBUG=1 to see one).
+ */
+import { GenmodelsError, type ModelFamily } from '@genmodels/runtime';
+import { Command, CommanderError, Option } from 'commander';
+import { trainCommand } from './commands/train.js';
+import { evalCommand, exportCommand, sampleCommand } from './commands/use.js';
+import { type CliContext, DEVICES, familiesHelp, intOption } from './common.js';
+
+/** Build the commander program; actions store their exit code in `result.code`. */
+function program(ctx: CliContext, result: { code: number }): Command {
+  const prog = new Command('genmodels')
+    .description('Train, sample, evaluate and export genmodels model families.')
+    .exitOverride()
+    .configureOutput({
+      writeOut: (s) => void ctx.stdout.write(s),
+      writeErr: (s) => void ctx.stderr.write(s),
+    })
+    .showHelpAfterError('(run with --help for usage)')
+    .addHelpText('after', () => familiesHelp(ctx));
+  // A plain option: makeRuntime's UsageError names the bad device and lists the valid ones.
+  const deviceOpt = () =>
+    new Option('--device <name>', `one of ${DEVICES.join(', ')}`).default('cpu');
+  const seedOpt = () => new Option('--seed <n>', 'random seed').argParser(intOption(0)).default(0);
+
+  prog
+    .command('train')
+    .description('train a family preset and write a run directory')
+    .argument('<family>', 'model family, e.g. vae')
+    .option('--preset <name>', "preset (default: the family's first)")
+    .addOption(new Option('--epochs <n>', 'passes over the training data').argParser(intOption(1)))
+    .addOption(
+      new Option('--steps <n>', 'optimizer steps instead of epochs').argParser(intOption(1)),
+    )
+    .addOption(seedOpt())
+    .addOption(deviceOpt())
+    .option('--out <dir>', 'output directory (default: out/<family>)')
+    .addOption(
+      new Option('--threads <n>', 'CPU threads (default: all cores)').argParser(intOption(1)),
+    )
+    .option('--data-dir <dir>', "where the family's dataset lives when not found by default")
+    .addOption(
+      new Option('--samples <n>', 'images in samples.png').argParser(intOption(1)).default(64),
+    )
+    .addHelpText('after', () => familiesHelp(ctx))
+    .action(async (name: string, opts) => {
+      result.code = await trainCommand(ctx, name, opts);
+    });
+
+  prog
+    .command('sample')
+    .description('sample from a trained run; .png picture, .json/.npy raw values, text file')
+    .argument('<family>', 'model family')
+    .requiredOption('--from <dir>', 'run directory written by train')
+    .addOption(new Option('--n <n>', 'number of samples').argParser(intOption(1)).default(64))
+    .addOption(seedOpt())
+    .requiredOption('--out <file>', 'output file (.png, .json, .npy, or .txt for text)')
+    .addOption(deviceOpt())
+    .addHelpText('after', () => familiesHelp(ctx))
+    .action(async (name: string, opts) => {
+      result.code = await sampleCommand(ctx, name, opts);
+    });
+
+  prog
+    .command('eval')
+    .description('print the test-set metrics of a trained run as JSON')
+    .argument('<family>', 'model family')
+    .requiredOption('--from <dir>', 'run directory written by train')
+    .addOption(seedOpt())
+    .addOption(deviceOpt())
+    .addHelpText('after', () => familiesHelp(ctx))
+    .action(async (name: string, opts) => {
+      result.code = await evalCommand(ctx, name, opts);
+    });
+
+  prog
+    .command('export')
+    .description('export one part of a trained run as a standalone ONNX file')
+    .argument('<family>', 'model family')
+    .requiredOption('--from <dir>', 'run directory written by train')
+    .requiredOption('--out <file>', 'ONNX file to write')
+    .option('--part <name>', "part to export (default: the family's first)")
+    .addHelpText('after', () => familiesHelp(ctx))
+    .action(async (name: string, opts) => {
+      result.code = await exportCommand(ctx, name, opts);
+    });
+  return prog;
+}
+
+/** The default context: process streams and (unless given) the built-in families. */
+async function defaultContext(
+  families?: Readonly<Record<string, ModelFamily>>,
+): Promise<CliContext> {
+  const all = families ?? (await import('./registry.js')).families;
+  return {
+    families: all,
+    stdout: process.stdout,
+    stderr: process.stderr,
+    progressIntervalMs: 2000,
+  };
+}
+
+/**
+ * Run the CLI on `argv` (without `node` and the script path) and return the exit code.
+ * Tests pass `ctx` with fake families and captured streams.
+ *
+ * @example
+ * process.exitCode = await main(['train', 'vae', '--epochs', '1', '--out', 'out/vae']);
+ */
+export async function main(
+  argv: readonly string[],
+  ctx: Partial<CliContext> = {},
+): Promise<number> {
+  const full: CliContext = { ...(await defaultContext(ctx.families)), ...ctx };
+  const result = { code: 0 };
+  try {
+    await program(full, result).parseAsync([...argv], { from: 'user' });
+    return result.code;
+  } catch (e) {
+    if (e instanceof CommanderError) return e.exitCode; // commander already printed it
+    const msg = e instanceof Error ? e.message : String(e);
+    const prefix = e instanceof GenmodelsError ? 'error' : 'unexpected error';
+    full.stderr.write(`genmodels: ${prefix}: ${msg.split('\n')[0]}\n`);
+    if (process.env.GENMODELS_DEBUG && e instanceof Error) full.stderr.write(`${e.stack}\n`);
+    return 1;
+  }
+}

@@ -1,0 +1,104 @@
+/**
+ * A tiny in-memory model family for CLI tests: trains instantly, saves a marker file,
+ * samples deterministic [n, 1, 4, 4] images.
+ */
+import { readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import {
+  type FamilySamples,
+  type FamilyTrainOptions,
+  GenmodelsError,
+  type ModelFamily,
+  type Runtime,
+  Tensor,
+  type TrainedModel,
+} from '@genmodels/runtime';
+import type { CliContext } from '../src/common.js';
+
+const MARK = 'FAKE-WEIGHTS v1';
+
+/** Images whose pixel values depend on the seed. */
+function images(n: number, seed: number): FamilySamples {
+  const data = new Float32Array(n * 16);
+  for (let i = 0; i < data.length; i++) data[i] = ((i * 7 + seed * 13) % 17) / 16;
+  return { kind: 'images', images: new Tensor('float32', [n, 1, 4, 4], data), range: '01' };
+}
+
+function model(name: string, preset: string, trained: { steps: number }): TrainedModel {
+  return {
+    family: name,
+    preset,
+    config: { hidden: 4, steps: trained.steps },
+    async save(dir) {
+      await writeFile(join(dir, 'model.safetensors'), MARK);
+    },
+    async sample(n, seed) {
+      return images(n, seed);
+    },
+    async evaluate() {
+      return { neg_elbo: 100.5, recon: 90.25, kl: 10.25 };
+    },
+    async exportOnnx(path, part) {
+      await writeFile(path, `onnx:${part}`);
+    },
+    async pictures(dir) {
+      await writeFile(join(dir, 'extra.png'), 'png');
+      return ['extra.png'];
+    },
+  };
+}
+
+/** A family named `name` with presets `tiny` and `small` and parts decoder, encoder. */
+export function fakeFamily(name = 'fake'): ModelFamily & { lastTrain?: FamilyTrainOptions } {
+  const fam: ModelFamily & { lastTrain?: FamilyTrainOptions } = {
+    name,
+    description: `a fake ${name} family for tests`,
+    presets: {
+      tiny: { name: 'tiny', description: 'the tiny one', config: {} },
+      small: { name: 'small', description: 'the small one', config: {} },
+    },
+    parts: ['decoder', 'encoder'],
+    async train(_rt: Runtime, opts) {
+      fam.lastTrain = opts;
+      const total = opts.steps ?? (opts.epochs ?? 1) * 3;
+      for (let step = 1; step <= total; step++) {
+        opts.onProgress?.({
+          step,
+          epoch: Math.floor((step - 1) / 3),
+          loss: 200 / step,
+          metrics: {},
+          samplesPerSec: 1000,
+          eta: total - step,
+          total,
+        });
+      }
+      return model(name, opts.preset, { steps: total });
+    },
+    async load(_rt: Runtime, dir: string) {
+      const text = await readFile(join(dir, 'model.safetensors'), 'utf8');
+      if (text !== MARK) throw new GenmodelsError(`model.safetensors: bad header`);
+      return model(name, 'tiny', { steps: 0 });
+    },
+  };
+  return fam;
+}
+
+/** A string sink standing in for stdout / stderr. */
+export class Sink {
+  text = '';
+  isTTY = false;
+  write(s: string): boolean {
+    this.text += s;
+    return true;
+  }
+}
+
+/** A test context with the fake families and captured streams. */
+export function testContext(
+  families: Record<string, ModelFamily> = { fake: fakeFamily() },
+): CliContext & {
+  stdout: Sink;
+  stderr: Sink;
+} {
+  return { families, stdout: new Sink(), stderr: new Sink(), progressIntervalMs: 0 };
+}

@@ -1,0 +1,53 @@
+import { access, mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Runtime } from '@genmodels/runtime';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { VaeError } from './errors.js';
+import { vaeFamily } from './family.js';
+
+let rt: Runtime;
+let dir: string;
+beforeAll(async () => {
+  rt = await Runtime.create({ device: 'cpu' });
+  dir = await mkdtemp(join(tmpdir(), 'vae-family-'));
+});
+afterAll(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+describe('vaeFamily', () => {
+  it('lists presets and parts', () => {
+    expect(vaeFamily.name).toBe('vae');
+    expect(Object.keys(vaeFamily.presets)).toEqual(['mnist-mlp', 'mnist-conv']);
+    expect(vaeFamily.presets['mnist-conv'].config).toMatchObject({ arch: 'conv', latent: 16 });
+    expect(vaeFamily.parts).toEqual(['decoder', 'encoder']);
+  });
+
+  it('refuses an unknown preset before reading data', async () => {
+    await expect(vaeFamily.train(rt, { preset: 'cifar', steps: 1 })).rejects.toThrow(VaeError);
+  });
+
+  it('trains a few MNIST steps, saves, loads, evaluates and draws pictures', async () => {
+    const events: number[] = [];
+    const model = await vaeFamily.train(rt, {
+      preset: 'mnist-mlp',
+      steps: 3,
+      seed: 0,
+      onProgress: (e) => events.push(e.total ?? -1),
+    });
+    expect(events.at(-1)).toBe(3);
+    await model.save(dir);
+    const back = await vaeFamily.load(rt, dir);
+    expect(back.preset).toBe('mnist-mlp');
+    const m = await back.evaluate({ limit: 200, k: 5, iwaeLimit: 20 });
+    expect(Object.keys(m).sort()).toEqual(['iwae_k', 'k', 'kl', 'neg_elbo', 'recon']);
+    expect(m.neg_elbo).toBeGreaterThan(100); // three steps: far from trained
+    expect(m.neg_elbo).toBeLessThan(600);
+    const files = await back.pictures(dir, 0);
+    expect(files).toEqual(['reconstructions.png', 'interpolation.png']);
+    for (const f of ['model.safetensors', 'config.json', ...files]) await access(join(dir, f));
+    const s = await back.sample(4, 0);
+    expect(s.kind === 'images' && s.images.shape).toEqual([4, 1, 28, 28]);
+  });
+});

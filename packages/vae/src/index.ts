@@ -1,0 +1,16 @@
+/**
+ * @genmodels/vae: variational autoencoders (MLP and convolutional encoders/decoders,
+ * Bernoulli or Gaussian likelihood, beta and KL warm-up) trained with @genmodels/runtime.
+ */
+export type { Likelihood, VaeConfig } from './config.js';
+export { klWeight, resolveConfig, VAE_PRESETS } from './config.js';
+export { VaeError } from './errors.js';
+export type { VaeFamily } from './family.js';
+export { vaeFamily } from './family.js';
+export { CONFIG_FILE, MODEL_FILE, VAE_PARTS } from './io.js';
+export type { ElboTerms } from './likelihood.js';
+export { elboTerms, reconNll } from './likelihood.js';
+export type { Posterior } from './network.js';
+export { ConvDecoder, ConvEncoder, MlpDecoder, MlpEncoder, VaeNetwork } from './network.js';
+export type { VaeFitOptions, VaeMetrics } from './vae.js';
+export { VAE } from './vae.js';

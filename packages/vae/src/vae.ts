@@ -1,0 +1,325 @@
+/**
+ * The VAE: a seeded encoder/decoder network plus everything around it (training with a
+ * host-noise reparameterization, encode/decode/sample/interpolate, ELBO and IWAE
+ * evaluation, save/load, ONNX export). Implements the runtime's `TrainedModel`.
+ */
+import {
+  adam,
+  type BatchSource,
+  compileInference,
+  compileTrainStep,
+  type Executable,
+  type FamilySamples,
+  type FitResult,
+  fit as fitSteps,
+  type InferenceFn,
+  type InputSpecs,
+  noise,
+  ops,
+  type ProgressEvent,
+  Rng,
+  type Runtime,
+  Tensor,
+  type TrainedModel,
+  type TrainStep,
+} from '@genmodels/runtime';
+import { klWeight, resolveConfig, type VaeConfig } from './config.js';
+import { logMeanExp, repeatRows, shuffledBatches, takeRows, toFlat } from './data.js';
+import { VaeError } from './errors.js';
+import { exportPart, readVae, writeVae } from './io.js';
+import { elboTerms } from './likelihood.js';
+import { VaeNetwork } from './network.js';
+
+/** Options of `VAE.fit`. */
+export interface VaeFitOptions {
+  /** Passes over the data (default 1 unless `steps` is given). */
+  epochs?: number;
+  steps?: number;
+  /** Default: the config's batchSize / lr. */
+  batchSize?: number;
+  lr?: number;
+  /** Seeds the shuffling and the epsilon noise (default 0). */
+  seed?: number;
+  onProgress?: (e: ProgressEvent) => void;
+  progressEvery?: number;
+  signal?: AbortSignal;
+}
+
+/** Test-set figures in nats per image. */
+export interface VaeMetrics extends Record<string, number> {
+  neg_elbo: number;
+  recon: number;
+  kl: number;
+}
+
+/** A variational autoencoder bound to a Runtime. */
+export class VAE implements TrainedModel {
+  readonly family = 'vae';
+  readonly net: VaeNetwork;
+  #step?: TrainStep;
+  #stepSeed = 0;
+  readonly #exec = new Map<string, Executable>();
+
+  /**
+   * @param preset the preset name recorded in config.json ('custom' for a hand-made config).
+   * @example const vae = VAE.create(rt, 'mnist-mlp', { seed: 0 });
+   */
+  constructor(
+    readonly rt: Runtime,
+    net: VaeNetwork,
+    readonly preset = 'custom',
+  ) {
+    this.net = net;
+  }
+
+  /** A freshly initialized VAE from a preset name or a partial config, seeded. */
+  static create(
+    rt: Runtime,
+    config: string | Partial<VaeConfig> = 'mnist-mlp',
+    opts: { seed?: number } = {},
+  ): VAE {
+    const cfg = resolveConfig(config);
+    const preset = typeof config === 'string' ? config : 'custom';
+    return new VAE(rt, new VaeNetwork(cfg, new Rng(opts.seed ?? 0)), preset);
+  }
+
+  get config(): VaeConfig {
+    return this.net.cfg;
+  }
+
+  /** Pixels per image (D) and latent size (L). */
+  get dims(): { d: number; latent: number } {
+    return { d: this.config.imageSize ** 2, latent: this.config.latent };
+  }
+
+  /**
+   * Minimize recon + beta_t * KL with Adam, epsilon ~ N(0, I) from the seeded host Rng.
+   * data: images [N, D] / [N, H, W] in [0, 1] (or uint8), or batches `{ x: [B, D] }`.
+   */
+  async fit(data: Tensor | BatchSource, opts: VaeFitOptions = {}): Promise<FitResult> {
+    const cfg = this.config;
+    const seed = opts.seed ?? 0;
+    const source: BatchSource =
+      data instanceof Tensor
+        ? shuffledBatches(toFlat(data, this.dims.d), opts.batchSize ?? cfg.batchSize, seed)
+        : data;
+    const step = await this.#trainStep(seed);
+    const withBeta = {
+      length: (source as { length?: number }).length,
+      async *[Symbol.asyncIterator]() {
+        for await (const b of source as AsyncIterable<Record<string, Tensor>>) {
+          yield { x: b.x, beta: Tensor.scalar(klWeight(cfg, step.step)) };
+        }
+      },
+    };
+    const result = await fitSteps(step, withBeta, {
+      epochs: opts.epochs,
+      steps: opts.steps,
+      lr: opts.lr ?? cfg.lr,
+      onProgress: opts.onProgress,
+      progressEvery: opts.progressEvery,
+      signal: opts.signal,
+    });
+    await step.syncTo(this.net);
+    this.#exec.clear();
+    return result;
+  }
+
+  async #trainStep(seed: number): Promise<TrainStep> {
+    if (this.#step && this.#stepSeed === seed) return this.#step;
+    const { d, latent } = this.dims;
+    const net = this.net;
+    this.#stepSeed = seed;
+    this.#step = await compileTrainStep(this.rt, {
+      module: net,
+      name: 'vae_train_step',
+      inputs: {
+        x: { dtype: 'float32', shape: ['batch', d] },
+        beta: { dtype: 'float32', shape: [] },
+      },
+      loss: (_p, b) => {
+        const eps = noise('vae.eps', 'normal', ['batch', latent]);
+        const t = elboTerms(net, b.x, eps);
+        const recon = ops.mean(t.recon);
+        const kl = ops.mean(t.kl);
+        return { loss: ops.add(recon, ops.mul(b.beta, kl)), metrics: { recon, kl } };
+      },
+      optimizer: adam(),
+      seed,
+    });
+    return this.#step;
+  }
+
+  async #compiled(name: string, inputs: InputSpecs, fn: InferenceFn): Promise<Executable> {
+    let e = this.#exec.get(name);
+    if (!e) {
+      e = await compileInference(this.rt, this.net, inputs, fn, { name: `vae_${name}` });
+      this.#exec.set(name, e);
+    }
+    return e;
+  }
+
+  #xSpec(): InputSpecs {
+    return { x: { dtype: 'float32', shape: ['batch', this.dims.d] } };
+  }
+
+  #zSpec(): InputSpecs {
+    return { z: { dtype: 'float32', shape: ['batch', this.dims.latent] } };
+  }
+
+  /** q(z|x): x [N, D] (or [N, H, W]) -> mu, logvar: [N, latent]. */
+  async encode(x: Tensor): Promise<{ mu: Tensor; logvar: Tensor }> {
+    const e = await this.#compiled('encode', this.#xSpec(), (i) => ({ ...this.net.call(i.x) }));
+    const out = await e.runHost({ x: toFlat(x, this.dims.d) });
+    return { mu: out.mu, logvar: out.logvar };
+  }
+
+  /** Decoder means (sigmoid of the logits): z [N, latent] -> [N, D] in [0, 1]. */
+  async decode(z: Tensor): Promise<Tensor> {
+    const { latent } = this.dims;
+    if (z.rank !== 2 || z.shape[1] !== latent)
+      throw new VaeError(`decode: z must be [N, ${latent}], got [${z.shape.join(', ')}]`);
+    const e = await this.#compiled('decode', this.#zSpec(), (i) =>
+      ops.sigmoid(this.net.decoder.call(i.z)),
+    );
+    return (await e.runHost({ z })).output;
+  }
+
+  /** decode(mu(x)): x [N, D] -> [N, D]. */
+  async reconstruct(x: Tensor): Promise<Tensor> {
+    return this.decode((await this.encode(x)).mu);
+  }
+
+  /** Decoded z ~ N(0, I) from Rng(seed): [n, D] in [0, 1]. */
+  async sampleFlat(n: number, seed: number): Promise<Tensor> {
+    if (!Number.isInteger(n) || n <= 0)
+      throw new VaeError(`sample: n (${n}) must be a positive integer`);
+    const z = new Tensor(
+      'float32',
+      [n, this.dims.latent],
+      new Rng(seed).normal([n, this.dims.latent]),
+    );
+    return this.decode(z);
+  }
+
+  /** n samples as images [n, 1, H, W] in [0, 1]. */
+  async sample(n: number, seed: number): Promise<FamilySamples> {
+    const s = this.config.imageSize;
+    return {
+      kind: 'images',
+      images: (await this.sampleFlat(n, seed)).reshape([n, 1, s, s]),
+      range: '01',
+    };
+  }
+
+  /** Decode `steps` points on the line between the posterior means of images a and b: [steps, D]. */
+  async interpolate(a: Tensor, b: Tensor, steps: number): Promise<Tensor> {
+    if (!Number.isInteger(steps) || steps < 2)
+      throw new VaeError(`interpolate: steps (${steps}) must be an integer >= 2`);
+    const { d, latent } = this.dims;
+    const ab = new Float32Array(2 * d);
+    ab.set(toFlat(a.reshape([1, a.size]), d, 'interpolate a').data, 0);
+    ab.set(toFlat(b.reshape([1, b.size]), d, 'interpolate b').data, d);
+    const mu = (await this.encode(new Tensor('float32', [2, d], ab))).mu.data as Float32Array;
+    const z = new Float32Array(steps * latent);
+    for (let s = 0; s < steps; s++) {
+      const t = s / (steps - 1);
+      for (let j = 0; j < latent; j++) z[s * latent + j] = (1 - t) * mu[j] + t * mu[latent + j];
+    }
+    return this.decode(new Tensor('float32', [steps, latent], z));
+  }
+
+  async #terms(x: Tensor<'float32'>, rng: Rng): Promise<Record<string, Tensor>> {
+    const e = await this.#compiled(
+      'terms',
+      { ...this.#xSpec(), eps: { dtype: 'float32', shape: ['batch', this.dims.latent] } },
+      (i) => {
+        const t = elboTerms(this.net, i.x, i.eps);
+        return { recon: t.recon, kl: t.kl, logw: t.logw };
+      },
+    );
+    const n = x.shape[0];
+    const eps = new Tensor('float32', [n, this.dims.latent], rng.normal([n, this.dims.latent]));
+    return e.runHost({ x, eps });
+  }
+
+  /**
+   * Negative ELBO (one sample of z per image), its recon and KL terms, in nats per image;
+   * with `k`, also the importance-weighted bound -log mean_k w (`iwae_k`, <= neg_elbo in
+   * expectation) on the first `iwaeLimit` images.
+   */
+  async evaluateOn(
+    x: Tensor,
+    opts: { seed?: number; k?: number; iwaeLimit?: number; batchSize?: number } = {},
+  ): Promise<VaeMetrics> {
+    const flat = toFlat(x, this.dims.d);
+    const n = flat.shape[0];
+    const rng = new Rng(opts.seed ?? 0);
+    const bs = opts.batchSize ?? 1000;
+    let recon = 0;
+    let kl = 0;
+    for (let i = 0; i < n; i += bs) {
+      const rows = Array.from({ length: Math.min(bs, n - i) }, (_, j) => i + j);
+      const t = await this.#terms(takeRows(flat, rows), rng);
+      for (const v of t.recon.data as Float32Array) recon += v;
+      for (const v of t.kl.data as Float32Array) kl += v;
+    }
+    const m: VaeMetrics = { neg_elbo: (recon + kl) / n, recon: recon / n, kl: kl / n };
+    if (opts.k !== undefined) {
+      const k = opts.k;
+      if (!Number.isInteger(k) || k < 1)
+        throw new VaeError(`evaluate: k (${k}) must be a positive integer`);
+      const limit = Math.min(n, opts.iwaeLimit ?? n);
+      const per = Math.max(1, Math.floor(2000 / k));
+      let nll = 0;
+      for (let i = 0; i < limit; i += per) {
+        const rows = Array.from({ length: Math.min(per, limit - i) }, (_, j) => i + j);
+        const logw = (await this.#terms(repeatRows(takeRows(flat, rows), k), rng)).logw
+          .data as Float32Array;
+        for (let r = 0; r < rows.length; r++) nll -= logMeanExp(logw.subarray(r * k, (r + 1) * k));
+      }
+      m.iwae_k = nll / limit;
+      m.k = k;
+    }
+    return m;
+  }
+
+  /** Figures on the MNIST test set (needs @genmodels/datasets); see `evaluateOn`. */
+  async evaluate(
+    opts: { seed?: number; k?: number; iwaeLimit?: number; limit?: number; dataDir?: string } = {},
+  ): Promise<VaeMetrics> {
+    const { mnistImages } = await import('./mnist.js');
+    const test = await mnistImages('test', { limit: opts.limit, dir: opts.dataDir });
+    return this.evaluateOn(test, opts);
+  }
+
+  /** Writes model.safetensors (state dict, family 'vae', config in metadata) and config.json. */
+  async save(dir: string): Promise<void> {
+    await writeVae(dir, this.net, this.preset);
+  }
+
+  /** Load what `save` wrote; CheckpointError / VaeError name the file and the problem. */
+  static async load(rt: Runtime, dir: string): Promise<VAE> {
+    const { cfg, preset, stateDict } = await readVae(dir);
+    const net = new VaeNetwork(cfg, new Rng(0));
+    try {
+      net.loadStateDict(stateDict);
+    } catch (e) {
+      throw new VaeError(
+        `${dir}: model.safetensors does not match its config: ${(e as Error).message}`,
+      );
+    }
+    return new VAE(rt, net, preset);
+  }
+
+  /** Export 'decoder' (z -> x in [0, 1]) or 'encoder' (x -> mu, logvar) as a standalone ONNX file. */
+  async exportOnnx(path: string, part = 'decoder'): Promise<void> {
+    await exportPart(this.net, path, part);
+  }
+
+  /** reconstructions.png (test images over their reconstructions) and interpolation.png. */
+  async pictures(dir: string, seed = 0): Promise<string[]> {
+    const { writePictures } = await import('./mnist.js');
+    return writePictures(this, dir, seed);
+  }
+}
