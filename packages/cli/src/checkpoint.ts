@@ -17,8 +17,12 @@ export interface RunConfig {
   steps: number | null;
   /** @genmodels/runtime version that wrote it. */
   runtime: string;
+  /** Text families: absolute path of the training corpus. */
+  corpus?: string;
   /** The family's own JSON config (architecture, likelihood, ...). */
   config: unknown;
+  /** Anything else the family's own `save` put in config.json (e.g. a vocabulary). */
+  [key: string]: unknown;
 }
 
 /** Read and check `dir/config.json`. */

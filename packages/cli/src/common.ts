@@ -63,6 +63,25 @@ export function intOption(min: number): (value: string) => number {
   };
 }
 
+/** Commander parser of a number option in [min, max] (`exclusiveMin`: min itself is refused). */
+export function numberOption(
+  min: number,
+  max: number,
+  exclusiveMin = false,
+): (value: string) => number {
+  return (value) => {
+    const n = Number(value);
+    const low = exclusiveMin ? n > min : n >= min;
+    if (value.trim() === '' || !Number.isFinite(n) || !low || n > max) {
+      const lo = exclusiveMin ? `> ${min}` : `>= ${min}`;
+      throw new InvalidArgumentError(
+        `expected a number ${lo}${Number.isFinite(max) ? ` and <= ${max}` : ''}`,
+      );
+    }
+    return n;
+  };
+}
+
 /** The families and their presets, for `--help`. */
 export function familiesHelp(ctx: CliContext): string {
   const lines = ['', 'Families and presets:'];

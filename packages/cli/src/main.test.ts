@@ -1,6 +1,6 @@
 import { mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { fakeFamily, testContext } from '../test/fake-family.js';
 import { main } from './main.js';
@@ -84,6 +84,56 @@ describe('train', () => {
     const ctx2 = testContext();
     expect(await main(['train', 'fake', '--steps', 'x', '--out', tmp], ctx2)).toBe(1);
     expect(ctx2.stderr.text).toContain("'x' is invalid. expected an integer >= 1");
+  });
+});
+
+describe('text families', () => {
+  it('train passes --corpus and keeps what save put in config.json', async () => {
+    const fam = fakeFamily('lm', 'text');
+    const run = join(tmp, 'lm');
+    const ctx = testContext({ lm: fam });
+    const args = ['train', 'lm', '--corpus', 'data/c.txt', '--out', run];
+    expect(await main(args, ctx), ctx.stderr.text).toBe(0);
+    expect(fam.lastTrain?.corpus).toBe('data/c.txt');
+    const cfg = JSON.parse(await readFile(join(run, 'config.json'), 'utf8'));
+    expect(cfg).toMatchObject({ family: 'lm', vocab: 'abc', corpus: resolve('data/c.txt') });
+    expect(await readFile(join(run, 'samples.txt'), 'utf8')).toMatch(/^a{3}\n/);
+  });
+
+  it('sample streams text to stdout and passes prompt, tokens and sampling options', async () => {
+    const fam = fakeFamily('lm', 'text');
+    const run = join(tmp, 'lm2');
+    expect(await main(['train', 'lm', '--out', run], testContext({ lm: fam }))).toBe(0);
+    const ctx = testContext({ lm: fam });
+    const args = ['sample', 'lm', '--from', run, '--prompt', 'RO:', '--tokens', '4'];
+    args.push('--temperature', '0.8', '--top-k', '5', '--top-p', '0.9', '--seed', '1');
+    expect(await main(args, ctx), ctx.stderr.text).toBe(0);
+    expect(ctx.stdout.text).toBe('bbbb\n');
+    expect(fam.seen.sample).toMatchObject({ prompt: 'RO:', tokens: 4, temperature: 0.8 });
+    expect(fam.seen.sample).toMatchObject({ topK: 5, topP: 0.9 });
+    const two = testContext({ lm: fam });
+    expect(await main(['sample', 'lm', '--from', run, '--n', '2'], two)).toBe(0);
+    expect(two.stdout.text).toBe('aaa\n\nbbb\n');
+  });
+
+  it('rejects bad sampling options, and images without --out', async () => {
+    const run = join(tmp, 'lm3');
+    const fam = fakeFamily('lm', 'text');
+    expect(await main(['train', 'lm', '--out', run], testContext({ lm: fam }))).toBe(0);
+    for (const [flag, value, msg] of [
+      ['--temperature', '0', 'expected a number > 0'],
+      ['--top-p', '1.5', 'expected a number > 0 and <= 1'],
+      ['--top-k', '0', 'expected an integer >= 1'],
+    ]) {
+      const ctx = testContext({ lm: fam });
+      expect(await main(['sample', 'lm', '--from', run, flag, value], ctx)).toBe(1);
+      expect(ctx.stderr.text).toContain(msg);
+    }
+    const img = join(tmp, 'img');
+    await trainInto(img);
+    const ctx = testContext();
+    expect(await main(['sample', 'fake', '--from', img], ctx)).toBe(1);
+    expect(ctx.stderr.text).toContain('fake samples are images: give --out FILE');
   });
 });
 

@@ -7,7 +7,7 @@ import { GenmodelsError, type ModelFamily } from '@genmodels/runtime';
 import { Command, CommanderError, Option } from 'commander';
 import { trainCommand } from './commands/train.js';
 import { evalCommand, exportCommand, sampleCommand } from './commands/use.js';
-import { type CliContext, DEVICES, familiesHelp, intOption } from './common.js';
+import { type CliContext, DEVICES, familiesHelp, intOption, numberOption } from './common.js';
 
 /** Build the commander program; actions store their exit code in `result.code`. */
 function program(ctx: CliContext, result: { code: number }): Command {
@@ -41,6 +41,7 @@ function program(ctx: CliContext, result: { code: number }): Command {
       new Option('--threads <n>', 'CPU threads (default: all cores)').argParser(intOption(1)),
     )
     .option('--data-dir <dir>', "where the family's dataset lives when not found by default")
+    .option('--corpus <file>', 'text families: the UTF-8 training text (e.g. tinyshakespeare.txt)')
     .addOption(
       new Option('--samples <n>', 'images in samples.png').argParser(intOption(1)).default(64),
     )
@@ -54,9 +55,35 @@ function program(ctx: CliContext, result: { code: number }): Command {
     .description('sample from a trained run; .png picture, .json/.npy raw values, text file')
     .argument('<family>', 'model family')
     .requiredOption('--from <dir>', 'run directory written by train')
-    .addOption(new Option('--n <n>', 'number of samples').argParser(intOption(1)).default(64))
+    .addOption(
+      new Option('--n <n>', 'number of samples (default: 64 images or points, 1 text)').argParser(
+        intOption(1),
+      ),
+    )
     .addOption(seedOpt())
-    .requiredOption('--out <file>', 'output file (.png, .json, .npy, or .txt for text)')
+    .option(
+      '--out <file>',
+      'output file (.png, .json, .npy, or .txt for text); text without --out goes to stdout',
+    )
+    .option('--prompt <text>', 'text families: text to continue, or the seq2seq input')
+    .addOption(
+      new Option('--tokens <n>', 'text families: new tokens per sample').argParser(intOption(1)),
+    )
+    .addOption(
+      new Option('--temperature <t>', 'text families: softmax temperature').argParser(
+        numberOption(0, Number.POSITIVE_INFINITY, true),
+      ),
+    )
+    .addOption(
+      new Option('--top-k <k>', 'text families: keep the k most likely tokens').argParser(
+        intOption(1),
+      ),
+    )
+    .addOption(
+      new Option('--top-p <p>', 'text families: nucleus sampling mass').argParser(
+        numberOption(0, 1, true),
+      ),
+    )
     .addOption(deviceOpt())
     .addHelpText('after', () => familiesHelp(ctx))
     .action(async (name: string, opts) => {

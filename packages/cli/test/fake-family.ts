@@ -1,10 +1,12 @@
 /**
  * A tiny in-memory model family for CLI tests: trains instantly, saves a marker file,
- * samples deterministic [n, 1, 4, 4] images.
+ * samples deterministic [n, 1, 4, 4] images, or (kind 'text') texts that echo the
+ * sample options and save a vocabulary into config.json.
  */
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import {
+  type FamilySampleOptions,
   type FamilySamples,
   type FamilyTrainOptions,
   GenmodelsError,
@@ -24,16 +26,37 @@ function images(n: number, seed: number): FamilySamples {
   return { kind: 'images', images: new Tensor('float32', [n, 1, 4, 4], data), range: '01' };
 }
 
-function model(name: string, preset: string, trained: { steps: number }): TrainedModel {
+/** Text `prompt` + `tokens` letters per sample, streamed a letter at a time (first sample). */
+function texts(n: number, seed: number, opts: FamilySampleOptions = {}): FamilySamples {
+  const out: string[] = [];
+  for (let i = 0; i < n; i++) {
+    const body = String.fromCharCode(97 + ((seed + i) % 26)).repeat(opts.tokens ?? 3);
+    if (i === 0) for (const c of body) opts.onText?.(c);
+    out.push(`${opts.prompt ?? ''}${body}`);
+  }
+  return { kind: 'text', texts: out };
+}
+
+type Kind = 'images' | 'text';
+
+function model(
+  name: string,
+  preset: string,
+  trained: { steps: number },
+  kind: Kind,
+  seen: { sample?: FamilySampleOptions },
+): TrainedModel {
   return {
     family: name,
     preset,
     config: { hidden: 4, steps: trained.steps },
     async save(dir) {
       await writeFile(join(dir, 'model.safetensors'), MARK);
+      if (kind === 'text') await writeFile(join(dir, 'config.json'), '{"vocab":"abc"}');
     },
-    async sample(n, seed) {
-      return images(n, seed);
+    async sample(n, seed, opts) {
+      seen.sample = opts;
+      return kind === 'text' ? texts(n, seed, opts) : images(n, seed);
     },
     async evaluate() {
       return { neg_elbo: 100.5, recon: 90.25, kl: 10.25 };
@@ -48,9 +71,17 @@ function model(name: string, preset: string, trained: { steps: number }): Traine
   };
 }
 
+/** What the fake family was last asked to do. */
+export interface FakeFamily extends ModelFamily {
+  lastTrain?: FamilyTrainOptions;
+  seen: { sample?: FamilySampleOptions };
+}
+
 /** A family named `name` with presets `tiny` and `small` and parts decoder, encoder. */
-export function fakeFamily(name = 'fake'): ModelFamily & { lastTrain?: FamilyTrainOptions } {
-  const fam: ModelFamily & { lastTrain?: FamilyTrainOptions } = {
+export function fakeFamily(name = 'fake', kind: Kind = 'images'): FakeFamily {
+  const seen: FakeFamily['seen'] = {};
+  const fam: FakeFamily = {
+    seen,
     name,
     description: `a fake ${name} family for tests`,
     presets: {
@@ -72,12 +103,12 @@ export function fakeFamily(name = 'fake'): ModelFamily & { lastTrain?: FamilyTra
           total,
         });
       }
-      return model(name, opts.preset, { steps: total });
+      return model(name, opts.preset, { steps: total }, kind, seen);
     },
     async load(_rt: Runtime, dir: string) {
       const text = await readFile(join(dir, 'model.safetensors'), 'utf8');
       if (text !== MARK) throw new GenmodelsError(`model.safetensors: bad header`);
-      return model(name, 'tiny', { steps: 0 });
+      return model(name, 'tiny', { steps: 0 }, kind, seen);
     },
   };
   return fam;

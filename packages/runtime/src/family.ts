@@ -26,6 +26,24 @@ export interface FamilyTrainOptions {
   signal?: AbortSignal;
   /** Where the family's dataset lives when it is not found by default (e.g. MNIST IDX files). */
   dataDir?: string;
+  /** Text families: path of the UTF-8 training corpus (e.g. tiny-shakespeare). */
+  corpus?: string;
+}
+
+/** Options of `TrainedModel.sample` that only some families use (text generation). */
+export interface FamilySampleOptions {
+  /** Text to continue (language models) or the input sequence (seq2seq). */
+  prompt?: string;
+  /** New tokens to generate per sample. */
+  tokens?: number;
+  /** Softmax temperature (> 0); 1 samples the model's distribution. */
+  temperature?: number;
+  /** Keep only the k most likely tokens (0 or undefined: all). */
+  topK?: number;
+  /** Nucleus sampling: the smallest set of tokens with probability >= topP (1: all). */
+  topP?: number;
+  /** Each new piece of text as it is generated (of the first sample). */
+  onText?: (text: string) => void;
 }
 
 /** What `sample` returns, by kind of data. */
@@ -42,7 +60,7 @@ export interface TrainedModel {
   readonly config: unknown;
   /** Write `model.safetensors` (and anything else the family needs to load) into `dir`. */
   save(dir: string): Promise<void>;
-  sample(n: number, seed: number): Promise<FamilySamples>;
+  sample(n: number, seed: number, opts?: FamilySampleOptions): Promise<FamilySamples>;
   /** Test-set metrics with the snake_case names of the CLI contract (e.g. neg_elbo, recon, kl). */
   evaluate(opts?: { seed?: number }): Promise<Record<string, number>>;
   /** Export one part (see ModelFamily.parts) as a standalone ONNX file. */

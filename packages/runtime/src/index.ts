@@ -21,6 +21,7 @@ export type { CompileOptions, Device, RuntimeOptions } from './exec/runtime.js';
 export { Runtime } from './exec/runtime.js';
 export type {
   FamilyPreset,
+  FamilySampleOptions,
   FamilySamples,
   FamilyTrainOptions,
   ModelFamily,

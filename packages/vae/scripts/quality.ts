@@ -1,9 +1,11 @@
 /**
- * Quality run of the `mnist-mlp` preset (seed 0): trains on the 60,000 MNIST training
+ * Quality run of a VAE preset (default `mnist-mlp`, seed 0): trains on the 60,000 MNIST training
  * images, then reports the test-set negative ELBO (all 10,000 images, one z per image)
  * and the importance-weighted bound with k = 100 on the first 1,000 test images.
  *
- *   pnpm --filter @genmodels/vae exec tsx --conditions=source scripts/quality.ts [--epochs 10] [--out DIR]
+ *   pnpm --filter @genmodels/vae exec tsx --conditions=source scripts/quality.ts [--preset mnist-mlp] [--epochs 10] [--out DIR]
+ *
+ * The target (negative ELBO <= 105 nats after 10 epochs) is the reference configs' for `mnist-mlp`.
  */
 import { parseArgs } from 'node:util';
 import { Runtime } from '@genmodels/runtime';
@@ -11,6 +13,7 @@ import { vaeFamily } from '../src/index.js';
 
 const { values } = parseArgs({
   options: {
+    preset: { type: 'string', default: 'mnist-mlp' },
     epochs: { type: 'string', default: '10' },
     seed: { type: 'string', default: '0' },
     out: { type: 'string' },
@@ -24,7 +27,7 @@ const rt = await Runtime.create({ device: 'cpu' });
 const t0 = performance.now();
 let lastEpoch = -1;
 const vae = await vaeFamily.train(rt, {
-  preset: 'mnist-mlp',
+  preset: values.preset,
   epochs,
   seed,
   onProgress: (e) => {
@@ -42,7 +45,8 @@ const fmt = (v: number) => v.toFixed(2);
 console.log(
   `test neg ELBO ${fmt(m.neg_elbo)} nats (recon ${fmt(m.recon)}, KL ${fmt(m.kl)}); IWAE k=100 on 1,000 images ${fmt(m.iwae_k)} nats`,
 );
-console.log(`target neg ELBO <= ${target}: ${m.neg_elbo <= target ? 'met' : 'NOT met'}`);
+if (values.preset === 'mnist-mlp' && epochs === 10)
+  console.log(`target neg ELBO <= ${target}: ${m.neg_elbo <= target ? 'met' : 'NOT met'}`);
 if (values.out) {
   await vae.save(values.out);
   await vae.pictures(values.out, seed);

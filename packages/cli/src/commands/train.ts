@@ -2,7 +2,8 @@
  * `genmodels train <family>`: train a preset with a progress bar, then write
  * model.safetensors, config.json, metrics.json, samples and the family's pictures.
  */
-import { join } from 'node:path';
+import { readFile } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
 import { VERSION } from '@genmodels/runtime';
 import type { RunConfig } from '../checkpoint.js';
 import { type CliContext, getFamily, getPreset, makeRuntime } from '../common.js';
@@ -21,6 +22,7 @@ export interface TrainArgs {
   out?: string;
   threads?: number;
   dataDir?: string;
+  corpus?: string;
   samples: number;
 }
 
@@ -62,6 +64,7 @@ export async function trainCommand(
       steps: args.steps,
       seed: args.seed,
       dataDir: args.dataDir,
+      corpus: args.corpus,
       signal: abort.signal,
       onProgress: (e) => progress.update(e),
     });
@@ -75,7 +78,9 @@ export async function trainCommand(
   );
 
   await model.save(dir);
+  // Keep what the family's own save put in config.json (e.g. a vocabulary) under the run fields.
   const run: RunConfig = {
+    ...(await savedConfig(dir)),
     family: family.name,
     preset,
     seed: args.seed,
@@ -83,6 +88,7 @@ export async function trainCommand(
     epochs: args.epochs ?? null,
     steps: args.steps ?? null,
     runtime: VERSION,
+    ...(args.corpus === undefined ? {} : { corpus: resolve(args.corpus) }),
     config: model.config,
   };
   await writeJson(join(dir, 'config.json'), run);
@@ -97,4 +103,16 @@ export async function trainCommand(
   ctx.stdout.write(`metrics: ${JSON.stringify(metrics)}\n`);
   ctx.stdout.write(`wrote to ${dir}:\n${files.map((f) => `  ${join(dir, f)}\n`).join('')}`);
   return 0;
+}
+
+/** The JSON object a family's `save` wrote to `dir/config.json`, or {} when it wrote none. */
+async function savedConfig(dir: string): Promise<Record<string, unknown>> {
+  let text: string;
+  try {
+    text = await readFile(join(dir, 'config.json'), 'utf8');
+  } catch {
+    return {};
+  }
+  const v = JSON.parse(text) as unknown;
+  return v && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, unknown>) : {};
 }

@@ -11,31 +11,67 @@ import { writeSamples } from '../writers.js';
 /** Options of `sample`. */
 export interface SampleArgs {
   from: string;
-  n: number;
+  /** Default: 64 images or points, 1 text. */
+  n?: number;
   seed: number;
-  out: string;
+  /** Text samples without a file go to stdout. */
+  out?: string;
   device: string;
+  prompt?: string;
+  tokens?: number;
+  temperature?: number;
+  topK?: number;
+  topP?: number;
 }
 
-/** `genmodels sample <family> --from DIR --out FILE`; returns the exit code. */
+/** `genmodels sample <family> --from DIR [--out FILE]`; returns the exit code. */
 export async function sampleCommand(
   ctx: CliContext,
   name: string,
   args: SampleArgs,
 ): Promise<number> {
   const family = getFamily(ctx, name);
-  const ext = extname(args.out).toLowerCase();
-  await ensureWritableFile(args.out);
+  const out = args.out;
+  if (out !== undefined) await ensureWritableFile(out);
   const rt = await makeRuntime(args.device);
   const { model } = await loadRun(family, rt, args.from);
-  const samples = await model.sample(args.n, args.seed);
+  const n = args.n ?? (out === undefined ? 1 : 64);
+  // Without a file, the first text streams to stdout as it is generated.
+  let streamed = false;
+  const samples = await model.sample(n, args.seed, {
+    prompt: args.prompt,
+    tokens: args.tokens,
+    temperature: args.temperature,
+    topK: args.topK,
+    topP: args.topP,
+    onText:
+      out === undefined
+        ? (t) => {
+            streamed = true;
+            ctx.stdout.write(t);
+          }
+        : undefined,
+  });
+  if (out === undefined) {
+    if (samples.kind !== 'text') {
+      throw new UsageError(
+        `${family.name} samples are ${samples.kind}: give --out FILE (.png, .json or .npy)`,
+      );
+    }
+    const [first = '', ...rest] = samples.texts;
+    if (!streamed) ctx.stdout.write(first);
+    for (const t of rest) ctx.stdout.write(`\n\n${t}`);
+    ctx.stdout.write('\n');
+    return 0;
+  }
+  const ext = extname(out).toLowerCase();
   if (samples.kind !== 'text' && !['.png', '.json', '.npy'].includes(ext)) {
     throw new UsageError(
-      `cannot write ${samples.kind} samples to '${args.out}': use a .png, .json or .npy file`,
+      `cannot write ${samples.kind} samples to '${out}': use a .png, .json or .npy file`,
     );
   }
-  await writeSamples(args.out, samples);
-  ctx.stdout.write(`wrote ${args.n} samples to ${resolve(args.out)}\n`);
+  await writeSamples(out, samples);
+  ctx.stdout.write(`wrote ${n} samples to ${resolve(out)}\n`);
   return 0;
 }
 
