@@ -3,14 +3,15 @@
  * come from those primitives' VJP rules and everything runs on ORT's WebGPU provider.
  */
 import { where as at, DTypeError, ShapeError } from '../errors.js';
-import type { Value } from '../graph/graph.js';
+import { primitive, type Value } from '../graph/graph.js';
 import { broadcastShapes, formatShape } from '../graph/shape.js';
 import { Tensor } from '../tensor.js';
 import { softmax } from './activation.js';
-import { checkFloat, checkSameDType } from './core.js';
-import { add, cast, greater, mul, where } from './elementwise.js';
+import { checkFloat, checkSameDType, emit1, scalar } from './core.js';
+import { add, cast, greater, mul, sub, where } from './elementwise.js';
+import { gather } from './indexing.js';
 import { matmul } from './matmul.js';
-import { reshape, transposeLast2, unsqueeze } from './shape.js';
+import { reshape, shapeOf, transposeLast2, unsqueeze } from './shape.js';
 
 /**
  * Score given to masked (query, key) pairs. Large and finite rather than -Infinity:
@@ -51,40 +52,73 @@ function table(
   return q.graph.constant(new Tensor(dtype, [rows, cols], data));
 }
 
-/** bool [Tq, Tk], true where key j lies in the future of query i (j > pastLength + i). */
-function causalMask(
-  op: string,
-  q: Value,
-  tq: unknown,
-  tk: unknown,
-  pastLength: number | Value | undefined,
-): Value {
-  if (typeof tq !== 'number' || typeof tk !== 'number') {
-    throw new ShapeError(
-      `${op}: causal masking needs static Tq and Tk, got Tq = ${String(tq)} and Tk = ${String(tk)}`,
+/** ONNX Range over positions; integer-valued, so no gradient flows through it. */
+const rangeP = primitive('Range', { stopsGradient: true });
+
+/** float32 []: the run-time length of axis 2 of `x` (a [B, H, T, D] tensor). */
+function lengthOf(x: Value): Value {
+  return cast(gather(shapeOf(x), scalar(x.graph, 2, 'int64')), 'float32');
+}
+
+/**
+ * float32 [T]: 0, 1, ..., T - 1 for axis 2 (T) of `x`: a constant when T is static,
+ * else Range over the run-time length.
+ */
+function positions(x: Value): Value {
+  const n = x.shape[2];
+  const g = x.graph;
+  if (typeof n === 'number')
+    return g.constant(
+      new Tensor(
+        'float32',
+        [n],
+        Float32Array.from({ length: n }, (_, j) => j),
+      ),
+    );
+  return emit1(g, rangeP, [scalar(g, 0), lengthOf(x), scalar(g, 1)], {
+    dtype: 'float32',
+    shape: [n],
+  });
+}
+
+/**
+ * bool [Tq, Tk], true where key j lies in the future of query i (j > pastLength + i).
+ * Static Tq and Tk give a constant table; symbolic ones (a decoder exported with dynamic
+ * sequence and cache lengths) build it at run time from Range over the actual lengths.
+ */
+function causalMask(op: string, q: Value, k: Value, pastLength: number | Value | undefined): Value {
+  const [tq, tk] = [q.shape[2], k.shape[2]];
+  if (pastLength !== undefined && typeof pastLength !== 'number') {
+    if (
+      (pastLength.dtype !== 'int64' && pastLength.dtype !== 'int32') ||
+      !pastLength.shape.every((d) => d === 1)
+    ) {
+      throw new DTypeError(
+        `${op}: pastLength ${pastLength.dtype}${formatShape(pastLength.shape)}; expected an int64 or int32 scalar`,
+      );
+    }
+  }
+  if (typeof tq === 'number' && typeof tk === 'number') {
+    if (pastLength === undefined || typeof pastLength === 'number') {
+      const past = pastLength ?? tk - tq;
+      return table(q, 'bool', tq, tk, (i, j) => (j > past + i ? 1 : 0));
+    }
+    // Positions compared as float32 (exact below 2^24): WebGPU has no int64 Add/Greater kernels.
+    const queryPos = add(
+      table(q, 'float32', tq, 1, (i) => i),
+      reshape(cast(pastLength, 'float32'), []),
+    );
+    return greater(
+      table(q, 'float32', 1, tk, (_, j) => j),
+      queryPos,
     );
   }
-  if (pastLength === undefined || typeof pastLength === 'number') {
-    const past = pastLength ?? tk - tq;
-    return table(q, 'bool', tq, tk, (i, j) => (j > past + i ? 1 : 0));
-  }
-  if (
-    (pastLength.dtype !== 'int64' && pastLength.dtype !== 'int32') ||
-    !pastLength.shape.every((d) => d === 1)
-  ) {
-    throw new DTypeError(
-      `${op}: pastLength ${pastLength.dtype}${formatShape(pastLength.shape)}; expected an int64 or int32 scalar`,
-    );
-  }
-  // Positions compared as float32 (exact below 2^24): WebGPU has no int64 Add/Greater kernels.
-  const queryPos = add(
-    table(q, 'float32', tq, 1, (i) => i),
-    reshape(cast(pastLength, 'float32'), []),
-  );
-  return greater(
-    table(q, 'float32', 1, tk, (_, j) => j),
-    queryPos,
-  );
+  const [qPos, kPos] = [positions(q), positions(k)];
+  let past: Value;
+  if (pastLength === undefined) past = sub(lengthOf(k), lengthOf(q));
+  else if (typeof pastLength === 'number') past = scalar(q.graph, pastLength);
+  else past = reshape(cast(pastLength, 'float32'), []);
+  return greater(unsqueeze(kPos, 0), unsqueeze(add(qPos, past), 1));
 }
 
 /**
@@ -111,7 +145,7 @@ export function scaledDotProductAttention(
   const shapes = `q ${formatShape(q.shape)}, k ${formatShape(k.shape)}, v ${formatShape(v.shape)}`;
   if (q.rank !== 4 || k.rank !== 4 || v.rank !== 4)
     throw new ShapeError(`${op}: ${shapes}; expected rank 4 [B, H, T, D] each`);
-  const [tq, dh] = [q.shape[2], q.shape[3]];
+  const dh = q.shape[3];
   const tk = k.shape[2];
   const lead = broadcastShapes(q.shape.slice(0, 2), k.shape.slice(0, 2), v.shape.slice(0, 2));
   if (k.shape[3] !== dh || v.shape[2] !== tk || !lead) {
@@ -133,7 +167,7 @@ export function scaledDotProductAttention(
 
   // One Where per mask rather than Or-ing them: ORT's WebGPU provider has no Or kernel.
   const masks: Value[] = [];
-  if (opts.causal) masks.push(causalMask(op, q, tq, tk, opts.pastLength));
+  if (opts.causal) masks.push(causalMask(op, q, k, opts.pastLength));
   const pad = opts.keyPaddingMask;
   if (pad) {
     if (pad.dtype !== 'bool')
