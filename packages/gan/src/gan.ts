@@ -1,0 +1,269 @@
+/**
+ * The GAN: a seeded generator/discriminator pair plus everything around it (alternating
+ * D and G steps with a D:G ratio, a generator weight EMA, sampling, interpolation in z,
+ * evaluation, save/load, ONNX export of the generator). Implements `TrainedModel`.
+ */
+import {
+  compileInference,
+  type Executable,
+  type FamilySampleOptions,
+  type FamilySamples,
+  Rng,
+  type Runtime,
+  Tensor,
+  type TrainedModel,
+  type TrainStep,
+} from '@genmodels/runtime';
+import { type GanConfig, resolveConfig } from './config.js';
+import { checkLabels, emaUpdate, oneHot, toFlat } from './data.js';
+import { GanError } from './errors.js';
+import { exportGenerator, readGan, writeGan } from './io.js';
+import { GanNetwork, isGenerator } from './network.js';
+import { compileGanSteps, stepInputs } from './steps.js';
+
+import { type GanFitOptions, type GanFitResult, trainLoop } from './train.js';
+
+/** Options of `GAN.sample` at the family level: a class per sample or one for all. */
+export interface GanSampleOptions extends FamilySampleOptions {
+  /** One class per sample (conditional presets). */
+  labels?: readonly number[];
+  /** One class for every sample (e.g. the CLI's `--label 7`). */
+  label?: number;
+}
+
+/** A generative adversarial network bound to a Runtime. */
+export class GAN implements TrainedModel {
+  readonly family = 'gan';
+  readonly net: GanNetwork;
+  /** EMA of the generator's trainable weights (keys `generator.*`), when `emaDecay > 0`. */
+  ema?: Record<string, Tensor>;
+  #steps?: { dStep: TrainStep; gStep: TrainStep; seed: number };
+  #sampler?: { net: GanNetwork; exe?: Executable };
+
+  /** @example const gan = GAN.create(rt, 'ring8', { seed: 0 }); */
+  constructor(
+    readonly rt: Runtime,
+    net: GanNetwork,
+    readonly preset = 'custom',
+  ) {
+    this.net = net;
+  }
+
+  /** A freshly initialized GAN from a preset name or a partial config, seeded. */
+  static create(
+    rt: Runtime,
+    config: string | Partial<GanConfig> = 'ring8',
+    opts: { seed?: number } = {},
+  ): GAN {
+    const cfg = resolveConfig(config);
+    const preset = typeof config === 'string' ? config : 'custom';
+    return new GAN(rt, new GanNetwork(cfg, new Rng(opts.seed ?? 0)), preset);
+  }
+
+  get config(): GanConfig {
+    return this.net.cfg;
+  }
+
+  /** The compiled D and G steps (shared state), compiled once per seed. */
+  async trainSteps(seed = 0): Promise<{ dStep: TrainStep; gStep: TrainStep }> {
+    if (this.#steps?.seed === seed) return this.#steps;
+    this.#steps = { ...(await compileGanSteps(this.rt, this.net, seed)), seed };
+    return this.#steps;
+  }
+
+  /**
+   * Alternate `dSteps` D steps and one G step with Adam. data: points [N, dataDim] or
+   * images [N, 28, 28] (uint8, or float32 in [-1, 1]); `labels` (N) for a conditional GAN.
+   */
+  async fit(data: Tensor, opts: GanFitOptions = {}): Promise<GanFitResult> {
+    const cfg = this.config;
+    const x = toFlat(data, cfg.dataDim, 'fit');
+    if (cfg.numClasses > 0) {
+      if (!opts.labels) throw new GanError('fit: a conditional GAN needs `labels` for the data');
+      checkLabels(opts.labels, x.shape[0], cfg.numClasses, 'fit');
+    } else if (opts.labels) checkLabels(opts.labels, x.shape[0], 0, 'fit');
+    const steps = await this.trainSteps(opts.seed ?? 0);
+    if (cfg.emaDecay > 0 && !this.ema) {
+      this.ema = Object.fromEntries(
+        this.net
+          .namedParameters()
+          .filter(([k]) => isGenerator(k))
+          .map(([k, p]) => [k, p.data.clone()]),
+      );
+    }
+    const onGStep =
+      cfg.emaDecay > 0
+        ? async () => emaUpdate(this.ema ?? {}, await steps.gStep.parameters(), cfg.emaDecay)
+        : undefined;
+    const result = await trainLoop(cfg, steps, x, opts, onGStep);
+    await steps.dStep.syncTo(this.net);
+    this.#sampler = undefined;
+    return result;
+  }
+
+  /** The network used for sampling: the live one, or a copy with the EMA generator weights. */
+  #samplerNet(): GanNetwork {
+    if (!this.ema) return this.net;
+    const copy = new GanNetwork(this.config, new Rng(0));
+    copy.loadStateDict({ ...this.net.stateDict(), ...this.ema });
+    return copy;
+  }
+
+  /** The generator (EMA weights when enabled, eval mode): z [n, zDim] (+ labels) -> [n, dataDim]. */
+  async generate(z: Tensor, labels?: readonly number[]): Promise<Tensor<'float32'>> {
+    const cfg = this.config;
+    if (z.rank !== 2 || z.shape[1] !== cfg.zDim || z.dtype !== 'float32')
+      throw new GanError(
+        `generate: z must be float32 [N, ${cfg.zDim}], got ${z.dtype} [${z.shape.join(', ')}]`,
+      );
+    const n = z.shape[0];
+    const feed: Record<string, Tensor> = { z };
+    if (cfg.numClasses > 0) {
+      if (!labels)
+        throw new GanError(
+          `generate: this GAN is conditional; give ${n} labels in 0..${cfg.numClasses - 1}`,
+        );
+      checkLabels(labels, n, cfg.numClasses, 'generate');
+      feed.y = oneHot(labels, cfg.numClasses);
+    } else if (labels) checkLabels(labels, n, 0, 'generate');
+    if (!this.#sampler) this.#sampler = { net: this.#samplerNet() };
+    const s = this.#sampler;
+    if (!s.exe) {
+      const inputs = stepInputs(cfg).g;
+      s.exe = await compileInference(
+        this.rt,
+        s.net,
+        inputs,
+        (i) => s.net.generator.call(i.z, i.y),
+        {
+          name: 'gan_generate',
+        },
+      );
+    }
+    return (await s.exe.runHost(feed)).output as Tensor<'float32'>;
+  }
+
+  /** z ~ N(0, I) [n, zDim] from Rng(seed). */
+  noise(n: number, seed: number): Tensor<'float32'> {
+    if (!Number.isInteger(n) || n <= 0)
+      throw new GanError(`sample: n (${n}) must be a positive integer`);
+    const d = this.config.zDim;
+    return new Tensor('float32', [n, d], new Rng(seed).normal([n, d]));
+  }
+
+  /** n samples [n, dataDim] from z ~ N(0, I) seeded by `seed` (labels for a conditional GAN). */
+  async sampleFlat(
+    n: number,
+    seed: number,
+    labels?: readonly number[],
+  ): Promise<Tensor<'float32'>> {
+    return this.generate(this.noise(n, seed), labels);
+  }
+
+  /**
+   * Samples as the CLI shows them: points [n, 2] over n data points, or images
+   * [n, 1, 28, 28] in [-1, 1]. The third argument is the labels, or `{ labels }` /
+   * `{ label }`; a conditional GAN without labels samples the classes 0..K-1 in turn.
+   */
+  async sample(
+    n: number,
+    seed: number,
+    opts?: readonly number[] | GanSampleOptions,
+  ): Promise<FamilySamples> {
+    const cfg = this.config;
+    let labels = Array.isArray(opts)
+      ? (opts as readonly number[])
+      : (opts as GanSampleOptions)?.labels;
+    const one = Array.isArray(opts) ? undefined : (opts as GanSampleOptions | undefined)?.label;
+    if (one !== undefined) labels = Array.from({ length: n }, () => one);
+    if (!labels && cfg.numClasses > 0)
+      labels = Array.from({ length: n }, (_, i) => i % cfg.numClasses);
+    const x = await this.sampleFlat(n, seed, labels);
+    if (cfg.arch === 'dcgan')
+      return { kind: 'images', images: x.reshape([n, 1, 28, 28]), range: '-11' };
+    if (cfg.toy) {
+      const { toyReference } = await import('./extras.js');
+      return { kind: 'points', points: x, reference: await toyReference(cfg.toy, n, seed) };
+    }
+    return { kind: 'points', points: x };
+  }
+
+  /**
+   * Generate `steps` points on the line from z_a to z_b (default: two draws from Rng(seed)):
+   * [steps, dataDim]. `label` fixes the class of a conditional GAN.
+   */
+  async interpolate(
+    steps: number,
+    seed = 0,
+    opts: { from?: Tensor; to?: Tensor; label?: number } = {},
+  ): Promise<Tensor<'float32'>> {
+    if (!Number.isInteger(steps) || steps < 2)
+      throw new GanError(`interpolate: steps (${steps}) must be an integer >= 2`);
+    const d = this.config.zDim;
+    const ends = this.noise(2, seed).data as Float32Array;
+    const a = opts.from ? checkZ(opts.from, d, 'from') : ends.subarray(0, d);
+    const b = opts.to ? checkZ(opts.to, d, 'to') : ends.subarray(d);
+    const z = new Float32Array(steps * d);
+    for (let s = 0; s < steps; s++) {
+      const t = s / (steps - 1);
+      for (let j = 0; j < d; j++) z[s * d + j] = (1 - t) * a[j] + t * b[j];
+    }
+    const labels =
+      this.config.numClasses > 0 ? Array.from({ length: steps }, () => opts.label ?? 0) : undefined;
+    return this.generate(new Tensor('float32', [steps, d], z), labels);
+  }
+
+  /**
+   * Sample quality (needs @genmodels/datasets). 2-D presets: `modes`, `hq_fraction`,
+   * `reverse_kl`; MNIST: `fld`, `class_kl`, `mean_confidence`, `confident_fraction` and, for a
+   * conditional GAN, `label_agreement`.
+   */
+  async evaluate(
+    opts: { seed?: number; n?: number; dataDir?: string; limit?: number } = {},
+  ): Promise<Record<string, number>> {
+    const { evaluateGan } = await import('./extras.js');
+    return evaluateGan(this, opts);
+  }
+
+  /** Writes model.safetensors (with the EMA weights) and config.json. */
+  async save(dir: string): Promise<void> {
+    await writeGan(dir, this.net, this.preset, this.ema);
+  }
+
+  /** Load what `save` wrote; CheckpointError / GanError name the file and the problem. */
+  static async load(rt: Runtime, dir: string): Promise<GAN> {
+    const { cfg, preset, stateDict, ema } = await readGan(dir);
+    const net = new GanNetwork(cfg, new Rng(0));
+    try {
+      net.loadStateDict(stateDict);
+      // The EMA weights must fit the generator too (checked on a scratch network).
+      if (ema) new GanNetwork(cfg, new Rng(0)).loadStateDict({ ...stateDict, ...ema });
+    } catch (e) {
+      throw new GanError(
+        `${dir}: model.safetensors does not match its config: ${(e as Error).message}`,
+      );
+    }
+    const gan = new GAN(rt, net, preset);
+    gan.ema = ema;
+    return gan;
+  }
+
+  /** Export the generator (EMA weights when enabled): z [batch, zDim] (+ y one-hot) -> x. */
+  async exportOnnx(path: string, part = 'generator'): Promise<void> {
+    await exportGenerator(this.#samplerNet(), path, part);
+  }
+
+  /** samples.png (MNIST) or samples.png as a scatter of samples over data (2-D). */
+  async pictures(dir: string, seed = 0): Promise<string[]> {
+    const { writePictures } = await import('./extras.js');
+    return writePictures(this, dir, seed);
+  }
+}
+
+function checkZ(z: Tensor, d: number, where: string): Float32Array {
+  if (z.size !== d || z.dtype !== 'float32')
+    throw new GanError(
+      `interpolate: ${where} must be float32 with ${d} values, got [${z.shape.join(', ')}]`,
+    );
+  return z.data as Float32Array;
+}

@@ -1,0 +1,28 @@
+/**
+ * @genmodels/gan: generative adversarial networks (2-D MLP, DCGAN and class-conditional
+ * DCGAN on MNIST; non-saturating, hinge and WGAN-GP losses, R1, generator EMA) trained
+ * with @genmodels/runtime.
+ */
+export type { GanConfig, GanLoss } from './config.js';
+export { GAN_PRESETS, resolveConfig, TOY_EPOCH } from './config.js';
+export { checkLabels, emaUpdate, oneHot } from './data.js';
+export { GanError } from './errors.js';
+export type { GanFamily } from './family.js';
+export { ganFamily } from './family.js';
+export type { GanSampleOptions } from './gan.js';
+export { GAN } from './gan.js';
+export { CONFIG_FILE, EMA_PREFIX, GAN_PARTS, MODEL_FILE } from './io.js';
+export type { Critic } from './losses.js';
+export { discriminatorLoss, generatorLoss, gradientPenalty, r1Penalty } from './losses.js';
+export {
+  DcganDiscriminator,
+  DcganGenerator,
+  GanNetwork,
+  isDiscriminator,
+  isGenerator,
+  MlpDiscriminator,
+  MlpGenerator,
+} from './network.js';
+export { compileGanSteps, stepInputs } from './steps.js';
+export type { GanFitOptions, GanFitResult, GanProgress } from './train.js';
+export { COLLAPSE_RATIO, meanFeatureStd } from './train.js';
