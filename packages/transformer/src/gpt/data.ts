@@ -1,0 +1,99 @@
+/**
+ * Training text: read through @genmodels/datasets (imported on demand, so loading a model
+ * and generating work without it), split nanoGPT-style, and the windows that score a
+ * whole validation stream.
+ */
+import { access } from 'node:fs/promises';
+import { resolve } from 'node:path';
+import type { TextCorpus } from '@genmodels/datasets';
+import { GptError } from './errors.js';
+
+type Datasets = typeof import('@genmodels/datasets');
+
+async function datasets(): Promise<Datasets> {
+  try {
+    return await import('@genmodels/datasets');
+  } catch (e) {
+    throw new GptError(
+      `training and evaluating on a corpus need @genmodels/datasets: install it next to @genmodels/transformer (${(e as Error).message})`,
+    );
+  }
+}
+
+/** A character corpus split into train (first 90%) and validation (last 10%) token streams. */
+export interface GptCorpus {
+  /** Where the text came from (an absolute file path), if known. */
+  source?: string;
+  /** The vocabulary: the text's sorted unique code points (id = index). */
+  chars: readonly string[];
+  train: TextCorpus;
+  val: TextCorpus;
+}
+
+/**
+ * Split `text` into train and validation streams over the vocabulary of the whole text.
+ *
+ * @example const c = await corpusFromText('to be or not to be\n'.repeat(50));
+ */
+export async function corpusFromText(
+  text: string,
+  opts: { source?: string; trainFraction?: number } = {},
+): Promise<GptCorpus> {
+  const what = opts.source ? `corpus '${opts.source}'` : 'corpus';
+  if (text.length === 0) throw new GptError(`${what} is empty; expected some UTF-8 text`);
+  const { TextCorpus } = await datasets();
+  const all = new TextCorpus(text);
+  if (all.length < 20)
+    throw new GptError(
+      `${what} has only ${all.length} characters; expected at least 20 (so both splits hold text)`,
+    );
+  const { train, val } = all.split(opts.trainFraction ?? 0.9);
+  return { source: opts.source, chars: all.tokenizer.chars, train, val };
+}
+
+/** Read a UTF-8 corpus file; a missing file or an empty one is a GptError naming the path. */
+export async function readCorpus(path: string): Promise<GptCorpus> {
+  try {
+    await access(path);
+  } catch {
+    throw new GptError(`no corpus file at '${path}'; pass the path of a UTF-8 text file`);
+  }
+  const { readFile } = await import('node:fs/promises');
+  const c = await corpusFromText(await readFile(path, 'utf8'), { source: path });
+  return { ...c, source: resolve(path) };
+}
+
+/** A window of a token stream: inputs ids[start .. start+L), scored from offset `first` on. */
+export interface ScoredWindow {
+  start: number;
+  first: number;
+}
+
+/**
+ * Windows of length `len` that score every target of a stream of `n` tokens exactly once
+ * (targets are ids[1..n-1]). Windows start every `stride` tokens; each scores only the
+ * targets the previous ones did not, so after the first window every scored token sees at
+ * least `len - stride` tokens of context (stride 1: the full `len - 1` for all of them).
+ * The last window is moved back to end at the stream's last token.
+ *
+ * @example scoringWindows(10, 4, 2)   // starts 0, 2, 4, 5; firsts 0, 2, 2, 3
+ */
+export function scoringWindows(n: number, len: number, stride: number): ScoredWindow[] {
+  if (!(len >= 1 && n >= len + 1))
+    throw new GptError(
+      `scoring windows: a stream of ${n} tokens is too short for windows of ${len}`,
+    );
+  if (!(Number.isInteger(stride) && stride >= 1 && stride <= len))
+    throw new GptError(`scoring windows: stride (${stride}) must be an integer in [1, ${len}]`);
+  const out: ScoredWindow[] = [];
+  let done = 0; // targets 1..done are scored
+  for (let s = 0; done < n - 1; s += stride) {
+    const start = Math.min(s, n - 1 - len);
+    const end = start + len; // last target of this window
+    if (end > done) {
+      out.push({ start, first: done - start });
+      done = end;
+    }
+  }
+  return out;
+}

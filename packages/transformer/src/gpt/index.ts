@@ -1,0 +1,18 @@
+/** The decoder-only character GPT of @genmodels/transformer. */
+export type { GptConfig } from './config.js';
+export { GPT_PRESETS, resolveGptConfig } from './config.js';
+export type { GptCorpus, ScoredWindow } from './data.js';
+export { corpusFromText, readCorpus, scoringWindows } from './data.js';
+export { decoderInputs } from './decoder.js';
+export { GptError } from './errors.js';
+export type { GenerateOptions, GenerateResult } from './generate.js';
+export type { GptEvalOptions, GptFitOptions, GptMetrics } from './gpt.js';
+export { GPT } from './gpt.js';
+export type { GptStored } from './io.js';
+export { GPT_CONFIG_FILE, GPT_MODEL_FILE, GPT_PARTS } from './io.js';
+export type { GptOutput } from './network.js';
+export { GptBlock, GptMlp, GptNetwork } from './network.js';
+export type { SamplingOptions } from './sampling.js';
+export { pickToken } from './sampling.js';
+export { loadGpt, trainGpt } from './train.js';
+export { Vocabulary } from './vocab.js';

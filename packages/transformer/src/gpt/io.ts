@@ -1,0 +1,112 @@
+/** model.safetensors + config.json (with the vocabulary) in a directory, and ONNX export. */
+import { access, mkdir, readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { exportOnnx, loadCheckpoint, saveModule, type Tensor } from '@genmodels/runtime';
+import { type GptConfig, resolveGptConfig } from './config.js';
+import { decoderFn, decoderInputs } from './decoder.js';
+import { GptError } from './errors.js';
+import type { GptNetwork } from './network.js';
+
+/** The checkpoint's file name inside a model directory. */
+export const GPT_MODEL_FILE = 'model.safetensors';
+/** The config's file name inside a model directory. */
+export const GPT_CONFIG_FILE = 'config.json';
+/** Exportable parts, the default first. */
+export const GPT_PARTS = ['decoder'] as const;
+
+/** What config.json (and the checkpoint's metadata) hold. */
+export interface GptStored {
+  family: 'transformer';
+  /** Tells a GPT directory from the family's other models. */
+  model: 'gpt';
+  preset: string;
+  config: GptConfig;
+  /** id -> character. */
+  vocab: string[];
+  /** The training corpus file, if the model was trained on one (evaluate() reads it). */
+  corpus: string | null;
+}
+
+function ioError(what: string, e: unknown): never {
+  if (e instanceof Error && 'code' in e) throw new GptError(`${what}: ${e.message}`);
+  throw e;
+}
+
+/** Write the state dict (PyTorch keys, family 'transformer', stored config in metadata) and config.json. */
+export async function writeGpt(dir: string, net: GptNetwork, stored: GptStored): Promise<void> {
+  try {
+    await mkdir(dir, { recursive: true });
+    await saveModule(join(dir, GPT_MODEL_FILE), net, { family: 'transformer', config: stored });
+    await writeFile(join(dir, GPT_CONFIG_FILE), `${JSON.stringify(stored, null, 2)}\n`);
+  } catch (e) {
+    ioError(`cannot write the model into '${dir}'`, e);
+  }
+}
+
+/** Read a directory written by `writeGpt`; another family's checkpoint is a CheckpointError. */
+export async function readGpt(
+  dir: string,
+): Promise<{ stored: GptStored; stateDict: Record<string, Tensor> }> {
+  const path = join(dir, GPT_MODEL_FILE);
+  try {
+    await access(path);
+  } catch {
+    throw new GptError(
+      `no GPT checkpoint at '${path}' (train one with 'genmodels train transformer')`,
+    );
+  }
+  const ckpt = await loadCheckpoint(path, { family: 'transformer' });
+  let stored = ckpt.config as Partial<GptStored> | null;
+  if (!stored?.config) {
+    // A plain state dict (e.g. saved by PyTorch): the config and vocabulary come from config.json.
+    try {
+      stored = JSON.parse(await readFile(join(dir, GPT_CONFIG_FILE), 'utf8')) as Partial<GptStored>;
+    } catch {
+      throw new GptError(
+        `'${path}' has no GPT config in its metadata and '${GPT_CONFIG_FILE}' is missing or invalid`,
+      );
+    }
+  }
+  if (stored?.model !== 'gpt')
+    throw new GptError(
+      `'${dir}' holds a transformer of kind '${String(stored?.model)}', not a GPT`,
+    );
+  if (!stored.config || !Array.isArray(stored.vocab))
+    throw new GptError(`'${dir}': the GPT config or its vocabulary is missing`);
+  const config = resolveGptConfig(stored.config);
+  if (stored.vocab.length !== config.vocabSize)
+    throw new GptError(
+      `'${dir}': the vocabulary has ${stored.vocab.length} characters but vocabSize is ${config.vocabSize}`,
+    );
+  return {
+    stored: {
+      family: 'transformer',
+      model: 'gpt',
+      preset: stored.preset ?? 'custom',
+      config,
+      vocab: stored.vocab,
+      corpus: stored.corpus ?? null,
+    },
+    stateDict: ckpt.stateDict,
+  };
+}
+
+/** Export `part` ('decoder': the KV-cache decoder, see decoder.ts) to `path`. */
+export async function exportGpt(
+  net: GptNetwork,
+  stored: GptStored,
+  path: string,
+  part: string,
+): Promise<void> {
+  if (part !== 'decoder')
+    throw new GptError(`unknown GPT part '${part}'; expected one of ${GPT_PARTS.join(', ')}`);
+  try {
+    await exportOnnx(path, net, decoderInputs(net.cfg), decoderFn(net), {
+      name: 'gpt_decoder',
+      config: { ...stored, part },
+      metadata: { 'genmodels.vocab': JSON.stringify(stored.vocab) },
+    });
+  } catch (e) {
+    ioError(`cannot write '${path}'`, e);
+  }
+}
