@@ -134,6 +134,30 @@ describe('text families', () => {
     const ctx = testContext();
     expect(await main(['sample', 'fake', '--from', img], ctx)).toBe(1);
     expect(ctx.stderr.text).toContain('fake samples are images: give --out FILE');
+    // Options the family does not read are refused, not ignored.
+    const noPrompt = testContext();
+    const png = join(tmp, 'p.png');
+    expect(
+      await main(['sample', 'fake', '--from', img, '--prompt', 'x', '--out', png], noPrompt),
+    ).toBe(1);
+    expect(noPrompt.stderr.text).toContain(
+      'fake samples take no --prompt (sample options of fake: --label)',
+    );
+    const noLabel = testContext({ lm: fam });
+    expect(await main(['sample', 'lm', '--from', run, '--label', '3'], noLabel)).toBe(1);
+    expect(noLabel.stderr.text).toContain(
+      'lm samples take no --label (sample options of lm: --prompt, --tokens, --temperature, --top-k, --top-p)',
+    );
+  });
+
+  it('passes --label to class-conditional families', async () => {
+    const img = join(tmp, 'img-label');
+    await trainInto(img);
+    const fam = fakeFamily();
+    const ctx = testContext({ fake: fam });
+    const args = ['sample', 'fake', '--from', img, '--label', '7', '--out', join(tmp, 'l.png')];
+    expect(await main(args, ctx), ctx.stderr.text).toBe(0);
+    expect(fam.seen.sample).toMatchObject({ label: 7 });
   });
 });
 

@@ -84,6 +84,11 @@ function program(ctx: CliContext, result: { code: number }): Command {
         numberOption(0, 1, true),
       ),
     )
+    .addOption(
+      new Option('--label <k>', 'class-conditional presets: the class of every sample').argParser(
+        intOption(0),
+      ),
+    )
     .addOption(deviceOpt())
     .addHelpText('after', () => familiesHelp(ctx))
     .action(async (name: string, opts) => {

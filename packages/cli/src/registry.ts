@@ -1,10 +1,15 @@
 /**
  * The model families the CLI knows, by the name used on the command line.
  */
+
+import { ganFamily } from '@genmodels/gan';
 import type { ModelFamily } from '@genmodels/runtime';
+import { transformerFamily } from '@genmodels/transformer';
 import { vaeFamily } from '@genmodels/vae';
 
-/** Every built-in family by name (`vae`, ...). */
+/** Every built-in family by name (`vae`, `transformer`, `gan`). */
 export const families: Readonly<Record<string, ModelFamily>> = {
   [vaeFamily.name]: vaeFamily,
+  [transformerFamily.name]: transformerFamily,
+  [ganFamily.name]: ganFamily,
 };

@@ -89,6 +89,8 @@ export function fakeFamily(name = 'fake', kind: Kind = 'images'): FakeFamily {
       small: { name: 'small', description: 'the small one', config: {} },
     },
     parts: ['decoder', 'encoder'],
+    sampleOptions:
+      kind === 'text' ? ['prompt', 'tokens', 'temperature', 'topK', 'topP'] : ['label'],
     async train(_rt: Runtime, opts) {
       fam.lastTrain = opts;
       const total = opts.steps ?? (opts.epochs ?? 1) * 3;

@@ -44,6 +44,8 @@ export interface FamilySampleOptions {
   topP?: number;
   /** Each new piece of text as it is generated (of the first sample). */
   onText?: (text: string) => void;
+  /** Class-conditional families: the class of every sample (e.g. 7 for "draw a 7"). */
+  label?: number;
 }
 
 /** What `sample` returns, by kind of data. */
@@ -75,6 +77,11 @@ export interface ModelFamily {
   readonly presets: Readonly<Record<string, FamilyPreset>>;
   /** Exportable parts, the first being the default (e.g. ['decoder', 'encoder']). */
   readonly parts: readonly string[];
+  /**
+   * The `FamilySampleOptions` this family's models read (besides `onText`), so a caller
+   * can refuse the others instead of ignoring them; absent or empty: none.
+   */
+  readonly sampleOptions?: readonly Exclude<keyof FamilySampleOptions, 'onText'>[];
   train(rt: Runtime, opts: FamilyTrainOptions): Promise<TrainedModel>;
   /** Load what `save` wrote; a checkpoint of another family is a CheckpointError. */
   load(rt: Runtime, dir: string): Promise<TrainedModel>;

@@ -99,7 +99,10 @@ export async function trainCommand(
   await writeSamples(join(dir, samplesFile), samples);
   const extra = model.pictures ? await model.pictures(dir, args.seed) : [];
 
-  const files = ['model.safetensors', 'config.json', 'metrics.json', samplesFile, ...extra];
+  // A family's pictures may replace samples.png with a richer one (e.g. points over the data).
+  const files = [
+    ...new Set(['model.safetensors', 'config.json', 'metrics.json', samplesFile, ...extra]),
+  ];
   ctx.stdout.write(`metrics: ${JSON.stringify(metrics)}\n`);
   ctx.stdout.write(`wrote to ${dir}:\n${files.map((f) => `  ${join(dir, f)}\n`).join('')}`);
   return 0;

@@ -2,6 +2,7 @@
  * Commands that use a trained run directory: `sample`, `eval` and `export`.
  */
 import { extname, resolve } from 'node:path';
+import type { ModelFamily } from '@genmodels/runtime';
 import { loadRun } from '../checkpoint.js';
 import { type CliContext, getFamily, makeRuntime } from '../common.js';
 import { UsageError } from '../errors.js';
@@ -22,6 +23,29 @@ export interface SampleArgs {
   temperature?: number;
   topK?: number;
   topP?: number;
+  label?: number;
+}
+
+/** The CLI flag of each family sample option. */
+const SAMPLE_FLAGS = {
+  prompt: '--prompt',
+  tokens: '--tokens',
+  temperature: '--temperature',
+  topK: '--top-k',
+  topP: '--top-p',
+  label: '--label',
+} as const;
+
+/** A sample option the family does not read is a UsageError, not silently ignored. */
+function checkSampleOptions(family: ModelFamily, args: SampleArgs): void {
+  const takes: readonly string[] = family.sampleOptions ?? [];
+  for (const [key, flag] of Object.entries(SAMPLE_FLAGS)) {
+    if (args[key as keyof typeof SAMPLE_FLAGS] === undefined || takes.includes(key)) continue;
+    const known = takes.map((k) => SAMPLE_FLAGS[k as keyof typeof SAMPLE_FLAGS]);
+    throw new UsageError(
+      `${family.name} samples take no ${flag} (sample options of ${family.name}: ${known.length ? known.join(', ') : 'none'})`,
+    );
+  }
 }
 
 /** `genmodels sample <family> --from DIR [--out FILE]`; returns the exit code. */
@@ -31,6 +55,7 @@ export async function sampleCommand(
   args: SampleArgs,
 ): Promise<number> {
   const family = getFamily(ctx, name);
+  checkSampleOptions(family, args);
   const out = args.out;
   if (out !== undefined) await ensureWritableFile(out);
   const rt = await makeRuntime(args.device);
@@ -44,6 +69,7 @@ export async function sampleCommand(
     temperature: args.temperature,
     topK: args.topK,
     topP: args.topP,
+    label: args.label,
     onText:
       out === undefined
         ? (t) => {
