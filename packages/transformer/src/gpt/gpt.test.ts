@@ -91,6 +91,14 @@ describe('GPT generation', () => {
     expect(a).toEqual(b);
     expect(a).not.toEqual(c);
     if (a.kind === 'text') for (const t of a.texts) expect(t.startsWith('the')).toBe(true);
+    const streamed: string[] = [];
+    const s = await untrained.sample(1, 3, {
+      prompt: 'the',
+      tokens: 30,
+      onText: (t) => streamed.push(t),
+    });
+    expect(s.kind === 'text' && s.texts[0]).toBe(streamed.join(''));
+    expect(streamed[0].startsWith('the')).toBe(true);
   });
 
   it('top-k 1, a tiny top-p and temperature 0 all give the greedy tokens; free sampling does not', async () => {

@@ -328,6 +328,10 @@ export class GPT implements TrainedModel {
 
   /** `n` continuations of opts.prompt (default: from a newline), opts.tokens new characters each (default 256). */
   async sample(n: number, seed: number, opts: FamilySampleOptions = {}): Promise<FamilySamples> {
+    // texts hold the prompt and its continuation; the stream shows the same (onText of
+    // generate() gives only new text).
+    let head = opts.prompt ?? '';
+    const onText = opts.onText;
     const r = await this.generate({
       n,
       seed,
@@ -336,8 +340,14 @@ export class GPT implements TrainedModel {
       temperature: opts.temperature,
       topK: opts.topK,
       topP: opts.topP,
-      onText: opts.onText,
+      onText:
+        onText &&
+        ((t) => {
+          onText(head + t);
+          head = '';
+        }),
     });
+    if (onText && head) onText(head);
     return { kind: 'text', texts: r.texts };
   }
 
