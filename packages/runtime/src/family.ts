@@ -65,6 +65,11 @@ export interface TrainedModel {
   sample(n: number, seed: number, opts?: FamilySampleOptions): Promise<FamilySamples>;
   /** Test-set metrics with the snake_case names of the CLI contract (e.g. neg_elbo, recon, kl). */
   evaluate(opts?: { seed?: number }): Promise<Record<string, number>>;
+  /**
+   * This model's exportable parts, the first being the default, when the family has
+   * several kinds of model with different parts; absent: the family's `parts`.
+   */
+  readonly parts?: readonly string[];
   /** Export one part (see ModelFamily.parts) as a standalone ONNX file. */
   exportOnnx(path: string, part?: string): Promise<void>;
   /** Extra family-specific pictures written into `dir` (e.g. reconstructions.png); returns the file names. */

@@ -132,18 +132,20 @@ export async function exportCommand(
   args: ExportArgs,
 ): Promise<number> {
   const family = getFamily(ctx, name);
-  const part = args.part ?? family.parts[0];
-  if (part === undefined || !family.parts.includes(part)) {
-    throw new UsageError(
-      `unknown part '${args.part}' of family '${family.name}'; parts: ${family.parts.join(', ')}`,
-    );
-  }
   if (extname(args.out).toLowerCase() !== '.onnx') {
     throw new UsageError(`export writes an ONNX file; '${args.out}' should end in .onnx`);
   }
   const out = await ensureWritableFile(args.out);
   const rt = await makeRuntime('cpu');
   const { model } = await loadRun(family, rt, args.from);
+  // A family with several kinds of model (the transformer's GPT and seq2seq) has parts per model.
+  const parts = model.parts ?? family.parts;
+  const part = args.part ?? parts[0];
+  if (part === undefined || !parts.includes(part)) {
+    throw new UsageError(
+      `unknown part '${args.part}' of this ${family.name} model; parts: ${parts.join(', ')}`,
+    );
+  }
   await model.exportOnnx(out, part);
   ctx.stdout.write(`exported ${family.name} ${part} to ${out}\n`);
   return 0;

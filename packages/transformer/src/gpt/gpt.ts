@@ -27,7 +27,7 @@ import { type GptCorpus, readCorpus } from './data.js';
 import { decoderFn, decoderInputs } from './decoder.js';
 import { GptError } from './errors.js';
 import { type GenerateOptions, type GenerateResult, generate } from './generate.js';
-import { exportGpt, type GptStored, readGpt, writeGpt } from './io.js';
+import { exportGpt, GPT_PARTS, type GptStored, readGpt, writeGpt } from './io.js';
 import { GptNetwork } from './network.js';
 import { randomWindowLoss, SCORER_INPUTS, scorerFn, streamLoss } from './score.js';
 import { Vocabulary } from './vocab.js';
@@ -76,6 +76,8 @@ export interface GptMetrics extends Record<string, number> {
 /** A GPT bound to a Runtime. */
 export class GPT implements TrainedModel {
   readonly family = 'transformer';
+  /** Exportable parts: the KV-cache decoder. */
+  readonly parts: readonly string[] = GPT_PARTS;
   readonly net: GptNetwork;
   readonly vocab: Vocabulary;
   #corpus?: GptCorpus;

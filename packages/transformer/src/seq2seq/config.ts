@@ -96,6 +96,16 @@ export function seq2seqPreset(name: string): Seq2seqPreset {
   return p;
 }
 
+const TASK_NAMES: readonly string[] = ['copy', 'reverse', 'sort', 'addition'];
+
+/** Throws a Seq2seqModelError unless `spec` names a task of @genmodels/datasets. */
+export function checkTaskSpec(spec: Seq2seqTaskSpec): void {
+  if (!spec || !TASK_NAMES.includes(spec.name))
+    throw new Seq2seqModelError(
+      `unknown seq2seq task '${String(spec?.name)}'; expected one of ${TASK_NAMES.join(', ')}`,
+    );
+}
+
 /** A full config from a preset name or a partial config over `seq2seq-reverse`'s; validated. */
 export function resolveSeq2seqConfig(c: string | Partial<Seq2seqConfig> = {}): Seq2seqConfig {
   const cfg = typeof c === 'string' ? { ...seq2seqPreset(c).config } : { ...base, ...c };

@@ -109,10 +109,12 @@ interface Beam {
 /**
  * Beam search of width k for `n` examples, batched: every live beam of every example is
  * one row of each call. A step ranks each beam's extensions by total log-probability;
- * those ending in EOS become finished hypotheses, the best k others stay live. An example
- * stops when it has k finished hypotheses, or (without length penalty) when no live beam
- * can still beat its best finished one; at the length limit live beams count as
- * unfinished hypotheses. Returns the best hypothesis per example (finished ones first).
+ * those ending in EOS (ranked above the k-th live one) become finished hypotheses, the
+ * best k others stay live. A live beam is dropped once even its best possible final
+ * score (its log-probability, normalised at the length limit) cannot beat the best
+ * finished hypothesis, so an example stops when none is left; at the length limit live
+ * beams count as unfinished hypotheses. Returns the best hypothesis per example
+ * (finished ones first). Width 1 is exactly greedy.
  *
  * @example const hyps = await beamDecode(next, 64, 11, { beam: 4 });
  */
@@ -130,6 +132,7 @@ export async function beamDecode(
     throw new Seq2seqModelError(`lengthPenalty (${alpha}) must be a finite number >= 0`);
   let live: Beam[][] = Array.from({ length: n }, () => [{ tokens: [], logProb: 0 }]);
   const done: Hypothesis[][] = Array.from({ length: n }, () => []);
+  const bound = alpha === 0 ? 1 : ((5 + maxLen) / 6) ** alpha;
   for (let t = 0; t < maxLen; t++) {
     const rows: { ex: number; beam: Beam }[] = [];
     live.forEach((beams, ex) => {
@@ -156,10 +159,10 @@ export async function beamDecode(
         if (cand.tok === EOS) done[ex].push({ tokens, logProb: cand.logProb, finished: true });
         else kept.push({ tokens: [...tokens, cand.tok], logProb: cand.logProb });
       }
+      // A live beam's log-probability can only fall, so its best possible score is at
+      // the longest length; beams that cannot beat the best finished one are dropped.
       const best = Math.max(...done[ex].map((h) => beamScore(h, alpha)));
-      const stop =
-        done[ex].length >= k || (alpha === 0 && kept.every((b) => b.logProb <= best));
-      return stop ? [] : kept;
+      return kept.filter((b) => b.logProb / bound > best);
     });
   }
   live.forEach((beams, ex) => {

@@ -181,7 +181,11 @@ export class Seq2seqNetwork extends Module {
 
   /** memory [B, S, d], src int64 [B, S] (its PAD mask), tgtIn int64 [B, T] -> logits [B, T, vocab]. */
   decode(memory: Value, src: Value, tgtIn: Value): Value {
-    const y = this.decoder.call(this.#embed(this.tgt_embed, tgtIn), memory, this.sourcePadding(src));
+    const y = this.decoder.call(
+      this.#embed(this.tgt_embed, tgtIn),
+      memory,
+      this.sourcePadding(src),
+    );
     return this.generator.call(y);
   }
 
