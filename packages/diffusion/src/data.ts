@@ -1,0 +1,86 @@
+/** Host-side helpers: data checks and conversion, labels, row selection and the weight EMA. */
+import { Tensor } from '@genmodels/runtime';
+import { type DiffusionConfig, exampleShape } from './config.js';
+import { DiffusionError } from './errors.js';
+
+/**
+ * Training data as float32 [N, ...example shape]: points [N, dataDim]; images [N, 28, 28]
+ * or [N, 1, 28, 28], uint8 pixels scaled to [-1, 1] (float32 taken as given, in [-1, 1]).
+ * NaN or infinite values are refused.
+ */
+export function toData(x: Tensor, cfg: DiffusionConfig, where = 'fit'): Tensor<'float32'> {
+  const shape = exampleShape(cfg);
+  const d = cfg.dataDim;
+  const n = x.shape[0];
+  const want = cfg.arch === 'unet' ? '[N, 28, 28] or [N, 1, 28, 28] images' : `[N, ${d}] points`;
+  const okShape =
+    cfg.arch === 'unet'
+      ? (x.rank === 3 && x.shape[1] === 28 && x.shape[2] === 28) ||
+        (x.rank === 4 && x.shape[1] === 1 && x.shape[2] === 28 && x.shape[3] === 28)
+      : x.rank === 2 && x.shape[1] === d;
+  if (!okShape || n === 0)
+    throw new DiffusionError(`${where}: expected ${want}, got ${x.dtype} [${x.shape.join(', ')}]`);
+  let out: Float32Array;
+  if (x.dtype === 'uint8') {
+    const px = x.data as Uint8Array;
+    out = new Float32Array(px.length);
+    for (let i = 0; i < px.length; i++) out[i] = px[i] / 127.5 - 1;
+  } else if (x.dtype === 'float32') {
+    out = x.data as Float32Array;
+    for (let i = 0; i < out.length; i++)
+      if (!Number.isFinite(out[i]))
+        throw new DiffusionError(
+          `${where}: value ${out[i]} at flat index ${i} (row ${Math.floor(i / d)}) is not finite`,
+        );
+  } else {
+    throw new DiffusionError(`${where}: dtype ${x.dtype}, expected float32 or uint8`);
+  }
+  return new Tensor('float32', [n, ...shape], out);
+}
+
+/** Check class labels: n integers in [0, k); k = 0 (unconditional) refuses any labels. */
+export function checkLabels(labels: ArrayLike<number>, n: number, k: number, where: string): void {
+  if (k === 0)
+    throw new DiffusionError(`${where}: labels given, but this diffusion model is unconditional`);
+  if (labels.length !== n)
+    throw new DiffusionError(`${where}: ${labels.length} labels for ${n} samples`);
+  for (let i = 0; i < labels.length; i++) {
+    const c = labels[i];
+    if (!(Number.isInteger(c) && c >= 0 && c < k))
+      throw new DiffusionError(`${where}: label ${c} at ${i} is not a class in 0..${k - 1}`);
+  }
+}
+
+/** Rows of x [N, ...] at `rows` -> [rows.length, ...]. */
+export function takeRows(x: Tensor<'float32'>, rows: ArrayLike<number>): Tensor<'float32'> {
+  const f = x.size / x.shape[0];
+  const src = x.data as Float32Array;
+  const out = new Float32Array(rows.length * f);
+  for (let r = 0; r < rows.length; r++)
+    out.set(src.subarray(rows[r] * f, (rows[r] + 1) * f), r * f);
+  return new Tensor('float32', [rows.length, ...x.shape.slice(1)], out);
+}
+
+/** int64 tensor [n] of the labels. */
+export function labelTensor(labels: ArrayLike<number>): Tensor<'int64'> {
+  return new Tensor(
+    'int64',
+    [labels.length],
+    BigInt64Array.from(Array.from(labels), (v) => BigInt(v)),
+  );
+}
+
+/** In place: ema <- decay * ema + (1 - decay) * value, for every key of `ema`. */
+export function emaUpdate(
+  ema: Record<string, Tensor>,
+  value: Readonly<Record<string, Tensor>>,
+  decay: number,
+): void {
+  for (const [k, e] of Object.entries(ema)) {
+    const v = value[k];
+    if (!v || v.size !== e.size) throw new DiffusionError(`emaUpdate: '${k}' missing or resized`);
+    const a = e.data as Float32Array;
+    const b = v.data as Float32Array;
+    for (let i = 0; i < a.length; i++) a[i] = decay * a[i] + (1 - decay) * b[i];
+  }
+}

