@@ -33,7 +33,7 @@ export { Graph, primitive, Value } from './graph/graph.js';
 export type { Dim, Shape } from './graph/shape.js';
 export { broadcastShapes, formatShape } from './graph/shape.js';
 export { writeFileAtomic } from './io/atomic.js';
-export type { Checkpoint, CheckpointInfo } from './io/checkpoint.js';
+export type { Checkpoint, CheckpointInfo, SaveModuleInfo } from './io/checkpoint.js';
 export {
   CHECKPOINT_FORMAT,
   loadCheckpoint,

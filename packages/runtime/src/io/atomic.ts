@@ -34,7 +34,7 @@ function reason(path: string, e: unknown): string {
  */
 export async function writeFileAtomic(
   path: string,
-  data: Uint8Array,
+  data: Uint8Array | string,
   fail: (why: string) => Error = (why) => new GenmodelsError(`cannot write '${path}': ${why}`),
 ): Promise<void> {
   const tmp = `${path}.tmp-${process.pid}-${randomBytes(6).toString('hex')}`;

@@ -106,6 +106,29 @@ describe('checkpoints', () => {
     expect((await readdir(dir)).filter((f) => f.includes('.tmp-'))).toEqual([]);
   });
 
+  it('saveModule stores extra tensors beside the state dict and refuses clashing names', async () => {
+    const net = new Net(8, new Rng(0));
+    const path = join(dir, 'extra.safetensors');
+    const ema = net.stateDict()['fc1.bias'];
+    await saveModule(path, net, {
+      family: 'test-mlp',
+      config: { hidden: 8 },
+      extra: { 'ema.fc1.bias': ema },
+    });
+    const ck = await loadCheckpoint(path, { family: 'test-mlp' });
+    expect(Object.keys(ck.stateDict).sort()).toEqual([
+      'ema.fc1.bias',
+      'fc1.bias',
+      'fc1.weight',
+      'fc2.bias',
+      'fc2.weight',
+    ]);
+    expect(ck.stateDict['ema.fc1.bias'].toArray()).toEqual(ema.toArray());
+    await expect(
+      saveModule(path, net, { family: 'test-mlp', extra: { 'fc2.bias': ema } }),
+    ).rejects.toThrow("saveModule: extra tensor 'fc2.bias' clashes with a module tensor");
+  });
+
   it('bad input: each with its own clear error', async () => {
     const net = new Net(8, new Rng(0));
     const good = join(dir, 'good.safetensors');

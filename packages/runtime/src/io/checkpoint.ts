@@ -24,6 +24,12 @@ export interface CheckpointInfo {
   config?: unknown;
 }
 
+/** Options of {@link saveModule}. */
+export interface SaveModuleInfo extends CheckpointInfo {
+  /** More tensors stored beside the state dict (e.g. EMA weights under `ema.`); names must not clash. */
+  extra?: Readonly<Record<string, Tensor>>;
+}
+
 export interface Checkpoint {
   family: string;
   config: unknown;
@@ -76,13 +82,22 @@ export async function saveCheckpoint(
   );
 }
 
-/** Save a module's state dict with family and config (no optimizer state: not resumable). */
+/**
+ * Save a module's state dict (and `info.extra` tensors) with family and config; no
+ * optimizer state, so not resumable. Written to a temp file and renamed.
+ */
 export async function saveModule(
   path: string,
   module: Module,
-  info: CheckpointInfo,
+  info: SaveModuleInfo,
 ): Promise<void> {
-  await saveSafetensors(path, module.stateDict(), {
+  const tensors: Record<string, Tensor> = { ...module.stateDict() };
+  for (const [name, t] of Object.entries(info.extra ?? {})) {
+    if (name in tensors)
+      throw new CheckpointError(`saveModule: extra tensor '${name}' clashes with a module tensor`);
+    tensors[name] = t;
+  }
+  await saveSafetensors(path, tensors, {
     'genmodels.format': CHECKPOINT_FORMAT,
     'genmodels.family': info.family,
     'genmodels.config': JSON.stringify(info.config ?? null),
