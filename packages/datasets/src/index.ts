@@ -33,6 +33,8 @@ export { LeNet } from './metrics/lenet.js';
 export { sqrtmPsd, symmetricEigen } from './metrics/linalg.js';
 export type { MmdOptions } from './metrics/mmd.js';
 export { energyDistance, mmd } from './metrics/mmd.js';
+export type { MnistSampleMetrics, MnistSampleMetricsOptions } from './metrics/mnist-quality.js';
+export { mnistSampleMetrics } from './metrics/mnist-quality.js';
 export type { ModeMetrics, ModeOptions } from './metrics/modes.js';
 export { modeMetrics } from './metrics/modes.js';
 export type { Points } from './metrics/points.js';
