@@ -2,9 +2,9 @@
  * Everything that needs @genmodels/datasets (toy reference data, MNIST, metrics,
  * pictures), imported on demand so that @genmodels/diffusion works without it otherwise.
  */
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { Rng, Tensor } from '@genmodels/runtime';
+import { Rng, type Tensor, writeFileAtomic } from '@genmodels/runtime';
 import type { SamplerKind } from './config.js';
 import type { Diffusion } from './diffusion.js';
 import { DiffusionError } from './errors.js';
@@ -44,25 +44,6 @@ export async function mnistSplit(
   return { images: s.images, labels: Int32Array.from(s.labels.data as BigInt64Array, Number) };
 }
 
-/** [-1, 1] -> [0, 1], [n, 1, 28, 28]. */
-function to01(x: Tensor<'float32'>): Tensor<'float32'> {
-  const a = x.data as Float32Array;
-  return new Tensor(
-    'float32',
-    [x.shape[0], 1, 28, 28],
-    a.map((v) => (v + 1) / 2),
-  );
-}
-
-/** uint8 pixels [N, 28, 28] -> float32 [N, 1, 28, 28] in [0, 1]. */
-function bytesTo01(x: Tensor): Tensor<'float32'> {
-  return new Tensor(
-    'float32',
-    [x.shape[0], 1, 28, 28],
-    Float32Array.from(x.data as Uint8Array, (v) => v / 255),
-  );
-}
-
 /** Seed offsets of the evaluation's independent toy draws. */
 const HELD_OUT = 10_000;
 const BASELINE_A = 20_000;
@@ -97,26 +78,13 @@ export async function evaluateDiffusion(
   const n = opts.n ?? 1000;
   const k = cfg.numClasses;
   const labels = k > 0 ? Array.from({ length: n }, (_, i) => i % k) : undefined;
-  const x = to01(await model.sampleFlat(n, { ...sampling, labels }));
-  const test = await mnistSplit('test', {
-    limit: opts.limit ?? Math.max(n, 1000),
+  const x = await model.sampleFlat(n, { ...sampling, labels });
+  return ds.mnistSampleMetrics(model.rt, x, {
+    range: '-11',
+    labels,
+    testLimit: opts.limit ?? Math.max(n, 1000),
     dir: opts.dataDir,
   });
-  const fld = await ds.FrechetLeNet.create(model.rt);
-  const r = await fld.compare(x, bytesTo01(test.images));
-  const out: Record<string, number> = {
-    fld: r.fld,
-    class_kl: r.classKL,
-    mean_confidence: r.meanConfidence,
-    confident_fraction: r.confidentFraction,
-  };
-  if (labels) {
-    const { predictions } = await fld.classify(x);
-    let agree = 0;
-    for (let i = 0; i < n; i++) if (predictions[i] === labels[i]) agree++;
-    out.label_agreement = agree / n;
-  }
-  return out;
 }
 
 /** Points of the trajectories kept in steps.json, and the most frames written. */
@@ -169,8 +137,8 @@ export async function writePictures(
   ];
   if (cfg.toy)
     sets.unshift({ points: await toyReference(cfg.toy, n, seed), color: 'blue', label: 'data' });
-  await writeFile(path, ds.scatterPlot(sets).png);
+  await writeFileAtomic(path, ds.scatterPlot(sets).png);
   const json = { ...meta, dim: cfg.dataDim, frames };
-  await writeFile(join(dir, 'steps.json'), `${JSON.stringify(json)}\n`);
+  await writeFileAtomic(join(dir, 'steps.json'), `${JSON.stringify(json)}\n`);
   return ['samples.png', 'steps.json'];
 }

@@ -3,7 +3,7 @@
  * pictures), imported on demand so that @genmodels/gan works without it otherwise.
  */
 import { join } from 'node:path';
-import { Rng, Tensor } from '@genmodels/runtime';
+import { Rng, type Tensor, writeFileAtomic } from '@genmodels/runtime';
 import { GanError } from './errors.js';
 import type { GAN } from './gan.js';
 
@@ -36,26 +36,6 @@ export async function mnistSplit(
   return { images: s.images, labels: Int32Array.from(s.labels.data as BigInt64Array, Number) };
 }
 
-/** [-1, 1] -> [0, 1] as [n, 1, 28, 28] for the LeNet metrics. */
-function to01(x: Tensor<'float32'>): Tensor<'float32'> {
-  const a = x.data as Float32Array;
-  return new Tensor(
-    'float32',
-    [x.shape[0], 1, 28, 28],
-    a.map((v) => (v + 1) / 2),
-  );
-}
-
-/** uint8 pixels [N, 28, 28] -> float32 [N, 1, 28, 28] in [0, 1]. */
-function bytesTo01(x: Tensor): Tensor<'float32'> {
-  const px = x.data as Uint8Array;
-  return new Tensor(
-    'float32',
-    [x.shape[0], 1, 28, 28],
-    Float32Array.from(px, (v) => v / 255),
-  );
-}
-
 /** See `GAN.evaluate`. */
 export async function evaluateGan(
   gan: GAN,
@@ -74,23 +54,13 @@ export async function evaluateGan(
   const n = opts.n ?? 10_000;
   const k = cfg.numClasses;
   const labels = k > 0 ? Array.from({ length: n }, (_, i) => i % k) : undefined;
-  const x = to01(await gan.sampleFlat(n, seed, labels));
-  const test = await mnistSplit('test', { limit: opts.limit ?? n, dir: opts.dataDir });
-  const fld = await ds.FrechetLeNet.create(gan.rt);
-  const r = await fld.compare(x, bytesTo01(test.images));
-  const out: Record<string, number> = {
-    fld: r.fld,
-    class_kl: r.classKL,
-    mean_confidence: r.meanConfidence,
-    confident_fraction: r.confidentFraction,
-  };
-  if (labels) {
-    const { predictions } = await fld.classify(x);
-    let agree = 0;
-    for (let i = 0; i < n; i++) if (predictions[i] === labels[i]) agree++;
-    out.label_agreement = agree / n;
-  }
-  return out;
+  const x = await gan.sampleFlat(n, seed, labels);
+  return ds.mnistSampleMetrics(gan.rt, x, {
+    range: '-11',
+    labels,
+    testLimit: opts.limit ?? n,
+    dir: opts.dataDir,
+  });
 }
 
 /** samples.png: an 8x8 grid (MNIST; conditional: row r holds class r) or a scatter over data (2-D). */
@@ -114,8 +84,8 @@ export async function writePictures(gan: GAN, dir: string, seed: number): Promis
   if (cfg.toy)
     sets.unshift({ points: await toyReference(cfg.toy, n, seed), color: 'blue', label: 'data' });
   const { png } = ds.scatterPlot(sets);
-  const { writeFile, mkdir } = await import('node:fs/promises');
+  const { mkdir } = await import('node:fs/promises');
   await mkdir(dir, { recursive: true });
-  await writeFile(path, png);
+  await writeFileAtomic(path, png);
   return ['samples.png'];
 }

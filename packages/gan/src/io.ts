@@ -1,14 +1,13 @@
 /** model.safetensors + config.json in a directory, and ONNX export of the generator. */
-import { access, mkdir, readFile, writeFile } from 'node:fs/promises';
+import { access, mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import {
-  CHECKPOINT_FORMAT,
   exportOnnx,
   loadCheckpoint,
   ops,
-  saveSafetensors,
+  saveModule,
   type Tensor,
-  VERSION,
+  writeFileAtomic,
 } from '@genmodels/runtime';
 import { type GanConfig, resolveConfig } from './config.js';
 import { GanError } from './errors.js';
@@ -41,17 +40,12 @@ export async function writeGan(
   ema?: Readonly<Record<string, Tensor>>,
 ): Promise<void> {
   const stored: Stored = { family: 'gan', preset, config: net.cfg };
-  const tensors: Record<string, Tensor> = { ...net.stateDict() };
-  for (const [k, t] of Object.entries(ema ?? {})) tensors[EMA_PREFIX + k] = t;
+  const extra: Record<string, Tensor> = {};
+  for (const [k, t] of Object.entries(ema ?? {})) extra[EMA_PREFIX + k] = t;
   try {
     await mkdir(dir, { recursive: true });
-    await saveSafetensors(join(dir, MODEL_FILE), tensors, {
-      'genmodels.format': CHECKPOINT_FORMAT,
-      'genmodels.family': 'gan',
-      'genmodels.config': JSON.stringify(stored),
-      'genmodels.version': VERSION,
-    });
-    await writeFile(join(dir, CONFIG_FILE), `${JSON.stringify(stored, null, 2)}\n`);
+    await saveModule(join(dir, MODEL_FILE), net, { family: 'gan', config: stored, extra });
+    await writeFileAtomic(join(dir, CONFIG_FILE), `${JSON.stringify(stored, null, 2)}\n`);
   } catch (e) {
     if (e instanceof Error && 'code' in e)
       throw new GanError(`cannot write the model into '${dir}': ${e.message}`);

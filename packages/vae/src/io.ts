@@ -1,7 +1,14 @@
 /** model.safetensors + config.json in a directory, and ONNX export of the encoder or decoder. */
-import { access, mkdir, readFile, writeFile } from 'node:fs/promises';
+import { access, mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { exportOnnx, loadCheckpoint, ops, saveModule, type Tensor } from '@genmodels/runtime';
+import {
+  exportOnnx,
+  loadCheckpoint,
+  ops,
+  saveModule,
+  type Tensor,
+  writeFileAtomic,
+} from '@genmodels/runtime';
 import { resolveConfig, type VaeConfig } from './config.js';
 import { VaeError } from './errors.js';
 import type { VaeNetwork } from './network.js';
@@ -25,7 +32,7 @@ export async function writeVae(dir: string, net: VaeNetwork, preset: string): Pr
   try {
     await mkdir(dir, { recursive: true });
     await saveModule(join(dir, MODEL_FILE), net, { family: 'vae', config: stored });
-    await writeFile(join(dir, CONFIG_FILE), `${JSON.stringify(stored, null, 2)}\n`);
+    await writeFileAtomic(join(dir, CONFIG_FILE), `${JSON.stringify(stored, null, 2)}\n`);
   } catch (e) {
     if (e instanceof Error && 'code' in e)
       throw new VaeError(`cannot write the model into '${dir}': ${e.message}`);

@@ -1,7 +1,13 @@
 /** model.safetensors + config.json (with the vocabulary) in a directory, and ONNX export. */
-import { access, mkdir, readFile, writeFile } from 'node:fs/promises';
+import { access, mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { exportOnnx, loadCheckpoint, saveModule, type Tensor } from '@genmodels/runtime';
+import {
+  exportOnnx,
+  loadCheckpoint,
+  saveModule,
+  type Tensor,
+  writeFileAtomic,
+} from '@genmodels/runtime';
 import { type GptConfig, resolveGptConfig } from './config.js';
 import { decoderFn, decoderInputs } from './decoder.js';
 import { GptError } from './errors.js';
@@ -37,7 +43,7 @@ export async function writeGpt(dir: string, net: GptNetwork, stored: GptStored):
   try {
     await mkdir(dir, { recursive: true });
     await saveModule(join(dir, GPT_MODEL_FILE), net, { family: 'transformer', config: stored });
-    await writeFile(join(dir, GPT_CONFIG_FILE), `${JSON.stringify(stored, null, 2)}\n`);
+    await writeFileAtomic(join(dir, GPT_CONFIG_FILE), `${JSON.stringify(stored, null, 2)}\n`);
   } catch (e) {
     ioError(`cannot write the model into '${dir}'`, e);
   }

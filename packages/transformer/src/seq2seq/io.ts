@@ -1,7 +1,13 @@
 /** model.safetensors + config.json in a directory, and ONNX export of the graphs. */
-import { access, mkdir, readFile, writeFile } from 'node:fs/promises';
+import { access, mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { exportOnnx, loadCheckpoint, saveModule, type Tensor } from '@genmodels/runtime';
+import {
+  exportOnnx,
+  loadCheckpoint,
+  saveModule,
+  type Tensor,
+  writeFileAtomic,
+} from '@genmodels/runtime';
 import { resolveSeq2seqConfig, type Seq2seqConfig, type Seq2seqTaskSpec } from './config.js';
 import { Seq2seqModelError } from './errors.js';
 import { checkPart, partFn, partInputs } from './graphs.js';
@@ -38,7 +44,7 @@ export async function writeSeq2seq(
   try {
     await mkdir(dir, { recursive: true });
     await saveModule(join(dir, SEQ2SEQ_MODEL_FILE), net, { family: 'transformer', config: stored });
-    await writeFile(join(dir, SEQ2SEQ_CONFIG_FILE), `${JSON.stringify(stored, null, 2)}\n`);
+    await writeFileAtomic(join(dir, SEQ2SEQ_CONFIG_FILE), `${JSON.stringify(stored, null, 2)}\n`);
   } catch (e) {
     ioError(`cannot write the model into '${dir}'`, e);
   }
