@@ -2,6 +2,8 @@
  * The model families the CLI knows, by the name used on the command line.
  */
 
+import { diffusionFamily } from '@genmodels/diffusion';
+import { flowFamily } from '@genmodels/flow';
 import { ganFamily } from '@genmodels/gan';
 import type { ModelFamily } from '@genmodels/runtime';
 import { transformerFamily } from '@genmodels/transformer';
@@ -12,4 +14,6 @@ export const families: Readonly<Record<string, ModelFamily>> = {
   [vaeFamily.name]: vaeFamily,
   [transformerFamily.name]: transformerFamily,
   [ganFamily.name]: ganFamily,
+  [flowFamily.name]: flowFamily,
+  [diffusionFamily.name]: diffusionFamily,
 };

@@ -1,0 +1,114 @@
+/** Host-side data helpers: validation with clear errors, dequantization, shuffled batches. */
+import { type Batch, Rng, Tensor } from '@genmodels/runtime';
+import type { FlowConfig } from './config.js';
+import { FlowError } from './errors.js';
+
+function shapeText(x: Tensor): string {
+  return `${x.dtype} [${x.shape.join(', ')}]`;
+}
+
+/**
+ * Points as float32 [N, D] (images [N, H, W] / [N, 1, H, W] are flattened), checked for
+ * the dimension and for NaN / infinite values.
+ */
+export function toPoints(x: Tensor, d: number, where: string): Tensor<'float32'> {
+  const n = x.rank >= 1 ? x.shape[0] : 0;
+  if (x.rank < 2 || x.size !== n * d)
+    throw new FlowError(
+      `${where}: expected points [N, ${d}]${d === 784 ? ' (or images [N, 28, 28])' : ''}, got ${shapeText(x)}`,
+    );
+  if (n === 0) throw new FlowError(`${where}: no points (N = 0)`);
+  let data: Float32Array;
+  if (x.dtype === 'float32') data = x.data as Float32Array;
+  else if (x.dtype === 'uint8') data = Float32Array.from(x.data as Uint8Array);
+  else
+    throw new FlowError(`${where}: dtype ${x.dtype} is not supported; expected float32 or uint8`);
+  for (let i = 0; i < data.length; i++) {
+    if (!Number.isFinite(data[i]))
+      throw new FlowError(
+        `${where}: value ${data[i]} at point ${Math.floor(i / d)}, coordinate ${i % d}; the data must be finite (no NaN or Infinity)`,
+      );
+  }
+  return new Tensor('float32', [n, d], data);
+}
+
+/** Pixel data: integers 0..255 (uint8, or float32 holding integers). */
+export function toPixels(x: Tensor, d: number, where: string): Tensor<'float32'> {
+  const p = toPoints(x, d, where);
+  const v = p.data;
+  for (let i = 0; i < v.length; i++) {
+    if (!(v[i] >= 0 && v[i] <= 255 && Number.isInteger(v[i])))
+      throw new FlowError(
+        `${where}: pixel value ${v[i]} at image ${Math.floor(i / d)}, pixel ${i % d}; expected integers in [0, 255] (raw 8-bit pixels, not scaled to [0, 1])`,
+      );
+  }
+  return p;
+}
+
+/** Inputs of the model density for pixel configs: dequantized y in [0, 1]^D. */
+export function toUnit(x: Tensor, d: number, where: string): Tensor<'float32'> {
+  const p = toPoints(x, d, where);
+  const v = p.data;
+  for (let i = 0; i < v.length; i++) {
+    if (!(v[i] >= 0 && v[i] <= 1))
+      throw new FlowError(
+        `${where}: value ${v[i]} at point ${Math.floor(i / d)}, coordinate ${i % d}; this flow models dequantized pixels y = (x + u) / 256 in [0, 1]`,
+      );
+  }
+  return p;
+}
+
+/** The data a config trains on, validated: pixels for pixel configs, finite points otherwise. */
+export function toData(x: Tensor, cfg: FlowConfig, where: string): Tensor<'float32'> {
+  return cfg.pixels ? toPixels(x, cfg.dim, where) : toPoints(x, cfg.dim, where);
+}
+
+/** Uniform dequantization y = (x + u) / 256, u ~ U[0, 1) from rng: pixels [N, D] -> [N, D] in [0, 1). */
+export function dequantize(pixels: Tensor<'float32'>, rng: Rng): Tensor<'float32'> {
+  const v = pixels.data;
+  const u = rng.uniform(v.length);
+  const out = new Float32Array(v.length);
+  for (let i = 0; i < v.length; i++) out[i] = Math.min((v[i] + u[i]) / 256, 1 - 2 ** -24);
+  return new Tensor('float32', [...pixels.shape], out);
+}
+
+/** Row subset of a [N, D] tensor, in the given order. */
+export function takeRows(x: Tensor<'float32'>, rows: ArrayLike<number>): Tensor<'float32'> {
+  const d = x.shape[1];
+  const out = new Float32Array(rows.length * d);
+  for (let i = 0; i < rows.length; i++)
+    out.set(x.data.subarray(rows[i] * d, (rows[i] + 1) * d), i * d);
+  return new Tensor('float32', [rows.length, d], out);
+}
+
+/** Rows [start, end) of a [N, D] tensor. */
+export function rowRange(x: Tensor<'float32'>, start: number, end: number): Tensor<'float32'> {
+  const d = x.shape[1];
+  return new Tensor('float32', [end - start, d], x.data.subarray(start * d, end * d));
+}
+
+/**
+ * Re-iterable shuffled batches `{ x }` of x [N, D], reshuffled per epoch as a function of
+ * (seed, epoch); pixel data are dequantized afresh in every batch.
+ */
+export function shuffledBatches(
+  x: Tensor<'float32'>,
+  batchSize: number,
+  seed: number,
+  pixels: boolean,
+): Iterable<Batch> & { length: number } {
+  const n = x.shape[0];
+  let epoch = 0;
+  return {
+    length: Math.ceil(n / batchSize),
+    *[Symbol.iterator]() {
+      const [permRng, noiseRng] = new Rng(seed).split(epoch + 1)[epoch].split(2);
+      const perm = permRng.permutation(n);
+      epoch++;
+      for (let i = 0; i < n; i += batchSize) {
+        const b = takeRows(x, perm.subarray(i, i + batchSize));
+        yield { x: pixels ? dequantize(b, noiseRng) : b };
+      }
+    },
+  };
+}

@@ -1,0 +1,100 @@
+/** Test helpers (not exported from the package): perturbed weights, Jacobians by autograd and by finite differences. */
+import {
+  compileInference,
+  grad,
+  type Module,
+  ops,
+  Rng,
+  type Runtime,
+  Tensor,
+  type Value,
+} from '@genmodels/runtime';
+import type { FlowLayer } from './layer.js';
+import { indexConst } from './layer.js';
+import { logAbsDet } from './linalg.js';
+
+/** Add N(0, std^2) noise to every trainable parameter, so zero-initialized couplings are no longer the identity. */
+export function perturb(m: Module, seed: number, std = 0.3): void {
+  const rng = new Rng(seed);
+  for (const [, p] of m.namedParameters()) {
+    const d = Float32Array.from(p.data.data as Float32Array);
+    const z = rng.normal(d.length);
+    for (let i = 0; i < d.length; i++) d[i] += std * z[i];
+    p.data = new Tensor('float32', [...p.shape], d);
+  }
+}
+
+/**
+ * Per point of x [B, D]: log|det J| of the layer computed from its Jacobian by autograd
+ * (row j = grad of y_j), in float64; and the layer's own log-det output.
+ */
+export async function jacobianLogdet(
+  rt: Runtime,
+  layer: FlowLayer,
+  x: Tensor<'float32'>,
+): Promise<{ fromJacobian: number[]; reported: number[] }> {
+  const [b, d] = x.shape;
+  const exe = await compileInference(rt, layer, { x: { dtype: 'float32', shape: [b, d] } }, (i) => {
+    const { y, logdet } = layer.call(i.x);
+    const out: Record<string, Value> = { logdet: ops.add(logdet, ops.mul(ops.sum(i.x, 1), 0)) };
+    for (let j = 0; j < d; j++) {
+      const yj = ops.sum(ops.gather(y, indexConst(y, [j]), 1));
+      out[`row${j}`] = grad(yj, [i.x])[0];
+    }
+    return out;
+  });
+  const out = await exe.runHost({ x });
+  const fromJacobian: number[] = [];
+  for (let n = 0; n < b; n++) {
+    const jac = new Float64Array(d * d);
+    for (let j = 0; j < d; j++) {
+      const row = out[`row${j}`].data as Float32Array;
+      for (let k = 0; k < d; k++) jac[j * d + k] = row[n * d + k];
+    }
+    fromJacobian.push(logAbsDet(jac, d));
+  }
+  return { fromJacobian, reported: Array.from(out.logdet.data as Float32Array) };
+}
+
+/** log|det J| per point from central finite differences of the layer's forward (float32, so loose). */
+export async function finiteDifferenceLogdet(
+  rt: Runtime,
+  layer: FlowLayer,
+  x: Tensor<'float32'>,
+  eps = 1e-2,
+): Promise<number[]> {
+  const [b, d] = x.shape;
+  const exe = await compileInference(
+    rt,
+    layer,
+    { x: { dtype: 'float32', shape: ['batch', d] } },
+    (i) => ({
+      y: ops.identity(layer.call(i.x).y),
+    }),
+  );
+  // Rows: for each point n and coordinate k, x + eps e_k then x - eps e_k.
+  const shifted = new Float32Array(b * d * 2 * d);
+  for (let n = 0; n < b; n++)
+    for (let k = 0; k < d; k++)
+      for (const [s, sign] of [
+        [0, 1],
+        [1, -1],
+      ] as const) {
+        const r = (n * d + k) * 2 + s;
+        shifted.set(x.data.subarray(n * d, (n + 1) * d), r * d);
+        shifted[r * d + k] += sign * eps;
+      }
+  const y = (await exe.runHost({ x: new Tensor('float32', [b * d * 2, d], shifted) })).y
+    .data as Float32Array;
+  const out: number[] = [];
+  for (let n = 0; n < b; n++) {
+    const jac = new Float64Array(d * d);
+    for (let k = 0; k < d; k++) {
+      const plus = (n * d + k) * 2 * d;
+      const minus = plus + d;
+      for (let j = 0; j < d; j++) jac[j * d + k] = (y[plus + j] - y[minus + j]) / (2 * eps);
+    }
+    out.push(logAbsDet(jac, d));
+  }
+  return out;
+}
