@@ -207,7 +207,9 @@ describe('sample, eval, export', () => {
     expect(await readFile(out, 'utf8')).toBe('onnx:encoder');
     const ctx = testContext();
     expect(await main(['export', 'fake', '--from', run, '--out', out, '--part', 'x'], ctx)).toBe(1);
-    expect(ctx.stderr.text).toContain("unknown part 'x' of this fake model; parts: decoder, encoder");
+    expect(ctx.stderr.text).toContain(
+      "unknown part 'x' of this fake model; parts: decoder, encoder",
+    );
     const ctx2 = testContext();
     expect(await main(['export', 'fake', '--from', run, '--out', join(tmp, 'm.bin')], ctx2)).toBe(
       1,
