@@ -1,14 +1,6 @@
 /** model.safetensors + config.json in a directory, and ONNX export of the denoiser. */
-import { access, mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import {
-  exportOnnx,
-  loadCheckpoint,
-  ops,
-  saveModule,
-  type Tensor,
-  writeFileAtomic,
-} from '@genmodels/runtime';
+import { exportOnnx, ops, readModelDir, type Tensor, writeModelDir } from '@genmodels/runtime';
 import { type DiffusionConfig, resolveConfig } from './config.js';
 import { DiffusionError } from './errors.js';
 import type { DiffusionNetwork } from './network.js';
@@ -39,15 +31,7 @@ export async function writeDiffusion(
   const stored: Stored = { family: 'diffusion', preset, config: net.cfg };
   const extra: Record<string, Tensor> = {};
   for (const [k, t] of Object.entries(ema ?? {})) extra[EMA_PREFIX + k] = t;
-  try {
-    await mkdir(dir, { recursive: true });
-    await saveModule(join(dir, MODEL_FILE), net, { family: 'diffusion', config: stored, extra });
-    await writeFileAtomic(join(dir, CONFIG_FILE), `${JSON.stringify(stored, null, 2)}\n`);
-  } catch (e) {
-    if (e instanceof Error && 'code' in e)
-      throw new DiffusionError(`cannot write the model into '${dir}': ${e.message}`);
-    throw e;
-  }
+  await writeModelDir(dir, net, stored, { fail: (m) => new DiffusionError(m), extra });
 }
 
 /** Read a directory written by `writeDiffusion`; another family's checkpoint is a CheckpointError. */
@@ -57,29 +41,15 @@ export async function readDiffusion(dir: string): Promise<{
   stateDict: Record<string, Tensor>;
   ema?: Record<string, Tensor>;
 }> {
-  const path = join(dir, MODEL_FILE);
-  try {
-    await access(path);
-  } catch {
-    throw new DiffusionError(
-      `no diffusion checkpoint at '${path}' (train one with 'genmodels train diffusion')`,
-    );
-  }
-  const ckpt = await loadCheckpoint(path, { family: 'diffusion' });
-  let stored = ckpt.config as Partial<Stored> | null;
-  if (!stored?.config) {
-    try {
-      stored = JSON.parse(await readFile(join(dir, CONFIG_FILE), 'utf8')) as Partial<Stored>;
-    } catch {
-      throw new DiffusionError(
-        `'${path}' has no diffusion config in its metadata and '${CONFIG_FILE}' is missing or invalid`,
-      );
-    }
-  }
+  const { stored, stateDict: all } = await readModelDir<Stored>(dir, {
+    family: 'diffusion',
+    label: 'diffusion',
+    fail: (m) => new DiffusionError(m),
+  });
   if (!stored?.config) throw new DiffusionError(`'${dir}': no diffusion config found`);
   const stateDict: Record<string, Tensor> = {};
   const ema: Record<string, Tensor> = {};
-  for (const [k, t] of Object.entries(ckpt.stateDict)) {
+  for (const [k, t] of Object.entries(all)) {
     if (k.startsWith(EMA_PREFIX)) ema[k.slice(EMA_PREFIX.length)] = t;
     else stateDict[k] = t;
   }

@@ -1,14 +1,6 @@
 /** model.safetensors + config.json in a directory, and ONNX export of the sampler and the log-density. */
-import { access, mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import {
-  exportOnnx,
-  loadCheckpoint,
-  ops,
-  saveModule,
-  type Tensor,
-  writeFileAtomic,
-} from '@genmodels/runtime';
+import { exportOnnx, ops, readModelDir, type Tensor, writeModelDir } from '@genmodels/runtime';
 import { type FlowConfig, resolveConfig } from './config.js';
 import { FlowError } from './errors.js';
 import type { FlowNetwork } from './network.js';
@@ -29,45 +21,20 @@ interface Stored {
 /** Write the state dict (PyTorch keys, family 'flow', config in metadata) and config.json. */
 export async function writeFlow(dir: string, net: FlowNetwork, preset: string): Promise<void> {
   const stored: Stored = { family: 'flow', preset, config: net.cfg };
-  try {
-    await mkdir(dir, { recursive: true });
-    await saveModule(join(dir, MODEL_FILE), net, { family: 'flow', config: stored });
-    await writeFileAtomic(join(dir, CONFIG_FILE), `${JSON.stringify(stored, null, 2)}\n`);
-  } catch (e) {
-    if (e instanceof Error && 'code' in e)
-      throw new FlowError(`cannot write the model into '${dir}': ${e.message}`);
-    throw e;
-  }
+  await writeModelDir(dir, net, stored, { fail: (m) => new FlowError(m) });
 }
 
 /** Read a directory written by `writeFlow`; another family's checkpoint is a CheckpointError. */
 export async function readFlow(
   dir: string,
 ): Promise<{ cfg: FlowConfig; preset: string; stateDict: Record<string, Tensor> }> {
-  const path = join(dir, MODEL_FILE);
-  try {
-    await access(path);
-  } catch {
-    throw new FlowError(`no flow checkpoint at '${path}' (train one with 'genmodels train flow')`);
-  }
-  const ckpt = await loadCheckpoint(path, { family: 'flow' });
-  let stored = ckpt.config as Partial<Stored> | null;
-  if (!stored?.config) {
-    // A plain state dict (e.g. saved by PyTorch): the config comes from config.json.
-    try {
-      stored = JSON.parse(await readFile(join(dir, CONFIG_FILE), 'utf8')) as Partial<Stored>;
-    } catch {
-      throw new FlowError(
-        `'${path}' has no flow config in its metadata and '${CONFIG_FILE}' is missing or invalid`,
-      );
-    }
-  }
+  const { stored, stateDict } = await readModelDir<Stored>(dir, {
+    family: 'flow',
+    label: 'flow',
+    fail: (m) => new FlowError(m),
+  });
   if (!stored?.config) throw new FlowError(`'${dir}': no flow config found`);
-  return {
-    cfg: resolveConfig(stored.config),
-    preset: stored.preset ?? 'custom',
-    stateDict: ckpt.stateDict,
-  };
+  return { cfg: resolveConfig(stored.config), preset: stored.preset ?? 'custom', stateDict };
 }
 
 /**

@@ -1,14 +1,6 @@
 /** model.safetensors + config.json in a directory, and ONNX export of the generator. */
-import { access, mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import {
-  exportOnnx,
-  loadCheckpoint,
-  ops,
-  saveModule,
-  type Tensor,
-  writeFileAtomic,
-} from '@genmodels/runtime';
+import { exportOnnx, ops, readModelDir, type Tensor, writeModelDir } from '@genmodels/runtime';
 import { type GanConfig, resolveConfig } from './config.js';
 import { GanError } from './errors.js';
 import type { GanNetwork } from './network.js';
@@ -42,15 +34,7 @@ export async function writeGan(
   const stored: Stored = { family: 'gan', preset, config: net.cfg };
   const extra: Record<string, Tensor> = {};
   for (const [k, t] of Object.entries(ema ?? {})) extra[EMA_PREFIX + k] = t;
-  try {
-    await mkdir(dir, { recursive: true });
-    await saveModule(join(dir, MODEL_FILE), net, { family: 'gan', config: stored, extra });
-    await writeFileAtomic(join(dir, CONFIG_FILE), `${JSON.stringify(stored, null, 2)}\n`);
-  } catch (e) {
-    if (e instanceof Error && 'code' in e)
-      throw new GanError(`cannot write the model into '${dir}': ${e.message}`);
-    throw e;
-  }
+  await writeModelDir(dir, net, stored, { fail: (m) => new GanError(m), extra });
 }
 
 /** Read a directory written by `writeGan`; another family's checkpoint is a CheckpointError. */
@@ -60,27 +44,15 @@ export async function readGan(dir: string): Promise<{
   stateDict: Record<string, Tensor>;
   ema?: Record<string, Tensor>;
 }> {
-  const path = join(dir, MODEL_FILE);
-  try {
-    await access(path);
-  } catch {
-    throw new GanError(`no GAN checkpoint at '${path}' (train one with 'genmodels train gan')`);
-  }
-  const ckpt = await loadCheckpoint(path, { family: 'gan' });
-  let stored = ckpt.config as Partial<Stored> | null;
-  if (!stored?.config) {
-    try {
-      stored = JSON.parse(await readFile(join(dir, CONFIG_FILE), 'utf8')) as Partial<Stored>;
-    } catch {
-      throw new GanError(
-        `'${path}' has no GAN config in its metadata and '${CONFIG_FILE}' is missing or invalid`,
-      );
-    }
-  }
+  const { stored, stateDict: all } = await readModelDir<Stored>(dir, {
+    family: 'gan',
+    label: 'GAN',
+    fail: (m) => new GanError(m),
+  });
   if (!stored?.config) throw new GanError(`'${dir}': no GAN config found`);
   const stateDict: Record<string, Tensor> = {};
   const ema: Record<string, Tensor> = {};
-  for (const [k, t] of Object.entries(ckpt.stateDict)) {
+  for (const [k, t] of Object.entries(all)) {
     if (k.startsWith(EMA_PREFIX)) ema[k.slice(EMA_PREFIX.length)] = t;
     else stateDict[k] = t;
   }

@@ -42,6 +42,8 @@ export {
   saveCheckpoint,
   saveModule,
 } from './io/checkpoint.js';
+export type { ReadModelDirOptions, WriteModelDirOptions } from './io/model-dir.js';
+export { MODEL_DIR_FILES, readModelDir, writeModelDir } from './io/model-dir.js';
 export type { ExportOptions } from './io/onnx.js';
 export { encodeOnnx, exportOnnx } from './io/onnx.js';
 export type { SafetensorsFile } from './io/safetensors.js';

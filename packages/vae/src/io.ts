@@ -1,14 +1,6 @@
 /** model.safetensors + config.json in a directory, and ONNX export of the encoder or decoder. */
-import { access, mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import {
-  exportOnnx,
-  loadCheckpoint,
-  ops,
-  saveModule,
-  type Tensor,
-  writeFileAtomic,
-} from '@genmodels/runtime';
+import { exportOnnx, ops, readModelDir, type Tensor, writeModelDir } from '@genmodels/runtime';
 import { resolveConfig, type VaeConfig } from './config.js';
 import { VaeError } from './errors.js';
 import type { VaeNetwork } from './network.js';
@@ -29,45 +21,20 @@ interface Stored {
 /** Write the state dict (PyTorch keys, family 'vae', config in metadata) and config.json. */
 export async function writeVae(dir: string, net: VaeNetwork, preset: string): Promise<void> {
   const stored: Stored = { family: 'vae', preset, config: net.cfg };
-  try {
-    await mkdir(dir, { recursive: true });
-    await saveModule(join(dir, MODEL_FILE), net, { family: 'vae', config: stored });
-    await writeFileAtomic(join(dir, CONFIG_FILE), `${JSON.stringify(stored, null, 2)}\n`);
-  } catch (e) {
-    if (e instanceof Error && 'code' in e)
-      throw new VaeError(`cannot write the model into '${dir}': ${e.message}`);
-    throw e;
-  }
+  await writeModelDir(dir, net, stored, { fail: (m) => new VaeError(m) });
 }
 
 /** Read a directory written by `writeVae`; another family's checkpoint is a CheckpointError. */
 export async function readVae(
   dir: string,
 ): Promise<{ cfg: VaeConfig; preset: string; stateDict: Record<string, Tensor> }> {
-  const path = join(dir, MODEL_FILE);
-  try {
-    await access(path);
-  } catch {
-    throw new VaeError(`no VAE checkpoint at '${path}' (train one with 'genmodels train vae')`);
-  }
-  const ckpt = await loadCheckpoint(path, { family: 'vae' });
-  let stored = ckpt.config as Partial<Stored> | null;
-  if (!stored?.config) {
-    // A plain state dict (e.g. saved by PyTorch): take the config from config.json.
-    try {
-      stored = JSON.parse(await readFile(join(dir, CONFIG_FILE), 'utf8')) as Partial<Stored>;
-    } catch {
-      throw new VaeError(
-        `'${path}' has no VAE config in its metadata and '${CONFIG_FILE}' is missing or invalid`,
-      );
-    }
-  }
+  const { stored, stateDict } = await readModelDir<Stored>(dir, {
+    family: 'vae',
+    label: 'VAE',
+    fail: (m) => new VaeError(m),
+  });
   if (!stored?.config) throw new VaeError(`'${dir}': no VAE config found`);
-  return {
-    cfg: resolveConfig(stored.config),
-    preset: stored.preset ?? 'custom',
-    stateDict: ckpt.stateDict,
-  };
+  return { cfg: resolveConfig(stored.config), preset: stored.preset ?? 'custom', stateDict };
 }
 
 /** Export `part` ('decoder': z -> x in [0, 1]; 'encoder': x -> mu, logvar) to `path`. */

@@ -1,13 +1,6 @@
 /** model.safetensors + config.json (with the vocabulary) in a directory, and ONNX export. */
-import { access, mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import {
-  exportOnnx,
-  loadCheckpoint,
-  saveModule,
-  type Tensor,
-  writeFileAtomic,
-} from '@genmodels/runtime';
+import { exportOnnx, readModelDir, type Tensor, writeModelDir } from '@genmodels/runtime';
 import { type GptConfig, resolveGptConfig } from './config.js';
 import { decoderFn, decoderInputs } from './decoder.js';
 import { GptError } from './errors.js';
@@ -33,46 +26,20 @@ export interface GptStored {
   corpus: string | null;
 }
 
-function ioError(what: string, e: unknown): never {
-  if (e instanceof Error && 'code' in e) throw new GptError(`${what}: ${e.message}`);
-  throw e;
-}
-
 /** Write the state dict (PyTorch keys, family 'transformer', stored config in metadata) and config.json. */
 export async function writeGpt(dir: string, net: GptNetwork, stored: GptStored): Promise<void> {
-  try {
-    await mkdir(dir, { recursive: true });
-    await saveModule(join(dir, GPT_MODEL_FILE), net, { family: 'transformer', config: stored });
-    await writeFileAtomic(join(dir, GPT_CONFIG_FILE), `${JSON.stringify(stored, null, 2)}\n`);
-  } catch (e) {
-    ioError(`cannot write the model into '${dir}'`, e);
-  }
+  await writeModelDir(dir, net, stored, { fail: (m) => new GptError(m) });
 }
 
 /** Read a directory written by `writeGpt`; another family's checkpoint is a CheckpointError. */
 export async function readGpt(
   dir: string,
 ): Promise<{ stored: GptStored; stateDict: Record<string, Tensor> }> {
-  const path = join(dir, GPT_MODEL_FILE);
-  try {
-    await access(path);
-  } catch {
-    throw new GptError(
-      `no GPT checkpoint at '${path}' (train one with 'genmodels train transformer')`,
-    );
-  }
-  const ckpt = await loadCheckpoint(path, { family: 'transformer' });
-  let stored = ckpt.config as Partial<GptStored> | null;
-  if (!stored?.config) {
-    // A plain state dict (e.g. saved by PyTorch): the config and vocabulary come from config.json.
-    try {
-      stored = JSON.parse(await readFile(join(dir, GPT_CONFIG_FILE), 'utf8')) as Partial<GptStored>;
-    } catch {
-      throw new GptError(
-        `'${path}' has no GPT config in its metadata and '${GPT_CONFIG_FILE}' is missing or invalid`,
-      );
-    }
-  }
+  const { stored, stateDict } = await readModelDir<GptStored>(dir, {
+    family: 'transformer',
+    label: 'GPT',
+    fail: (m) => new GptError(m),
+  });
   if (stored?.model !== 'gpt')
     throw new GptError(
       `'${dir}' holds a transformer of kind '${String(stored?.model)}', not a GPT`,
@@ -93,8 +60,13 @@ export async function readGpt(
       vocab: stored.vocab,
       corpus: stored.corpus ?? null,
     },
-    stateDict: ckpt.stateDict,
+    stateDict,
   };
+}
+
+function ioError(what: string, e: unknown): never {
+  if (e instanceof Error && 'code' in e) throw new GptError(`${what}: ${e.message}`);
+  throw e;
 }
 
 /** Export `part` ('decoder': the KV-cache decoder, see decoder.ts) to `path`. */

@@ -1,13 +1,5 @@
 /** model.safetensors + config.json in a directory, and ONNX export of the graphs. */
-import { access, mkdir, readFile } from 'node:fs/promises';
-import { join } from 'node:path';
-import {
-  exportOnnx,
-  loadCheckpoint,
-  saveModule,
-  type Tensor,
-  writeFileAtomic,
-} from '@genmodels/runtime';
+import { exportOnnx, readModelDir, type Tensor, writeModelDir } from '@genmodels/runtime';
 import { resolveSeq2seqConfig, type Seq2seqConfig, type Seq2seqTaskSpec } from './config.js';
 import { Seq2seqModelError } from './errors.js';
 import { checkPart, partFn, partInputs } from './graphs.js';
@@ -30,52 +22,25 @@ export interface Seq2seqStored {
   tokens: string[];
 }
 
-function ioError(what: string, e: unknown): never {
-  if (e instanceof Error && 'code' in e) throw new Seq2seqModelError(`${what}: ${e.message}`);
-  throw e;
-}
-
 /** Write the state dict (family 'transformer', stored config in metadata) and config.json. */
 export async function writeSeq2seq(
   dir: string,
   net: Seq2seqNetwork,
   stored: Seq2seqStored,
 ): Promise<void> {
-  try {
-    await mkdir(dir, { recursive: true });
-    await saveModule(join(dir, SEQ2SEQ_MODEL_FILE), net, { family: 'transformer', config: stored });
-    await writeFileAtomic(join(dir, SEQ2SEQ_CONFIG_FILE), `${JSON.stringify(stored, null, 2)}\n`);
-  } catch (e) {
-    ioError(`cannot write the model into '${dir}'`, e);
-  }
+  await writeModelDir(dir, net, stored, { fail: (m) => new Seq2seqModelError(m) });
 }
 
 /** Read a directory written by `writeSeq2seq`; another family's checkpoint is a CheckpointError. */
 export async function readSeq2seq(
   dir: string,
 ): Promise<{ stored: Seq2seqStored; stateDict: Record<string, Tensor> }> {
-  const path = join(dir, SEQ2SEQ_MODEL_FILE);
-  try {
-    await access(path);
-  } catch {
-    throw new Seq2seqModelError(
-      `no seq2seq checkpoint at '${path}' (train one with 'genmodels train transformer --preset seq2seq-reverse')`,
-    );
-  }
-  const ckpt = await loadCheckpoint(path, { family: 'transformer' });
-  let stored = ckpt.config as Partial<Seq2seqStored> | null;
-  if (!stored?.config) {
-    // A plain state dict (e.g. saved by PyTorch): the config comes from config.json.
-    try {
-      stored = JSON.parse(
-        await readFile(join(dir, SEQ2SEQ_CONFIG_FILE), 'utf8'),
-      ) as Partial<Seq2seqStored>;
-    } catch {
-      throw new Seq2seqModelError(
-        `'${path}' has no seq2seq config in its metadata and '${SEQ2SEQ_CONFIG_FILE}' is missing or invalid`,
-      );
-    }
-  }
+  const { stored, stateDict } = await readModelDir<Seq2seqStored>(dir, {
+    family: 'transformer',
+    label: 'seq2seq',
+    trainHint: 'genmodels train transformer --preset seq2seq-reverse',
+    fail: (m) => new Seq2seqModelError(m),
+  });
   if (stored?.model !== 'seq2seq')
     throw new Seq2seqModelError(
       `'${dir}' holds a transformer of kind '${String(stored?.model)}', not a seq2seq model`,
@@ -96,8 +61,13 @@ export async function readSeq2seq(
       config,
       tokens: stored.tokens,
     },
-    stateDict: ckpt.stateDict,
+    stateDict,
   };
+}
+
+function ioError(what: string, e: unknown): never {
+  if (e instanceof Error && 'code' in e) throw new Seq2seqModelError(`${what}: ${e.message}`);
+  throw e;
 }
 
 /** Export `part` (see graphs.ts: 'model', 'encoder' or 'decoder') to `path`. */
