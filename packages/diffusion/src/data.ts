@@ -69,18 +69,3 @@ export function labelTensor(labels: ArrayLike<number>): Tensor<'int64'> {
     BigInt64Array.from(Array.from(labels), (v) => BigInt(v)),
   );
 }
-
-/** In place: ema <- decay * ema + (1 - decay) * value, for every key of `ema`. */
-export function emaUpdate(
-  ema: Record<string, Tensor>,
-  value: Readonly<Record<string, Tensor>>,
-  decay: number,
-): void {
-  for (const [k, e] of Object.entries(ema)) {
-    const v = value[k];
-    if (!v || v.size !== e.size) throw new DiffusionError(`emaUpdate: '${k}' missing or resized`);
-    const a = e.data as Float32Array;
-    const b = v.data as Float32Array;
-    for (let i = 0; i < a.length; i++) a[i] = decay * a[i] + (1 - decay) * b[i];
-  }
-}

@@ -5,14 +5,14 @@
  */
 export type { DiffusionConfig, Prediction, SamplerKind, ScheduleKind } from './config.js';
 export { DIFFUSION_PRESETS, exampleShape, resolveConfig, TOY_EPOCH } from './config.js';
-export { checkLabels, emaUpdate, toData } from './data.js';
+export { checkLabels, toData } from './data.js';
 export type { DiffusionSampleOptions, SampleTiming } from './diffusion.js';
 export { Diffusion } from './diffusion.js';
 export { embeddingFrequencies, timestepEmbedding } from './embedding.js';
 export { DiffusionError } from './errors.js';
 export type { DiffusionFamily } from './family.js';
 export { diffusionFamily } from './family.js';
-export { CONFIG_FILE, DIFFUSION_PARTS, EMA_PREFIX, MODEL_FILE } from './io.js';
+export { CONFIG_FILE, DIFFUSION_PARTS, MODEL_FILE } from './io.js';
 export {
   AttentionBlock,
   DiffusionNetwork,

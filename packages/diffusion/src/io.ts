@@ -1,6 +1,14 @@
 /** model.safetensors + config.json in a directory, and ONNX export of the denoiser. */
 import { join } from 'node:path';
-import { exportOnnx, ops, readModelDir, type Tensor, writeModelDir } from '@genmodels/runtime';
+import {
+  exportOnnx,
+  ops,
+  readModelDir,
+  splitPrefixed,
+  type Tensor,
+  withPrefix,
+  writeModelDir,
+} from '@genmodels/runtime';
 import { type DiffusionConfig, resolveConfig } from './config.js';
 import { DiffusionError } from './errors.js';
 import type { DiffusionNetwork } from './network.js';
@@ -12,8 +20,6 @@ export const MODEL_FILE = 'model.safetensors';
 export const CONFIG_FILE = 'config.json';
 /** Exportable parts, the default first. */
 export const DIFFUSION_PARTS = ['denoiser'] as const;
-/** State-dict prefix of the EMA weights inside model.safetensors. */
-export const EMA_PREFIX = 'ema.';
 
 interface Stored {
   family: 'diffusion';
@@ -29,9 +35,10 @@ export async function writeDiffusion(
   ema?: Readonly<Record<string, Tensor>>,
 ): Promise<void> {
   const stored: Stored = { family: 'diffusion', preset, config: net.cfg };
-  const extra: Record<string, Tensor> = {};
-  for (const [k, t] of Object.entries(ema ?? {})) extra[EMA_PREFIX + k] = t;
-  await writeModelDir(dir, net, stored, { fail: (m) => new DiffusionError(m), extra });
+  await writeModelDir(dir, net, stored, {
+    fail: (m) => new DiffusionError(m),
+    extra: withPrefix(ema),
+  });
 }
 
 /** Read a directory written by `writeDiffusion`; another family's checkpoint is a CheckpointError. */
@@ -47,17 +54,12 @@ export async function readDiffusion(dir: string): Promise<{
     fail: (m) => new DiffusionError(m),
   });
   if (!stored?.config) throw new DiffusionError(`'${dir}': no diffusion config found`);
-  const stateDict: Record<string, Tensor> = {};
-  const ema: Record<string, Tensor> = {};
-  for (const [k, t] of Object.entries(all)) {
-    if (k.startsWith(EMA_PREFIX)) ema[k.slice(EMA_PREFIX.length)] = t;
-    else stateDict[k] = t;
-  }
+  const { own, prefixed } = splitPrefixed(all);
   return {
     cfg: resolveConfig(stored.config),
     preset: stored.preset ?? 'custom',
-    stateDict,
-    ema: Object.keys(ema).length > 0 ? ema : undefined,
+    stateDict: own,
+    ema: prefixed,
   };
 }
 

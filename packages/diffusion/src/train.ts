@@ -3,9 +3,9 @@
  * host's seeded Rng each step, label dropout to the null class (classifier-free guidance),
  * one compiled step (forward, backward, Adam), the weight EMA, progress events.
  */
-import { type ProgressEvent, Rng, Tensor, type TrainStep } from '@genmodels/runtime';
+import { emaUpdate, type ProgressEvent, Rng, Tensor, type TrainStep } from '@genmodels/runtime';
 import type { DiffusionConfig } from './config.js';
-import { emaUpdate, labelTensor, takeRows } from './data.js';
+import { labelTensor, takeRows } from './data.js';
 import { DiffusionError } from './errors.js';
 import type { NoiseSchedule } from './schedule.js';
 

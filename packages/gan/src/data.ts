@@ -60,21 +60,3 @@ export function normalNoise(rng: Rng, n: number, d: number): Tensor<'float32'> {
 export function randomLabels(rng: Rng, n: number, k: number): Int32Array {
   return rng.integers(n, 0, k);
 }
-
-/**
- * In place: ema <- decay * ema + (1 - decay) * value, for every key of `ema`
- * (Polyak averaging of the generator's weights).
- */
-export function emaUpdate(
-  ema: Record<string, Tensor>,
-  value: Readonly<Record<string, Tensor>>,
-  decay: number,
-): void {
-  for (const [k, e] of Object.entries(ema)) {
-    const v = value[k];
-    if (!v || v.size !== e.size) throw new GanError(`emaUpdate: '${k}' missing or resized`);
-    const a = e.data as Float32Array;
-    const b = v.data as Float32Array;
-    for (let i = 0; i < a.length; i++) a[i] = decay * a[i] + (1 - decay) * b[i];
-  }
-}

@@ -6,6 +6,7 @@
 import {
   compileInference,
   type Executable,
+  emaUpdate,
   type FamilySampleOptions,
   type FamilySamples,
   Rng,
@@ -15,7 +16,7 @@ import {
   type TrainStep,
 } from '@genmodels/runtime';
 import { type GanConfig, resolveConfig } from './config.js';
-import { checkLabels, emaUpdate, oneHot, toFlat } from './data.js';
+import { checkLabels, oneHot, toFlat } from './data.js';
 import { GanError } from './errors.js';
 import { exportGenerator, readGan, writeGan } from './io.js';
 import { GanNetwork, isGenerator } from './network.js';

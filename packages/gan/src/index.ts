@@ -5,13 +5,13 @@
  */
 export type { GanConfig, GanLoss } from './config.js';
 export { GAN_PRESETS, resolveConfig, TOY_EPOCH } from './config.js';
-export { checkLabels, emaUpdate, oneHot } from './data.js';
+export { checkLabels, oneHot } from './data.js';
 export { GanError } from './errors.js';
 export type { GanFamily } from './family.js';
 export { ganFamily } from './family.js';
 export type { GanSampleOptions } from './gan.js';
 export { GAN } from './gan.js';
-export { CONFIG_FILE, EMA_PREFIX, GAN_PARTS, MODEL_FILE } from './io.js';
+export { CONFIG_FILE, GAN_PARTS, MODEL_FILE } from './io.js';
 export type { Critic } from './losses.js';
 export { discriminatorLoss, generatorLoss, gradientPenalty, r1Penalty } from './losses.js';
 export {

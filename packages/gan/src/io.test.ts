@@ -1,10 +1,18 @@
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { CheckpointError, Linear, Rng, Runtime, saveModule, Tensor } from '@genmodels/runtime';
+import {
+  CheckpointError,
+  emaUpdate,
+  Linear,
+  Rng,
+  Runtime,
+  saveModule,
+  Tensor,
+} from '@genmodels/runtime';
 import * as ort from 'onnxruntime-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { emaUpdate, oneHot } from './data.js';
+import { oneHot } from './data.js';
 import { GanError } from './errors.js';
 import { GAN } from './gan.js';
 import { MODEL_FILE } from './io.js';

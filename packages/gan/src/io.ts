@@ -1,6 +1,14 @@
 /** model.safetensors + config.json in a directory, and ONNX export of the generator. */
 import { join } from 'node:path';
-import { exportOnnx, ops, readModelDir, type Tensor, writeModelDir } from '@genmodels/runtime';
+import {
+  exportOnnx,
+  ops,
+  readModelDir,
+  splitPrefixed,
+  type Tensor,
+  withPrefix,
+  writeModelDir,
+} from '@genmodels/runtime';
 import { type GanConfig, resolveConfig } from './config.js';
 import { GanError } from './errors.js';
 import type { GanNetwork } from './network.js';
@@ -12,8 +20,6 @@ export const MODEL_FILE = 'model.safetensors';
 export const CONFIG_FILE = 'config.json';
 /** Exportable parts, the default first. */
 export const GAN_PARTS = ['generator'] as const;
-/** State-dict prefix of the EMA generator weights inside model.safetensors. */
-export const EMA_PREFIX = 'ema.';
 
 interface Stored {
   family: 'gan';
@@ -32,9 +38,7 @@ export async function writeGan(
   ema?: Readonly<Record<string, Tensor>>,
 ): Promise<void> {
   const stored: Stored = { family: 'gan', preset, config: net.cfg };
-  const extra: Record<string, Tensor> = {};
-  for (const [k, t] of Object.entries(ema ?? {})) extra[EMA_PREFIX + k] = t;
-  await writeModelDir(dir, net, stored, { fail: (m) => new GanError(m), extra });
+  await writeModelDir(dir, net, stored, { fail: (m) => new GanError(m), extra: withPrefix(ema) });
 }
 
 /** Read a directory written by `writeGan`; another family's checkpoint is a CheckpointError. */
@@ -50,17 +54,12 @@ export async function readGan(dir: string): Promise<{
     fail: (m) => new GanError(m),
   });
   if (!stored?.config) throw new GanError(`'${dir}': no GAN config found`);
-  const stateDict: Record<string, Tensor> = {};
-  const ema: Record<string, Tensor> = {};
-  for (const [k, t] of Object.entries(all)) {
-    if (k.startsWith(EMA_PREFIX)) ema[k.slice(EMA_PREFIX.length)] = t;
-    else stateDict[k] = t;
-  }
+  const { own, prefixed } = splitPrefixed(all);
   return {
     cfg: resolveConfig(stored.config),
     preset: stored.preset ?? 'custom',
-    stateDict,
-    ema: Object.keys(ema).length > 0 ? ema : undefined,
+    stateDict: own,
+    ema: prefixed,
   };
 }
 

@@ -109,10 +109,14 @@ export {
   clipGradNorm,
   constant,
   cosine,
+  EMA_PREFIX,
+  emaUpdate,
   linearWarmup,
   noDecayOnBiasAndNorm,
   paramGroups,
   sgd,
+  splitPrefixed,
+  withPrefix,
 } from './optim/index.js';
 export type { RngState } from './rng.js';
 export { philox4x32, Rng } from './rng.js';

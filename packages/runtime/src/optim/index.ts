@@ -2,6 +2,7 @@
 export type { AdamOptions } from './adam.js';
 export { adam, adamw } from './adam.js';
 export { clipGradNorm } from './clip.js';
+export { EMA_PREFIX, emaUpdate, splitPrefixed, withPrefix } from './ema.js';
 export type {
   Optimizer,
   ParamGroupOptions,
