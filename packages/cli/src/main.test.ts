@@ -141,7 +141,7 @@ describe('text families', () => {
       await main(['sample', 'fake', '--from', img, '--prompt', 'x', '--out', png], noPrompt),
     ).toBe(1);
     expect(noPrompt.stderr.text).toContain(
-      'fake samples take no --prompt (sample options of fake: --label)',
+      'fake samples take no --prompt (sample options of fake: --label, --steps, --sampler, --eta, --guidance)',
     );
     const noLabel = testContext({ lm: fam });
     expect(await main(['sample', 'lm', '--from', run, '--label', '3'], noLabel)).toBe(1);
@@ -158,6 +158,13 @@ describe('text families', () => {
     const args = ['sample', 'fake', '--from', img, '--label', '7', '--out', join(tmp, 'l.png')];
     expect(await main(args, ctx), ctx.stderr.text).toBe(0);
     expect(fam.seen.sample).toMatchObject({ label: 7 });
+    const more = testContext({ fake: fam });
+    const extra = ['--steps', '20', '--sampler', 'ddim', '--eta', '0.5', '--guidance', '2'];
+    expect(await main([...args, ...extra], more), more.stderr.text).toBe(0);
+    expect(fam.seen.sample).toMatchObject({ steps: 20, sampler: 'ddim', eta: 0.5, guidance: 2 });
+    const bad = testContext({ fake: fam });
+    expect(await main([...args, '--eta', '2'], bad)).toBe(1);
+    expect(bad.stderr.text).toContain('--eta');
   });
 });
 

@@ -89,6 +89,18 @@ function program(ctx: CliContext, result: { code: number }): Command {
         intOption(0),
       ),
     )
+    .addOption(new Option('--steps <n>', 'diffusion: denoising steps').argParser(intOption(1)))
+    .option('--sampler <name>', 'diffusion: ddpm or ddim')
+    .addOption(
+      new Option('--eta <x>', 'diffusion: DDIM stochasticity in [0, 1]').argParser(
+        numberOption(0, 1, false),
+      ),
+    )
+    .addOption(
+      new Option('--guidance <w>', 'diffusion: classifier-free guidance weight').argParser(
+        numberOption(0, Number.POSITIVE_INFINITY, false),
+      ),
+    )
     .addOption(deviceOpt())
     .addHelpText('after', () => familiesHelp(ctx))
     .action(async (name: string, opts) => {

@@ -90,7 +90,9 @@ export function fakeFamily(name = 'fake', kind: Kind = 'images'): FakeFamily {
     },
     parts: ['decoder', 'encoder'],
     sampleOptions:
-      kind === 'text' ? ['prompt', 'tokens', 'temperature', 'topK', 'topP'] : ['label'],
+      kind === 'text'
+        ? ['prompt', 'tokens', 'temperature', 'topK', 'topP']
+        : ['label', 'steps', 'sampler', 'eta', 'guidance'],
     async train(_rt: Runtime, opts) {
       fam.lastTrain = opts;
       const total = opts.steps ?? (opts.epochs ?? 1) * 3;

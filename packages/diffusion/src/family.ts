@@ -24,7 +24,7 @@ export const diffusionFamily: DiffusionFamily = {
     'Denoising diffusion (DDPM/DDIM; MLP on two moons, class-conditional U-Net on MNIST with classifier-free guidance)',
   presets: DIFFUSION_PRESETS,
   parts: DIFFUSION_PARTS,
-  sampleOptions: ['label'],
+  sampleOptions: ['label', 'steps', 'sampler', 'eta', 'guidance'],
   async train(rt: Runtime, opts: FamilyTrainOptions): Promise<Diffusion> {
     const cfg = resolveConfig(opts.preset); // unknown preset: DiffusionError before any data is read
     const seed = opts.seed ?? 0;

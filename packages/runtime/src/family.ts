@@ -46,6 +46,14 @@ export interface FamilySampleOptions {
   onText?: (text: string) => void;
   /** Class-conditional families: the class of every sample (e.g. 7 for "draw a 7"). */
   label?: number;
+  /** Iterative samplers (diffusion): number of denoising steps. */
+  steps?: number;
+  /** Iterative samplers: which sampler (diffusion: 'ddpm' or 'ddim'). */
+  sampler?: string;
+  /** DDIM stochasticity in [0, 1] (0: deterministic given the starting noise). */
+  eta?: number;
+  /** Classifier-free guidance weight w >= 0 (class-conditional diffusion). */
+  guidance?: number;
 }
 
 /** What `sample` returns, by kind of data. */

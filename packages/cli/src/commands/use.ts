@@ -24,6 +24,10 @@ export interface SampleArgs {
   topK?: number;
   topP?: number;
   label?: number;
+  steps?: number;
+  sampler?: string;
+  eta?: number;
+  guidance?: number;
 }
 
 /** The CLI flag of each family sample option. */
@@ -34,6 +38,10 @@ const SAMPLE_FLAGS = {
   topK: '--top-k',
   topP: '--top-p',
   label: '--label',
+  steps: '--steps',
+  sampler: '--sampler',
+  eta: '--eta',
+  guidance: '--guidance',
 } as const;
 
 /** A sample option the family does not read is a UsageError, not silently ignored. */
@@ -70,6 +78,10 @@ export async function sampleCommand(
     topK: args.topK,
     topP: args.topP,
     label: args.label,
+    steps: args.steps,
+    sampler: args.sampler,
+    eta: args.eta,
+    guidance: args.guidance,
     onText:
       out === undefined
         ? (t) => {
