@@ -28,7 +28,7 @@ describe('diffusionFamily', () => {
     ]);
     expect(diffusionFamily.presets['moons-2d'].defaultEpochs).toBeGreaterThan(0);
     expect(diffusionFamily.parts).toEqual(['denoiser']);
-    expect(diffusionFamily.sampleOptions).toEqual(['label']);
+    expect(diffusionFamily.sampleOptions).toEqual(['label', 'steps', 'sampler', 'eta', 'guidance']);
   });
 
   it('refuses an unknown preset before reading data', async () => {
