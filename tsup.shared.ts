@@ -1,7 +1,15 @@
-/** The tsup config every package uses: ESM + .d.ts, ONNX Runtime left to the user's install. */
+/**
+ * The tsup config every package uses: ESM + .d.ts, ONNX Runtime left to the user's install.
+ * With `web`, a second build for browsers goes to dist/web: the package's `#backend` and
+ * `#platform` imports resolve under the 'browser' condition there (onnxruntime-web,
+ * fetch), so neither ONNX Runtime ends up in the other's bundle.
+ */
 import { defineConfig, type Options } from 'tsup';
 
-export function packageBuildConfig(entry: string[] = ['src/index.ts']) {
+export function packageBuildConfig(
+  entry: string[] = ['src/index.ts'],
+  opts: { web?: boolean } = {},
+) {
   const options: Options = {
     entry,
     format: ['esm'],
@@ -9,7 +17,12 @@ export function packageBuildConfig(entry: string[] = ['src/index.ts']) {
     sourcemap: true,
     clean: true,
     target: 'es2022',
+    platform: 'node',
     external: ['onnxruntime-node', 'onnxruntime-web'],
   };
-  return defineConfig(options);
+  if (!opts.web) return defineConfig(options);
+  return defineConfig([
+    options,
+    { ...options, platform: 'browser', outDir: 'dist/web', dts: false, clean: false },
+  ]);
 }

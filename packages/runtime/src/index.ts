@@ -32,23 +32,36 @@ export type { Attr, Attrs, Node, OutputSpec, Primitive, VjpRule } from './graph/
 export { Graph, primitive, Value } from './graph/graph.js';
 export type { Dim, Shape } from './graph/shape.js';
 export { broadcastShapes, formatShape } from './graph/shape.js';
-export { writeFileAtomic } from './io/atomic.js';
 export type { Checkpoint, CheckpointInfo, SaveModuleInfo } from './io/checkpoint.js';
 export {
   CHECKPOINT_FORMAT,
+  decodeCheckpoint,
+  encodeModule,
   loadCheckpoint,
   optimizerPath,
   resumeTrainStep,
   saveCheckpoint,
   saveModule,
 } from './io/checkpoint.js';
-export type { ReadModelDirOptions, WriteModelDirOptions } from './io/model-dir.js';
-export { MODEL_DIR_FILES, readModelDir, writeModelDir } from './io/model-dir.js';
+export type {
+  ModelFileData,
+  ModelFiles,
+  ModelSource,
+  ReadModelDirOptions,
+  WriteModelDirOptions,
+} from './io/model-dir.js';
+export {
+  encodeModelFiles,
+  MODEL_DIR_FILES,
+  modelFilesFromList,
+  readModelDir,
+  writeModelDir,
+} from './io/model-dir.js';
 export type { ExportOptions } from './io/onnx.js';
 export { encodeOnnx, exportOnnx } from './io/onnx.js';
 export type { SafetensorsFile } from './io/safetensors.js';
 export { decodeSafetensors, encodeSafetensors } from './io/safetensors.js';
-export { loadSafetensors, saveSafetensors } from './io/safetensors-node.js';
+export { loadSafetensors, saveSafetensors } from './io/safetensors-file.js';
 export type {
   BatchNormOptions,
   Conv2dLayerOptions,
@@ -118,6 +131,16 @@ export {
   splitPrefixed,
   withPrefix,
 } from './optim/index.js';
+export {
+  baseName,
+  dirOf,
+  gunzip,
+  joinPath,
+  makeDir,
+  platformName,
+  readBytes,
+  writeFileAtomic,
+} from './platform/index.js';
 export type { RngState } from './rng.js';
 export { philox4x32, Rng } from './rng.js';
 export type { DType, NestedArray, TensorData } from './tensor.js';

@@ -1,4 +1,4 @@
-import pkg from '../package.json';
+import { version } from '../package.json';
 
 /** The library version (from package.json), stored in checkpoints and exported models. */
-export const VERSION: string = pkg.version;
+export const VERSION: string = version;

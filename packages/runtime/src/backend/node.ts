@@ -6,17 +6,52 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { DeviceError } from '../errors.js';
 import { decodeModel } from '../graph/encode.js';
+import type { Device } from './device.js';
 
+export type { Device };
 export { ort };
 
-export type Device = 'cpu' | 'cuda' | 'webgpu';
 export const DEVICES: readonly Device[] = ['cpu', 'cuda', 'webgpu'];
+export const DEFAULT_DEVICE: Device = 'cpu';
 export const backendName = 'onnxruntime-node';
+
+/** Intra-op threads by default: the machine's available parallelism. */
+export function defaultThreads(): number {
+  return availableParallelism();
+}
+
+/** Session options as they are (the web backend drops the Node-only knobs). */
+export function adaptSessionOptions(
+  opts: ort.InferenceSession.SessionOptions,
+  _threads: number,
+): ort.InferenceSession.SessionOptions {
+  return opts;
+}
+
+/** Browser-only: where onnxruntime-web finds its .wasm files. */
+export function setWasmPaths(_prefix: string): void {
+  throw new DeviceError('wasmPaths: only browsers load ONNX Runtime from .wasm files');
+}
+
+/** Throw a DeviceError with setup instructions when no WebGPU adapter can be created. */
+export async function probeWebGpu(
+  createSession: () => Promise<{ release(): Promise<void> }>,
+): Promise<void> {
+  try {
+    await (await createSession()).release();
+  } catch (e) {
+    throw new DeviceError(
+      `device 'webgpu': no WebGPU adapter could be created (${(e as Error).message}). ` +
+        'On Linux without a GPU: apt-get install libvulkan1 chromium, then set ' +
+        "VK_ICD_FILENAMES=/usr/lib/chromium/vk_swiftshader_icd.json; or use device 'cpu'.",
+    );
+  }
+}
 
 const require = createRequire(import.meta.url);
 

@@ -1,4 +1,4 @@
-import type { ort } from '../backend/node.js';
+import type { ort } from '#backend';
 import { formatShape } from '../graph/shape.js';
 import type { DType } from '../tensor.js';
 

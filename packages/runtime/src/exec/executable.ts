@@ -1,4 +1,4 @@
-import { ort } from '../backend/node.js';
+import { ort } from '#backend';
 import { DeviceError, DTypeError, FeedError } from '../errors.js';
 import type { Shape } from '../graph/shape.js';
 import { formatShape } from '../graph/shape.js';

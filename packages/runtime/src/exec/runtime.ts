@@ -1,5 +1,14 @@
-import { availableParallelism } from 'node:os';
-import { checkDevice, cpuPlacedNodes, type Device, ort } from '../backend/node.js';
+import {
+  adaptSessionOptions,
+  checkDevice,
+  cpuPlacedNodes,
+  DEFAULT_DEVICE,
+  type Device,
+  defaultThreads,
+  ort,
+  probeWebGpu,
+  setWasmPaths,
+} from '#backend';
 import { DeviceError } from '../errors.js';
 import { encodeModel } from '../graph/encode.js';
 import { Graph, type Value } from '../graph/graph.js';
@@ -10,10 +19,15 @@ import { Executable } from './executable.js';
 export type { Device };
 
 export interface RuntimeOptions {
-  /** Execution device; default 'cpu'. */
+  /** Execution device: 'cpu' (default), 'cuda', 'webgpu' on Node.js; 'wasm' (default), 'webgpu' in browsers. */
   device?: Device;
-  /** Intra-op threads; default: the machine's available parallelism. */
+  /**
+   * Intra-op threads; default: the machine's available parallelism on Node.js. In browsers
+   * WASM threads need cross-origin isolation; default up to 4 when isolated, else 1.
+   */
   threads?: number;
+  /** Browsers only: URL prefix of onnxruntime-web's .wasm/.mjs files when the bundler does not place them. */
+  wasmPaths?: string;
   /** Throw at compile time when any node would silently fall back to the CPU provider. */
   strictDevice?: boolean;
   /** ORT log level: 0 verbose ... 4 fatal; default 3 (errors). */
@@ -47,13 +61,22 @@ export class Runtime {
   ) {}
 
   static async create(opts: RuntimeOptions = {}): Promise<Runtime> {
-    const device = opts.device ?? 'cpu';
+    const device = opts.device ?? DEFAULT_DEVICE;
     checkDevice(device);
-    const threads = opts.threads ?? availableParallelism();
+    if (opts.wasmPaths !== undefined) setWasmPaths(opts.wasmPaths);
+    const threads = opts.threads ?? defaultThreads();
     if (!Number.isInteger(threads) || threads < 1)
       throw new DeviceError(`Runtime.create: threads must be a positive integer, got ${threads}`);
     const rt = new Runtime(device, threads, opts.strictDevice ?? false, opts.logSeverityLevel ?? 3);
-    if (device === 'webgpu') await rt.probeWebGpu();
+    if (device === 'webgpu') {
+      const g = new Graph('probe');
+      const x = g.input('x', 'float32', [1]);
+      await probeWebGpu(() =>
+        ort.InferenceSession.create(encodeModel(g, { outputs: { y: x } }), {
+          executionProviders: ['webgpu'],
+        }),
+      );
+    }
     return rt;
   }
 
@@ -78,7 +101,7 @@ export class Runtime {
         deviceOutputs.map((n) => [n, 'gpu-buffer' as const]),
       );
     }
-    return opts;
+    return adaptSessionOptions(opts, this.threads);
   }
 
   /** Compile the part of `graph` that computes `outputs` into one ORT session. */
@@ -145,22 +168,5 @@ export class Runtime {
     }
     const r = await (await s).run({ x: t });
     return Tensor.fromOrt(r.y);
-  }
-
-  private async probeWebGpu(): Promise<void> {
-    const g = new Graph('probe');
-    const x = g.input('x', 'float32', [1]);
-    try {
-      const s = await ort.InferenceSession.create(encodeModel(g, { outputs: { y: x } }), {
-        executionProviders: ['webgpu'],
-      });
-      await s.release();
-    } catch (e) {
-      throw new DeviceError(
-        `device 'webgpu': no WebGPU adapter could be created (${(e as Error).message}). ` +
-          'On Linux without a GPU: apt-get install libvulkan1 chromium, then set ' +
-          "VK_ICD_FILENAMES=/usr/lib/chromium/vk_swiftshader_icd.json; or use device 'cpu'.",
-      );
-    }
   }
 }

@@ -6,14 +6,15 @@
  * `<name>.optim.safetensors` (keeping them out of the state dict, and out of the header,
  * whose size readers limit). Both are written atomically.
  */
-import { basename, dirname, join } from 'node:path';
+import { baseName, dirOf, joinPath, writeFileAtomic } from '#platform';
 import { CheckpointError } from '../errors.js';
 import type { Module } from '../nn/module.js';
 import type { RngState } from '../rng.js';
 import type { Tensor } from '../tensor.js';
 import type { TrainState, TrainStep } from '../train/trainStep.js';
 import { VERSION } from '../version.js';
-import { loadSafetensors, saveSafetensors } from './safetensors-node.js';
+import { decodeSafetensors, encodeSafetensors, type SafetensorsFile } from './safetensors.js';
+import { loadSafetensors, saveSafetensors } from './safetensors-file.js';
 
 export const CHECKPOINT_FORMAT = 'genmodels/1';
 
@@ -44,8 +45,8 @@ export interface Checkpoint {
 
 /** `<dir>/<name>.optim.safetensors` next to `<dir>/<name>.safetensors`. */
 export function optimizerPath(path: string): string {
-  const base = basename(path).replace(/\.safetensors$/, '');
-  return join(dirname(path), `${base}.optim.safetensors`);
+  const base = baseName(path).replace(/\.safetensors$/, '');
+  return joinPath(dirOf(path), `${base}.optim.safetensors`);
 }
 
 /**
@@ -77,32 +78,49 @@ export async function saveCheckpoint(
       'genmodels.rng': JSON.stringify(s.rng),
       'genmodels.params': JSON.stringify(Object.keys(s.params)),
       'genmodels.optimizer': JSON.stringify({ kind: opt.kind, config: opt.config }),
-      'genmodels.optimizer_file': basename(optFile),
+      'genmodels.optimizer_file': baseName(optFile),
     },
   );
 }
 
 /**
- * Save a module's state dict (and `info.extra` tensors) with family and config; no
- * optimizer state, so not resumable. Written to a temp file and renamed.
+ * A module's state dict (and `info.extra` tensors) with family and config as safetensors
+ * bytes; no optimizer state, so not resumable. Works everywhere (browsers too).
  */
-export async function saveModule(
-  path: string,
-  module: Module,
-  info: SaveModuleInfo,
-): Promise<void> {
+export function encodeModule(module: Module, info: SaveModuleInfo): Uint8Array {
   const tensors: Record<string, Tensor> = { ...module.stateDict() };
   for (const [name, t] of Object.entries(info.extra ?? {})) {
     if (name in tensors)
       throw new CheckpointError(`saveModule: extra tensor '${name}' clashes with a module tensor`);
     tensors[name] = t;
   }
-  await saveSafetensors(path, tensors, {
-    'genmodels.format': CHECKPOINT_FORMAT,
-    'genmodels.family': info.family,
-    'genmodels.config': JSON.stringify(info.config ?? null),
-    'genmodels.version': VERSION,
-  });
+  try {
+    return encodeSafetensors(tensors, {
+      'genmodels.format': CHECKPOINT_FORMAT,
+      'genmodels.family': info.family,
+      'genmodels.config': JSON.stringify(info.config ?? null),
+      'genmodels.version': VERSION,
+    });
+  } catch (e) {
+    throw new CheckpointError(`cannot encode the checkpoint: ${(e as Error).message}`);
+  }
+}
+
+/**
+ * Save a module's state dict (and `info.extra` tensors) with family and config; no
+ * optimizer state, so not resumable. Written to a temp file and renamed (Node.js).
+ */
+export async function saveModule(
+  path: string,
+  module: Module,
+  info: SaveModuleInfo,
+): Promise<void> {
+  const bytes = encodeModule(module, info);
+  await writeFileAtomic(
+    path,
+    bytes,
+    (why) => new CheckpointError(`cannot save checkpoint '${path}': ${why}`),
+  );
 }
 
 function parseJson(path: string, key: string, text: string | undefined): unknown {
@@ -115,31 +133,21 @@ function parseJson(path: string, key: string, text: string | undefined): unknown
 }
 
 /**
- * Read a checkpoint. With `family`, a checkpoint of another family is an error. Files
- * without genmodels metadata (e.g. written by PyTorch) load as a plain state dict.
+ * Read a checkpoint (in a browser, `path` is a URL). With `family`, a checkpoint of another
+ * family is an error. Files without genmodels metadata (e.g. written by PyTorch) load as a
+ * plain state dict.
  */
 export async function loadCheckpoint(
   path: string,
   opts: { family?: string } = {},
 ): Promise<Checkpoint> {
-  const { tensors, metadata } = await loadSafetensors(path);
-  const family = metadata['genmodels.family'] ?? '';
-  if (opts.family && family && family !== opts.family) {
-    throw new CheckpointError(
-      `checkpoint '${path}' is a '${family}' model, expected '${opts.family}'`,
-    );
-  }
-  const ckpt: Checkpoint = {
-    family,
-    config: parseJson(path, 'genmodels.config', metadata['genmodels.config']) ?? null,
-    step: Number(metadata['genmodels.step'] ?? 0),
-    version: metadata['genmodels.version'] ?? '',
-    stateDict: tensors,
-  };
+  const file = await loadSafetensors(path);
+  const ckpt = toCheckpoint(file, path, opts);
+  const { metadata, tensors } = file;
   const optFile = metadata['genmodels.optimizer_file'];
   if (optFile) {
     const names = parseJson(path, 'genmodels.params', metadata['genmodels.params']) as string[];
-    const opt = await loadSafetensors(join(dirname(path), optFile));
+    const opt = await loadSafetensors(joinPath(dirOf(path), optFile));
     if (opt.metadata['genmodels.step'] !== metadata['genmodels.step']) {
       throw new CheckpointError(
         `checkpoint '${path}': optimizer file '${optFile}' is from step ${opt.metadata['genmodels.step']}, the model from step ${metadata['genmodels.step']}`,
@@ -162,6 +170,38 @@ export async function loadCheckpoint(
     ) as Checkpoint['optimizer'];
   }
   return ckpt;
+}
+
+/**
+ * A checkpoint from safetensors bytes (e.g. a file a user picked in a browser); `name`
+ * labels errors. Optimizer state in a sibling file is not read: the result is not resumable.
+ */
+export function decodeCheckpoint(
+  bytes: Uint8Array,
+  name: string,
+  opts: { family?: string } = {},
+): Checkpoint {
+  return toCheckpoint(decodeSafetensors(bytes, name), name, opts);
+}
+
+function toCheckpoint(
+  { tensors, metadata }: SafetensorsFile,
+  path: string,
+  opts: { family?: string },
+): Checkpoint {
+  const family = metadata['genmodels.family'] ?? '';
+  if (opts.family && family && family !== opts.family) {
+    throw new CheckpointError(
+      `checkpoint '${path}' is a '${family}' model, expected '${opts.family}'`,
+    );
+  }
+  return {
+    family,
+    config: parseJson(path, 'genmodels.config', metadata['genmodels.config']) ?? null,
+    step: Number(metadata['genmodels.step'] ?? 0),
+    version: metadata['genmodels.version'] ?? '',
+    stateDict: tensors,
+  };
 }
 
 /** Continue training from a checkpoint: restores parameters, buffers, optimizer state, step and RNG. */

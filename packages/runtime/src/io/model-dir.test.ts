@@ -6,7 +6,7 @@ import { CheckpointError, GenmodelsError } from '../errors.js';
 import { Linear } from '../nn/linear.js';
 import { Rng } from '../rng.js';
 import { readModelDir, writeModelDir } from './model-dir.js';
-import { saveSafetensors } from './safetensors-node.js';
+import { saveSafetensors } from './safetensors-file.js';
 
 class ToyError extends GenmodelsError {}
 const fail = (m: string) => new ToyError(m);

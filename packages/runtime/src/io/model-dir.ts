@@ -1,19 +1,32 @@
 /**
  * A model directory as every family writes it: `model.safetensors` (the state dict, with
- * family and stored config in its metadata) and `config.json` (the same stored config),
- * both written to a temp file and renamed.
+ * family and stored config in its metadata) and `config.json` (the same stored config).
+ * On Node.js it is a directory, each file written to a temp file and renamed; anywhere
+ * (browsers too) the same files can be taken as bytes ({@link encodeModelFiles}) and read
+ * back from bytes, `File`s or a URL ({@link readModelDir}).
  */
-import { access, mkdir, readFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { joinPath, makeDir, readBytes, writeFileAtomic } from '#platform';
+import { CheckpointError, GenmodelsError } from '../errors.js';
 import type { Module } from '../nn/module.js';
 import type { Tensor } from '../tensor.js';
-import { writeFileAtomic } from './atomic.js';
-import { loadCheckpoint, saveModule } from './checkpoint.js';
+import { type Checkpoint, decodeCheckpoint, encodeModule, loadCheckpoint } from './checkpoint.js';
 
 /** File names inside a model directory. */
 export const MODEL_DIR_FILES = { model: 'model.safetensors', config: 'config.json' } as const;
 
-/** Options of {@link writeModelDir}. */
+/** One file's content: bytes, text, or a `Blob`/`File` (e.g. from an `<input type=file>`). */
+export type ModelFileData = Uint8Array | ArrayBuffer | Blob | string;
+
+/**
+ * A model directory's files by name: `model.safetensors` (required) and `config.json`
+ * (needed only when the checkpoint's metadata has no config, e.g. one saved by PyTorch).
+ */
+export type ModelFiles = Readonly<Record<string, ModelFileData>>;
+
+/** Where a model is loaded from: a directory (Node.js), a URL base (browsers), or its files. */
+export type ModelSource = string | ModelFiles;
+
+/** Options of {@link writeModelDir} and {@link encodeModelFiles}. */
 export interface WriteModelDirOptions {
   /** The family's error for a directory that cannot be written. */
   fail: (message: string) => Error;
@@ -34,7 +47,29 @@ export interface ReadModelDirOptions {
 }
 
 /**
- * Write `module`'s state dict and `stored` (family, preset, config, ...) into `dir`.
+ * The files of a model directory as bytes and text, without touching any file system:
+ * what a browser app offers as downloads, and what {@link readModelDir} reads back.
+ *
+ * @example const files = encodeModelFiles(net, { family: 'vae', preset, config }, { fail });
+ */
+export function encodeModelFiles(
+  module: Module,
+  stored: { family: string },
+  opts: WriteModelDirOptions,
+): { 'model.safetensors': Uint8Array; 'config.json': string } {
+  return {
+    [MODEL_DIR_FILES.model]: encodeModule(module, {
+      family: stored.family,
+      config: stored,
+      extra: opts.extra,
+    }),
+    [MODEL_DIR_FILES.config]: `${JSON.stringify(stored, null, 2)}\n`,
+  };
+}
+
+/**
+ * Write `module`'s state dict and `stored` (family, preset, config, ...) into `dir`
+ * (Node.js; in a browser use {@link encodeModelFiles}).
  *
  * @example await writeModelDir('out/vae', net, { family: 'vae', preset, config }, { fail: (m) => new VaeError(m) });
  */
@@ -44,51 +79,94 @@ export async function writeModelDir(
   stored: { family: string },
   opts: WriteModelDirOptions,
 ): Promise<void> {
+  const files = encodeModelFiles(module, stored, opts);
   try {
-    await mkdir(dir, { recursive: true });
-    await saveModule(join(dir, MODEL_DIR_FILES.model), module, {
-      family: stored.family,
-      config: stored,
-      extra: opts.extra,
-    });
-    await writeFileAtomic(
-      join(dir, MODEL_DIR_FILES.config),
-      `${JSON.stringify(stored, null, 2)}\n`,
-    );
+    await makeDir(dir);
+    for (const [name, data] of Object.entries(files))
+      await writeFileAtomic(joinPath(dir, name), data);
   } catch (e) {
-    if (e instanceof Error && 'code' in e)
+    if (e instanceof Error && ('code' in e || e instanceof GenmodelsError))
       throw opts.fail(`cannot write the model into '${dir}': ${e.message}`);
     throw e;
   }
 }
 
+async function fileBytes(data: ModelFileData): Promise<Uint8Array> {
+  if (typeof data === 'string') return new TextEncoder().encode(data);
+  if (data instanceof Uint8Array) return data;
+  if (data instanceof ArrayBuffer) return new Uint8Array(data);
+  return new Uint8Array(await data.arrayBuffer());
+}
+
+/**
+ * Model files from a list of `File`s (an `<input type=file multiple>`'s `files`, a drop):
+ * the `.safetensors` file that is not an optimizer file becomes `model.safetensors`,
+ * a `.json` file `config.json`.
+ *
+ * @example const model = await Vae.load(rt, modelFilesFromList(input.files));
+ */
+export function modelFilesFromList(list: Iterable<File> | ArrayLike<File>): ModelFiles {
+  const files = Array.from(list as ArrayLike<File>);
+  const models = files.filter(
+    (f) => f.name.endsWith('.safetensors') && !f.name.endsWith('.optim.safetensors'),
+  );
+  if (models.length !== 1)
+    throw new CheckpointError(
+      `expected exactly one .safetensors model file, got ${models.length} (${files.map((f) => f.name).join(', ') || 'no files'})`,
+    );
+  const out: Record<string, ModelFileData> = { [MODEL_DIR_FILES.model]: models[0] };
+  const config = files.find((f) => f.name.endsWith('.json'));
+  if (config) out[MODEL_DIR_FILES.config] = config;
+  return out;
+}
+
 /**
  * Read what {@link writeModelDir} wrote: the state dict and the stored config, from the
  * checkpoint's metadata or, for a plain state dict (e.g. saved by PyTorch), from
- * config.json. The caller validates `stored`.
+ * config.json. `source` is a directory (Node.js), a URL base (browsers: the files are
+ * fetched from it) or the files themselves. The caller validates `stored`.
  *
  * @example const { stored, stateDict } = await readModelDir<Stored>('out/vae', { family: 'vae', label: 'VAE', fail });
  */
 export async function readModelDir<S extends { config?: unknown }>(
-  dir: string,
+  source: ModelSource,
   opts: ReadModelDirOptions,
 ): Promise<{ stored: Partial<S> | null; stateDict: Record<string, Tensor> }> {
-  const path = join(dir, MODEL_DIR_FILES.model);
-  try {
-    await access(path);
-  } catch {
-    throw opts.fail(
-      `no ${opts.label} checkpoint at '${path}' (train one with '${opts.trainHint ?? `genmodels train ${opts.family}`}')`,
+  const inMemory = typeof source !== 'string';
+  const where = inMemory ? MODEL_DIR_FILES.model : joinPath(source, MODEL_DIR_FILES.model);
+  const missing = () =>
+    opts.fail(
+      `no ${opts.label} checkpoint at '${where}' (train one with '${opts.trainHint ?? `genmodels train ${opts.family}`}')`,
     );
+  let ckpt: Checkpoint;
+  let configText: () => Promise<string | null>;
+  if (inMemory) {
+    const data = source[MODEL_DIR_FILES.model];
+    if (data === undefined) throw missing();
+    ckpt = decodeCheckpoint(await fileBytes(data), where, { family: opts.family });
+    const config = source[MODEL_DIR_FILES.config];
+    configText = async () =>
+      config === undefined ? null : new TextDecoder().decode(await fileBytes(config));
+  } else {
+    try {
+      ckpt = await loadCheckpoint(where, { family: opts.family });
+    } catch (e) {
+      if (e instanceof CheckpointError && e.message.startsWith('checkpoint not found'))
+        throw missing();
+      throw e;
+    }
+    configText = async () => {
+      const b = await readBytes(joinPath(source, MODEL_DIR_FILES.config)).catch(() => null);
+      return b && new TextDecoder().decode(b);
+    };
   }
-  const ckpt = await loadCheckpoint(path, { family: opts.family });
   let stored = ckpt.config as Partial<S> | null;
   if (!stored?.config) {
     try {
-      stored = JSON.parse(await readFile(join(dir, MODEL_DIR_FILES.config), 'utf8')) as Partial<S>;
+      stored = JSON.parse((await configText()) ?? '') as Partial<S>;
     } catch {
       throw opts.fail(
-        `'${path}' has no ${opts.label} config in its metadata and '${MODEL_DIR_FILES.config}' is missing or invalid`,
+        `'${where}' has no ${opts.label} config in its metadata and '${MODEL_DIR_FILES.config}' is missing or invalid`,
       );
     }
   }

@@ -1,9 +1,10 @@
 /** Standalone ONNX export of a module's inference function. */
+
+import { writeFileAtomic } from '#platform';
 import { encodeModel } from '../graph/encode.js';
 import { type InferenceFn, type InputSpecs, traceInference } from '../nn/inference.js';
 import type { Module } from '../nn/module.js';
 import { VERSION } from '../version.js';
-import { writeFileAtomic } from './atomic.js';
 
 export interface ExportOptions {
   /** Model config stored as JSON in the model's metadata (`genmodels.config`). */

@@ -5,7 +5,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { CheckpointError } from '../errors.js';
 import { Tensor } from '../tensor.js';
 import { decodeSafetensors, encodeSafetensors } from './safetensors.js';
-import { loadSafetensors, saveSafetensors } from './safetensors-node.js';
+import { loadSafetensors, saveSafetensors } from './safetensors-file.js';
 
 /** Assemble a file by hand: u64 LE header length, header text (as given), data bytes. */
 function assemble(header: string | object, data: ArrayLike<number> = []): Uint8Array {

@@ -1,6 +1,6 @@
 /**
  * safetensors checkpoints: encode and decode in memory (no Node APIs, usable in browsers).
- * File I/O lives in `safetensors-node.ts`.
+ * File I/O lives in `safetensors-file.ts`.
  *
  * Layout: an 8-byte little-endian unsigned header length N, N bytes of UTF-8 JSON header
  * (`{ "<name>": { "dtype", "shape", "data_offsets": [begin, end] }, "__metadata__": {...} }`,

@@ -4,8 +4,9 @@
  * values are graph outputs; they are fed back from one run to the next without
  * host copies (the same CPU buffers, or WebGPU buffers that stay on the device).
  */
+
+import type { ort } from '#backend';
 import { grad } from '../autodiff/grad.js';
-import type { ort } from '../backend/node.js';
 import { DivergenceError, FeedError, GraphError, ShapeError } from '../errors.js';
 import { type Executable, toOrt } from '../exec/executable.js';
 import type { Runtime } from '../exec/runtime.js';

@@ -1,7 +1,42 @@
+/**
+ * File access on Node.js. The browser twin is `web.ts`; the package's `#platform` import
+ * picks one (package.json "imports"), so browser bundles never see `node:` modules.
+ * Both files export the same names with the same meaning.
+ */
 import { randomBytes } from 'node:crypto';
-import { open, rename, rm } from 'node:fs/promises';
-import { dirname } from 'node:path';
+import { mkdir, open, readFile, rename, rm } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
+import { gunzipSync } from 'node:zlib';
 import { GenmodelsError } from '../errors.js';
+
+export const platformName = 'node';
+
+/** `path`'s bytes, or null when there is no such file. Other failures throw GenmodelsError. */
+export async function readBytes(path: string): Promise<Uint8Array | null> {
+  try {
+    const b = await readFile(path);
+    return new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
+  } catch (e) {
+    const err = e as NodeJS.ErrnoException;
+    if (err.code === 'ENOENT') return null;
+    if (err.code === 'EISDIR') throw new GenmodelsError(`cannot read '${path}': it is a directory`);
+    throw new GenmodelsError(`cannot read '${path}': ${err.message}`);
+  }
+}
+
+/** Create `dir` and its parents (no error when it exists). */
+export async function makeDir(dir: string): Promise<void> {
+  await mkdir(dir, { recursive: true });
+}
+
+export const joinPath: (...parts: string[]) => string = join;
+export const dirOf: (path: string) => string = dirname;
+export const baseName: (path: string) => string = basename;
+
+/** Decompress gzip bytes. */
+export async function gunzip(bytes: Uint8Array): Promise<Uint8Array> {
+  return gunzipSync(bytes);
+}
 
 /** Best-effort fsync of a directory so a rename inside it is durable (no-op where unsupported). */
 async function syncDir(dir: string): Promise<void> {

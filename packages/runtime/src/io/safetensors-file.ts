@@ -1,8 +1,10 @@
-/** safetensors checkpoint files on disk (Node only; the codec is in `safetensors.ts`). */
-import { readFile } from 'node:fs/promises';
-import { CheckpointError } from '../errors.js';
+/**
+ * safetensors checkpoint files: on disk on Node.js, by URL (read only) in browsers; the
+ * codec is in `safetensors.ts`.
+ */
+import { readBytes, writeFileAtomic } from '#platform';
+import { CheckpointError, GenmodelsError } from '../errors.js';
 import type { Tensor } from '../tensor.js';
-import { writeFileAtomic } from './atomic.js';
 import { decodeSafetensors, encodeSafetensors, type SafetensorsFile } from './safetensors.js';
 
 /**
@@ -36,7 +38,7 @@ export async function saveSafetensors(
 }
 
 /**
- * Load a safetensors file. F16/BF16 tensors are converted to float32 (see
+ * Load a safetensors file (in a browser, `path` is a URL). F16/BF16 tensors are converted to float32 (see
  * `decodeSafetensors`, whose errors name `path`).
  *
  * @throws CheckpointError `checkpoint not found: <path>` if the file does not exist; other
@@ -47,13 +49,13 @@ export async function saveSafetensors(
  * const w = tensors['fc1.weight']; // Tensor<float32> [784, 128]
  */
 export async function loadSafetensors(path: string): Promise<SafetensorsFile> {
-  let bytes: Uint8Array;
+  let bytes: Uint8Array | null;
   try {
-    bytes = await readFile(path);
+    bytes = await readBytes(path);
   } catch (e) {
-    const err = e as NodeJS.ErrnoException;
-    if (err.code === 'ENOENT') throw new CheckpointError(`checkpoint not found: ${path}`);
-    throw new CheckpointError(`cannot read checkpoint '${path}': ${err.message}`);
+    if (!(e instanceof GenmodelsError)) throw e;
+    throw new CheckpointError(`cannot read checkpoint '${path}': ${e.message}`);
   }
+  if (!bytes) throw new CheckpointError(`checkpoint not found: ${path}`);
   return decodeSafetensors(bytes, path);
 }

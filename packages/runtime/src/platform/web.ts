@@ -1,0 +1,67 @@
+/**
+ * File access in browsers and Web Workers: a path is a URL (relative ones resolve
+ * against the page or worker), read with `fetch`. Nothing can be written to a directory;
+ * models hand out their files instead (`toFiles()`), which an app downloads.
+ * Same exports as `node.ts`.
+ */
+import { GenmodelsError } from '../errors.js';
+
+export const platformName = 'web';
+
+function noFiles(what: string): GenmodelsError {
+  return new GenmodelsError(
+    `${what}: writing files needs Node.js; in a browser take the bytes instead ` +
+      '(model.toFiles(), encodeOnnx) and offer them as a download',
+  );
+}
+
+/** The bytes at URL `path`, or null on HTTP 404. Other failures throw GenmodelsError. */
+export async function readBytes(path: string): Promise<Uint8Array | null> {
+  let res: Response;
+  try {
+    res = await fetch(path);
+  } catch (e) {
+    throw new GenmodelsError(`cannot fetch '${path}': ${(e as Error).message}`);
+  }
+  if (res.status === 404) return null;
+  if (!res.ok)
+    throw new GenmodelsError(`cannot fetch '${path}': HTTP ${res.status} ${res.statusText}`);
+  return new Uint8Array(await res.arrayBuffer());
+}
+
+export async function makeDir(dir: string): Promise<void> {
+  throw noFiles(`cannot create directory '${dir}'`);
+}
+
+/** URL-style join: one '/' between parts. */
+export function joinPath(...parts: string[]): string {
+  return parts
+    .filter((p) => p !== '')
+    .map((p, i) => (i === 0 ? p.replace(/\/+$/, '') : p.replace(/^\/+|\/+$/g, '')))
+    .join('/');
+}
+
+export function dirOf(path: string): string {
+  const i = path.lastIndexOf('/');
+  return i < 0 ? '.' : path.slice(0, i) || '/';
+}
+
+export function baseName(path: string): string {
+  return path.slice(path.lastIndexOf('/') + 1);
+}
+
+/** Decompress gzip bytes with the browser's DecompressionStream. */
+export async function gunzip(bytes: Uint8Array): Promise<Uint8Array> {
+  const stream = new Blob([bytes as BlobPart])
+    .stream()
+    .pipeThrough(new DecompressionStream('gzip'));
+  return new Uint8Array(await new Response(stream).arrayBuffer());
+}
+
+export async function writeFileAtomic(
+  path: string,
+  _data: Uint8Array | string,
+  _fail?: (why: string) => Error,
+): Promise<void> {
+  throw noFiles(`cannot write '${path}'`);
+}
