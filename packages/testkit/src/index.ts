@@ -2,5 +2,18 @@
  * Test helpers shared by the genmodels packages (a private workspace package, never
  * published).
  */
+export type { Browser, LaunchOptions, Page } from './browser.js';
+export {
+  CHROMIUM_PATH,
+  chromiumAvailable,
+  hasWebGpuAdapter,
+  launchChromium,
+  pageErrors,
+  WEBGPU_FLAGS,
+} from './browser.js';
+export type { BrowserBundle, BrowserBundleOptions, ExternalImport } from './bundle.js';
+export { bundleForBrowser, externalImports, isNodeBuiltin } from './bundle.js';
 export type { InstallCheckOptions } from './install.js';
 export { installAndRun } from './install.js';
+export type { ServeOptions, StaticServer } from './serve.js';
+export { serveStatic } from './serve.js';

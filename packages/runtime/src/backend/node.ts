@@ -28,10 +28,17 @@ export function defaultThreads(): number {
 /** Session options as they are (the web backend drops the Node-only knobs). */
 export function adaptSessionOptions(
   opts: ort.InferenceSession.SessionOptions,
-  _threads: number,
 ): ort.InferenceSession.SessionOptions {
   return opts;
 }
+
+/** What to do about a session that failed to start, when the cause is known. */
+export function sessionErrorHint(_message: string): string {
+  return '';
+}
+
+/** Threads are per session on Node.js (intraOpNumThreads): nothing global to set. */
+export function configureThreads(_threads: number, _explicit: boolean): void {}
 
 /** Browser-only: where onnxruntime-web finds its .wasm files. */
 export function setWasmPaths(_prefix: string): void {

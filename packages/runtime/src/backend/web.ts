@@ -32,19 +32,48 @@ export function defaultThreads(): number {
 let configuredThreads: number | null = null;
 
 /**
- * Web session options from the portable ones: thread counts and session config entries
- * are Node-only knobs; WASM threads are set once, globally, on `ort.env`.
+ * Set ORT's WASM thread count, which holds for the whole page or worker once the first
+ * session exists: the first runtime decides; a later one that asks for another count
+ * explicitly is told so instead of being ignored.
+ */
+export function configureThreads(threads: number, explicit: boolean): void {
+  const wanted = globalThis.crossOriginIsolated ? threads : 1;
+  if (configuredThreads === null) {
+    configuredThreads = wanted;
+    ort.env.wasm.numThreads = wanted;
+  } else if (explicit && wanted !== configuredThreads) {
+    throw new DeviceError(
+      `threads: ${threads} requested, but ONNX Runtime's WASM threads are fixed at ${configuredThreads} for this page by its first Runtime (create that one with the count you want)`,
+    );
+  }
+}
+
+/**
+ * Web session options from the portable ones. Thread counts are Node-only knobs: WASM
+ * threads are set once, globally, on `ort.env` (configureThreads). Session config entries
+ * (`extra`) work as on Node, except that 'wasm' *is* ORT's CPU provider, so strictDevice's
+ * "no CPU fallback" entry would reject every node there and is left out.
  */
 export function adaptSessionOptions(
   opts: ort.InferenceSession.SessionOptions,
-  threads: number,
 ): ort.InferenceSession.SessionOptions {
-  if (configuredThreads === null) {
-    configuredThreads = globalThis.crossOriginIsolated ? threads : 1;
-    ort.env.wasm.numThreads = configuredThreads;
+  const { intraOpNumThreads: _a, interOpNumThreads: _b, ...rest } = opts;
+  const session = rest.extra?.session as Record<string, unknown> | undefined;
+  if (
+    session?.disable_cpu_ep_fallback !== undefined &&
+    !rest.executionProviders?.includes('webgpu')
+  ) {
+    const { disable_cpu_ep_fallback: _d, ...kept } = session;
+    return { ...rest, extra: { ...rest.extra, session: kept } };
   }
-  const { intraOpNumThreads: _a, interOpNumThreads: _b, extra: _c, ...rest } = opts;
   return rest;
+}
+
+/** What to do about a session that failed to start, when the cause is known. */
+export function sessionErrorHint(message: string): string {
+  return /no available backend|fetching of the wasm failed|\.wasm/i.test(message)
+    ? " (onnxruntime-web could not load its .wasm files: serve them from your app beside the bundled ORT module, or pass Runtime.create({ wasmPaths: '/url/of/the/files/' }))"
+    : '';
 }
 
 /** Point ORT at the app's copies of its .wasm/.mjs files (default: beside the bundled ORT). */

@@ -1,12 +1,14 @@
 import {
   adaptSessionOptions,
   checkDevice,
+  configureThreads,
   cpuPlacedNodes,
   DEFAULT_DEVICE,
   type Device,
   defaultThreads,
   ort,
   probeWebGpu,
+  sessionErrorHint,
   setWasmPaths,
 } from '#backend';
 import { DeviceError } from '../errors.js';
@@ -67,6 +69,7 @@ export class Runtime {
     const threads = opts.threads ?? defaultThreads();
     if (!Number.isInteger(threads) || threads < 1)
       throw new DeviceError(`Runtime.create: threads must be a positive integer, got ${threads}`);
+    configureThreads(threads, opts.threads !== undefined);
     const rt = new Runtime(device, threads, opts.strictDevice ?? false, opts.logSeverityLevel ?? 3);
     if (device === 'webgpu') {
       const g = new Graph('probe');
@@ -101,7 +104,7 @@ export class Runtime {
         deviceOutputs.map((n) => [n, 'gpu-buffer' as const]),
       );
     }
-    return adaptSessionOptions(opts, this.threads);
+    return adaptSessionOptions(opts);
   }
 
   /** Compile the part of `graph` that computes `outputs` into one ORT session. */
@@ -117,7 +120,7 @@ export class Runtime {
       session = await ort.InferenceSession.create(model, this.sessionOptions(opts.deviceOutputs));
     } catch (e) {
       throw new DeviceError(
-        `${name}: ONNX Runtime could not create a '${this.device}' session: ${(e as Error).message}`,
+        `${name}: ONNX Runtime could not create a '${this.device}' session: ${(e as Error).message}${sessionErrorHint((e as Error).message)}`,
       );
     }
     const inputs = graph.inputs.map((v) => ({ name: v.name!, dtype: v.dtype, shape: v.shape }));
@@ -160,10 +163,11 @@ export class Runtime {
         t.dims.map((_, i) => `d${i}`),
       );
       const model = encodeModel(g, { outputs: { y: x } });
-      s = ort.InferenceSession.create(model, {
-        ...this.sessionOptions(),
-        preferredOutputLocation: 'cpu',
-      });
+      // A host copy by design, and onnxruntime-web's WebGPU runs Identity on its CPU
+      // provider: strictDevice's "no CPU fallback" does not apply to this session.
+      const opts = this.sessionOptions();
+      delete (opts.extra?.session as Record<string, unknown> | undefined)?.disable_cpu_ep_fallback;
+      s = ort.InferenceSession.create(model, { ...opts, preferredOutputLocation: 'cpu' });
       this.downloaders.set(key, s);
     }
     const r = await (await s).run({ x: t });
