@@ -1,3 +1,3 @@
 import { packageBuildConfig } from '../../tsup.shared.js';
 
-export default packageBuildConfig();
+export default packageBuildConfig(['src/index.ts'], { web: true });

@@ -94,7 +94,7 @@ describe('text families', () => {
     const ctx = testContext({ lm: fam });
     const args = ['train', 'lm', '--corpus', 'data/c.txt', '--out', run];
     expect(await main(args, ctx), ctx.stderr.text).toBe(0);
-    expect(fam.lastTrain?.corpus).toBe('data/c.txt');
+    expect(fam.lastTrain?.corpus).toBe(resolve('data/c.txt'));
     const cfg = JSON.parse(await readFile(join(run, 'config.json'), 'utf8'));
     expect(cfg).toMatchObject({ family: 'lm', vocab: 'abc', corpus: resolve('data/c.txt') });
     expect(await readFile(join(run, 'samples.txt'), 'utf8')).toMatch(/^a{3}\n/);

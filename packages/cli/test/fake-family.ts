@@ -61,6 +61,12 @@ function model(
     async evaluate() {
       return { neg_elbo: 100.5, recon: 90.25, kl: 10.25 };
     },
+    toFiles() {
+      return { 'model.safetensors': MARK };
+    },
+    onnx(part) {
+      return new TextEncoder().encode(`onnx:${part}`);
+    },
     async exportOnnx(path, part) {
       await writeFile(path, `onnx:${part}`);
     },

@@ -58,7 +58,7 @@ export function parseIdx(bytes: Uint8Array, opts: { source?: string; magic: numb
   const src = opts.source ?? '<bytes>';
   if (isGzip(bytes)) {
     throw new IdxError(
-      `${src}: is gzip-compressed; gunzip it first (node:zlib gunzipSync, or DecompressionStream('gzip') in a browser)`,
+      `${src}: is gzip-compressed; gunzip it first (gunzip from @genmodels/runtime), or load it with mnist.train({ files })`,
     );
   }
   if (bytes.length < 4) {
@@ -125,7 +125,7 @@ export interface ImageSplit {
   images: Tensor<'uint8'>;
   /** `[N]` class indices 0..9. */
   labels: Tensor<'int64'>;
-  /** Where the images came from: `<dir>/train-images-idx3-ubyte` (and how the dir was found). */
+  /** Where the images came from: `<dir>/train-images-idx3-ubyte (via ...)` (how the dir was found), or `files.trainImages (option \`files\`)`. */
   source: string;
 }
 

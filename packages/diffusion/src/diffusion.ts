@@ -5,19 +5,23 @@
  */
 import {
   compileInference,
+  describeModelSource,
   type Executable,
   type FamilySampleOptions,
   type FamilySamples,
+  type ModelDirFiles,
+  type ModelSource,
   Rng,
   type Runtime,
   Tensor,
   type TrainedModel,
   type TrainStep,
+  writeFileAtomic,
 } from '@genmodels/runtime';
 import { type DiffusionConfig, exampleShape, resolveConfig, type SamplerKind } from './config.js';
 import { checkLabels, labelTensor, toData } from './data.js';
 import { DiffusionError } from './errors.js';
-import { exportDenoiser, readDiffusion, writeDiffusion } from './io.js';
+import { denoiserOnnx, diffusionFiles, readDiffusion, writeDiffusion } from './io.js';
 import { DiffusionNetwork } from './network.js';
 import { runSampler, type SamplerStep } from './sampler.js';
 import { NoiseSchedule } from './schedule.js';
@@ -314,21 +318,33 @@ export class Diffusion implements TrainedModel {
     return evaluateDiffusion(this, opts);
   }
 
-  /** Writes model.safetensors (with the EMA weights under `ema.`) and config.json. */
+  /** Writes model.safetensors (with the EMA weights under `ema.`) and config.json (Node.js). */
   async save(dir: string): Promise<void> {
     await writeDiffusion(dir, this.net, this.preset, this.ema);
   }
 
-  /** Load what `save` wrote; CheckpointError / DiffusionError name the file and the problem. */
-  static async load(rt: Runtime, dir: string): Promise<Diffusion> {
-    const { cfg, preset, stateDict, ema } = await readDiffusion(dir);
+  /**
+   * The files `save` writes, as bytes and text (e.g. for a browser download);
+   * `Diffusion.load(rt, files)` reads them back.
+   */
+  toFiles(): ModelDirFiles {
+    return diffusionFiles(this.net, this.preset, this.ema);
+  }
+
+  /**
+   * Load what `save` wrote: a directory (Node.js), a URL base (browsers) or the files
+   * (`toFiles()`, `modelFilesFromList(input.files)`). CheckpointError / DiffusionError name
+   * the file and the problem.
+   */
+  static async load(rt: Runtime, source: ModelSource): Promise<Diffusion> {
+    const { cfg, preset, stateDict, ema } = await readDiffusion(source);
     const net = new DiffusionNetwork(cfg, new Rng(0));
     try {
       net.loadStateDict(stateDict);
       if (ema) new DiffusionNetwork(cfg, new Rng(0)).loadStateDict({ ...stateDict, ...ema });
     } catch (e) {
       throw new DiffusionError(
-        `${dir}: model.safetensors does not match its config: ${(e as Error).message}`,
+        `${describeModelSource(source)}: model.safetensors does not match its config: ${(e as Error).message}`,
       );
     }
     const model = new Diffusion(rt, net, preset);
@@ -337,11 +353,22 @@ export class Diffusion implements TrainedModel {
   }
 
   /**
-   * Export the denoiser (EMA weights when present): x [batch, ...], t float32 [batch]
-   * (and y int64 [batch] when conditional) -> the model output, named `eps` (or `x0` / `v`).
+   * The denoiser (EMA weights when present) as a standalone ONNX model's bytes: x [batch,
+   * ...], t float32 [batch] (and y int64 [batch] when conditional) -> the model output,
+   * named `eps` (or `x0` / `v`).
    */
+  onnx(part = 'denoiser'): Uint8Array {
+    return denoiserOnnx(this.samplingNetwork(), part);
+  }
+
+  /** Write `onnx(part)` to `path` (Node.js). */
   async exportOnnx(path: string, part = 'denoiser'): Promise<void> {
-    await exportDenoiser(this.samplingNetwork(), path, part);
+    const bytes = this.onnx(part);
+    await writeFileAtomic(
+      path,
+      bytes,
+      (why) => new DiffusionError(`cannot write '${path}': ${why}`),
+    );
   }
 
   /** 2-D: samples.png (scatter over data) and steps.json (trajectories); MNIST: samples.png. */

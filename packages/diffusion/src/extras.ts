@@ -2,9 +2,7 @@
  * Everything that needs @genmodels/datasets (toy reference data, MNIST, metrics,
  * pictures), imported on demand so that @genmodels/diffusion works without it otherwise.
  */
-import { mkdir } from 'node:fs/promises';
-import { join } from 'node:path';
-import { Rng, type Tensor, writeFileAtomic } from '@genmodels/runtime';
+import { joinPath, makeDir, Rng, type Tensor, writeFileAtomic } from '@genmodels/runtime';
 import type { SamplerKind } from './config.js';
 import type { Diffusion } from './diffusion.js';
 import { DiffusionError } from './errors.js';
@@ -103,8 +101,8 @@ export async function writePictures(
 ): Promise<string[]> {
   const ds = await datasets();
   const cfg = model.config;
-  await mkdir(dir, { recursive: true });
-  const path = join(dir, 'samples.png');
+  await makeDir(dir);
+  const path = joinPath(dir, 'samples.png');
   if (cfg.arch === 'unet') {
     const k = cfg.numClasses;
     const n = k > 0 ? k * k : 64;
@@ -139,6 +137,6 @@ export async function writePictures(
     sets.unshift({ points: await toyReference(cfg.toy, n, seed), color: 'blue', label: 'data' });
   await writeFileAtomic(path, ds.scatterPlot(sets).png);
   const json = { ...meta, dim: cfg.dataDim, frames };
-  await writeFileAtomic(join(dir, 'steps.json'), `${JSON.stringify(json)}\n`);
+  await writeFileAtomic(joinPath(dir, 'steps.json'), `${JSON.stringify(json)}\n`);
   return ['samples.png', 'steps.json'];
 }

@@ -19,6 +19,14 @@ afterAll(async () => {
 });
 
 describe('diffusionFamily', () => {
+  it('loads a model from its files (browsers) like from a directory', async () => {
+    const model = Diffusion.create(rt, TINY_MLP, { seed: 1 });
+    const back = await diffusionFamily.load(rt, model.toFiles());
+    expect(back).toBeInstanceOf(Diffusion);
+    expect(back.config).toEqual(model.config);
+    expect(new Uint8Array(back.onnx())).toEqual(new Uint8Array(model.onnx()));
+  });
+
   it('lists presets, default lengths, parts and sample options', () => {
     expect(diffusionFamily.name).toBe('diffusion');
     expect(Object.keys(diffusionFamily.presets)).toEqual([

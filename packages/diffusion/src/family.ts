@@ -1,5 +1,5 @@
 /** `diffusionFamily`: the ModelFamily the `genmodels` CLI drives (train, load, sample, export). */
-import type { FamilyTrainOptions, ModelFamily, Runtime } from '@genmodels/runtime';
+import type { FamilyTrainOptions, ModelFamily, ModelSource, Runtime } from '@genmodels/runtime';
 import { DIFFUSION_PRESETS, resolveConfig, TOY_EPOCH } from './config.js';
 import { Diffusion } from './diffusion.js';
 import { DIFFUSION_PARTS } from './io.js';
@@ -7,7 +7,7 @@ import { DIFFUSION_PARTS } from './io.js';
 /** The diffusion family, typed so that train/load return the full `Diffusion` API. */
 export interface DiffusionFamily extends ModelFamily {
   train(rt: Runtime, opts: FamilyTrainOptions): Promise<Diffusion>;
-  load(rt: Runtime, dir: string): Promise<Diffusion>;
+  load(rt: Runtime, source: ModelSource): Promise<Diffusion>;
 }
 
 /**
@@ -46,7 +46,7 @@ export const diffusionFamily: DiffusionFamily = {
     });
     return model;
   },
-  load(rt: Runtime, dir: string): Promise<Diffusion> {
-    return Diffusion.load(rt, dir);
+  load(rt: Runtime, source: ModelSource): Promise<Diffusion> {
+    return Diffusion.load(rt, source);
   },
 };

@@ -1,11 +1,13 @@
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
   CheckpointError,
+  encodeModule,
   GenmodelsError,
   Linear,
+  modelFilesFromList,
   Rng,
   Runtime,
   saveModule,
@@ -78,7 +80,54 @@ describe('save / load', () => {
   });
 });
 
+describe('model files as bytes (browsers)', () => {
+  it('toFiles() is what save writes; load(rt, files) reproduces weights, EMA and samples', async () => {
+    const m = Diffusion.create(rt, TINY_MLP, { seed: 4 });
+    await m.fit(gaussianPoints(64, [0, 0], 1, 0), { steps: 3 });
+    const files = m.toFiles();
+    const d = join(dir, 'files');
+    await m.save(d);
+    expect(files['model.safetensors']).toEqual(
+      new Uint8Array(await readFile(join(d, 'model.safetensors'))),
+    );
+    expect(files['config.json']).toBe(await readFile(join(d, 'config.json'), 'utf8'));
+    const back = await Diffusion.load(rt, files);
+    expect(Object.keys(back.ema ?? {}).sort()).toEqual(Object.keys(m.ema ?? {}).sort());
+    const opts = { sampler: 'ddim', steps: 4, seed: 2 } as const;
+    expect((await back.sampleFlat(5, opts)).toArray()).toEqual(
+      (await m.sampleFlat(5, opts)).toArray(),
+    );
+  });
+
+  it('loads from a File list; another family as files is a CheckpointError', async () => {
+    const m = Diffusion.create(rt, TINY_MLP, { seed: 5 });
+    const bytes = m.toFiles()['model.safetensors'];
+    const back = await Diffusion.load(
+      rt,
+      modelFilesFromList([new File([bytes as BlobPart], 'd.safetensors')]),
+    );
+    const opts = { sampler: 'ddpm', steps: 3, seed: 1 } as const;
+    expect((await back.sampleFlat(3, opts)).toArray()).toEqual(
+      (await m.sampleFlat(3, opts)).toArray(),
+    );
+    const vae = encodeModule(new Linear(2, 2, { rng: new Rng(0) }), { family: 'vae' });
+    const err = await Diffusion.load(rt, { 'model.safetensors': vae }).catch((e) => e);
+    expect(err).toBeInstanceOf(CheckpointError);
+    expect(err.message).toMatch(/'vae' model, expected 'diffusion'/);
+  });
+});
+
 describe('exportOnnx', () => {
+  it('onnx() gives the bytes exportOnnx writes', async () => {
+    const m = Diffusion.create(rt, TINY_MLP, { seed: 6 });
+    await m.fit(gaussianPoints(64, [0, 0], 1, 0), { steps: 2 });
+    const path = join(dir, 'bytes.onnx');
+    await m.exportOnnx(path);
+    // Copies: encodeOnnx may hand out a Node Buffer, which toEqual tells from a Uint8Array.
+    expect(new Uint8Array(m.onnx())).toEqual(new Uint8Array(await readFile(path)));
+    expect(() => m.onnx('unet')).toThrow(/unknown diffusion part 'unet'/);
+  });
+
   it('MLP: a fresh onnxruntime-node session reproduces the epsilon prediction', async () => {
     const m = Diffusion.create(rt, TINY_MLP, { seed: 4 });
     await m.fit(gaussianPoints(64, [0, 0], 1, 0), { steps: 2 });

@@ -1,7 +1,13 @@
-/** model.safetensors + config.json in a directory, and ONNX export of the denoiser. */
-import { join } from 'node:path';
+/**
+ * model.safetensors + config.json (a directory on Node.js, or the same files as bytes
+ * anywhere), and ONNX export of the denoiser.
+ */
 import {
-  exportOnnx,
+  describeModelSource,
+  encodeModelFiles,
+  encodeOnnx,
+  type ModelDirFiles,
+  type ModelSource,
   ops,
   readModelDir,
   splitPrefixed,
@@ -21,39 +27,52 @@ export const CONFIG_FILE = 'config.json';
 /** Exportable parts, the default first. */
 export const DIFFUSION_PARTS = ['denoiser'] as const;
 
+/** What config.json and the checkpoint's metadata hold. */
 interface Stored {
   family: 'diffusion';
   preset: string;
   config: DiffusionConfig;
 }
 
-/** Write the state dict (EMA weights under `ema.denoiser.*`), family and config in metadata, and config.json. */
+const fail = (m: string) => new DiffusionError(m);
+
+function stored(net: DiffusionNetwork, preset: string): Stored {
+  return { family: 'diffusion', preset, config: net.cfg };
+}
+
+/** The state dict (EMA weights under `ema.denoiser.*`), family and config in metadata, and config.json, as bytes and text. */
+export function diffusionFiles(
+  net: DiffusionNetwork,
+  preset: string,
+  ema?: Readonly<Record<string, Tensor>>,
+): ModelDirFiles {
+  return encodeModelFiles(net, stored(net, preset), { fail, extra: withPrefix(ema) });
+}
+
+/** Write {@link diffusionFiles} into `dir` (Node.js). */
 export async function writeDiffusion(
   dir: string,
   net: DiffusionNetwork,
   preset: string,
   ema?: Readonly<Record<string, Tensor>>,
 ): Promise<void> {
-  const stored: Stored = { family: 'diffusion', preset, config: net.cfg };
-  await writeModelDir(dir, net, stored, {
-    fail: (m) => new DiffusionError(m),
-    extra: withPrefix(ema),
-  });
+  await writeModelDir(dir, net, stored(net, preset), { fail, extra: withPrefix(ema) });
 }
 
-/** Read a directory written by `writeDiffusion`; another family's checkpoint is a CheckpointError. */
-export async function readDiffusion(dir: string): Promise<{
+/** Read what `writeDiffusion` wrote (a directory, a URL base or the files); another family's checkpoint is a CheckpointError. */
+export async function readDiffusion(source: ModelSource): Promise<{
   cfg: DiffusionConfig;
   preset: string;
   stateDict: Record<string, Tensor>;
   ema?: Record<string, Tensor>;
 }> {
-  const { stored, stateDict: all } = await readModelDir<Stored>(dir, {
+  const { stored, stateDict: all } = await readModelDir<Stored>(source, {
     family: 'diffusion',
     label: 'diffusion',
-    fail: (m) => new DiffusionError(m),
+    fail,
   });
-  if (!stored?.config) throw new DiffusionError(`'${dir}': no diffusion config found`);
+  if (!stored?.config)
+    throw new DiffusionError(`${describeModelSource(source)}: no diffusion config found`);
   const { own, prefixed } = splitPrefixed(all);
   return {
     cfg: resolveConfig(stored.config),
@@ -64,31 +83,20 @@ export async function readDiffusion(dir: string): Promise<{
 }
 
 /**
- * Export the denoiser (eval mode) to `path`: inputs x [batch, ...example shape], t float32
- * [batch] (timesteps 0..T-1) and, when conditional, y int64 [batch] (K = null class);
- * output `eps` (or `x0` / `v`, after the config's prediction).
+ * The denoiser (eval mode) as an ONNX model's bytes: inputs x [batch, ...example shape],
+ * t float32 [batch] (timesteps 0..T-1) and, when conditional, y int64 [batch] (K = null
+ * class); output `eps` (or `x0` / `v`, after the config's prediction).
  */
-export async function exportDenoiser(
-  net: DiffusionNetwork,
-  path: string,
-  part: string,
-): Promise<void> {
+export function denoiserOnnx(net: DiffusionNetwork, part: string): Uint8Array {
   if (part !== 'denoiser')
     throw new DiffusionError(
       `unknown diffusion part '${part}'; expected one of ${DIFFUSION_PARTS.join(', ')}`,
     );
   const cfg = net.cfg;
-  try {
-    await exportOnnx(
-      path,
-      net,
-      denoiserInputs(cfg),
-      (i) => ({ [cfg.prediction]: ops.identity(net.call(i.x, i.t, i.y)) }),
-      { config: { family: 'diffusion', part, ...cfg }, name: 'diffusion_denoiser' },
-    );
-  } catch (e) {
-    if (e instanceof Error && 'code' in e)
-      throw new DiffusionError(`cannot write '${path}': ${e.message}`);
-    throw e;
-  }
+  return encodeOnnx(
+    net,
+    denoiserInputs(cfg),
+    (i) => ({ [cfg.prediction]: ops.identity(net.call(i.x, i.t, i.y)) }),
+    { config: { family: 'diffusion', part, ...cfg }, name: 'diffusion_denoiser' },
+  );
 }

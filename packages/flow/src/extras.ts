@@ -2,9 +2,7 @@
  * Everything that needs @genmodels/datasets (toy sets, MNIST, pictures), imported on
  * demand so that @genmodels/flow works without it otherwise.
  */
-import { mkdir } from 'node:fs/promises';
-import { join } from 'node:path';
-import { type Batch, Rng, Tensor, writeFileAtomic } from '@genmodels/runtime';
+import { type Batch, joinPath, makeDir, Rng, Tensor, writeFileAtomic } from '@genmodels/runtime';
 import type { FlowToy } from './config.js';
 import { FlowError } from './errors.js';
 import type { Flow } from './flow.js';
@@ -62,11 +60,11 @@ export async function mnistPixels(
 export async function writePictures(flow: Flow, dir: string, seed: number): Promise<string[]> {
   const ds = await datasets();
   const cfg = flow.config;
-  await mkdir(dir, { recursive: true });
+  await makeDir(dir);
   if (cfg.imageSize > 0) {
     const x = await flow.sampleFlat(64, seed);
     await ds.writePngGrid(
-      join(dir, 'samples.png'),
+      joinPath(dir, 'samples.png'),
       x.reshape([64, 1, cfg.imageSize, cfg.imageSize]),
       {
         range: '01',
@@ -87,11 +85,11 @@ export async function writePictures(flow: Flow, dir: string, seed: number): Prom
       color: 'blue',
       label: 'data',
     });
-  await writeFileAtomic(join(dir, 'samples.png'), ds.scatterPlot(sets, { bounds }).png);
+  await writeFileAtomic(joinPath(dir, 'samples.png'), ds.scatterPlot(sets, { bounds }).png);
   const { png } = await ds.densityHeatmap(
     async (pts) => (await flow.logProb(new Tensor('float32', [pts.length / 2, 2], pts))).data,
     { bounds, resolution: 160 },
   );
-  await writeFileAtomic(join(dir, 'density.png'), png);
+  await writeFileAtomic(joinPath(dir, 'density.png'), png);
   return ['samples.png', 'density.png'];
 }

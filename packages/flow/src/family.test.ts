@@ -5,6 +5,7 @@ import { Runtime } from '@genmodels/runtime';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FlowError } from './errors.js';
 import { flowFamily } from './family.js';
+import { Flow } from './flow.js';
 
 let rt: Runtime;
 let dir: string;
@@ -17,6 +18,14 @@ afterAll(async () => {
 });
 
 describe('flowFamily', () => {
+  it('loads a model from its files (browsers) like from a directory', async () => {
+    const flow = Flow.create(rt, { dim: 2, couplings: 2, hidden: 8 }, { seed: 1 });
+    const back = await flowFamily.load(rt, flow.toFiles());
+    expect(back).toBeInstanceOf(Flow);
+    expect(back.config).toEqual(flow.config);
+    expect(new Uint8Array(back.onnx())).toEqual(new Uint8Array(flow.onnx()));
+  });
+
   it('lists presets and parts', () => {
     expect(flowFamily.name).toBe('flow');
     expect(Object.keys(flowFamily.presets)).toEqual([

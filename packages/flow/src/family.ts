@@ -3,6 +3,7 @@ import {
   cosine,
   type FamilyTrainOptions,
   type ModelFamily,
+  type ModelSource,
   type ProgressEvent,
   type Runtime,
 } from '@genmodels/runtime';
@@ -14,7 +15,7 @@ import { FLOW_PARTS } from './io.js';
 /** The flow family, typed so that train/load return the full `Flow` API. */
 export interface FlowFamily extends ModelFamily {
   train(rt: Runtime, opts: FamilyTrainOptions): Promise<Flow>;
-  load(rt: Runtime, dir: string): Promise<Flow>;
+  load(rt: Runtime, source: ModelSource): Promise<Flow>;
 }
 
 /**
@@ -60,7 +61,7 @@ export const flowFamily: FlowFamily = {
     await run(cosine(cfg.lr, { warmupSteps, totalSteps: Math.max(total, warmupSteps + 1) }));
     return flow;
   },
-  load(rt: Runtime, dir: string): Promise<Flow> {
-    return Flow.load(rt, dir);
+  load(rt: Runtime, source: ModelSource): Promise<Flow> {
+    return Flow.load(rt, source);
   },
 };

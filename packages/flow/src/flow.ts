@@ -8,6 +8,7 @@ import {
   type BatchSource,
   compileInference,
   compileTrainStep,
+  describeModelSource,
   type Executable,
   type FamilySamples,
   type FitOptions,
@@ -15,6 +16,8 @@ import {
   fit as fitSteps,
   type InferenceFn,
   type InputSpecs,
+  type ModelDirFiles,
+  type ModelSource,
   ops,
   type ProgressEvent,
   Rng,
@@ -23,6 +26,7 @@ import {
   type TrainedModel,
   type TrainStep,
   type Value,
+  writeFileAtomic,
 } from '@genmodels/runtime';
 import { ActNorm } from './actnorm.js';
 import { type FlowConfig, resolveConfig } from './config.js';
@@ -36,7 +40,7 @@ import {
   toUnit,
 } from './data.js';
 import { FlowError } from './errors.js';
-import { exportPart, readFlow, writeFlow } from './io.js';
+import { flowFiles, flowOnnx, readFlow, writeFlow } from './io.js';
 import { FlowNetwork } from './network.js';
 
 /** Options of `Flow.fit`. */
@@ -366,28 +370,46 @@ export class Flow implements TrainedModel {
     throw new FlowError('evaluate: a custom flow has no reference test set; use evaluateOn(x)');
   }
 
-  /** Writes model.safetensors (state dict, family 'flow', config in metadata) and config.json. */
+  /** Writes model.safetensors (state dict, family 'flow', config in metadata) and config.json (Node.js). */
   async save(dir: string): Promise<void> {
     await writeFlow(dir, this.net, this.preset);
   }
 
-  /** Load what `save` wrote; CheckpointError / FlowError name the file and the problem. */
-  static async load(rt: Runtime, dir: string): Promise<Flow> {
-    const { cfg, preset, stateDict } = await readFlow(dir);
+  /**
+   * The files `save` writes, as bytes and text (e.g. for a browser download);
+   * `Flow.load(rt, files)` reads them back.
+   */
+  toFiles(): ModelDirFiles {
+    return flowFiles(this.net, this.preset);
+  }
+
+  /**
+   * Load what `save` wrote: a directory (Node.js), a URL base (browsers) or the files
+   * (`toFiles()`, `modelFilesFromList(input.files)`). CheckpointError / FlowError name the
+   * file and the problem.
+   */
+  static async load(rt: Runtime, source: ModelSource): Promise<Flow> {
+    const { cfg, preset, stateDict } = await readFlow(source);
     const net = new FlowNetwork(cfg, new Rng(0));
     try {
       net.loadStateDict(stateDict);
     } catch (e) {
       throw new FlowError(
-        `${dir}: model.safetensors does not match its config: ${(e as Error).message}`,
+        `${describeModelSource(source)}: model.safetensors does not match its config: ${(e as Error).message}`,
       );
     }
     return new Flow(rt, net, preset);
   }
 
-  /** Export 'sampler' (z -> x) or 'log_density' (x -> log_prob) as a standalone ONNX file. */
+  /** 'sampler' (z -> x) or 'log_density' (x -> log_prob) as a standalone ONNX model's bytes. */
+  onnx(part = 'sampler'): Uint8Array {
+    return flowOnnx(this.net, part);
+  }
+
+  /** Write `onnx(part)` to `path` (Node.js). */
   async exportOnnx(path: string, part = 'sampler'): Promise<void> {
-    await exportPart(this.net, path, part);
+    const bytes = this.onnx(part);
+    await writeFileAtomic(path, bytes, (why) => new FlowError(`cannot write '${path}': ${why}`));
   }
 
   /** 2-D: samples.png (samples over data) and density.png (heat map); MNIST: samples.png. */

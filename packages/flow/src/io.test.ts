@@ -3,7 +3,16 @@ import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { toyData } from '@genmodels/datasets';
-import { CheckpointError, Linear, Rng, Runtime, saveModule, Tensor } from '@genmodels/runtime';
+import {
+  CheckpointError,
+  encodeModule,
+  Linear,
+  modelFilesFromList,
+  Rng,
+  Runtime,
+  saveModule,
+  Tensor,
+} from '@genmodels/runtime';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FlowError } from './errors.js';
 import { Flow } from './flow.js';
@@ -103,7 +112,53 @@ describe('save / load', () => {
   });
 });
 
+describe('model files as bytes (browsers)', () => {
+  it('toFiles() is what save writes; load(rt, files) reproduces densities and samples', async () => {
+    const flow = await trainedSmall(5);
+    const files = flow.toFiles();
+    const out = join(dir, 'files');
+    await flow.save(out);
+    expect(files['model.safetensors']).toEqual(
+      new Uint8Array(await readFile(join(out, 'model.safetensors'))),
+    );
+    expect(files['config.json']).toBe(await readFile(join(out, 'config.json'), 'utf8'));
+    const back = await Flow.load(rt, files);
+    const x = toyData('moons', 32, 4);
+    expect((await back.logProb(x)).toArray()).toEqual((await flow.logProb(x)).toArray());
+    expect((await back.sampleFlat(8, 2)).toArray()).toEqual(
+      (await flow.sampleFlat(8, 2)).toArray(),
+    );
+  });
+
+  it('loads from a File list; another family as files is a CheckpointError', async () => {
+    const flow = await trainedSmall(6);
+    const bytes = flow.toFiles()['model.safetensors'];
+    const back = await Flow.load(
+      rt,
+      modelFilesFromList([new File([bytes as BlobPart], 'f.safetensors')]),
+    );
+    expect((await back.sampleFlat(4, 0)).toArray()).toEqual(
+      (await flow.sampleFlat(4, 0)).toArray(),
+    );
+    const gan = encodeModule(new Linear(2, 2, { rng: new Rng(0) }), { family: 'gan' });
+    const err = await Flow.load(rt, { 'model.safetensors': gan }).catch((e) => e);
+    expect(err).toBeInstanceOf(CheckpointError);
+    expect(err.message).toMatch(/'gan' model, expected 'flow'/);
+  });
+});
+
 describe('ONNX export', () => {
+  it('onnx(part) gives the bytes exportOnnx writes', async () => {
+    const flow = await trainedSmall(7);
+    for (const part of ['sampler', 'log_density']) {
+      const path = join(dir, `bytes-${part}.onnx`);
+      await flow.exportOnnx(path, part);
+      // Copies: encodeOnnx may hand out a Node Buffer, which toEqual tells from a Uint8Array.
+      expect(new Uint8Array(flow.onnx(part))).toEqual(new Uint8Array(await readFile(path)));
+    }
+    expect(() => flow.onnx('density')).toThrow(FlowError);
+  });
+
   it('log_density, in a fresh ORT session, matches logProb', async () => {
     const flow = await trainedSmall(5);
     const path = join(dir, 'log_density.onnx');

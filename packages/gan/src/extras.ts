@@ -2,8 +2,7 @@
  * Everything that needs @genmodels/datasets (toy reference data, MNIST, metrics,
  * pictures), imported on demand so that @genmodels/gan works without it otherwise.
  */
-import { join } from 'node:path';
-import { Rng, type Tensor, writeFileAtomic } from '@genmodels/runtime';
+import { joinPath, makeDir, Rng, type Tensor, writeFileAtomic } from '@genmodels/runtime';
 import { GanError } from './errors.js';
 import type { GAN } from './gan.js';
 
@@ -67,7 +66,7 @@ export async function evaluateGan(
 export async function writePictures(gan: GAN, dir: string, seed: number): Promise<string[]> {
   const ds = await datasets();
   const cfg = gan.config;
-  const path = join(dir, 'samples.png');
+  const path = joinPath(dir, 'samples.png');
   if (cfg.arch === 'dcgan') {
     const k = cfg.numClasses;
     const n = k > 0 ? k * k : 64;
@@ -84,8 +83,7 @@ export async function writePictures(gan: GAN, dir: string, seed: number): Promis
   if (cfg.toy)
     sets.unshift({ points: await toyReference(cfg.toy, n, seed), color: 'blue', label: 'data' });
   const { png } = ds.scatterPlot(sets);
-  const { mkdir } = await import('node:fs/promises');
-  await mkdir(dir, { recursive: true });
+  await makeDir(dir);
   await writeFileAtomic(path, png);
   return ['samples.png'];
 }

@@ -5,6 +5,8 @@ import { Runtime } from '@genmodels/runtime';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { GanError } from './errors.js';
 import { ganFamily } from './family.js';
+import { GAN } from './gan.js';
+import { TINY_MLP } from './testing.js';
 
 let rt: Runtime;
 let dir: string;
@@ -22,6 +24,14 @@ describe('ganFamily', () => {
     expect(Object.keys(ganFamily.presets)).toEqual(['ring8', 'mnist-dcgan', 'mnist-cdcgan']);
     expect(ganFamily.presets.ring8.defaultEpochs).toBeGreaterThan(0);
     expect(ganFamily.parts).toEqual(['generator']);
+  });
+
+  it('loads a model from its files (browsers) like from a directory', async () => {
+    const gan = GAN.create(rt, TINY_MLP, { seed: 1 });
+    const back = await ganFamily.load(rt, gan.toFiles());
+    expect(back).toBeInstanceOf(GAN);
+    expect(back.config).toEqual(gan.config);
+    expect(new Uint8Array(back.onnx())).toEqual(new Uint8Array(gan.onnx()));
   });
 
   it('refuses an unknown preset before reading data', async () => {

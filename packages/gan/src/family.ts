@@ -1,5 +1,5 @@
 /** `ganFamily`: the ModelFamily the `genmodels` CLI drives (train, load, sample, export). */
-import type { FamilyTrainOptions, ModelFamily, Runtime } from '@genmodels/runtime';
+import type { FamilyTrainOptions, ModelFamily, ModelSource, Runtime } from '@genmodels/runtime';
 import { GAN_PRESETS, resolveConfig, TOY_EPOCH } from './config.js';
 import { GAN } from './gan.js';
 import { GAN_PARTS } from './io.js';
@@ -7,7 +7,7 @@ import { GAN_PARTS } from './io.js';
 /** The GAN family, typed so that train/load return the full `GAN` API. */
 export interface GanFamily extends ModelFamily {
   train(rt: Runtime, opts: FamilyTrainOptions): Promise<GAN>;
-  load(rt: Runtime, dir: string): Promise<GAN>;
+  load(rt: Runtime, source: ModelSource): Promise<GAN>;
 }
 
 /**
@@ -47,7 +47,7 @@ export const ganFamily: GanFamily = {
     });
     return gan;
   },
-  load(rt: Runtime, dir: string): Promise<GAN> {
-    return GAN.load(rt, dir);
+  load(rt: Runtime, source: ModelSource): Promise<GAN> {
+    return GAN.load(rt, source);
   },
 };

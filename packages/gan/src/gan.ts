@@ -5,20 +5,24 @@
  */
 import {
   compileInference,
+  describeModelSource,
   type Executable,
   emaUpdate,
   type FamilySampleOptions,
   type FamilySamples,
+  type ModelDirFiles,
+  type ModelSource,
   Rng,
   type Runtime,
   Tensor,
   type TrainedModel,
   type TrainStep,
+  writeFileAtomic,
 } from '@genmodels/runtime';
 import { type GanConfig, resolveConfig } from './config.js';
 import { checkLabels, oneHot, toFlat } from './data.js';
 import { GanError } from './errors.js';
-import { exportGenerator, readGan, writeGan } from './io.js';
+import { ganFiles, generatorOnnx, readGan, writeGan } from './io.js';
 import { GanNetwork, isGenerator } from './network.js';
 import { compileGanSteps, stepInputs } from './steps.js';
 
@@ -226,14 +230,26 @@ export class GAN implements TrainedModel {
     return evaluateGan(this, opts);
   }
 
-  /** Writes model.safetensors (with the EMA weights) and config.json. */
+  /** Writes model.safetensors (with the EMA weights) and config.json (Node.js). */
   async save(dir: string): Promise<void> {
     await writeGan(dir, this.net, this.preset, this.ema);
   }
 
-  /** Load what `save` wrote; CheckpointError / GanError name the file and the problem. */
-  static async load(rt: Runtime, dir: string): Promise<GAN> {
-    const { cfg, preset, stateDict, ema } = await readGan(dir);
+  /**
+   * The files `save` writes, as bytes and text (e.g. for a browser download);
+   * `GAN.load(rt, files)` reads them back.
+   */
+  toFiles(): ModelDirFiles {
+    return ganFiles(this.net, this.preset, this.ema);
+  }
+
+  /**
+   * Load what `save` wrote: a directory (Node.js), a URL base (browsers) or the files
+   * (`toFiles()`, `modelFilesFromList(input.files)`). CheckpointError / GanError name the
+   * file and the problem.
+   */
+  static async load(rt: Runtime, source: ModelSource): Promise<GAN> {
+    const { cfg, preset, stateDict, ema } = await readGan(source);
     const net = new GanNetwork(cfg, new Rng(0));
     try {
       net.loadStateDict(stateDict);
@@ -241,7 +257,7 @@ export class GAN implements TrainedModel {
       if (ema) new GanNetwork(cfg, new Rng(0)).loadStateDict({ ...stateDict, ...ema });
     } catch (e) {
       throw new GanError(
-        `${dir}: model.safetensors does not match its config: ${(e as Error).message}`,
+        `${describeModelSource(source)}: model.safetensors does not match its config: ${(e as Error).message}`,
       );
     }
     const gan = new GAN(rt, net, preset);
@@ -249,9 +265,15 @@ export class GAN implements TrainedModel {
     return gan;
   }
 
-  /** Export the generator (EMA weights when enabled): z [batch, zDim] (+ y one-hot) -> x. */
+  /** The generator (EMA weights when enabled) as a standalone ONNX model's bytes: z [batch, zDim] (+ y one-hot) -> x. */
+  onnx(part = 'generator'): Uint8Array {
+    return generatorOnnx(this.#samplerNet(), part);
+  }
+
+  /** Write `onnx(part)` to `path` (Node.js). */
   async exportOnnx(path: string, part = 'generator'): Promise<void> {
-    await exportGenerator(this.#samplerNet(), path, part);
+    const bytes = this.onnx(part);
+    await writeFileAtomic(path, bytes, (why) => new GanError(`cannot write '${path}': ${why}`));
   }
 
   /** samples.png (MNIST) or samples.png as a scatter of samples over data (2-D). */

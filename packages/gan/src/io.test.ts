@@ -4,7 +4,9 @@ import { join } from 'node:path';
 import {
   CheckpointError,
   emaUpdate,
+  encodeModule,
   Linear,
+  modelFilesFromList,
   Rng,
   Runtime,
   saveModule,
@@ -124,7 +126,46 @@ describe('save / load', () => {
   });
 });
 
+describe('model files as bytes (browsers)', () => {
+  it('toFiles() is what save writes; load(rt, files) reproduces weights, EMA and samples', async () => {
+    const gan = await trainedDcgan();
+    const files = gan.toFiles();
+    const d = join(dir, 'files');
+    await gan.save(d);
+    expect(files['model.safetensors']).toEqual(new Uint8Array(await readFile(join(d, MODEL_FILE))));
+    expect(files['config.json']).toBe(await readFile(join(d, 'config.json'), 'utf8'));
+    const back = await GAN.load(rt, files);
+    expect(back.config).toEqual(gan.config);
+    expect(Object.keys(back.ema ?? {}).sort()).toEqual(Object.keys(gan.ema ?? {}).sort());
+    const labels = [2, 7, 7];
+    expect(bits(await back.sampleFlat(3, 9, labels))).toEqual(
+      bits(await gan.sampleFlat(3, 9, labels)),
+    );
+  });
+
+  it('loads from a File list; another family as files is a CheckpointError', async () => {
+    const gan = GAN.create(rt, TINY_MLP, { seed: 2 });
+    const model = new File([gan.toFiles()['model.safetensors'] as BlobPart], 'g.safetensors');
+    const back = await GAN.load(rt, modelFilesFromList([model]));
+    expect(bits(await back.sampleFlat(5, 1))).toEqual(bits(await gan.sampleFlat(5, 1)));
+    const vae = encodeModule(new Linear(2, 2, { rng: new Rng(0) }), { family: 'vae' });
+    const err = await GAN.load(rt, { [MODEL_FILE]: vae }).catch((e) => e);
+    expect(err).toBeInstanceOf(CheckpointError);
+    expect(err.message).toMatch(/'vae' model, expected 'gan'/);
+    await expect(GAN.load(rt, {})).rejects.toThrow(/no GAN checkpoint at 'model.safetensors'/);
+  });
+});
+
 describe('exportOnnx', () => {
+  it('onnx() gives the bytes exportOnnx writes', async () => {
+    const gan = await trainedDcgan();
+    const path = join(dir, 'bytes.onnx');
+    await gan.exportOnnx(path);
+    // Copies: encodeOnnx may hand out a Node Buffer, which toEqual tells from a Uint8Array.
+    expect(new Uint8Array(gan.onnx())).toEqual(new Uint8Array(await readFile(path)));
+    expect(() => gan.onnx('critic')).toThrow(/unknown GAN part 'critic'/);
+  });
+
   it.each([
     ['conditional DCGAN with BatchNorm and EMA', trainedDcgan],
     ['2-D MLP', async () => GAN.create(rt, TINY_MLP, { seed: 4 })],

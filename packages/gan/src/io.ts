@@ -1,7 +1,13 @@
-/** model.safetensors + config.json in a directory, and ONNX export of the generator. */
-import { join } from 'node:path';
+/**
+ * model.safetensors + config.json (a directory on Node.js, or the same files as bytes
+ * anywhere), and ONNX export of the generator.
+ */
 import {
-  exportOnnx,
+  describeModelSource,
+  encodeModelFiles,
+  encodeOnnx,
+  type ModelDirFiles,
+  type ModelSource,
   ops,
   readModelDir,
   splitPrefixed,
@@ -21,39 +27,54 @@ export const CONFIG_FILE = 'config.json';
 /** Exportable parts, the default first. */
 export const GAN_PARTS = ['generator'] as const;
 
+/** What config.json and the checkpoint's metadata hold. */
 interface Stored {
   family: 'gan';
   preset: string;
   config: GanConfig;
 }
 
+const fail = (m: string) => new GanError(m);
+
+function stored(net: GanNetwork, preset: string): Stored {
+  return { family: 'gan', preset, config: net.cfg };
+}
+
 /**
- * Write the state dict (PyTorch keys; EMA generator weights under `ema.generator.*`),
- * family 'gan' and the config in metadata, and config.json.
+ * The state dict (PyTorch keys; EMA generator weights under `ema.generator.*`), family
+ * 'gan' and the config in metadata, and config.json, as bytes and text.
  */
+export function ganFiles(
+  net: GanNetwork,
+  preset: string,
+  ema?: Readonly<Record<string, Tensor>>,
+): ModelDirFiles {
+  return encodeModelFiles(net, stored(net, preset), { fail, extra: withPrefix(ema) });
+}
+
+/** Write {@link ganFiles} into `dir` (Node.js). */
 export async function writeGan(
   dir: string,
   net: GanNetwork,
   preset: string,
   ema?: Readonly<Record<string, Tensor>>,
 ): Promise<void> {
-  const stored: Stored = { family: 'gan', preset, config: net.cfg };
-  await writeModelDir(dir, net, stored, { fail: (m) => new GanError(m), extra: withPrefix(ema) });
+  await writeModelDir(dir, net, stored(net, preset), { fail, extra: withPrefix(ema) });
 }
 
-/** Read a directory written by `writeGan`; another family's checkpoint is a CheckpointError. */
-export async function readGan(dir: string): Promise<{
+/** Read what `writeGan` wrote (a directory, a URL base or the files); another family's checkpoint is a CheckpointError. */
+export async function readGan(source: ModelSource): Promise<{
   cfg: GanConfig;
   preset: string;
   stateDict: Record<string, Tensor>;
   ema?: Record<string, Tensor>;
 }> {
-  const { stored, stateDict: all } = await readModelDir<Stored>(dir, {
+  const { stored, stateDict: all } = await readModelDir<Stored>(source, {
     family: 'gan',
     label: 'GAN',
-    fail: (m) => new GanError(m),
+    fail,
   });
-  if (!stored?.config) throw new GanError(`'${dir}': no GAN config found`);
+  if (!stored?.config) throw new GanError(`${describeModelSource(source)}: no GAN config found`);
   const { own, prefixed } = splitPrefixed(all);
   return {
     cfg: resolveConfig(stored.config),
@@ -64,28 +85,17 @@ export async function readGan(dir: string): Promise<{
 }
 
 /**
- * Export the generator (eval mode) to `path`: inputs z [batch, zDim] (and y [batch, K]
- * one-hot for a conditional GAN), output x [batch, dataDim] (images in [-1, 1]).
+ * The generator (eval mode) as an ONNX model's bytes: inputs z [batch, zDim] (and y
+ * [batch, K] one-hot for a conditional GAN), output x [batch, dataDim] (images in [-1, 1]).
  */
-export async function exportGenerator(net: GanNetwork, path: string, part: string): Promise<void> {
+export function generatorOnnx(net: GanNetwork, part: string): Uint8Array {
   if (part !== 'generator')
     throw new GanError(`unknown GAN part '${part}'; expected one of ${GAN_PARTS.join(', ')}`);
   const cfg = net.cfg;
-  const inputs = stepInputs(cfg).g;
-  try {
-    await exportOnnx(
-      path,
-      net,
-      inputs,
-      (i) => ({ x: ops.identity(net.generator.call(i.z, i.y)) }),
-      {
-        config: { family: 'gan', part, ...cfg },
-        name: 'gan_generator',
-      },
-    );
-  } catch (e) {
-    if (e instanceof Error && 'code' in e)
-      throw new GanError(`cannot write '${path}': ${e.message}`);
-    throw e;
-  }
+  return encodeOnnx(
+    net,
+    stepInputs(cfg).g,
+    (i) => ({ x: ops.identity(net.generator.call(i.z, i.y)) }),
+    { config: { family: 'gan', part, ...cfg }, name: 'gan_generator' },
+  );
 }

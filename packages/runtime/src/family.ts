@@ -1,8 +1,11 @@
 /**
  * The small interface every model family implements (VAE, GAN, Transformer, Flow,
- * Diffusion), so the `genmodels` CLI and the demo app treat all five alike.
+ * Diffusion), so the `genmodels` CLI and the demo app treat all five alike, on Node.js and
+ * in browsers: paths there are URLs (read with `fetch`), and a model hands out its files
+ * and ONNX exports as bytes (`toFiles`, `onnx`) where nothing can be written.
  */
 import type { Device, Runtime } from './exec/runtime.js';
+import type { ModelFiles, ModelSource } from './io/model-dir.js';
 import type { Tensor } from './tensor.js';
 import type { ProgressEvent } from './train/fit.js';
 
@@ -24,10 +27,15 @@ export interface FamilyTrainOptions {
   /** Progress of the training loop; `total` steps when known. */
   onProgress?: (e: ProgressEvent & { total: number | null }) => void;
   signal?: AbortSignal;
-  /** Where the family's dataset lives when it is not found by default (e.g. MNIST IDX files). */
+  /**
+   * Where the family's dataset lives when it is not found by default (e.g. MNIST IDX
+   * files): a directory on Node.js, the URL base the files are served from in browsers.
+   */
   dataDir?: string;
-  /** Text families: path of the UTF-8 training corpus (e.g. tiny-shakespeare). */
+  /** Text families: path (Node.js) or URL (browsers) of the UTF-8 training corpus (e.g. tiny-shakespeare). */
   corpus?: string;
+  /** Text families: the training text itself, instead of `corpus`. */
+  corpusText?: string;
 }
 
 /** Options of `TrainedModel.sample` that only some families use (text generation). */
@@ -68,8 +76,18 @@ export interface TrainedModel {
   readonly preset: string;
   /** JSON-serializable model config (written to config.json). */
   readonly config: unknown;
-  /** Write `model.safetensors` (and anything else the family needs to load) into `dir`. */
+  /**
+   * Write `model.safetensors` (and anything else the family needs to load) into `dir`
+   * (Node.js; in a browser take {@link TrainedModel.toFiles} instead).
+   */
   save(dir: string): Promise<void>;
+  /**
+   * The files `save` writes, as bytes and text (`model.safetensors`, `config.json`), for a
+   * browser to offer as downloads or keep; `ModelFamily.load` reads them back.
+   *
+   * @example const files = model.toFiles(); const back = await family.load(rt, files);
+   */
+  toFiles(): ModelFiles;
   sample(n: number, seed: number, opts?: FamilySampleOptions): Promise<FamilySamples>;
   /** Test-set metrics with the snake_case names of the CLI contract (e.g. neg_elbo, recon, kl). */
   evaluate(opts?: { seed?: number }): Promise<Record<string, number>>;
@@ -78,9 +96,14 @@ export interface TrainedModel {
    * several kinds of model with different parts; absent: the family's `parts`.
    */
   readonly parts?: readonly string[];
-  /** Export one part (see ModelFamily.parts) as a standalone ONNX file. */
+  /** Export one part (see ModelFamily.parts) as a standalone ONNX file (the bytes of `onnx(part)`). */
   exportOnnx(path: string, part?: string): Promise<void>;
-  /** Extra family-specific pictures written into `dir` (e.g. reconstructions.png); returns the file names. */
+  /**
+   * One part (see ModelFamily.parts; default the first) as a standalone ONNX model's bytes:
+   * what `exportOnnx` writes, e.g. for `InferenceSession.create(bytes)` or a download.
+   */
+  onnx(part?: string): Uint8Array;
+  /** Extra family-specific pictures written into `dir` (Node.js; e.g. reconstructions.png); returns the file names. */
   pictures?(dir: string, seed: number): Promise<string[]>;
 }
 
@@ -96,8 +119,11 @@ export interface ModelFamily {
    */
   readonly sampleOptions?: readonly Exclude<keyof FamilySampleOptions, 'onText'>[];
   train(rt: Runtime, opts: FamilyTrainOptions): Promise<TrainedModel>;
-  /** Load what `save` wrote; a checkpoint of another family is a CheckpointError. */
-  load(rt: Runtime, dir: string): Promise<TrainedModel>;
+  /**
+   * Load what `save` wrote (or `toFiles` gave): a directory (Node.js), a URL base
+   * (browsers) or the files themselves; a checkpoint of another family is a CheckpointError.
+   */
+  load(rt: Runtime, source: ModelSource): Promise<TrainedModel>;
 }
 
 export type { Device };

@@ -44,6 +44,7 @@ export {
   saveModule,
 } from './io/checkpoint.js';
 export type {
+  ModelDirFiles,
   ModelFileData,
   ModelFiles,
   ModelSource,
@@ -51,6 +52,7 @@ export type {
   WriteModelDirOptions,
 } from './io/model-dir.js';
 export {
+  describeModelSource,
   encodeModelFiles,
   MODEL_DIR_FILES,
   modelFilesFromList,

@@ -45,6 +45,27 @@ describe('transformerFamily', () => {
     expect(back.preset).toBe('seq2seq-reverse');
   });
 
+  it('loads each kind from its files (browsers) and trains on text given directly', async () => {
+    const gpt = await transformerFamily.train(rt, {
+      preset: 'shakespeare-char',
+      corpusText: RHYME,
+      steps: 1,
+    });
+    const s2s = await transformerFamily.train(rt, { preset: 'seq2seq-reverse', steps: 1 });
+    const gptBack = await transformerFamily.load(rt, gpt.toFiles());
+    expect(gptBack).toBeInstanceOf(GPT);
+    expect(await gptBack.sample(2, 3, { tokens: 6 })).toEqual(
+      await gpt.sample(2, 3, { tokens: 6 }),
+    );
+    const s2sBack = await transformerFamily.load(rt, s2s.toFiles());
+    expect(s2sBack).toBeInstanceOf(Seq2seq);
+    expect(await s2sBack.sample(2, 3)).toEqual(await s2s.sample(2, 3));
+    expect(new Uint8Array(s2sBack.onnx('encoder'))).toEqual(new Uint8Array(s2s.onnx('encoder')));
+    await expect(transformerFamily.load(rt, {})).rejects.toThrow(
+      "no GPT checkpoint at 'model.safetensors'",
+    );
+  });
+
   it('names unknown presets, missing runs and options seq2seq does not use', async () => {
     await expect(transformerFamily.train(rt, { preset: 'gpt2' })).rejects.toThrow(
       "unknown transformer preset 'gpt2'; expected one of shakespeare-char, seq2seq-reverse, seq2seq-addition",

@@ -3,22 +3,25 @@
  * of model by preset (GPT presets train on `--corpus`, seq2seq presets on their synthetic
  * task); loading picks it by the `model` field of config.json.
  */
-import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
 import {
   type FamilyPreset,
   type FamilyTrainOptions,
   GenmodelsError,
   type ModelFamily,
+  type ModelSource,
   type Runtime,
+  readModelDir,
   type TrainedModel,
 } from '@genmodels/runtime';
 import { GPT_PRESETS } from './gpt/config.js';
-import { GPT_CONFIG_FILE, GPT_PARTS } from './gpt/io.js';
-import { loadGpt, trainGpt } from './gpt/train.js';
+import { gptFromCheckpoint } from './gpt/gpt.js';
+import { GPT_PARTS, GPT_READ, type GptStored } from './gpt/io.js';
+import { trainGpt } from './gpt/train.js';
 import { SEQ2SEQ_PRESETS } from './seq2seq/config.js';
 import { SEQ2SEQ_PARTS } from './seq2seq/graphs.js';
-import { loadSeq2seq, trainSeq2seq } from './seq2seq/train.js';
+import type { Seq2seqStored } from './seq2seq/io.js';
+import { seq2seqFromCheckpoint } from './seq2seq/seq2seq.js';
+import { trainSeq2seq } from './seq2seq/train.js';
 
 /** Every preset of the family by name: `shakespeare-char`, `seq2seq-reverse`, `seq2seq-addition`. */
 export const TRANSFORMER_PRESETS: Readonly<Record<string, FamilyPreset>> = {
@@ -26,17 +29,9 @@ export const TRANSFORMER_PRESETS: Readonly<Record<string, FamilyPreset>> = {
   ...SEQ2SEQ_PRESETS,
 };
 
-/** `model` in config.json ('gpt' or 'seq2seq'), or undefined when there is none to read. */
-async function storedModel(dir: string): Promise<unknown> {
-  try {
-    return JSON.parse(await readFile(join(dir, GPT_CONFIG_FILE), 'utf8'))?.model;
-  } catch {
-    return undefined; // the GPT loader names the missing or corrupt file
-  }
-}
-
 /**
- * The Transformer family: a character GPT (`shakespeare-char`, on `opts.corpus`; part
+ * The Transformer family: a character GPT (`shakespeare-char`, on `opts.corpus` or
+ * `opts.corpusText`; part
  * 'decoder', the KV-cache decoder) and an encoder-decoder on seeded synthetic tasks
  * (`seq2seq-reverse`, `seq2seq-addition`; parts 'model', 'encoder', 'decoder').
  *
@@ -58,7 +53,12 @@ export const transformerFamily: ModelFamily = {
       `unknown transformer preset '${opts.preset}'; expected one of ${Object.keys(TRANSFORMER_PRESETS).join(', ')}`,
     );
   },
-  async load(rt: Runtime, dir: string): Promise<TrainedModel> {
-    return (await storedModel(dir)) === 'seq2seq' ? loadSeq2seq(rt, dir) : loadGpt(rt, dir);
+  /** Read the checkpoint once (a directory, a URL base or the files), then build the kind it stores. */
+  async load(rt: Runtime, source: ModelSource): Promise<TrainedModel> {
+    const { stored, stateDict } = await readModelDir<GptStored | Seq2seqStored>(source, GPT_READ);
+    return stored?.model === 'seq2seq'
+      ? seq2seqFromCheckpoint(rt, stored, stateDict, source)
+      : // Anything else is checked (and named) as a GPT, the family's default kind.
+        gptFromCheckpoint(rt, stored as Partial<GptStored> | null, stateDict, source);
   },
 };

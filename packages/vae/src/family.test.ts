@@ -5,6 +5,7 @@ import { Runtime } from '@genmodels/runtime';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { VaeError } from './errors.js';
 import { vaeFamily } from './family.js';
+import { VAE } from './vae.js';
 
 let rt: Runtime;
 let dir: string;
@@ -22,6 +23,14 @@ describe('vaeFamily', () => {
     expect(Object.keys(vaeFamily.presets)).toEqual(['mnist-mlp', 'mnist-conv']);
     expect(vaeFamily.presets['mnist-conv'].config).toMatchObject({ arch: 'conv', latent: 16 });
     expect(vaeFamily.parts).toEqual(['decoder', 'encoder']);
+  });
+
+  it('loads a model from its files (browsers) like from a directory', async () => {
+    const vae = VAE.create(rt, { imageSize: 8, latent: 2, hidden: 8 }, { seed: 1 });
+    const back = await vaeFamily.load(rt, vae.toFiles());
+    expect(back).toBeInstanceOf(VAE);
+    expect(back.config).toEqual(vae.config);
+    expect(new Uint8Array(back.onnx())).toEqual(new Uint8Array(vae.onnx()));
   });
 
   it('refuses an unknown preset before reading data', async () => {

@@ -1,5 +1,5 @@
 /** `vaeFamily`: the ModelFamily the `genmodels` CLI drives (train on MNIST, load, export). */
-import type { FamilyTrainOptions, ModelFamily, Runtime } from '@genmodels/runtime';
+import type { FamilyTrainOptions, ModelFamily, ModelSource, Runtime } from '@genmodels/runtime';
 import { resolveConfig, VAE_PRESETS } from './config.js';
 import { VAE_PARTS } from './io.js';
 import { VAE } from './vae.js';
@@ -7,7 +7,7 @@ import { VAE } from './vae.js';
 /** The VAE family, typed so that train/load return the full `VAE` API. */
 export interface VaeFamily extends ModelFamily {
   train(rt: Runtime, opts: FamilyTrainOptions): Promise<VAE>;
-  load(rt: Runtime, dir: string): Promise<VAE>;
+  load(rt: Runtime, source: ModelSource): Promise<VAE>;
 }
 
 /**
@@ -41,7 +41,7 @@ export const vaeFamily: VaeFamily = {
     });
     return vae;
   },
-  load(rt: Runtime, dir: string): Promise<VAE> {
-    return VAE.load(rt, dir);
+  load(rt: Runtime, source: ModelSource): Promise<VAE> {
+    return VAE.load(rt, source);
   },
 };

@@ -2,7 +2,17 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { GenmodelsError, Linear, Rng, Runtime, saveModule, Tensor } from '@genmodels/runtime';
+import {
+  CheckpointError,
+  encodeModule,
+  GenmodelsError,
+  Linear,
+  modelFilesFromList,
+  Rng,
+  Runtime,
+  saveModule,
+  Tensor,
+} from '@genmodels/runtime';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { VaeError } from './errors.js';
 import { barImages } from './testing.js';
@@ -82,7 +92,66 @@ describe('save / load', () => {
   });
 });
 
+describe('model files as bytes (browsers)', () => {
+  it('toFiles() is what save writes, and load(rt, files) reproduces the model', async () => {
+    const vae = VAE.create(rt, { ...tiny, beta: 2 }, { seed: 4 });
+    await vae.fit(barImages(64, 8, 0), { steps: 2 });
+    const files = vae.toFiles();
+    const out = join(dir, 'files');
+    await vae.save(out);
+    expect(files['model.safetensors']).toEqual(
+      new Uint8Array(await readFile(join(out, 'model.safetensors'))),
+    );
+    expect(files['config.json']).toBe(await readFile(join(out, 'config.json'), 'utf8'));
+    const back = await VAE.load(rt, files);
+    expect(back.config).toEqual(vae.config);
+    const want = await vae.sample(5, 7);
+    const got = await back.sample(5, 7);
+    expect(want.kind === 'images' && got.kind === 'images').toBe(true);
+    if (want.kind === 'images' && got.kind === 'images')
+      expect(got.images.toArray()).toEqual(want.images.toArray());
+  });
+
+  it('loads from a File list (an <input type=file>), with or without config.json', async () => {
+    const vae = VAE.create(rt, tiny, { seed: 6 });
+    const files = vae.toFiles();
+    const picked = [new File([files['model.safetensors'] as BlobPart], 'my-vae.safetensors')];
+    const back = await VAE.load(rt, modelFilesFromList(picked));
+    const z = new Tensor('float32', [2, 4], new Rng(3).normal([2, 4]));
+    expect((await back.decode(z)).toArray()).toEqual((await vae.decode(z)).toArray());
+    picked.push(new File([files['config.json']], 'config.json'));
+    expect((await VAE.load(rt, modelFilesFromList(picked))).config).toEqual(vae.config);
+  });
+
+  it('another family or a missing checkpoint, given as files, is refused by name', async () => {
+    const gan = encodeModule(new Linear(2, 2, { rng: new Rng(0) }), { family: 'gan' });
+    const err = await VAE.load(rt, { 'model.safetensors': gan }).catch((e) => e);
+    expect(err).toBeInstanceOf(CheckpointError);
+    expect(err.message).toMatch(/is a 'gan' model, expected 'vae'/);
+    await expect(VAE.load(rt, { 'config.json': '{}' })).rejects.toThrow(
+      /no VAE checkpoint at 'model.safetensors'/,
+    );
+    const cut = VAE.create(rt, tiny).toFiles()['model.safetensors'].subarray(0, 50);
+    await expect(VAE.load(rt, { 'model.safetensors': cut })).rejects.toThrow(GenmodelsError);
+  });
+});
+
 describe('ONNX export', () => {
+  it('onnx(part) gives the bytes exportOnnx writes', async () => {
+    const vae = VAE.create(rt, tiny, { seed: 5 });
+    for (const part of ['decoder', 'encoder']) {
+      const path = join(dir, `bytes-${part}.onnx`);
+      await vae.exportOnnx(path, part);
+      // Copies: encodeOnnx may hand out a Node Buffer, which toEqual tells from a Uint8Array.
+      expect(new Uint8Array(vae.onnx(part))).toEqual(new Uint8Array(await readFile(path)));
+    }
+    expect(vae.onnx()).toEqual(vae.onnx('decoder'));
+    expect(() => vae.onnx('prior')).toThrow(VaeError);
+    await expect(vae.exportOnnx(join(dir, 'nope', 'x.onnx'))).rejects.toThrow(
+      /cannot write '.*x\.onnx': directory '.*nope' does not exist/,
+    );
+  });
+
   it('the decoder, in a fresh ORT session, reproduces decode exactly', async () => {
     const vae = VAE.create(rt, tiny, { seed: 5 });
     const path = join(dir, 'decoder.onnx');

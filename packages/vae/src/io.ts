@@ -1,6 +1,18 @@
-/** model.safetensors + config.json in a directory, and ONNX export of the encoder or decoder. */
-import { join } from 'node:path';
-import { exportOnnx, ops, readModelDir, type Tensor, writeModelDir } from '@genmodels/runtime';
+/**
+ * model.safetensors + config.json (a directory on Node.js, or the same files as bytes
+ * anywhere), and ONNX export of the encoder or decoder.
+ */
+import {
+  describeModelSource,
+  encodeModelFiles,
+  encodeOnnx,
+  type ModelDirFiles,
+  type ModelSource,
+  ops,
+  readModelDir,
+  type Tensor,
+  writeModelDir,
+} from '@genmodels/runtime';
 import { resolveConfig, type VaeConfig } from './config.js';
 import { VaeError } from './errors.js';
 import type { VaeNetwork } from './network.js';
@@ -12,59 +24,60 @@ export const CONFIG_FILE = 'config.json';
 /** Exportable parts, the default first. */
 export const VAE_PARTS = ['decoder', 'encoder'] as const;
 
+/** What config.json and the checkpoint's metadata hold. */
 interface Stored {
   family: 'vae';
   preset: string;
   config: VaeConfig;
 }
 
-/** Write the state dict (PyTorch keys, family 'vae', config in metadata) and config.json. */
-export async function writeVae(dir: string, net: VaeNetwork, preset: string): Promise<void> {
-  const stored: Stored = { family: 'vae', preset, config: net.cfg };
-  await writeModelDir(dir, net, stored, { fail: (m) => new VaeError(m) });
+const fail = (m: string) => new VaeError(m);
+
+function stored(net: VaeNetwork, preset: string): Stored {
+  return { family: 'vae', preset, config: net.cfg };
 }
 
-/** Read a directory written by `writeVae`; another family's checkpoint is a CheckpointError. */
+/** The state dict (PyTorch keys, family 'vae', config in metadata) and config.json, as bytes and text. */
+export function vaeFiles(net: VaeNetwork, preset: string): ModelDirFiles {
+  return encodeModelFiles(net, stored(net, preset), { fail });
+}
+
+/** Write {@link vaeFiles} into `dir` (Node.js). */
+export async function writeVae(dir: string, net: VaeNetwork, preset: string): Promise<void> {
+  await writeModelDir(dir, net, stored(net, preset), { fail });
+}
+
+/** Read what `writeVae` wrote (a directory, a URL base or the files); another family's checkpoint is a CheckpointError. */
 export async function readVae(
-  dir: string,
+  source: ModelSource,
 ): Promise<{ cfg: VaeConfig; preset: string; stateDict: Record<string, Tensor> }> {
-  const { stored, stateDict } = await readModelDir<Stored>(dir, {
+  const { stored, stateDict } = await readModelDir<Stored>(source, {
     family: 'vae',
     label: 'VAE',
-    fail: (m) => new VaeError(m),
+    fail,
   });
-  if (!stored?.config) throw new VaeError(`'${dir}': no VAE config found`);
+  if (!stored?.config) throw new VaeError(`${describeModelSource(source)}: no VAE config found`);
   return { cfg: resolveConfig(stored.config), preset: stored.preset ?? 'custom', stateDict };
 }
 
-/** Export `part` ('decoder': z -> x in [0, 1]; 'encoder': x -> mu, logvar) to `path`. */
-export async function exportPart(net: VaeNetwork, path: string, part: string): Promise<void> {
+/** `part` ('decoder': z -> x in [0, 1]; 'encoder': x -> mu, logvar) as an ONNX model's bytes. */
+export function vaeOnnx(net: VaeNetwork, part: string): Uint8Array {
   const cfg = net.cfg;
   const d = cfg.imageSize ** 2;
   const meta = { config: { family: 'vae', part, ...cfg } };
-  try {
-    if (part === 'decoder') {
-      await exportOnnx(
-        path,
-        net,
-        { z: { dtype: 'float32', shape: ['batch', cfg.latent] } },
-        (i) => ({ x: ops.sigmoid(net.decoder.call(i.z)) }),
-        { ...meta, name: 'vae_decoder' },
-      );
-    } else if (part === 'encoder') {
-      await exportOnnx(
-        path,
-        net,
-        { x: { dtype: 'float32', shape: ['batch', d] } },
-        (i) => ({ ...net.call(i.x) }),
-        { ...meta, name: 'vae_encoder' },
-      );
-    } else {
-      throw new VaeError(`unknown VAE part '${part}'; expected one of ${VAE_PARTS.join(', ')}`);
-    }
-  } catch (e) {
-    if (e instanceof Error && 'code' in e)
-      throw new VaeError(`cannot write '${path}': ${e.message}`);
-    throw e;
-  }
+  if (part === 'decoder')
+    return encodeOnnx(
+      net,
+      { z: { dtype: 'float32', shape: ['batch', cfg.latent] } },
+      (i) => ({ x: ops.sigmoid(net.decoder.call(i.z)) }),
+      { ...meta, name: 'vae_decoder' },
+    );
+  if (part === 'encoder')
+    return encodeOnnx(
+      net,
+      { x: { dtype: 'float32', shape: ['batch', d] } },
+      (i) => ({ ...net.call(i.x) }),
+      { ...meta, name: 'vae_encoder' },
+    );
+  throw new VaeError(`unknown VAE part '${part}'; expected one of ${VAE_PARTS.join(', ')}`);
 }

@@ -2,8 +2,7 @@
  * MNIST and pictures through @genmodels/datasets, imported on demand so that installing
  * only @genmodels/vae and @genmodels/runtime works for everything else.
  */
-import { join } from 'node:path';
-import { Rng, Tensor } from '@genmodels/runtime';
+import { joinPath, Rng, Tensor } from '@genmodels/runtime';
 import { VaeError } from './errors.js';
 import type { VAE } from './vae.js';
 
@@ -42,10 +41,14 @@ export async function writePictures(vae: VAE, dir: string, seed: number): Promis
   const both = new Float32Array(32 * d);
   both.set(flat, 0);
   both.set(rec.data as Float32Array, 16 * d);
-  await writePngGrid(join(dir, 'reconstructions.png'), new Tensor('float32', [32, 1, s, s], both), {
-    range: '01',
-    nrow: 16,
-  });
+  await writePngGrid(
+    joinPath(dir, 'reconstructions.png'),
+    new Tensor('float32', [32, 1, s, s], both),
+    {
+      range: '01',
+      nrow: 16,
+    },
+  );
   // Eight pairs of test images picked by `seed`, ten steps each.
   const steps = 10;
   const rows: Float32Array[] = [];
@@ -63,7 +66,7 @@ export async function writePictures(vae: VAE, dir: string, seed: number): Promis
   const grid = new Float32Array(8 * steps * d);
   for (const [i, r] of rows.entries()) grid.set(r, i * steps * d);
   await writePngGrid(
-    join(dir, 'interpolation.png'),
+    joinPath(dir, 'interpolation.png'),
     new Tensor('float32', [8 * steps, 1, s, s], grid),
     {
       range: '01',

@@ -8,12 +8,15 @@ import {
   type BatchSource,
   compileInference,
   compileTrainStep,
+  describeModelSource,
   type Executable,
   type FamilySamples,
   type FitResult,
   fit as fitSteps,
   type InferenceFn,
   type InputSpecs,
+  type ModelDirFiles,
+  type ModelSource,
   noise,
   ops,
   type ProgressEvent,
@@ -22,11 +25,12 @@ import {
   Tensor,
   type TrainedModel,
   type TrainStep,
+  writeFileAtomic,
 } from '@genmodels/runtime';
 import { klWeight, resolveConfig, type VaeConfig } from './config.js';
 import { logMeanExp, repeatRows, shuffledBatches, takeRows, toFlat } from './data.js';
 import { VaeError } from './errors.js';
-import { exportPart, readVae, writeVae } from './io.js';
+import { readVae, vaeFiles, vaeOnnx, writeVae } from './io.js';
 import { elboTerms } from './likelihood.js';
 import { VaeNetwork } from './network.js';
 
@@ -293,28 +297,46 @@ export class VAE implements TrainedModel {
     return this.evaluateOn(test, opts);
   }
 
-  /** Writes model.safetensors (state dict, family 'vae', config in metadata) and config.json. */
+  /** Writes model.safetensors (state dict, family 'vae', config in metadata) and config.json (Node.js). */
   async save(dir: string): Promise<void> {
     await writeVae(dir, this.net, this.preset);
   }
 
-  /** Load what `save` wrote; CheckpointError / VaeError name the file and the problem. */
-  static async load(rt: Runtime, dir: string): Promise<VAE> {
-    const { cfg, preset, stateDict } = await readVae(dir);
+  /**
+   * The files `save` writes, as bytes and text (e.g. for a browser download);
+   * `VAE.load(rt, files)` reads them back.
+   */
+  toFiles(): ModelDirFiles {
+    return vaeFiles(this.net, this.preset);
+  }
+
+  /**
+   * Load what `save` wrote: a directory (Node.js), a URL base (browsers) or the files
+   * (`toFiles()`, `modelFilesFromList(input.files)`). CheckpointError / VaeError name the
+   * file and the problem.
+   */
+  static async load(rt: Runtime, source: ModelSource): Promise<VAE> {
+    const { cfg, preset, stateDict } = await readVae(source);
     const net = new VaeNetwork(cfg, new Rng(0));
     try {
       net.loadStateDict(stateDict);
     } catch (e) {
       throw new VaeError(
-        `${dir}: model.safetensors does not match its config: ${(e as Error).message}`,
+        `${describeModelSource(source)}: model.safetensors does not match its config: ${(e as Error).message}`,
       );
     }
     return new VAE(rt, net, preset);
   }
 
-  /** Export 'decoder' (z -> x in [0, 1]) or 'encoder' (x -> mu, logvar) as a standalone ONNX file. */
+  /** 'decoder' (z -> x in [0, 1]) or 'encoder' (x -> mu, logvar) as a standalone ONNX model's bytes. */
+  onnx(part = 'decoder'): Uint8Array {
+    return vaeOnnx(this.net, part);
+  }
+
+  /** Write `onnx(part)` to `path` (Node.js). */
   async exportOnnx(path: string, part = 'decoder'): Promise<void> {
-    await exportPart(this.net, path, part);
+    const bytes = this.onnx(part);
+    await writeFileAtomic(path, bytes, (why) => new VaeError(`cannot write '${path}': ${why}`));
   }
 
   /** reconstructions.png (test images over their reconstructions) and interpolation.png. */

@@ -64,7 +64,8 @@ export async function trainCommand(
       steps: args.steps,
       seed: args.seed,
       dataDir: args.dataDir,
-      corpus: args.corpus,
+      // Absolute, so the model's own record of its corpus (evaluate() after loading) works from any directory.
+      corpus: args.corpus === undefined ? undefined : resolve(args.corpus),
       signal: abort.signal,
       onProgress: (e) => progress.update(e),
     });

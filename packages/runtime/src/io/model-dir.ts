@@ -26,6 +26,14 @@ export type ModelFiles = Readonly<Record<string, ModelFileData>>;
 /** Where a model is loaded from: a directory (Node.js), a URL base (browsers), or its files. */
 export type ModelSource = string | ModelFiles;
 
+/** What {@link encodeModelFiles} (and every model's `toFiles()`) returns. */
+export type ModelDirFiles = { 'model.safetensors': Uint8Array; 'config.json': string };
+
+/** How messages name a model source: the directory or URL in quotes, or 'model files'. */
+export function describeModelSource(source: ModelSource): string {
+  return typeof source === 'string' ? `'${source}'` : 'model files';
+}
+
 /** Options of {@link writeModelDir} and {@link encodeModelFiles}. */
 export interface WriteModelDirOptions {
   /** The family's error for a directory that cannot be written. */
@@ -56,7 +64,7 @@ export function encodeModelFiles(
   module: Module,
   stored: { family: string },
   opts: WriteModelDirOptions,
-): { 'model.safetensors': Uint8Array; 'config.json': string } {
+): ModelDirFiles {
   return {
     [MODEL_DIR_FILES.model]: encodeModule(module, {
       family: stored.family,

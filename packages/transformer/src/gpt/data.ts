@@ -1,11 +1,11 @@
 /**
- * Training text: read through @genmodels/datasets (imported on demand, so loading a model
- * and generating work without it), split nanoGPT-style, and the windows that score a
- * whole validation stream.
+ * Training text: read through the runtime's platform (a file on Node.js, a URL in
+ * browsers), tokenized by @genmodels/datasets (imported on demand, so loading a model and
+ * generating work without it), split nanoGPT-style, and the windows that score a whole
+ * validation stream.
  */
-import { access } from 'node:fs/promises';
-import { resolve } from 'node:path';
 import type { TextCorpus } from '@genmodels/datasets';
+import { readBytes } from '@genmodels/runtime';
 import { GptError } from './errors.js';
 
 type Datasets = typeof import('@genmodels/datasets');
@@ -22,7 +22,7 @@ async function datasets(): Promise<Datasets> {
 
 /** A character corpus split into train (first 90%) and validation (last 10%) token streams. */
 export interface GptCorpus {
-  /** Where the text came from (an absolute file path), if known. */
+  /** Where the text came from (a file path, or a URL in browsers, as given), if known. */
   source?: string;
   /** The vocabulary: the text's sorted unique code points (id = index). */
   chars: readonly string[];
@@ -51,16 +51,23 @@ export async function corpusFromText(
   return { source: opts.source, chars: all.tokenizer.chars, train, val };
 }
 
-/** Read a UTF-8 corpus file; a missing file or an empty one is a GptError naming the path. */
+/**
+ * Read a UTF-8 corpus file (a path on Node.js, a URL in browsers); a missing file or an
+ * empty one is a GptError naming it. The path is recorded as given (`source`), so give an
+ * absolute one if the model's `evaluate()` is to find it again from elsewhere.
+ */
 export async function readCorpus(path: string): Promise<GptCorpus> {
+  let bytes: Uint8Array | null;
   try {
-    await access(path);
-  } catch {
-    throw new GptError(`no corpus file at '${path}'; pass the path of a UTF-8 text file`);
+    bytes = await readBytes(path);
+  } catch (e) {
+    throw new GptError(`cannot read the corpus: ${(e as Error).message}`);
   }
-  const { readFile } = await import('node:fs/promises');
-  const c = await corpusFromText(await readFile(path, 'utf8'), { source: path });
-  return { ...c, source: resolve(path) };
+  if (!bytes)
+    throw new GptError(
+      `no corpus file at '${path}'; pass the path (in a browser, the URL) of a UTF-8 text file`,
+    );
+  return corpusFromText(new TextDecoder().decode(bytes), { source: path });
 }
 
 /** A window of a token stream: inputs ids[start .. start+L), scored from offset `first` on. */

@@ -9,25 +9,39 @@ import {
   compileInference,
   compileTrainStep,
   cosine,
+  describeModelSource,
   type Executable,
   type FamilySampleOptions,
   type FamilySamples,
   type FitResult,
   fit as fitSteps,
+  type ModelDirFiles,
+  type ModelSource,
   noDecayOnBiasAndNorm,
   ops,
   type ProgressEvent,
   Rng,
   type Runtime,
+  readModelDir,
+  type Tensor,
   type TrainedModel,
   type TrainStep,
+  writeFileAtomic,
 } from '@genmodels/runtime';
 import { type GptConfig, resolveGptConfig } from './config.js';
 import { type GptCorpus, readCorpus } from './data.js';
 import { decoderFn, decoderInputs } from './decoder.js';
 import { GptError } from './errors.js';
 import { type GenerateOptions, type GenerateResult, generate } from './generate.js';
-import { exportGpt, GPT_PARTS, type GptStored, readGpt, writeGpt } from './io.js';
+import {
+  checkGptStored,
+  GPT_PARTS,
+  GPT_READ,
+  type GptStored,
+  gptFiles,
+  gptOnnx,
+  writeGpt,
+} from './io.js';
 import { GptNetwork } from './network.js';
 import { randomWindowLoss, SCORER_INPUTS, scorerFn, streamLoss } from './score.js';
 import { Vocabulary } from './vocab.js';
@@ -353,27 +367,59 @@ export class GPT implements TrainedModel {
     return { kind: 'text', texts: r.texts };
   }
 
-  /** Writes model.safetensors (state dict, family 'transformer', config + vocabulary in metadata) and config.json. */
+  /** Writes model.safetensors (state dict, family 'transformer', config + vocabulary in metadata) and config.json (Node.js). */
   async save(dir: string): Promise<void> {
     await writeGpt(dir, this.net, this.stored);
   }
 
-  /** Load what `save` wrote; GptError / CheckpointError name the file and the problem. */
-  static async load(rt: Runtime, dir: string): Promise<GPT> {
-    const { stored, stateDict } = await readGpt(dir);
-    const net = new GptNetwork(stored.config, new Rng(0));
-    try {
-      net.loadStateDict(stateDict);
-    } catch (e) {
-      throw new GptError(
-        `${dir}: model.safetensors does not match its config: ${(e as Error).message}`,
-      );
-    }
-    return new GPT(rt, net, new Vocabulary(stored.vocab), stored.preset, stored.corpus);
+  /**
+   * The files `save` writes, as bytes and text (e.g. for a browser download);
+   * `GPT.load(rt, files)` reads them back.
+   */
+  toFiles(): ModelDirFiles {
+    return gptFiles(this.net, this.stored);
   }
 
-  /** Export 'decoder' (the KV-cache decoder, see decoder.ts) as a standalone ONNX file. */
-  async exportOnnx(path: string, part = 'decoder'): Promise<void> {
-    await exportGpt(this.net, this.stored, path, part);
+  /**
+   * Load what `save` wrote: a directory (Node.js), a URL base (browsers) or the files
+   * (`toFiles()`, `modelFilesFromList(input.files)`). GptError / CheckpointError name the
+   * file and the problem.
+   */
+  static async load(rt: Runtime, source: ModelSource): Promise<GPT> {
+    const { stored, stateDict } = await readModelDir<GptStored>(source, GPT_READ);
+    return gptFromCheckpoint(rt, stored, stateDict, source);
   }
+
+  /** 'decoder' (the KV-cache decoder, see decoder.ts) as a standalone ONNX model's bytes. */
+  onnx(part = 'decoder'): Uint8Array {
+    return gptOnnx(this.net, this.stored, part);
+  }
+
+  /** Write `onnx(part)` to `path` (Node.js). */
+  async exportOnnx(path: string, part = 'decoder'): Promise<void> {
+    const bytes = this.onnx(part);
+    await writeFileAtomic(path, bytes, (why) => new GptError(`cannot write '${path}': ${why}`));
+  }
+}
+
+/**
+ * A GPT from what a checkpoint read from `source` holds (`GPT.load`, and the family's
+ * loader, which reads once and then picks the kind of model).
+ */
+export function gptFromCheckpoint(
+  rt: Runtime,
+  stored: Partial<GptStored> | null,
+  stateDict: Record<string, Tensor>,
+  source: ModelSource,
+): GPT {
+  const s = checkGptStored(stored, source);
+  const net = new GptNetwork(s.config, new Rng(0));
+  try {
+    net.loadStateDict(stateDict);
+  } catch (e) {
+    throw new GptError(
+      `${describeModelSource(source)}: model.safetensors does not match its config: ${(e as Error).message}`,
+    );
+  }
+  return new GPT(rt, net, new Vocabulary(s.vocab), s.preset, s.corpus);
 }

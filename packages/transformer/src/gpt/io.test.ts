@@ -2,7 +2,16 @@ import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { CheckpointError, Linear, Rng, Runtime, saveModule, Tensor } from '@genmodels/runtime';
+import {
+  CheckpointError,
+  encodeModule,
+  Linear,
+  modelFilesFromList,
+  Rng,
+  Runtime,
+  saveModule,
+  Tensor,
+} from '@genmodels/runtime';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { corpusFromText } from './data.js';
 import { idsTensor, positionsTensor } from './decoder.js';
@@ -132,6 +141,51 @@ describe('ONNX export of the KV-cache decoder', () => {
   });
 });
 
+describe('model files as bytes (browsers)', () => {
+  it('toFiles() is what save writes; load(rt, files) generates the same text', async () => {
+    const files = gpt.toFiles();
+    const sub = join(dir, 'files');
+    await gpt.save(sub);
+    expect(files['model.safetensors']).toEqual(
+      new Uint8Array(await readFile(join(sub, 'model.safetensors'))),
+    );
+    expect(files['config.json']).toBe(await readFile(join(sub, 'config.json'), 'utf8'));
+    const back = await GPT.load(rt, files);
+    expect(back.stored).toEqual(gpt.stored);
+    const opts = { prompt: 'the ', tokens: 12 };
+    expect(await back.sample(3, 5, opts)).toEqual(await gpt.sample(3, 5, opts));
+  });
+
+  it('loads from a File list; a seq2seq model or another family as files is refused', async () => {
+    const bytes = gpt.toFiles()['model.safetensors'];
+    const back = await loadGpt(
+      rt,
+      modelFilesFromList([new File([bytes as BlobPart], 'g.safetensors')]),
+    );
+    expect((await back.sample(1, 0, { tokens: 8 })).kind).toBe('text');
+    expect(await back.sample(2, 1, { tokens: 8 })).toEqual(await gpt.sample(2, 1, { tokens: 8 }));
+    const vae = encodeModule(new Linear(2, 2, { rng: new Rng(0) }), { family: 'vae' });
+    const err = await GPT.load(rt, { 'model.safetensors': vae }).catch((e) => e);
+    expect(err).toBeInstanceOf(CheckpointError);
+    expect(err.message).toMatch(/'vae' model, expected 'transformer'/);
+    const s2s = encodeModule(new Linear(2, 2, { rng: new Rng(0) }), {
+      family: 'transformer',
+      config: { model: 'seq2seq', config: {} },
+    });
+    await expect(GPT.load(rt, { 'model.safetensors': s2s })).rejects.toThrow(
+      "model files holds a transformer of kind 'seq2seq', not a GPT",
+    );
+  });
+
+  it('onnx() gives the bytes exportOnnx writes', async () => {
+    const path = join(dir, 'bytes.onnx');
+    await gpt.exportOnnx(path);
+    // Copies: encodeOnnx may hand out a Node Buffer, which toEqual tells from a Uint8Array.
+    expect(new Uint8Array(gpt.onnx())).toEqual(new Uint8Array(await readFile(path)));
+    expect(() => gpt.onnx('encoder')).toThrow(GptError);
+  });
+});
+
 describe('training and loading errors', () => {
   it('needs a corpus, an existing file and some text', async () => {
     await expect(trainGpt(rt, { preset: 'shakespeare-char', steps: 1 })).rejects.toThrow(
@@ -140,6 +194,9 @@ describe('training and loading errors', () => {
     await expect(trainGpt(rt, { preset: 'tiny-gpt', corpus: 'x.txt' })).rejects.toThrow(
       "unknown GPT preset 'tiny-gpt'",
     );
+    await expect(
+      trainGpt(rt, { preset: 'shakespeare-char', corpus: 'x.txt', corpusText: 'abc' }),
+    ).rejects.toThrow('opts.corpus (a path or URL) or opts.corpusText, not both');
     const missing = join(dir, 'nope.txt');
     await expect(
       trainGpt(rt, { preset: 'shakespeare-char', corpus: missing, steps: 1 }),
@@ -178,6 +235,14 @@ describe('training and loading errors', () => {
     const m = await back.evaluate({ batches: 1, stride: 64 });
     expect(Object.keys(m).sort()).toEqual(['bpc', 'val_loss', 'val_loss_stream', 'val_tokens']);
     expect(m.val_loss).toBeGreaterThan(1); // two steps: far from trained
+  });
+
+  it('trains on text given directly, and evaluates on it while in memory', async () => {
+    const model = await trainGpt(rt, { preset: 'shakespeare-char', corpusText: RHYME, steps: 1 });
+    expect(model.stored.corpus).toBeNull();
+    expect(model.vocab.chars).toEqual((await corpusFromText(RHYME)).chars);
+    const m = await model.evaluate({ batches: 1, stride: 64 });
+    expect(m.val_tokens).toBeGreaterThan(0);
   });
 
   it('names a missing, foreign or mismatched checkpoint', async () => {

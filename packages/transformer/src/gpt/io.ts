@@ -1,6 +1,16 @@
-/** model.safetensors + config.json (with the vocabulary) in a directory, and ONNX export. */
-import { join } from 'node:path';
-import { exportOnnx, readModelDir, type Tensor, writeModelDir } from '@genmodels/runtime';
+/**
+ * model.safetensors + config.json with the vocabulary (a directory on Node.js, or the same
+ * files as bytes anywhere), and ONNX export.
+ */
+import {
+  describeModelSource,
+  encodeModelFiles,
+  encodeOnnx,
+  type ModelDirFiles,
+  type ModelSource,
+  type ReadModelDirOptions,
+  writeModelDir,
+} from '@genmodels/runtime';
 import { type GptConfig, resolveGptConfig } from './config.js';
 import { decoderFn, decoderInputs } from './decoder.js';
 import { GptError } from './errors.js';
@@ -22,69 +32,56 @@ export interface GptStored {
   config: GptConfig;
   /** id -> character. */
   vocab: string[];
-  /** The training corpus file, if the model was trained on one (evaluate() reads it). */
+  /** The training corpus file (a path, or a URL in browsers), if the model was trained on one (evaluate() reads it). */
   corpus: string | null;
 }
 
-/** Write the state dict (PyTorch keys, family 'transformer', stored config in metadata) and config.json. */
-export async function writeGpt(dir: string, net: GptNetwork, stored: GptStored): Promise<void> {
-  await writeModelDir(dir, net, stored, { fail: (m) => new GptError(m) });
+const fail = (m: string) => new GptError(m);
+
+/** How `readModelDir` reads a GPT (the family's loader too: a missing model is named a GPT). */
+export const GPT_READ: ReadModelDirOptions = { family: 'transformer', label: 'GPT', fail };
+
+/** The state dict (PyTorch keys, family 'transformer', stored config in metadata) and config.json, as bytes and text. */
+export function gptFiles(net: GptNetwork, stored: GptStored): ModelDirFiles {
+  return encodeModelFiles(net, stored, { fail });
 }
 
-/** Read a directory written by `writeGpt`; another family's checkpoint is a CheckpointError. */
-export async function readGpt(
-  dir: string,
-): Promise<{ stored: GptStored; stateDict: Record<string, Tensor> }> {
-  const { stored, stateDict } = await readModelDir<GptStored>(dir, {
-    family: 'transformer',
-    label: 'GPT',
-    fail: (m) => new GptError(m),
-  });
+/** Write {@link gptFiles} into `dir` (Node.js). */
+export async function writeGpt(dir: string, net: GptNetwork, stored: GptStored): Promise<void> {
+  await writeModelDir(dir, net, stored, { fail });
+}
+
+/** Check what a checkpoint read from `source` stores for a GPT, with defaults filled in. */
+export function checkGptStored(stored: Partial<GptStored> | null, source: ModelSource): GptStored {
+  const where = describeModelSource(source);
   if (stored?.model !== 'gpt')
     throw new GptError(
-      `'${dir}' holds a transformer of kind '${String(stored?.model)}', not a GPT`,
+      `${where} holds a transformer of kind '${String(stored?.model)}', not a GPT`,
     );
   if (!stored.config || !Array.isArray(stored.vocab))
-    throw new GptError(`'${dir}': the GPT config or its vocabulary is missing`);
+    throw new GptError(`${where}: the GPT config or its vocabulary is missing`);
   const config = resolveGptConfig(stored.config);
   if (stored.vocab.length !== config.vocabSize)
     throw new GptError(
-      `'${dir}': the vocabulary has ${stored.vocab.length} characters but vocabSize is ${config.vocabSize}`,
+      `${where}: the vocabulary has ${stored.vocab.length} characters but vocabSize is ${config.vocabSize}`,
     );
   return {
-    stored: {
-      family: 'transformer',
-      model: 'gpt',
-      preset: stored.preset ?? 'custom',
-      config,
-      vocab: stored.vocab,
-      corpus: stored.corpus ?? null,
-    },
-    stateDict,
+    family: 'transformer',
+    model: 'gpt',
+    preset: stored.preset ?? 'custom',
+    config,
+    vocab: stored.vocab,
+    corpus: stored.corpus ?? null,
   };
 }
 
-function ioError(what: string, e: unknown): never {
-  if (e instanceof Error && 'code' in e) throw new GptError(`${what}: ${e.message}`);
-  throw e;
-}
-
-/** Export `part` ('decoder': the KV-cache decoder, see decoder.ts) to `path`. */
-export async function exportGpt(
-  net: GptNetwork,
-  stored: GptStored,
-  path: string,
-  part: string,
-): Promise<void> {
+/** `part` ('decoder': the KV-cache decoder, see decoder.ts) as an ONNX model's bytes. */
+export function gptOnnx(net: GptNetwork, stored: GptStored, part: string): Uint8Array {
   if (part !== 'decoder')
     throw new GptError(`unknown GPT part '${part}'; expected one of ${GPT_PARTS.join(', ')}`);
-  try {
-    await exportOnnx(path, net, decoderInputs(net.cfg), decoderFn(net), {
-      name: 'gpt_decoder',
-      config: { ...stored, part },
-      metadata: { 'genmodels.vocab': JSON.stringify(stored.vocab) },
-    });
-  } catch (e) {
-    ioError(`cannot write '${path}'`, e);
-  }
+  return encodeOnnx(net, decoderInputs(net.cfg), decoderFn(net), {
+    name: 'gpt_decoder',
+    config: { ...stored, part },
+    metadata: { 'genmodels.vocab': JSON.stringify(stored.vocab) },
+  });
 }

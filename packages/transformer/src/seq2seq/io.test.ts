@@ -2,7 +2,16 @@ import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { CheckpointError, Linear, Rng, Runtime, saveModule, type Tensor } from '@genmodels/runtime';
+import {
+  CheckpointError,
+  encodeModule,
+  Linear,
+  modelFilesFromList,
+  Rng,
+  Runtime,
+  saveModule,
+  type Tensor,
+} from '@genmodels/runtime';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { corpusFromText } from '../gpt/data.js';
 import { GPT } from '../gpt/gpt.js';
@@ -83,7 +92,49 @@ describe('save / load', () => {
   });
 });
 
+describe('model files as bytes (browsers)', () => {
+  it('toFiles() is what save writes; load(rt, files) gives identical logits', async () => {
+    const files = model.toFiles();
+    const sub = join(dir, 'files');
+    await model.save(sub);
+    expect(files['model.safetensors']).toEqual(
+      new Uint8Array(await readFile(join(sub, 'model.safetensors'))),
+    );
+    expect(files['config.json']).toBe(await readFile(join(sub, 'config.json'), 'utf8'));
+    const back = await Seq2seq.load(rt, files);
+    expect(back.stored).toEqual(model.stored);
+    expect(maxDiff(floats(await back.logits(SRC, TGT)), floats(await model.logits(SRC, TGT)))).toBe(
+      0,
+    );
+    const picked = modelFilesFromList([
+      new File([files['model.safetensors'] as BlobPart], 's.safetensors'),
+    ]);
+    expect(await (await loadSeq2seq(rt, picked)).decode(SRC)).toEqual(await model.decode(SRC));
+  });
+
+  it('another family or a GPT, given as files, is refused', async () => {
+    const vae = encodeModule(new Linear(2, 2, { rng: new Rng(0) }), { family: 'vae' });
+    const err = await Seq2seq.load(rt, { 'model.safetensors': vae }).catch((e) => e);
+    expect(err).toBeInstanceOf(CheckpointError);
+    const gpt = GPT.create(rt, TINY_GPT, {
+      vocab: (await corpusFromText('abcdefg\n'.repeat(5))).chars,
+    });
+    await expect(Seq2seq.load(rt, gpt.toFiles())).rejects.toThrow(
+      "model files holds a transformer of kind 'gpt', not a seq2seq model",
+    );
+  });
+});
+
 describe('ONNX export', () => {
+  it('onnx(part) gives the bytes exportOnnx writes', async () => {
+    for (const part of ['model', 'encoder', 'decoder']) {
+      const path = join(dir, `bytes-${part}.onnx`);
+      await model.exportOnnx(path, part);
+      // Copies: encodeOnnx may hand out a Node Buffer, which toEqual tells from a Uint8Array.
+      expect(new Uint8Array(model.onnx(part))).toEqual(new Uint8Array(await readFile(path)));
+    }
+  });
+
   it("'model' (src, tgt_in -> logits) gives the library logits in a fresh InferenceSession", async () => {
     const path = join(dir, 'model.onnx');
     await model.exportOnnx(path);

@@ -1,5 +1,16 @@
-/** model.safetensors + config.json in a directory, and ONNX export of the graphs. */
-import { exportOnnx, readModelDir, type Tensor, writeModelDir } from '@genmodels/runtime';
+/**
+ * model.safetensors + config.json (a directory on Node.js, or the same files as bytes
+ * anywhere), and ONNX export of the graphs.
+ */
+import {
+  describeModelSource,
+  encodeModelFiles,
+  encodeOnnx,
+  type ModelDirFiles,
+  type ModelSource,
+  type ReadModelDirOptions,
+  writeModelDir,
+} from '@genmodels/runtime';
 import { resolveSeq2seqConfig, type Seq2seqConfig, type Seq2seqTaskSpec } from './config.js';
 import { Seq2seqModelError } from './errors.js';
 import { checkPart, partFn, partInputs } from './graphs.js';
@@ -22,69 +33,63 @@ export interface Seq2seqStored {
   tokens: string[];
 }
 
-/** Write the state dict (family 'transformer', stored config in metadata) and config.json. */
+const fail = (m: string) => new Seq2seqModelError(m);
+
+/** How `readModelDir` reads a seq2seq model. */
+export const SEQ2SEQ_READ: ReadModelDirOptions = {
+  family: 'transformer',
+  label: 'seq2seq',
+  trainHint: 'genmodels train transformer --preset seq2seq-reverse',
+  fail,
+};
+
+/** The state dict (family 'transformer', stored config in metadata) and config.json, as bytes and text. */
+export function seq2seqFiles(net: Seq2seqNetwork, stored: Seq2seqStored): ModelDirFiles {
+  return encodeModelFiles(net, stored, { fail });
+}
+
+/** Write {@link seq2seqFiles} into `dir` (Node.js). */
 export async function writeSeq2seq(
   dir: string,
   net: Seq2seqNetwork,
   stored: Seq2seqStored,
 ): Promise<void> {
-  await writeModelDir(dir, net, stored, { fail: (m) => new Seq2seqModelError(m) });
+  await writeModelDir(dir, net, stored, { fail });
 }
 
-/** Read a directory written by `writeSeq2seq`; another family's checkpoint is a CheckpointError. */
-export async function readSeq2seq(
-  dir: string,
-): Promise<{ stored: Seq2seqStored; stateDict: Record<string, Tensor> }> {
-  const { stored, stateDict } = await readModelDir<Seq2seqStored>(dir, {
-    family: 'transformer',
-    label: 'seq2seq',
-    trainHint: 'genmodels train transformer --preset seq2seq-reverse',
-    fail: (m) => new Seq2seqModelError(m),
-  });
+/** Check what a checkpoint read from `source` stores for a seq2seq model, with defaults filled in. */
+export function checkSeq2seqStored(
+  stored: Partial<Seq2seqStored> | null,
+  source: ModelSource,
+): Seq2seqStored {
+  const where = describeModelSource(source);
   if (stored?.model !== 'seq2seq')
     throw new Seq2seqModelError(
-      `'${dir}' holds a transformer of kind '${String(stored?.model)}', not a seq2seq model`,
+      `${where} holds a transformer of kind '${String(stored?.model)}', not a seq2seq model`,
     );
   if (!stored.config || !stored.task || !Array.isArray(stored.tokens))
-    throw new Seq2seqModelError(`'${dir}': the seq2seq config, task or token list is missing`);
+    throw new Seq2seqModelError(`${where}: the seq2seq config, task or token list is missing`);
   const config = resolveSeq2seqConfig(stored.config);
   if (stored.tokens.length !== config.vocabSize)
     throw new Seq2seqModelError(
-      `'${dir}': the token list has ${stored.tokens.length} entries but vocabSize is ${config.vocabSize}`,
+      `${where}: the token list has ${stored.tokens.length} entries but vocabSize is ${config.vocabSize}`,
     );
   return {
-    stored: {
-      family: 'transformer',
-      model: 'seq2seq',
-      preset: stored.preset ?? 'custom',
-      task: stored.task,
-      config,
-      tokens: stored.tokens,
-    },
-    stateDict,
+    family: 'transformer',
+    model: 'seq2seq',
+    preset: stored.preset ?? 'custom',
+    task: stored.task,
+    config,
+    tokens: stored.tokens,
   };
 }
 
-function ioError(what: string, e: unknown): never {
-  if (e instanceof Error && 'code' in e) throw new Seq2seqModelError(`${what}: ${e.message}`);
-  throw e;
-}
-
-/** Export `part` (see graphs.ts: 'model', 'encoder' or 'decoder') to `path`. */
-export async function exportSeq2seq(
-  net: Seq2seqNetwork,
-  stored: Seq2seqStored,
-  path: string,
-  part: string,
-): Promise<void> {
+/** `part` (see graphs.ts: 'model', 'encoder' or 'decoder') as an ONNX model's bytes. */
+export function seq2seqOnnx(net: Seq2seqNetwork, stored: Seq2seqStored, part: string): Uint8Array {
   const p = checkPart(part);
-  try {
-    await exportOnnx(path, net, partInputs(net.cfg, p), partFn(net, p), {
-      name: `seq2seq_${p}`,
-      config: { ...stored, part: p },
-      metadata: { 'genmodels.tokens': JSON.stringify(stored.tokens) },
-    });
-  } catch (e) {
-    ioError(`cannot write '${path}'`, e);
-  }
+  return encodeOnnx(net, partInputs(net.cfg, p), partFn(net, p), {
+    name: `seq2seq_${p}`,
+    config: { ...stored, part: p },
+    metadata: { 'genmodels.tokens': JSON.stringify(stored.tokens) },
+  });
 }

@@ -10,19 +10,24 @@ import {
   compileInference,
   compileTrainStep,
   cosine,
+  describeModelSource,
   type Executable,
   type FamilySampleOptions,
   type FamilySamples,
   type FitResult,
   fit as fitSteps,
+  type ModelDirFiles,
+  type ModelSource,
   noDecayOnBiasAndNorm,
   ops,
   type ProgressEvent,
   Rng,
   type Runtime,
+  readModelDir,
   type Tensor,
   type TrainedModel,
   type TrainStep,
+  writeFileAtomic,
 } from '@genmodels/runtime';
 import {
   checkTaskSpec,
@@ -41,7 +46,14 @@ import {
 } from './decode.js';
 import { Seq2seqModelError } from './errors.js';
 import { padIds, partFn, partInputs, SEQ2SEQ_PARTS, type Seq2seqPart, takeRows } from './graphs.js';
-import { exportSeq2seq, readSeq2seq, type Seq2seqStored, writeSeq2seq } from './io.js';
+import {
+  checkSeq2seqStored,
+  SEQ2SEQ_READ,
+  type Seq2seqStored,
+  seq2seqFiles,
+  seq2seqOnnx,
+  writeSeq2seq,
+} from './io.js';
 import { exactMatch, targetNll } from './metrics.js';
 import { PAD, Seq2seqNetwork } from './network.js';
 import { checkTaskFits, openTask, TokenText, taskTokens } from './task.js';
@@ -401,27 +413,63 @@ export class Seq2seq implements TrainedModel {
     };
   }
 
-  /** Writes model.safetensors (state dict, family 'transformer', stored config in metadata) and config.json. */
+  /** Writes model.safetensors (state dict, family 'transformer', stored config in metadata) and config.json (Node.js). */
   async save(dir: string): Promise<void> {
     await writeSeq2seq(dir, this.net, this.stored);
   }
 
-  /** Load what `save` wrote; Seq2seqModelError / CheckpointError name the file and the problem. */
-  static async load(rt: Runtime, dir: string): Promise<Seq2seq> {
-    const { stored, stateDict } = await readSeq2seq(dir);
-    const net = new Seq2seqNetwork(stored.config, new Rng(0));
-    try {
-      net.loadStateDict(stateDict);
-    } catch (e) {
-      throw new Seq2seqModelError(
-        `${dir}: model.safetensors does not match its config: ${(e as Error).message}`,
-      );
-    }
-    return new Seq2seq(rt, net, stored.task, stored.tokens, stored.preset);
+  /**
+   * The files `save` writes, as bytes and text (e.g. for a browser download);
+   * `Seq2seq.load(rt, files)` reads them back.
+   */
+  toFiles(): ModelDirFiles {
+    return seq2seqFiles(this.net, this.stored);
   }
 
-  /** Export 'model' (src, tgt_in -> logits), 'encoder' or 'decoder' (see graphs.ts) as ONNX. */
-  async exportOnnx(path: string, part = 'model'): Promise<void> {
-    await exportSeq2seq(this.net, this.stored, path, part);
+  /**
+   * Load what `save` wrote: a directory (Node.js), a URL base (browsers) or the files
+   * (`toFiles()`, `modelFilesFromList(input.files)`). Seq2seqModelError / CheckpointError
+   * name the file and the problem.
+   */
+  static async load(rt: Runtime, source: ModelSource): Promise<Seq2seq> {
+    const { stored, stateDict } = await readModelDir<Seq2seqStored>(source, SEQ2SEQ_READ);
+    return seq2seqFromCheckpoint(rt, stored, stateDict, source);
   }
+
+  /** 'model' (src, tgt_in -> logits), 'encoder' or 'decoder' (see graphs.ts) as a standalone ONNX model's bytes. */
+  onnx(part = 'model'): Uint8Array {
+    return seq2seqOnnx(this.net, this.stored, part);
+  }
+
+  /** Write `onnx(part)` to `path` (Node.js). */
+  async exportOnnx(path: string, part = 'model'): Promise<void> {
+    const bytes = this.onnx(part);
+    await writeFileAtomic(
+      path,
+      bytes,
+      (why) => new Seq2seqModelError(`cannot write '${path}': ${why}`),
+    );
+  }
+}
+
+/**
+ * A seq2seq model from what a checkpoint read from `source` holds (`Seq2seq.load`, and the
+ * family's loader, which reads once and then picks the kind of model).
+ */
+export function seq2seqFromCheckpoint(
+  rt: Runtime,
+  stored: Partial<Seq2seqStored> | null,
+  stateDict: Record<string, Tensor>,
+  source: ModelSource,
+): Seq2seq {
+  const s = checkSeq2seqStored(stored, source);
+  const net = new Seq2seqNetwork(s.config, new Rng(0));
+  try {
+    net.loadStateDict(stateDict);
+  } catch (e) {
+    throw new Seq2seqModelError(
+      `${describeModelSource(source)}: model.safetensors does not match its config: ${(e as Error).message}`,
+    );
+  }
+  return new Seq2seq(rt, net, s.task, s.tokens, s.preset);
 }

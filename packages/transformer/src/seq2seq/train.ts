@@ -1,5 +1,5 @@
 /** Family glue: train a seq2seq preset on its synthetic task, or load one, for the `transformer` family. */
-import type { FamilyTrainOptions, Runtime } from '@genmodels/runtime';
+import type { FamilyTrainOptions, ModelSource, Runtime } from '@genmodels/runtime';
 import { seq2seqPreset } from './config.js';
 import { Seq2seqModelError } from './errors.js';
 import { Seq2seq } from './seq2seq.js';
@@ -13,7 +13,7 @@ import { Seq2seq } from './seq2seq.js';
  */
 export async function trainSeq2seq(rt: Runtime, opts: FamilyTrainOptions): Promise<Seq2seq> {
   const preset = seq2seqPreset(opts.preset);
-  if (opts.corpus)
+  if (opts.corpus !== undefined || opts.corpusText !== undefined)
     throw new Seq2seqModelError(
       `the seq2seq preset '${opts.preset}' trains on its synthetic task '${preset.task.name}'; it takes no corpus`,
     );
@@ -36,7 +36,7 @@ export async function trainSeq2seq(rt: Runtime, opts: FamilyTrainOptions): Promi
 /** Steps in one nominal epoch of a synthetic task (an endless stream). */
 export const SEQ2SEQ_EPOCH_STEPS = 100;
 
-/** Load a seq2seq model saved by `Seq2seq.save` / the CLI. */
-export function loadSeq2seq(rt: Runtime, dir: string): Promise<Seq2seq> {
-  return Seq2seq.load(rt, dir);
+/** Load a seq2seq model saved by `Seq2seq.save` / the CLI: a directory, a URL base or the files. */
+export function loadSeq2seq(rt: Runtime, source: ModelSource): Promise<Seq2seq> {
+  return Seq2seq.load(rt, source);
 }

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { Tensor, writeFileAtomic } from '@genmodels/runtime';
 import { decode } from 'fast-png';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { writePngGrid } from './png-node.js';
+import { writePngGrid } from './png-file.js';
 
 let dir = '';
 beforeEach(async () => {

@@ -1,11 +1,10 @@
 /**
- * Writing PNG files on Node. Writes go to a temporary file in the target directory and are
- * renamed into place (the runtime's `writeFileAtomic`), so a reader never sees a
- * half-written picture; missing parent directories are created.
+ * Writing PNG files (Node.js; in a browser take `encodePng`'s bytes instead). Writes go to a
+ * temporary file in the target directory and are renamed into place (the runtime's
+ * `writeFileAtomic`), so a reader never sees a half-written picture; missing parent
+ * directories are created.
  */
-import { mkdir } from 'node:fs/promises';
-import { dirname } from 'node:path';
-import { type Tensor, writeFileAtomic } from '@genmodels/runtime';
+import { dirOf, makeDir, type Tensor, writeFileAtomic } from '@genmodels/runtime';
 import { encodePng, type ImageGridOptions, imageGrid, type RasterImage } from './png.js';
 
 /**
@@ -15,7 +14,7 @@ import { encodePng, type ImageGridOptions, imageGrid, type RasterImage } from '.
  * await writePng('/tmp/heat.png', heatmap.image);
  */
 export async function writePng(path: string, image: RasterImage): Promise<void> {
-  await mkdir(dirname(path), { recursive: true });
+  await makeDir(dirOf(path));
   await writeFileAtomic(path, encodePng(image));
 }
 
