@@ -130,10 +130,20 @@ export class Diffusion implements TrainedModel {
       this.ema = Object.fromEntries(
         this.net.namedParameters().map(([k, p]) => [k, p.data.clone()]),
       );
-    const result = await trainLoop(cfg, this.schedule, step, x, opts, this.ema);
-    await step.syncTo(this.net);
+    try {
+      // Also on a stop (abort): the weights trained so far stay in the model.
+      return await step.trainInto(this.net, () =>
+        trainLoop(cfg, this.schedule, step, x, opts, this.ema),
+      );
+    } finally {
+      this.#invalidate();
+    }
+  }
+
+  /** Drop (and release) the compiled inference sessions: they hold the old weights. */
+  #invalidate(): void {
+    for (const e of this.#exe.values()) void e.dispose();
     this.#exe.clear();
-    return result;
   }
 
   /** The network used for sampling: the live one, or a copy holding the EMA weights. */

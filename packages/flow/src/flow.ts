@@ -137,17 +137,27 @@ export class Flow implements TrainedModel {
     } else source = data;
     await this.#initActNorms(initBatch);
     const step = await this.#trainStep(seed);
-    const result = await fitSteps(step, source, {
-      epochs: opts.epochs,
-      steps: opts.steps,
-      lr: opts.lr ?? cfg.lr,
-      onProgress: opts.onProgress,
-      progressEvery: opts.progressEvery,
-      signal: opts.signal,
-    });
-    await step.syncTo(this.net);
+    try {
+      // Also on a stop (abort): the weights trained so far stay in the model.
+      return await step.trainInto(this.net, () =>
+        fitSteps(step, source, {
+          epochs: opts.epochs,
+          steps: opts.steps,
+          lr: opts.lr ?? cfg.lr,
+          onProgress: opts.onProgress,
+          progressEvery: opts.progressEvery,
+          signal: opts.signal,
+        }),
+      );
+    } finally {
+      this.#invalidate();
+    }
+  }
+
+  /** Drop (and release) the compiled inference sessions: they hold the old weights. */
+  #invalidate(): void {
+    for (const e of this.#exec.values()) void e.dispose();
     this.#exec.clear();
-    return result;
   }
 
   /** ActNorm's data-dependent init from one batch (once; a loaded or trained model keeps its values). */

@@ -100,10 +100,13 @@ export class GAN implements TrainedModel {
       cfg.emaDecay > 0
         ? async () => emaUpdate(this.ema ?? {}, await steps.gStep.parameters(), cfg.emaDecay)
         : undefined;
-    const result = await trainLoop(cfg, steps, x, opts, onGStep);
-    await steps.dStep.syncTo(this.net);
-    this.#sampler = undefined;
-    return result;
+    try {
+      // Also on a stop (abort): the weights trained so far stay in the model.
+      return await steps.dStep.trainInto(this.net, () => trainLoop(cfg, steps, x, opts, onGStep));
+    } finally {
+      void this.#sampler?.exe?.dispose();
+      this.#sampler = undefined;
+    }
   }
 
   /** The network used for sampling: the live one, or a copy with the EMA generator weights. */

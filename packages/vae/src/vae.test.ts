@@ -57,6 +57,31 @@ describe('VAE shapes', () => {
 });
 
 describe('VAE training', () => {
+  it('a stopped fit keeps what it trained, and sampling uses those weights', async () => {
+    const data = barImages(256, 8, 0);
+    const stopped = VAE.create(rt, tiny, { seed: 0 });
+    const before = await stopped.sampleFlat(4, 3); // compiles (and caches) the decoder
+    const ctrl = new AbortController();
+    await expect(
+      stopped.fit(data, {
+        epochs: 5,
+        progressEvery: 1,
+        signal: ctrl.signal,
+        onProgress: (e) => {
+          if (e.step === 3) ctrl.abort();
+        },
+      }),
+    ).rejects.toThrow();
+    const full = VAE.create(rt, tiny, { seed: 0 });
+    await full.fit(data, { steps: 3 });
+    expect(stopped.net.stateDict()['decoder.fc2.weight'].toArray()).toEqual(
+      full.net.stateDict()['decoder.fc2.weight'].toArray(),
+    );
+    const after = await stopped.sampleFlat(4, 3);
+    expect(after.toArray()).not.toEqual(before.toArray());
+    expect(after.toArray()).toEqual((await full.sampleFlat(4, 3)).toArray());
+  });
+
   it('fit lowers the negative ELBO; the IWAE bound is tighter than the ELBO', async () => {
     const data = barImages(512, 8, 0);
     const test = barImages(128, 8, 1);

@@ -116,17 +116,27 @@ export class VAE implements TrainedModel {
         }
       },
     };
-    const result = await fitSteps(step, withBeta, {
-      epochs: opts.epochs,
-      steps: opts.steps,
-      lr: opts.lr ?? cfg.lr,
-      onProgress: opts.onProgress,
-      progressEvery: opts.progressEvery,
-      signal: opts.signal,
-    });
-    await step.syncTo(this.net);
+    try {
+      // Also on a stop (abort): the weights trained so far stay in the model.
+      return await step.trainInto(this.net, () =>
+        fitSteps(step, withBeta, {
+          epochs: opts.epochs,
+          steps: opts.steps,
+          lr: opts.lr ?? cfg.lr,
+          onProgress: opts.onProgress,
+          progressEvery: opts.progressEvery,
+          signal: opts.signal,
+        }),
+      );
+    } finally {
+      this.#invalidate();
+    }
+  }
+
+  /** Drop (and release) the compiled inference sessions: they hold the old weights. */
+  #invalidate(): void {
+    for (const e of this.#exec.values()) void e.dispose();
     this.#exec.clear();
-    return result;
   }
 
   async #trainStep(seed: number): Promise<TrainStep> {

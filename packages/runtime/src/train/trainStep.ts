@@ -382,6 +382,25 @@ export class TrainStep {
     this.rng = Rng.fromState(s.rng);
   }
 
+  /**
+   * Run `train` (a loop over this step), then copy the live weights into `module` (syncTo),
+   * also when the loop stops early on an abort or an error, so a stopped run keeps what it
+   * trained; the loop's own error is the one rethrown.
+   *
+   * @example const result = await step.trainInto(net, () => fit(step, batches, { signal }));
+   */
+  async trainInto<T>(module: Module, train: () => Promise<T>): Promise<T> {
+    let result: T;
+    try {
+      result = await train();
+    } catch (e) {
+      await this.syncTo(module).catch(() => {});
+      throw e;
+    }
+    await this.syncTo(module);
+    return result;
+  }
+
   /** Copy the live parameters and buffers into `module` (after training). */
   async syncTo(module: Module): Promise<void> {
     module.loadStateDict({ ...(await this.download(P)), ...(await this.download(BUF)) }, false);

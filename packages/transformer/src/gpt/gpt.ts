@@ -185,31 +185,33 @@ export class GPT implements TrainedModel {
         }
       },
     };
-    const result = await fitSteps(step, batches, {
-      steps,
-      lr,
-      signal: opts.signal,
-      progressEvery: opts.progressEvery,
-      onProgress:
-        opts.onProgress &&
-        ((e) =>
-          opts.onProgress?.({
-            ...e,
-            metrics: { ...e.metrics, lr: lr(e.step - 1), tokens_per_sec: e.samplesPerSec * T },
-          })),
-      evalEvery: opts.evalEvery,
-      evaluate: opts.evalEvery
-        ? async (s) => {
-            await step.syncTo(this.net);
-            this.#invalidate();
-            const valLoss = await this.#randomWindowLoss(corpus.val, seed, 10, cfg.batchSize);
-            opts.onEval?.(s, valLoss);
-            return { val_loss: valLoss };
-          }
-        : undefined,
-    });
-    await step.syncTo(this.net);
-    this.#invalidate();
+    const result = await step
+      .trainInto(this.net, () =>
+        fitSteps(step, batches, {
+          steps,
+          lr,
+          signal: opts.signal,
+          progressEvery: opts.progressEvery,
+          onProgress:
+            opts.onProgress &&
+            ((e) =>
+              opts.onProgress?.({
+                ...e,
+                metrics: { ...e.metrics, lr: lr(e.step - 1), tokens_per_sec: e.samplesPerSec * T },
+              })),
+          evalEvery: opts.evalEvery,
+          evaluate: opts.evalEvery
+            ? async (s) => {
+                await step.syncTo(this.net);
+                this.#invalidate();
+                const valLoss = await this.#randomWindowLoss(corpus.val, seed, 10, cfg.batchSize);
+                opts.onEval?.(s, valLoss);
+                return { val_loss: valLoss };
+              }
+            : undefined,
+        }),
+      )
+      .finally(() => this.#invalidate());
     return result;
   }
 

@@ -193,34 +193,42 @@ export class Seq2seq implements TrainedModel {
         }
       },
     };
-    const result = await fitSteps(step, batches, {
-      steps,
-      lr,
-      signal: opts.signal,
-      progressEvery: opts.progressEvery,
-      onProgress:
-        opts.onProgress &&
-        ((e) =>
-          opts.onProgress?.({
-            ...e,
-            metrics: { ...e.metrics, lr: lr(e.step - 1), examples_per_sec: e.samplesPerSec },
-          })),
-      evalEvery: opts.evalEvery,
-      evaluate: opts.evalEvery
-        ? async (s) => {
-            await this.#sync(step);
-            const m = await this.evaluate({ seed, examples: 256 });
-            opts.onEval?.(s, m);
-            return m;
-          }
-        : undefined,
-    });
-    await this.#sync(step);
+    const result = await step
+      .trainInto(this.net, () =>
+        fitSteps(step, batches, {
+          steps,
+          lr,
+          signal: opts.signal,
+          progressEvery: opts.progressEvery,
+          onProgress:
+            opts.onProgress &&
+            ((e) =>
+              opts.onProgress?.({
+                ...e,
+                metrics: { ...e.metrics, lr: lr(e.step - 1), examples_per_sec: e.samplesPerSec },
+              })),
+          evalEvery: opts.evalEvery,
+          evaluate: opts.evalEvery
+            ? async (s) => {
+                await this.#sync(step);
+                const m = await this.evaluate({ seed, examples: 256 });
+                opts.onEval?.(s, m);
+                return m;
+              }
+            : undefined,
+        }),
+      )
+      .finally(() => this.#invalidate());
     return result;
   }
 
   async #sync(step: TrainStep): Promise<void> {
     await step.syncTo(this.net);
+    this.#invalidate();
+  }
+
+  /** Drop (and release) the compiled inference sessions: they hold the old weights. */
+  #invalidate(): void {
     for (const e of this.#exec.values()) void e.dispose();
     this.#exec.clear();
   }
