@@ -20,6 +20,9 @@ import {
 } from '@genmodels/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Runtime } from './exec/runtime.js';
+import { writeModelDir } from './io/model-dir.js';
+import { Linear } from './nn/linear.js';
+import { Rng } from './rng.js';
 import type { BrowserTestApi } from './testing/browser-entry.js';
 import { type ParityResult, threeAdamSteps } from './testing/parity.js';
 
@@ -110,6 +113,29 @@ describe.runIf(chromiumAvailable())('in Chromium (onnxruntime-web)', () => {
     if (env.hardwareConcurrency > 1) expect(page.workers().length).toBeGreaterThan(0);
     // ORT also logs the strictDevice refusal on the console.
     expect(errors.filter((e) => !e.includes('explicitly disabled by the user'))).toEqual([]);
+  });
+
+  it('loads a model directory written on Node.js from its URL', async () => {
+    const net = new Linear(3, 2, { rng: new Rng(4) });
+    await writeModelDir(
+      join(outdir, 'models', 'lin'),
+      net,
+      { family: 'test', config: { k: 1 } } as {
+        family: string;
+      },
+      { fail: (m) => new Error(m) },
+    );
+    const { page } = await openPage(noGpu, plain.url);
+    const got = await call(page, 'readModel', 'models/lin');
+    if ('error' in got) throw new Error(got.error);
+    expect(got.stored).toEqual({ family: 'test', config: { k: 1 } });
+    for (const [k, t] of Object.entries(net.stateDict()))
+      expect(got.tensors[k]).toEqual(Array.from(t.data as Float32Array));
+    const missing = await call(page, 'readModel', 'models/none');
+    expect(missing).toEqual({
+      error:
+        "no test checkpoint at 'models/none/model.safetensors' (train one with 'genmodels train test')",
+    });
   });
 
   it("rejects 'cpu' naming the browser devices, and WebGPU without an adapter suggests 'wasm'", async () => {

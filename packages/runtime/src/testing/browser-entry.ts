@@ -8,6 +8,7 @@ import { ort } from '#backend';
 import { DeviceError } from '../errors.js';
 import { Runtime, type RuntimeOptions } from '../exec/runtime.js';
 import { Graph, primitive } from '../graph/graph.js';
+import { readModelDir } from '../io/model-dir.js';
 import { emit1 } from '../ops/core.js';
 import { type ParityResult, threeAdamSteps } from './parity.js';
 
@@ -34,6 +35,10 @@ export interface BrowserTestApi {
   /** The message of compiling a LogSoftmax (no WebGPU kernel) with strictDevice, or null. */
   strictFallbackFailure(): Promise<string | null>;
   env(): Promise<PageEnv>;
+  /** readModelDir over a URL base: the stored config and the state dict as plain arrays, or the error message. */
+  readModel(
+    url: string,
+  ): Promise<{ stored: unknown; tensors: Record<string, number[]> } | { error: string }>;
 }
 
 const api: BrowserTestApi = {
@@ -63,6 +68,21 @@ const api: BrowserTestApi = {
       return null;
     } catch (e) {
       return (e as Error).message;
+    }
+  },
+  async readModel(url) {
+    try {
+      const { stored, stateDict } = await readModelDir(url, {
+        family: 'test',
+        label: 'test',
+        fail: (m) => new Error(m),
+      });
+      const tensors = Object.fromEntries(
+        Object.entries(stateDict).map(([k, t]) => [k, Array.from(t.data as Float32Array)]),
+      );
+      return { stored, tensors };
+    } catch (e) {
+      return { error: (e as Error).message };
     }
   },
   async env() {
