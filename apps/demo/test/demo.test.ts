@@ -90,13 +90,12 @@ function pixels(page: Page, selector: string): Promise<string> {
   return page.$eval(selector, (c) => (c as HTMLCanvasElement).toDataURL());
 }
 
-/** Fail on page errors, except the 404s of MNIST's uncompressed names (the loader tries them before .gz). */
+/** Page errors and failed requests (any HTTP error, e.g. a 404 for a file the app should serve). */
 function watch(page: Page): { errors: string[]; missing: string[] } {
   const errors = pageErrors(page);
   const missing: string[] = [];
   page.on('response', (r) => {
-    if (r.status() >= 400 && !/\/mnist\/[a-z0-9-]+-ubyte$/.test(r.url()))
-      missing.push(`${r.status()} ${r.url()}`);
+    if (r.status() >= 400) missing.push(`${r.status()} ${r.url()}`);
   });
   return { errors, missing };
 }

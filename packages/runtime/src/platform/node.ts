@@ -9,7 +9,8 @@ import { basename, dirname, join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { GenmodelsError } from '../errors.js';
 
-export const platformName = 'node';
+/** Which platform file access is for: 'node' (the file system) or 'web' (fetch). */
+export const platformName: 'node' | 'web' = 'node';
 
 /** `path`'s bytes, or null when there is no such file. Other failures throw GenmodelsError. */
 export async function readBytes(path: string): Promise<Uint8Array | null> {

@@ -6,7 +6,8 @@
  */
 import { GenmodelsError } from '../errors.js';
 
-export const platformName = 'web';
+/** Which platform file access is for: 'node' (the file system) or 'web' (fetch). */
+export const platformName: 'node' | 'web' = 'web';
 
 function noFiles(what: string): GenmodelsError {
   return new GenmodelsError(
