@@ -17,7 +17,9 @@ export interface DiffusionFitOptions {
   steps?: number;
   /** Default: the config's lr. */
   lr?: number;
-  /** Seeds shuffling, timesteps, noise and label dropout (default 0). */
+  /**
+   * Seeds shuffling, timesteps, noise and label dropout (default 0). Training again continues the model and its optimizer state; the same seed repeats the same data order and noise, so pass a new seed to each call for fresh randomness.
+   */
   seed?: number;
   /** Class of each data row (class-conditional models). */
   labels?: ArrayLike<number>;

@@ -52,7 +52,9 @@ export interface FlowFitOptions {
   lr?: FitOptions['lr'];
   /** Default: the config's batchSize (Tensor data only). */
   batchSize?: number;
-  /** Seeds the shuffling and the dequantization noise (default 0). */
+  /**
+   * Seeds the shuffling and the dequantization noise (default 0). Training again continues the model and its optimizer state; the same seed repeats the same data order and noise, so pass a new seed to each call for fresh randomness.
+   */
   seed?: number;
   /**
    * Points (pixel configs: dequantized y in [0, 1]) for the ActNorm data-dependent init;
@@ -184,7 +186,12 @@ export class Flow implements TrainedModel {
   }
 
   async #trainStep(seed: number): Promise<TrainStep> {
-    if (this.#step && this.#stepSeed === seed) return this.#step;
+    if (this.#step) {
+      // Another seed: fresh noise, same weights and optimizer state (no recompile).
+      if (this.#stepSeed !== seed) this.#step.reseed(seed);
+      this.#stepSeed = seed;
+      return this.#step;
+    }
     const cfg = this.config;
     const net = this.net;
     this.#stepSeed = seed;

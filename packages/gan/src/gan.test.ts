@@ -57,6 +57,24 @@ describe('D and G steps over shared parameters', () => {
 });
 
 describe('GAN.fit', () => {
+  it('a later fit continues the same steps and optimizer state; a new seed gives new noise', async () => {
+    const data = gaussianPoints(512, [1, 0], 0.2, 3);
+    const gan = GAN.create(rt, TINY_MLP, { seed: 0 });
+    await gan.fit(data, { steps: 3, seed: 0 });
+    const steps = await gan.trainSteps(0);
+    await gan.fit(data, { steps: 2, seed: 1 });
+    // Not recompiled: the same steps, 5 D steps counted, Adam moments carried on.
+    expect(await gan.trainSteps(1)).toBe(steps);
+    expect(steps.dStep.step).toBe(5 * gan.config.dSteps);
+    // The second call's seed matters: continuing with seed 0 instead ends elsewhere.
+    const again = GAN.create(rt, TINY_MLP, { seed: 0 });
+    await again.fit(data, { steps: 3, seed: 0 });
+    await again.fit(data, { steps: 2, seed: 0 });
+    expect((await gan.sampleFlat(64, 9)).toArray()).not.toEqual(
+      (await again.sampleFlat(64, 9)).toArray(),
+    );
+  });
+
   it('learns a 2-D Gaussian and reports the health figures', async () => {
     const gan = GAN.create(rt, TINY_MLP, { seed: 0 });
     const data = gaussianPoints(2048, [1.5, -1], 0.2, 3);

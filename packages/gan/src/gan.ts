@@ -69,9 +69,19 @@ export class GAN implements TrainedModel {
     return this.net.cfg;
   }
 
-  /** The compiled D and G steps (shared state), compiled once per seed. */
+  /**
+   * The compiled D and G steps (shared state), compiled once; another seed restarts their
+   * noise streams and keeps the weights and optimizer state.
+   */
   async trainSteps(seed = 0): Promise<{ dStep: TrainStep; gStep: TrainStep }> {
-    if (this.#steps?.seed === seed) return this.#steps;
+    if (this.#steps) {
+      if (this.#steps.seed !== seed) {
+        this.#steps.dStep.reseed(seed);
+        this.#steps.gStep.reseed(seed);
+        this.#steps.seed = seed;
+      }
+      return this.#steps;
+    }
     this.#steps = { ...(await compileGanSteps(this.rt, this.net, seed)), seed };
     return this.#steps;
   }

@@ -21,7 +21,9 @@ export interface GanFitOptions {
   steps?: number;
   /** Default: the config's lr. */
   lr?: number;
-  /** Seeds shuffling, z, labels of fakes and the WGAN-GP mixing (default 0). */
+  /**
+   * Seeds shuffling, z, labels of fakes and the WGAN-GP mixing (default 0). Training again continues the model and its optimizer state; the same seed repeats the same data order and noise, so pass a new seed to each call for fresh randomness.
+   */
   seed?: number;
   /** Class of each data row (conditional GANs). */
   labels?: ArrayLike<number>;

@@ -42,7 +42,9 @@ export interface VaeFitOptions {
   /** Default: the config's batchSize / lr. */
   batchSize?: number;
   lr?: number;
-  /** Seeds the shuffling and the epsilon noise (default 0). */
+  /**
+   * Seeds the shuffling and the epsilon noise (default 0). Training again continues the model and its optimizer state; the same seed repeats the same data order and noise, so pass a new seed to each call for fresh randomness.
+   */
   seed?: number;
   onProgress?: (e: ProgressEvent) => void;
   progressEvery?: number;
@@ -140,7 +142,12 @@ export class VAE implements TrainedModel {
   }
 
   async #trainStep(seed: number): Promise<TrainStep> {
-    if (this.#step && this.#stepSeed === seed) return this.#step;
+    if (this.#step) {
+      // Another seed: fresh noise, same weights and optimizer state (no recompile).
+      if (this.#stepSeed !== seed) this.#step.reseed(seed);
+      this.#stepSeed = seed;
+      return this.#step;
+    }
     const { d, latent } = this.dims;
     const net = this.net;
     this.#stepSeed = seed;

@@ -383,6 +383,15 @@ export class TrainStep {
   }
 
   /**
+   * Restart the step's noise stream (dropout masks, reparameterization noise, ...) at
+   * `seed`, keeping the parameters, buffers, optimizer state and step count: how a model
+   * continues training with fresh randomness without recompiling.
+   */
+  reseed(seed: number): void {
+    this.rng = new Rng(seed);
+  }
+
+  /**
    * Run `train` (a loop over this step), then copy the live weights into `module` (syncTo),
    * also when the loop stops early on an abort or an error, so a stopped run keeps what it
    * trained; the loop's own error is the one rethrown.

@@ -226,7 +226,15 @@ export class GPT implements TrainedModel {
   }
 
   async #trainStep(seed: number): Promise<TrainStep> {
-    if (this.#step && this.#stepSeed === seed) return this.#step;
+    if (this.#step) {
+      // Another seed: fresh batches and noise, same weights and optimizer state (no recompile).
+      if (this.#stepSeed !== seed) {
+        this.#step.reseed(seed);
+        this.#batchRng = new Rng(seed);
+      }
+      this.#stepSeed = seed;
+      return this.#step;
+    }
     const cfg = this.config;
     const net = this.net;
     const shape = [cfg.batchSize, cfg.blockSize];

@@ -234,7 +234,15 @@ export class Seq2seq implements TrainedModel {
   }
 
   async #trainStep(seed: number): Promise<TrainStep> {
-    if (this.#step && this.#stepSeed === seed) return this.#step;
+    if (this.#step) {
+      // Another seed: fresh batches and noise, same weights and optimizer state (no recompile).
+      if (this.#stepSeed !== seed) {
+        this.#step.reseed(seed);
+        this.#train = await openTask(this.task, 'train', seed);
+      }
+      this.#stepSeed = seed;
+      return this.#step;
+    }
     const cfg = this.config;
     const net = this.net;
     const src = { dtype: 'int64', shape: [cfg.batchSize, cfg.maxSrcLen] } as const;
