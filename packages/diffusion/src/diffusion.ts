@@ -7,6 +7,7 @@ import {
   compileInference,
   describeModelSource,
   type Executable,
+  ExecutableCache,
   type FamilySampleOptions,
   type FamilySamples,
   type ModelDirFiles,
@@ -72,7 +73,8 @@ export class Diffusion implements TrainedModel {
   /** Timing of the last `sampleFlat`. */
   lastTiming?: SampleTiming;
   #step?: TrainStep;
-  #exe = new Map<boolean, Executable>();
+  /** The compiled denoiser, by EMA or live weights; cleared when training changes them. */
+  readonly #exe = new ExecutableCache<boolean>();
 
   /** @example const model = Diffusion.create(rt, 'moons-2d', { seed: 0 }); */
   constructor(
@@ -136,14 +138,8 @@ export class Diffusion implements TrainedModel {
         trainLoop(cfg, this.schedule, step, x, opts, this.ema),
       );
     } finally {
-      this.#invalidate();
+      this.#exe.clear();
     }
-  }
-
-  /** Drop (and release) the compiled inference sessions: they hold the old weights. */
-  #invalidate(): void {
-    for (const e of this.#exe.values()) void e.dispose();
-    this.#exe.clear();
   }
 
   /** The network used for sampling: the live one, or a copy holding the EMA weights. */
@@ -157,19 +153,16 @@ export class Diffusion implements TrainedModel {
   /** The denoiser compiled once (per weight set) and reused across steps and calls. */
   async #executable(useEma: boolean): Promise<Executable> {
     const key = useEma && !!this.ema;
-    let exe = this.#exe.get(key);
-    if (!exe) {
+    return this.#exe.get(key, () => {
       const net = this.samplingNetwork(key);
-      exe = await compileInference(
+      return compileInference(
         this.rt,
         net,
         denoiserInputs(this.config),
         (i) => net.call(i.x, i.t, i.y),
         { name: 'diffusion_denoiser' },
       );
-      this.#exe.set(key, exe);
-    }
-    return exe;
+    });
   }
 
   /**

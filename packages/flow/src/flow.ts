@@ -10,6 +10,7 @@ import {
   compileTrainStep,
   describeModelSource,
   type Executable,
+  ExecutableCache,
   type FamilySamples,
   type FitOptions,
   type FitResult,
@@ -85,7 +86,8 @@ export class Flow implements TrainedModel {
   readonly net: FlowNetwork;
   #step?: TrainStep;
   #stepSeed = 0;
-  readonly #exec = new Map<string, Executable>();
+  /** Compiled inference sessions; cleared when training changes the weights. */
+  readonly #exec = new ExecutableCache<string>();
 
   /**
    * @param preset the preset name recorded in config.json ('custom' for a hand-made config).
@@ -152,14 +154,8 @@ export class Flow implements TrainedModel {
         }),
       );
     } finally {
-      this.#invalidate();
+      this.#exec.clear();
     }
-  }
-
-  /** Drop (and release) the compiled inference sessions: they hold the old weights. */
-  #invalidate(): void {
-    for (const e of this.#exec.values()) void e.dispose();
-    this.#exec.clear();
   }
 
   /** ActNorm's data-dependent init from one batch (once; a loaded or trained model keeps its values). */
@@ -213,12 +209,9 @@ export class Flow implements TrainedModel {
   }
 
   async #compiled(name: string, inputs: InputSpecs, fn: InferenceFn): Promise<Executable> {
-    let e = this.#exec.get(name);
-    if (!e) {
-      e = await compileInference(this.rt, this.net, inputs, fn, { name: `flow_${name}` });
-      this.#exec.set(name, e);
-    }
-    return e;
+    return this.#exec.get(name, () =>
+      compileInference(this.rt, this.net, inputs, fn, { name: `flow_${name}` }),
+    );
   }
 
   /** Run `exe` over x [N, D] in chunks; concatenates each named output along rows. */

@@ -15,6 +15,7 @@ export {
   NotDifferentiableError,
   ShapeError,
 } from './errors.js';
+export { ExecutableCache } from './exec/cache.js';
 export type { Feed, IOSpec } from './exec/executable.js';
 export { Executable } from './exec/executable.js';
 export type { CompileOptions, Device, RuntimeOptions } from './exec/runtime.js';

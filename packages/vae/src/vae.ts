@@ -10,6 +10,7 @@ import {
   compileTrainStep,
   describeModelSource,
   type Executable,
+  ExecutableCache,
   type FamilySamples,
   type FitResult,
   fit as fitSteps,
@@ -64,7 +65,8 @@ export class VAE implements TrainedModel {
   readonly net: VaeNetwork;
   #step?: TrainStep;
   #stepSeed = 0;
-  readonly #exec = new Map<string, Executable>();
+  /** Compiled inference sessions; cleared when training changes the weights. */
+  readonly #exec = new ExecutableCache<string>();
 
   /**
    * @param preset the preset name recorded in config.json ('custom' for a hand-made config).
@@ -131,14 +133,8 @@ export class VAE implements TrainedModel {
         }),
       );
     } finally {
-      this.#invalidate();
+      this.#exec.clear();
     }
-  }
-
-  /** Drop (and release) the compiled inference sessions: they hold the old weights. */
-  #invalidate(): void {
-    for (const e of this.#exec.values()) void e.dispose();
-    this.#exec.clear();
   }
 
   async #trainStep(seed: number): Promise<TrainStep> {
@@ -172,12 +168,9 @@ export class VAE implements TrainedModel {
   }
 
   async #compiled(name: string, inputs: InputSpecs, fn: InferenceFn): Promise<Executable> {
-    let e = this.#exec.get(name);
-    if (!e) {
-      e = await compileInference(this.rt, this.net, inputs, fn, { name: `vae_${name}` });
-      this.#exec.set(name, e);
-    }
-    return e;
+    return this.#exec.get(name, () =>
+      compileInference(this.rt, this.net, inputs, fn, { name: `vae_${name}` }),
+    );
   }
 
   #xSpec(): InputSpecs {

@@ -11,6 +11,7 @@ import {
   cosine,
   describeModelSource,
   type Executable,
+  ExecutableCache,
   type FamilySampleOptions,
   type FamilySamples,
   type FitResult,
@@ -100,7 +101,8 @@ export class GPT implements TrainedModel {
   #stepSeed = 0;
   /** Draws the training windows; lives as long as the train step, so a second fit continues the stream. */
   #batchRng = new Rng(0);
-  readonly #exec = new Map<string, Executable>();
+  /** Compiled inference sessions; cleared when training changes the weights. */
+  readonly #exec = new ExecutableCache<string>();
 
   constructor(
     readonly rt: Runtime,
@@ -203,7 +205,7 @@ export class GPT implements TrainedModel {
           evaluate: opts.evalEvery
             ? async (s) => {
                 await step.syncTo(this.net);
-                this.#invalidate();
+                this.#exec.clear();
                 const valLoss = await this.#randomWindowLoss(corpus.val, seed, 10, cfg.batchSize);
                 opts.onEval?.(s, valLoss);
                 return { val_loss: valLoss };
@@ -211,7 +213,7 @@ export class GPT implements TrainedModel {
             : undefined,
         }),
       )
-      .finally(() => this.#invalidate());
+      .finally(() => this.#exec.clear());
     return result;
   }
 
@@ -258,38 +260,21 @@ export class GPT implements TrainedModel {
     return this.#step;
   }
 
-  #invalidate(): void {
-    for (const e of this.#exec.values()) void e.dispose();
-    this.#exec.clear();
-  }
-
   /** The compiled KV-cache decoder (see decoder.ts). */
   async decoder(): Promise<Executable> {
-    let e = this.#exec.get('decoder');
-    if (!e) {
-      e = await compileInference(
-        this.rt,
-        this.net,
-        decoderInputs(this.config),
-        decoderFn(this.net),
-        {
-          name: 'gpt_decoder',
-        },
-      );
-      this.#exec.set('decoder', e);
-    }
-    return e;
+    return this.#exec.get('decoder', () =>
+      compileInference(this.rt, this.net, decoderInputs(this.config), decoderFn(this.net), {
+        name: 'gpt_decoder',
+      }),
+    );
   }
 
   async #scorer(): Promise<Executable> {
-    let e = this.#exec.get('scorer');
-    if (!e) {
-      e = await compileInference(this.rt, this.net, SCORER_INPUTS, scorerFn(this.net), {
+    return this.#exec.get('scorer', () =>
+      compileInference(this.rt, this.net, SCORER_INPUTS, scorerFn(this.net), {
         name: 'gpt_scorer',
-      });
-      this.#exec.set('scorer', e);
-    }
-    return e;
+      }),
+    );
   }
 
   async #randomWindowLoss(

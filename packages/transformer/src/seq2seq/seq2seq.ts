@@ -12,6 +12,7 @@ import {
   cosine,
   describeModelSource,
   type Executable,
+  ExecutableCache,
   type FamilySampleOptions,
   type FamilySamples,
   type FitResult,
@@ -117,7 +118,8 @@ export class Seq2seq implements TrainedModel {
   #stepSeed = 0;
   /** The training example stream; lives as long as the train step, so a second fit continues it. */
   #train?: Seq2seqTask;
-  readonly #exec = new Map<Seq2seqPart, Executable>();
+  /** Compiled graphs by part; cleared when training changes the weights. */
+  readonly #exec = new ExecutableCache<Seq2seqPart>();
 
   constructor(
     readonly rt: Runtime,
@@ -218,18 +220,12 @@ export class Seq2seq implements TrainedModel {
             : undefined,
         }),
       )
-      .finally(() => this.#invalidate());
+      .finally(() => this.#exec.clear());
     return result;
   }
 
   async #sync(step: TrainStep): Promise<void> {
     await step.syncTo(this.net);
-    this.#invalidate();
-  }
-
-  /** Drop (and release) the compiled inference sessions: they hold the old weights. */
-  #invalidate(): void {
-    for (const e of this.#exec.values()) void e.dispose();
     this.#exec.clear();
   }
 
@@ -264,18 +260,11 @@ export class Seq2seq implements TrainedModel {
 
   /** The compiled graph `part` (see graphs.ts), cached until the weights change. */
   async graph(part: Seq2seqPart): Promise<Executable> {
-    let e = this.#exec.get(part);
-    if (!e) {
-      e = await compileInference(
-        this.rt,
-        this.net,
-        partInputs(this.config, part),
-        partFn(this.net, part),
-        { name: `seq2seq_${part}` },
-      );
-      this.#exec.set(part, e);
-    }
-    return e;
+    return this.#exec.get(part, () =>
+      compileInference(this.rt, this.net, partInputs(this.config, part), partFn(this.net, part), {
+        name: `seq2seq_${part}`,
+      }),
+    );
   }
 
   /** Teacher-forced logits [B, T, vocab] for sources and decoder inputs (BOS first), PAD-padded. */
