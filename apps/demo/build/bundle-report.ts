@@ -83,6 +83,7 @@ function closure(entry: OutputChunk, bundle: OutputBundle): OutputChunk[] {
 export function bundleReport(repoRoot: string, fileName = 'bundle-report.json') {
   /** Worker bundles by the file name of their entry chunk. */
   const workers = new Map<string, ReportChunk[]>();
+  let summary: BundleReport | undefined;
 
   const workerPlugin = (): Plugin => ({
     name: 'genmodels-bundle-report-worker',
@@ -126,8 +127,29 @@ export function bundleReport(repoRoot: string, fileName = 'bundle-report.json') 
             bytes: typeof f.source === 'string' ? Buffer.byteLength(f.source) : f.source.byteLength,
           });
       this.emitFile({ type: 'asset', fileName, source: `${JSON.stringify(report, null, 2)}\n` });
+      summary = report;
+    },
+    closeBundle() {
+      if (summary) console.log(formatSummary(summary, fileName));
     },
   });
 
   return { pagePlugin, workerPlugin };
+}
+
+/** Per page: total JavaScript, and the bytes of each workspace / ONNX Runtime package in it. */
+export function formatSummary(report: BundleReport, fileName: string): string {
+  const kb = (n: number) => `${(n / 1024).toFixed(1)} kB`;
+  const lines = [`\nJavaScript per page (details in dist/${fileName}):`];
+  for (const [name, page] of Object.entries(report.pages)) {
+    const byPackage: Record<string, number> = {};
+    for (const c of page.chunks)
+      for (const [p, n] of Object.entries(c.packages)) byPackage[p] = (byPackage[p] ?? 0) + n;
+    const shown = Object.entries(byPackage)
+      .filter(([p]) => p.startsWith('@genmodels/') || p.startsWith('onnxruntime'))
+      .sort((a, b) => b[1] - a[1])
+      .map(([p, n]) => `${p} ${kb(n)}`);
+    lines.push(`  ${name.padEnd(12)} ${kb(page.totalBytes).padStart(9)}  ${shown.join(', ')}`);
+  }
+  return lines.join('\n');
 }
