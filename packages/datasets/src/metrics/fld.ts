@@ -15,7 +15,6 @@ import {
 } from '@genmodels/runtime';
 import { frechetFromSamples } from './frechet.js';
 import { LeNet } from './lenet.js';
-import { LENET_WEIGHTS_BASE64 } from './lenet-weights.js';
 
 export interface ClassifierStats {
   /** KL(class histogram of argmax predictions || uniform over 10 classes), nats. */
@@ -30,8 +29,13 @@ export interface FldResult extends ClassifierStats {
   fld: number;
 }
 
-/** The shipped classifier weights (safetensors bytes). */
-export function lenetWeights(): Uint8Array {
+/**
+ * The shipped classifier weights (safetensors bytes). Loaded on first use (a dynamic
+ * import), so bundles that never compute FLD (a browser page that only trains) leave the
+ * 238 kB of weights in a chunk that is never fetched.
+ */
+export async function lenetWeights(): Promise<Uint8Array> {
+  const { LENET_WEIGHTS_BASE64 } = await import('./lenet-weights.js');
   const s = atob(LENET_WEIGHTS_BASE64);
   const out = new Uint8Array(s.length);
   for (let i = 0; i < s.length; i++) out[i] = s.charCodeAt(i);
@@ -56,7 +60,9 @@ export class FrechetLeNet {
     opts: { weights?: Uint8Array; batchSize?: number } = {},
   ): Promise<FrechetLeNet> {
     const net = new LeNet(new Rng(0));
-    net.loadStateDict(decodeSafetensors(opts.weights ?? lenetWeights(), 'LeNet weights').tensors);
+    net.loadStateDict(
+      decodeSafetensors(opts.weights ?? (await lenetWeights()), 'LeNet weights').tensors,
+    );
     const exe = await compileInference(
       rt,
       net,
