@@ -114,6 +114,10 @@ describe('text families', () => {
     const two = testContext({ lm: fam });
     expect(await main(['sample', 'lm', '--from', run, '--n', '2'], two)).toBe(0);
     expect(two.stdout.text).toBe('aaa\n\nbbb\n');
+    // 0 is greedy decoding (the GPT takes the most likely token), not an error.
+    const greedy = testContext({ lm: fam });
+    expect(await main(['sample', 'lm', '--from', run, '--temperature', '0'], greedy)).toBe(0);
+    expect(fam.seen.sample).toMatchObject({ temperature: 0 });
   });
 
   it('rejects bad sampling options, and images without --out', async () => {
@@ -121,7 +125,7 @@ describe('text families', () => {
     const fam = fakeFamily('lm', 'text');
     expect(await main(['train', 'lm', '--out', run], testContext({ lm: fam }))).toBe(0);
     for (const [flag, value, msg] of [
-      ['--temperature', '0', 'expected a number > 0'],
+      ['--temperature', '-1', 'expected a number >= 0'],
       ['--top-p', '1.5', 'expected a number > 0 and <= 1'],
       ['--top-k', '0', 'expected an integer >= 1'],
     ]) {

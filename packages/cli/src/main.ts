@@ -70,9 +70,10 @@ function program(ctx: CliContext, result: { code: number }): Command {
       new Option('--tokens <n>', 'text families: new tokens per sample').argParser(intOption(1)),
     )
     .addOption(
-      new Option('--temperature <t>', 'text families: softmax temperature').argParser(
-        numberOption(0, Number.POSITIVE_INFINITY, true),
-      ),
+      new Option(
+        '--temperature <t>',
+        'text families: softmax temperature (0: always the most likely token)',
+      ).argParser(numberOption(0, Number.POSITIVE_INFINITY)),
     )
     .addOption(
       new Option('--top-k <k>', 'text families: keep the k most likely tokens').argParser(

@@ -1,5 +1,5 @@
 /**
- * CPU throughput of the `moons-2d` and `mnist-unet-tiny` presets:
+ * CPU throughput of the `moons-2d`, `mnist-unet-tiny` and `mnist-unet` presets:
  * - training: examples per second (one compiled ORT session per step: forward, backward and
  *   Adam; host batch, timesteps, noise, label dropout and the weight EMA included);
  * - sampling: milliseconds per sample for 50-step DDIM (moons: 2,000 points per call; MNIST:
@@ -41,3 +41,4 @@ async function bench(preset: string, trainSteps: number, n: number) {
 
 await bench('moons-2d', 500, 2000);
 await bench('mnist-unet-tiny', 30, 16);
+await bench('mnist-unet', 10, 16);

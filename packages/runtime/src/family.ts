@@ -44,7 +44,7 @@ export interface FamilySampleOptions {
   prompt?: string;
   /** New tokens to generate per sample. */
   tokens?: number;
-  /** Softmax temperature (> 0); 1 samples the model's distribution. */
+  /** Softmax temperature (>= 0); 1 samples the model's distribution, 0 always takes the most likely token. */
   temperature?: number;
   /** Keep only the k most likely tokens (0 or undefined: all). */
   topK?: number;
