@@ -101,6 +101,9 @@ describe.runIf(chromiumAvailable())('in Chromium (onnxruntime-web)', () => {
     expect(cpu.losses[2]).toBeLessThan(cpu.losses[0]);
     expect(maxAbsDiff(wasm, cpu), 'wasm vs cpu').toBeLessThan(1e-4);
     expect(maxAbsDiff(webgpu, cpu), 'webgpu vs cpu').toBeLessThan(1e-4);
+    // Between steps the training state stays on the GPU (gpu-buffer outputs fed back).
+    expect(webgpu.stateLocations).toEqual(['gpu-buffer']);
+    expect(wasm.stateLocations).toEqual(['cpu']);
     // ORT 1.30's WebGPU has no LogSoftmax kernel: strictDevice refuses the CPU fallback.
     expect(await call(page, 'strictFallbackFailure')).toMatch(
       /^fallback: ONNX Runtime could not create a 'webgpu' session: .*fallback to CPU EP has been explicitly disabled/,

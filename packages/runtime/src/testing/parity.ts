@@ -13,6 +13,8 @@ import { initMlp, makeClassification, mlpLoss } from './mlp.js';
 export interface ParityResult {
   losses: number[];
   params: Record<string, number[]>;
+  /** Where the live training state (parameters, Adam moments) sits between steps. */
+  stateLocations: string[];
 }
 
 /**
@@ -30,10 +32,12 @@ export async function threeAdamSteps(rt: Runtime): Promise<ParityResult> {
   try {
     const losses: number[] = [];
     for (let i = 0; i < 3; i++) losses.push((await step.run(batch, { lr: 1e-2 })).loss);
+    const stateLocations = [...new Set(Object.values(step.store).map((t) => t.location))].sort();
     const params = await step.parameters();
     return {
       losses,
       params: Object.fromEntries(Object.entries(params).map(([k, t]) => [k, t.toArray()])),
+      stateLocations,
     };
   } finally {
     await step.dispose();
