@@ -3,6 +3,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { resolveConfig } from './config.js';
 import { Diffusion } from './diffusion.js';
 import { DiffusionError } from './errors.js';
+import { runSampler } from './sampler.js';
 import { gaussianPoints, randomImages, TINY_MLP, TINY_UNET } from './testing.js';
 
 let rt: Runtime;
@@ -11,6 +12,40 @@ beforeAll(async () => {
 });
 
 describe('Diffusion (MLP, 2-D)', () => {
+  it.each([
+    ['MLP', TINY_MLP, undefined],
+    ['U-Net with guidance', TINY_UNET, [0, 1, 2, 1]],
+  ] as const)(
+    '%s: sampling with one shared timestep per step equals the per-row denoiser',
+    async (_, cfg, labels) => {
+      const m = Diffusion.create(rt, cfg, { seed: 2 });
+      const shape = m.config.arch === 'unet' ? [1, 28, 28] : [2];
+      const f = shape.reduce((a, b) => a * b, 1);
+      const n = 4;
+      const w = 2;
+      const opts = { sampler: 'ddim', steps: 4, eta: 0.5, seed: 7 } as const;
+      const fast = await m.sampleFlat(n, { ...opts, labels, guidance: labels ? w : 0 });
+      // The same sampler through `denoise`, which feeds one timestep per row.
+      const nul = labels?.map(() => m.config.numClasses);
+      const { x } = await runSampler(
+        m.schedule,
+        n * f,
+        async (xs, t) => {
+          const xt = new Tensor('float32', [n, ...shape], xs);
+          const out = (await m.denoise(xt, t, labels)).data as Float32Array;
+          if (!labels || !nul) return out;
+          const un = (await m.denoise(xt, t, nul)).data as Float32Array;
+          return out.map((v, j) => (1 + w) * v - w * un[j]);
+        },
+        { ...opts, prediction: m.config.prediction, clipDenoised: m.config.clipDenoised },
+      );
+      const a = fast.data as Float32Array;
+      let worst = 0;
+      for (let j = 0; j < a.length; j++) worst = Math.max(worst, Math.abs(a[j] - x[j]));
+      expect(worst).toBeLessThan(1e-4);
+    },
+  );
+
   it('fit lowers the denoising loss, is reproducible for a seed, and keeps an EMA', async () => {
     const data = gaussianPoints(512, [1, -1], 0.1, 0);
     const losses: number[] = [];

@@ -73,8 +73,12 @@ export class Diffusion implements TrainedModel {
   /** Timing of the last `sampleFlat`. */
   lastTiming?: SampleTiming;
   #step?: TrainStep;
-  /** The compiled denoiser, by EMA or live weights; cleared when training changes them. */
-  readonly #exe = new ExecutableCache<boolean>();
+  /**
+   * The compiled denoiser by weights (EMA or live) and by t's shape ('rows': one timestep per
+   * row; 'shared': t [1] for every row, as the samplers use it); cleared when training
+   * changes the weights.
+   */
+  readonly #exe = new ExecutableCache<string>();
 
   /** @example const model = Diffusion.create(rt, 'moons-2d', { seed: 0 }); */
   constructor(
@@ -150,18 +154,20 @@ export class Diffusion implements TrainedModel {
     return copy;
   }
 
-  /** The denoiser compiled once (per weight set) and reused across steps and calls. */
-  async #executable(useEma: boolean): Promise<Executable> {
-    const key = useEma && !!this.ema;
-    return this.#exe.get(key, () => {
-      const net = this.samplingNetwork(key);
-      return compileInference(
-        this.rt,
-        net,
-        denoiserInputs(this.config),
-        (i) => net.call(i.x, i.t, i.y),
-        { name: 'diffusion_denoiser' },
-      );
+  /**
+   * The denoiser compiled once (per weight set) and reused across steps and calls. With
+   * `sharedT`, t is [1] for the whole batch: the time embedding (and its projections in
+   * every block) is computed once per step and broadcast, instead of once per row.
+   */
+  async #executable(useEma: boolean, sharedT = false): Promise<Executable> {
+    const ema = useEma && !!this.ema;
+    return this.#exe.get(`${ema ? 'ema' : 'live'}:${sharedT ? 'shared' : 'rows'}`, () => {
+      const net = this.samplingNetwork(ema);
+      const inputs = denoiserInputs(this.config);
+      if (sharedT) inputs.t = { dtype: 'float32', shape: [1] };
+      return compileInference(this.rt, net, inputs, (i) => net.call(i.x, i.t, i.y), {
+        name: 'diffusion_denoiser',
+      });
     });
   }
 
@@ -236,11 +242,11 @@ export class Diffusion implements TrainedModel {
     const r = this.#resolve(n, opts);
     const shape = exampleShape(cfg);
     const f = shape.reduce((a, b) => a * b, 1);
-    const exe = await this.#executable(opts.ema ?? true);
+    const exe = await this.#executable(opts.ema ?? true, true);
     const guided = r.labels !== undefined && r.guidance > 0;
     const rows = guided ? 2 * n : n;
     const xFeed = new Float32Array(rows * f);
-    const tFeed = new Float32Array(rows);
+    const tFeed = new Float32Array(1);
     let yFeed: Tensor | undefined;
     if (r.labels) {
       const ys = guided ? [...r.labels, ...r.labels.map(() => cfg.numClasses)] : r.labels;
@@ -251,10 +257,10 @@ export class Diffusion implements TrainedModel {
     const denoise = async (x: Float32Array, t: number): Promise<Float32Array> => {
       xFeed.set(x);
       if (guided) xFeed.set(x, n * f);
-      tFeed.fill(t);
+      tFeed[0] = t;
       const feed: Record<string, Tensor> = {
         x: new Tensor('float32', [rows, ...shape], xFeed),
-        t: new Tensor('float32', [rows], tFeed),
+        t: new Tensor('float32', [1], tFeed),
       };
       if (yFeed) feed.y = yFeed;
       const t0 = performance.now();
