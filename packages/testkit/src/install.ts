@@ -6,7 +6,8 @@
  * The npm cache of these machines holds no tarballs of third-party dependencies (a plain
  * `npm install --offline` stops at ENOTCACHED for adm-zip, a dependency of
  * onnxruntime-node), so the fresh project points `overrides` at the copies pnpm already
- * installed (onnxruntime-node, onnxruntime-common, onnx-proto); the genmodels packages
+ * installed (every third-party dependency of the packed packages: onnxruntime-node,
+ * onnxruntime-common, onnx-proto, fast-png, ...); the genmodels packages
  * themselves come only from the tarballs.
  */
 import { execFileSync } from 'node:child_process';
@@ -100,7 +101,14 @@ export async function installAndRun(opts: InstallCheckOptions): Promise<unknown>
       throw new Error(
         `installAndRun: packed ${tarballs.length} tarballs for ${chosen.length} packages`,
       );
-    const local = (name: string) => `file:${realpathSync(join(runtimeDir, 'node_modules', name))}`;
+    // Third-party dependencies of the chosen packages (and the runtime's), from pnpm's copies.
+    const thirdParty = new Map<string, string>();
+    for (const dir of [runtimeDir, ...chosen]) {
+      const deps = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')).dependencies ?? {};
+      for (const name of Object.keys(deps))
+        if (!name.startsWith('@genmodels/') && !thirdParty.has(name))
+          thirdParty.set(name, `file:${realpathSync(join(dir, 'node_modules', name))}`);
+    }
     await mkdir(app, { recursive: true });
     await writeFile(
       join(app, 'package.json'),
@@ -109,9 +117,7 @@ export async function installAndRun(opts: InstallCheckOptions): Promise<unknown>
         version: '1.0.0',
         private: true,
         type: 'module',
-        overrides: Object.fromEntries(
-          ['onnxruntime-node', 'onnxruntime-common', 'onnx-proto'].map((n) => [n, local(n)]),
-        ),
+        overrides: Object.fromEntries(thirdParty),
       }),
     );
     sh(
