@@ -3,17 +3,13 @@
  * anywhere), and ONNX export of the denoiser.
  */
 import {
-  describeModelSource,
-  encodeModelFiles,
   encodeOnnx,
+  FamilyStore,
   type ModelDirFiles,
   type ModelSource,
   ops,
-  readModelDir,
-  splitPrefixed,
+  type StoredModel,
   type Tensor,
-  withPrefix,
-  writeModelDir,
 } from '@genmodels/runtime';
 import { type DiffusionConfig, resolveConfig } from './config.js';
 import { DiffusionError } from './errors.js';
@@ -27,26 +23,22 @@ export const CONFIG_FILE = 'config.json';
 /** Exportable parts, the default first. */
 export const DIFFUSION_PARTS = ['denoiser'] as const;
 
-/** What config.json and the checkpoint's metadata hold. */
-interface Stored {
-  family: 'diffusion';
-  preset: string;
-  config: DiffusionConfig;
-}
+/** The family's model directory: family 'diffusion', preset and config in metadata and config.json. */
+const store = new FamilyStore<DiffusionConfig>({
+  family: 'diffusion',
+  label: 'diffusion',
+  fail: (m) => new DiffusionError(m),
+  resolve: resolveConfig,
+  ema: true,
+});
 
-const fail = (m: string) => new DiffusionError(m);
-
-function stored(net: DiffusionNetwork, preset: string): Stored {
-  return { family: 'diffusion', preset, config: net.cfg };
-}
-
-/** The state dict (EMA weights under `ema.denoiser.*`), family and config in metadata, and config.json, as bytes and text. */
+/** The state dict (PyTorch keys; EMA weights under `ema.`) and config.json, as bytes and text. */
 export function diffusionFiles(
   net: DiffusionNetwork,
   preset: string,
   ema?: Readonly<Record<string, Tensor>>,
 ): ModelDirFiles {
-  return encodeModelFiles(net, stored(net, preset), { fail, extra: withPrefix(ema) });
+  return store.files(net, net.cfg, preset, ema);
 }
 
 /** Write {@link diffusionFiles} into `dir` (Node.js). */
@@ -56,30 +48,12 @@ export async function writeDiffusion(
   preset: string,
   ema?: Readonly<Record<string, Tensor>>,
 ): Promise<void> {
-  await writeModelDir(dir, net, stored(net, preset), { fail, extra: withPrefix(ema) });
+  await store.write(dir, net, net.cfg, preset, ema);
 }
 
 /** Read what `writeDiffusion` wrote (a directory, a URL base or the files); another family's checkpoint is a CheckpointError. */
-export async function readDiffusion(source: ModelSource): Promise<{
-  cfg: DiffusionConfig;
-  preset: string;
-  stateDict: Record<string, Tensor>;
-  ema?: Record<string, Tensor>;
-}> {
-  const { stored, stateDict: all } = await readModelDir<Stored>(source, {
-    family: 'diffusion',
-    label: 'diffusion',
-    fail,
-  });
-  if (!stored?.config)
-    throw new DiffusionError(`${describeModelSource(source)}: no diffusion config found`);
-  const { own, prefixed } = splitPrefixed(all);
-  return {
-    cfg: resolveConfig(stored.config),
-    preset: stored.preset ?? 'custom',
-    stateDict: own,
-    ema: prefixed,
-  };
+export function readDiffusion(source: ModelSource): Promise<StoredModel<DiffusionConfig>> {
+  return store.read(source);
 }
 
 /**

@@ -3,15 +3,12 @@
  * anywhere), and ONNX export of the sampler and the log-density.
  */
 import {
-  describeModelSource,
-  encodeModelFiles,
   encodeOnnx,
+  FamilyStore,
   type ModelDirFiles,
   type ModelSource,
   ops,
-  readModelDir,
-  type Tensor,
-  writeModelDir,
+  type StoredModel,
 } from '@genmodels/runtime';
 import { type FlowConfig, resolveConfig } from './config.js';
 import { FlowError } from './errors.js';
@@ -24,40 +21,27 @@ export const CONFIG_FILE = 'config.json';
 /** Exportable parts, the default first: 'sampler' (z -> x) and 'log_density' (x -> log p(x)). */
 export const FLOW_PARTS = ['sampler', 'log_density'] as const;
 
-/** What config.json and the checkpoint's metadata hold. */
-interface Stored {
-  family: 'flow';
-  preset: string;
-  config: FlowConfig;
-}
+/** The family's model directory: family 'flow', preset and config in metadata and config.json. */
+const store = new FamilyStore<FlowConfig>({
+  family: 'flow',
+  label: 'flow',
+  fail: (m) => new FlowError(m),
+  resolve: resolveConfig,
+});
 
-const fail = (m: string) => new FlowError(m);
-
-function stored(net: FlowNetwork, preset: string): Stored {
-  return { family: 'flow', preset, config: net.cfg };
-}
-
-/** The state dict (PyTorch keys, family 'flow', config in metadata) and config.json, as bytes and text. */
+/** The state dict (PyTorch keys) and config.json, as bytes and text. */
 export function flowFiles(net: FlowNetwork, preset: string): ModelDirFiles {
-  return encodeModelFiles(net, stored(net, preset), { fail });
+  return store.files(net, net.cfg, preset);
 }
 
 /** Write {@link flowFiles} into `dir` (Node.js). */
 export async function writeFlow(dir: string, net: FlowNetwork, preset: string): Promise<void> {
-  await writeModelDir(dir, net, stored(net, preset), { fail });
+  await store.write(dir, net, net.cfg, preset);
 }
 
 /** Read what `writeFlow` wrote (a directory, a URL base or the files); another family's checkpoint is a CheckpointError. */
-export async function readFlow(
-  source: ModelSource,
-): Promise<{ cfg: FlowConfig; preset: string; stateDict: Record<string, Tensor> }> {
-  const { stored, stateDict } = await readModelDir<Stored>(source, {
-    family: 'flow',
-    label: 'flow',
-    fail,
-  });
-  if (!stored?.config) throw new FlowError(`${describeModelSource(source)}: no flow config found`);
-  return { cfg: resolveConfig(stored.config), preset: stored.preset ?? 'custom', stateDict };
+export function readFlow(source: ModelSource): Promise<StoredModel<FlowConfig>> {
+  return store.read(source);
 }
 
 /**

@@ -3,17 +3,13 @@
  * anywhere), and ONNX export of the generator.
  */
 import {
-  describeModelSource,
-  encodeModelFiles,
   encodeOnnx,
+  FamilyStore,
   type ModelDirFiles,
   type ModelSource,
   ops,
-  readModelDir,
-  splitPrefixed,
+  type StoredModel,
   type Tensor,
-  withPrefix,
-  writeModelDir,
 } from '@genmodels/runtime';
 import { type GanConfig, resolveConfig } from './config.js';
 import { GanError } from './errors.js';
@@ -27,29 +23,22 @@ export const CONFIG_FILE = 'config.json';
 /** Exportable parts, the default first. */
 export const GAN_PARTS = ['generator'] as const;
 
-/** What config.json and the checkpoint's metadata hold. */
-interface Stored {
-  family: 'gan';
-  preset: string;
-  config: GanConfig;
-}
+/** The family's model directory: family 'gan', preset and config in metadata and config.json. */
+const store = new FamilyStore<GanConfig>({
+  family: 'gan',
+  label: 'GAN',
+  fail: (m) => new GanError(m),
+  resolve: resolveConfig,
+  ema: true,
+});
 
-const fail = (m: string) => new GanError(m);
-
-function stored(net: GanNetwork, preset: string): Stored {
-  return { family: 'gan', preset, config: net.cfg };
-}
-
-/**
- * The state dict (PyTorch keys; EMA generator weights under `ema.generator.*`), family
- * 'gan' and the config in metadata, and config.json, as bytes and text.
- */
+/** The state dict (PyTorch keys; EMA weights under `ema.`) and config.json, as bytes and text. */
 export function ganFiles(
   net: GanNetwork,
   preset: string,
   ema?: Readonly<Record<string, Tensor>>,
 ): ModelDirFiles {
-  return encodeModelFiles(net, stored(net, preset), { fail, extra: withPrefix(ema) });
+  return store.files(net, net.cfg, preset, ema);
 }
 
 /** Write {@link ganFiles} into `dir` (Node.js). */
@@ -59,29 +48,12 @@ export async function writeGan(
   preset: string,
   ema?: Readonly<Record<string, Tensor>>,
 ): Promise<void> {
-  await writeModelDir(dir, net, stored(net, preset), { fail, extra: withPrefix(ema) });
+  await store.write(dir, net, net.cfg, preset, ema);
 }
 
 /** Read what `writeGan` wrote (a directory, a URL base or the files); another family's checkpoint is a CheckpointError. */
-export async function readGan(source: ModelSource): Promise<{
-  cfg: GanConfig;
-  preset: string;
-  stateDict: Record<string, Tensor>;
-  ema?: Record<string, Tensor>;
-}> {
-  const { stored, stateDict: all } = await readModelDir<Stored>(source, {
-    family: 'gan',
-    label: 'GAN',
-    fail,
-  });
-  if (!stored?.config) throw new GanError(`${describeModelSource(source)}: no GAN config found`);
-  const { own, prefixed } = splitPrefixed(all);
-  return {
-    cfg: resolveConfig(stored.config),
-    preset: stored.preset ?? 'custom',
-    stateDict: own,
-    ema: prefixed,
-  };
+export function readGan(source: ModelSource): Promise<StoredModel<GanConfig>> {
+  return store.read(source);
 }
 
 /**

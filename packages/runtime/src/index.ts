@@ -44,6 +44,8 @@ export {
   saveCheckpoint,
   saveModule,
 } from './io/checkpoint.js';
+export type { FamilyStoreOptions, StoredModel } from './io/family-store.js';
+export { FamilyStore } from './io/family-store.js';
 export type {
   ModelDirFiles,
   ModelFileData,

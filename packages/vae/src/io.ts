@@ -3,15 +3,12 @@
  * anywhere), and ONNX export of the encoder or decoder.
  */
 import {
-  describeModelSource,
-  encodeModelFiles,
   encodeOnnx,
+  FamilyStore,
   type ModelDirFiles,
   type ModelSource,
   ops,
-  readModelDir,
-  type Tensor,
-  writeModelDir,
+  type StoredModel,
 } from '@genmodels/runtime';
 import { resolveConfig, type VaeConfig } from './config.js';
 import { VaeError } from './errors.js';
@@ -24,43 +21,29 @@ export const CONFIG_FILE = 'config.json';
 /** Exportable parts, the default first. */
 export const VAE_PARTS = ['decoder', 'encoder'] as const;
 
-/** What config.json and the checkpoint's metadata hold. */
-interface Stored {
-  family: 'vae';
-  preset: string;
-  config: VaeConfig;
-}
+/** The family's model directory: family 'vae', preset and config in metadata and config.json. */
+const store = new FamilyStore<VaeConfig>({
+  family: 'vae',
+  label: 'VAE',
+  fail: (m) => new VaeError(m),
+  resolve: resolveConfig,
+});
 
-const fail = (m: string) => new VaeError(m);
-
-function stored(net: VaeNetwork, preset: string): Stored {
-  return { family: 'vae', preset, config: net.cfg };
-}
-
-/** The state dict (PyTorch keys, family 'vae', config in metadata) and config.json, as bytes and text. */
+/** The state dict (PyTorch keys) and config.json, as bytes and text. */
 export function vaeFiles(net: VaeNetwork, preset: string): ModelDirFiles {
-  return encodeModelFiles(net, stored(net, preset), { fail });
+  return store.files(net, net.cfg, preset);
 }
 
 /** Write {@link vaeFiles} into `dir` (Node.js). */
 export async function writeVae(dir: string, net: VaeNetwork, preset: string): Promise<void> {
-  await writeModelDir(dir, net, stored(net, preset), { fail });
+  await store.write(dir, net, net.cfg, preset);
 }
 
 /** Read what `writeVae` wrote (a directory, a URL base or the files); another family's checkpoint is a CheckpointError. */
-export async function readVae(
-  source: ModelSource,
-): Promise<{ cfg: VaeConfig; preset: string; stateDict: Record<string, Tensor> }> {
-  const { stored, stateDict } = await readModelDir<Stored>(source, {
-    family: 'vae',
-    label: 'VAE',
-    fail,
-  });
-  if (!stored?.config) throw new VaeError(`${describeModelSource(source)}: no VAE config found`);
-  return { cfg: resolveConfig(stored.config), preset: stored.preset ?? 'custom', stateDict };
+export function readVae(source: ModelSource): Promise<StoredModel<VaeConfig>> {
+  return store.read(source);
 }
 
-/** `part` ('decoder': z -> x in [0, 1]; 'encoder': x -> mu, logvar) as an ONNX model's bytes. */
 export function vaeOnnx(net: VaeNetwork, part: string): Uint8Array {
   const cfg = net.cfg;
   const d = cfg.imageSize ** 2;
