@@ -5,7 +5,6 @@
  */
 import {
   compileInference,
-  describeModelSource,
   type Executable,
   ExecutableCache,
   type FamilySampleOptions,
@@ -22,7 +21,7 @@ import {
 import { type DiffusionConfig, exampleShape, resolveConfig, type SamplerKind } from './config.js';
 import { checkLabels, labelTensor, toData } from './data.js';
 import { DiffusionError } from './errors.js';
-import { denoiserOnnx, diffusionFiles, readDiffusion, writeDiffusion } from './io.js';
+import { denoiserOnnx, diffusionFiles, loadDiffusionNetwork, writeDiffusion } from './io.js';
 import { DiffusionNetwork } from './network.js';
 import { runSampler, type SamplerStep } from './sampler.js';
 import { NoiseSchedule } from './schedule.js';
@@ -346,16 +345,7 @@ export class Diffusion implements TrainedModel {
    * the file and the problem.
    */
   static async load(rt: Runtime, source: ModelSource): Promise<Diffusion> {
-    const { cfg, preset, stateDict, ema } = await readDiffusion(source);
-    const net = new DiffusionNetwork(cfg, new Rng(0));
-    try {
-      net.loadStateDict(stateDict);
-      if (ema) new DiffusionNetwork(cfg, new Rng(0)).loadStateDict({ ...stateDict, ...ema });
-    } catch (e) {
-      throw new DiffusionError(
-        `${describeModelSource(source)}: model.safetensors does not match its config: ${(e as Error).message}`,
-      );
-    }
+    const { net, preset, ema } = await loadDiffusionNetwork(source);
     const model = new Diffusion(rt, net, preset);
     model.ema = ema;
     return model;

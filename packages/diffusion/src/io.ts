@@ -5,15 +5,16 @@
 import {
   encodeOnnx,
   FamilyStore,
+  type LoadedModel,
   type ModelDirFiles,
   type ModelSource,
   ops,
-  type StoredModel,
+  Rng,
   type Tensor,
 } from '@genmodels/runtime';
 import { type DiffusionConfig, resolveConfig } from './config.js';
 import { DiffusionError } from './errors.js';
-import type { DiffusionNetwork } from './network.js';
+import { DiffusionNetwork } from './network.js';
 import { denoiserInputs } from './steps.js';
 
 /** The checkpoint's file name inside a model directory. */
@@ -51,9 +52,11 @@ export async function writeDiffusion(
   await store.write(dir, net, net.cfg, preset, ema);
 }
 
-/** Read what `writeDiffusion` wrote (a directory, a URL base or the files); another family's checkpoint is a CheckpointError. */
-export function readDiffusion(source: ModelSource): Promise<StoredModel<DiffusionConfig>> {
-  return store.read(source);
+/** A network built from the stored config with the stored weights (and EMA weights, when saved). */
+export function loadDiffusionNetwork(
+  source: ModelSource,
+): Promise<LoadedModel<DiffusionNetwork, DiffusionConfig>> {
+  return store.load(source, (cfg) => new DiffusionNetwork(cfg, new Rng(0)));
 }
 
 /**

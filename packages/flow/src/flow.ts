@@ -8,7 +8,6 @@ import {
   type BatchSource,
   compileInference,
   compileTrainStep,
-  describeModelSource,
   type Executable,
   ExecutableCache,
   type FamilySamples,
@@ -41,7 +40,7 @@ import {
   toUnit,
 } from './data.js';
 import { FlowError } from './errors.js';
-import { flowFiles, flowOnnx, readFlow, writeFlow } from './io.js';
+import { flowFiles, flowOnnx, loadFlowNetwork, writeFlow } from './io.js';
 import { FlowNetwork } from './network.js';
 
 /** Options of `Flow.fit`. */
@@ -399,15 +398,7 @@ export class Flow implements TrainedModel {
    * file and the problem.
    */
   static async load(rt: Runtime, source: ModelSource): Promise<Flow> {
-    const { cfg, preset, stateDict } = await readFlow(source);
-    const net = new FlowNetwork(cfg, new Rng(0));
-    try {
-      net.loadStateDict(stateDict);
-    } catch (e) {
-      throw new FlowError(
-        `${describeModelSource(source)}: model.safetensors does not match its config: ${(e as Error).message}`,
-      );
-    }
+    const { net, preset } = await loadFlowNetwork(source);
     return new Flow(rt, net, preset);
   }
 

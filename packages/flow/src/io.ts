@@ -5,14 +5,15 @@
 import {
   encodeOnnx,
   FamilyStore,
+  type LoadedModel,
   type ModelDirFiles,
   type ModelSource,
   ops,
-  type StoredModel,
+  Rng,
 } from '@genmodels/runtime';
 import { type FlowConfig, resolveConfig } from './config.js';
 import { FlowError } from './errors.js';
-import type { FlowNetwork } from './network.js';
+import { FlowNetwork } from './network.js';
 
 /** The checkpoint's file name inside a model directory. */
 export const MODEL_FILE = 'model.safetensors';
@@ -39,9 +40,11 @@ export async function writeFlow(dir: string, net: FlowNetwork, preset: string): 
   await store.write(dir, net, net.cfg, preset);
 }
 
-/** Read what `writeFlow` wrote (a directory, a URL base or the files); another family's checkpoint is a CheckpointError. */
-export function readFlow(source: ModelSource): Promise<StoredModel<FlowConfig>> {
-  return store.read(source);
+/** A network built from the stored config with the stored weights (and EMA weights, when saved). */
+export function loadFlowNetwork(
+  source: ModelSource,
+): Promise<LoadedModel<FlowNetwork, FlowConfig>> {
+  return store.load(source, (cfg) => new FlowNetwork(cfg, new Rng(0)));
 }
 
 /**

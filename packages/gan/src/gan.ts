@@ -5,7 +5,6 @@
  */
 import {
   compileInference,
-  describeModelSource,
   type Executable,
   emaUpdate,
   type FamilySampleOptions,
@@ -22,7 +21,7 @@ import {
 import { type GanConfig, resolveConfig } from './config.js';
 import { checkLabels, oneHot, toFlat } from './data.js';
 import { GanError } from './errors.js';
-import { ganFiles, generatorOnnx, readGan, writeGan } from './io.js';
+import { ganFiles, generatorOnnx, loadGanNetwork, writeGan } from './io.js';
 import { GanNetwork, isGenerator } from './network.js';
 import { compileGanSteps, stepInputs } from './steps.js';
 
@@ -262,17 +261,7 @@ export class GAN implements TrainedModel {
    * file and the problem.
    */
   static async load(rt: Runtime, source: ModelSource): Promise<GAN> {
-    const { cfg, preset, stateDict, ema } = await readGan(source);
-    const net = new GanNetwork(cfg, new Rng(0));
-    try {
-      net.loadStateDict(stateDict);
-      // The EMA weights must fit the generator too (checked on a scratch network).
-      if (ema) new GanNetwork(cfg, new Rng(0)).loadStateDict({ ...stateDict, ...ema });
-    } catch (e) {
-      throw new GanError(
-        `${describeModelSource(source)}: model.safetensors does not match its config: ${(e as Error).message}`,
-      );
-    }
+    const { net, preset, ema } = await loadGanNetwork(source);
     const gan = new GAN(rt, net, preset);
     gan.ema = ema;
     return gan;

@@ -5,15 +5,16 @@
 import {
   encodeOnnx,
   FamilyStore,
+  type LoadedModel,
   type ModelDirFiles,
   type ModelSource,
   ops,
-  type StoredModel,
+  Rng,
   type Tensor,
 } from '@genmodels/runtime';
 import { type GanConfig, resolveConfig } from './config.js';
 import { GanError } from './errors.js';
-import type { GanNetwork } from './network.js';
+import { GanNetwork } from './network.js';
 import { stepInputs } from './steps.js';
 
 /** The checkpoint's file name inside a model directory. */
@@ -51,9 +52,9 @@ export async function writeGan(
   await store.write(dir, net, net.cfg, preset, ema);
 }
 
-/** Read what `writeGan` wrote (a directory, a URL base or the files); another family's checkpoint is a CheckpointError. */
-export function readGan(source: ModelSource): Promise<StoredModel<GanConfig>> {
-  return store.read(source);
+/** A network built from the stored config with the stored weights (and EMA weights, when saved). */
+export function loadGanNetwork(source: ModelSource): Promise<LoadedModel<GanNetwork, GanConfig>> {
+  return store.load(source, (cfg) => new GanNetwork(cfg, new Rng(0)));
 }
 
 /**

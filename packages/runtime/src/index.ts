@@ -44,7 +44,7 @@ export {
   saveCheckpoint,
   saveModule,
 } from './io/checkpoint.js';
-export type { FamilyStoreOptions, StoredModel } from './io/family-store.js';
+export type { FamilyStoreOptions, LoadedModel, StoredModel } from './io/family-store.js';
 export { FamilyStore } from './io/family-store.js';
 export type {
   ModelDirFiles,

@@ -5,14 +5,15 @@
 import {
   encodeOnnx,
   FamilyStore,
+  type LoadedModel,
   type ModelDirFiles,
   type ModelSource,
   ops,
-  type StoredModel,
+  Rng,
 } from '@genmodels/runtime';
 import { resolveConfig, type VaeConfig } from './config.js';
 import { VaeError } from './errors.js';
-import type { VaeNetwork } from './network.js';
+import { VaeNetwork } from './network.js';
 
 /** The checkpoint's file name inside a model directory. */
 export const MODEL_FILE = 'model.safetensors';
@@ -39,11 +40,12 @@ export async function writeVae(dir: string, net: VaeNetwork, preset: string): Pr
   await store.write(dir, net, net.cfg, preset);
 }
 
-/** Read what `writeVae` wrote (a directory, a URL base or the files); another family's checkpoint is a CheckpointError. */
-export function readVae(source: ModelSource): Promise<StoredModel<VaeConfig>> {
-  return store.read(source);
+/** A network built from the stored config with the stored weights (and EMA weights, when saved). */
+export function loadVaeNetwork(source: ModelSource): Promise<LoadedModel<VaeNetwork, VaeConfig>> {
+  return store.load(source, (cfg) => new VaeNetwork(cfg, new Rng(0)));
 }
 
+/** `part` ('decoder': z -> x in [0, 1]; 'encoder': x -> mu, logvar) as an ONNX model's bytes. */
 export function vaeOnnx(net: VaeNetwork, part: string): Uint8Array {
   const cfg = net.cfg;
   const d = cfg.imageSize ** 2;

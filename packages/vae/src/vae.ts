@@ -8,7 +8,6 @@ import {
   type BatchSource,
   compileInference,
   compileTrainStep,
-  describeModelSource,
   type Executable,
   ExecutableCache,
   type FamilySamples,
@@ -31,7 +30,7 @@ import {
 import { klWeight, resolveConfig, type VaeConfig } from './config.js';
 import { logMeanExp, repeatRows, shuffledBatches, takeRows, toFlat } from './data.js';
 import { VaeError } from './errors.js';
-import { readVae, vaeFiles, vaeOnnx, writeVae } from './io.js';
+import { loadVaeNetwork, vaeFiles, vaeOnnx, writeVae } from './io.js';
 import { elboTerms } from './likelihood.js';
 import { VaeNetwork } from './network.js';
 
@@ -326,15 +325,7 @@ export class VAE implements TrainedModel {
    * file and the problem.
    */
   static async load(rt: Runtime, source: ModelSource): Promise<VAE> {
-    const { cfg, preset, stateDict } = await readVae(source);
-    const net = new VaeNetwork(cfg, new Rng(0));
-    try {
-      net.loadStateDict(stateDict);
-    } catch (e) {
-      throw new VaeError(
-        `${describeModelSource(source)}: model.safetensors does not match its config: ${(e as Error).message}`,
-      );
-    }
+    const { net, preset } = await loadVaeNetwork(source);
     return new VAE(rt, net, preset);
   }
 

@@ -41,6 +41,15 @@ export interface StoredModel<C> {
   ema?: Record<string, Tensor>;
 }
 
+/** What {@link FamilyStore.load} returns: the network with its weights, and what was stored. */
+export interface LoadedModel<N, C> {
+  net: N;
+  cfg: C;
+  preset: string;
+  /** EMA weights, when the checkpoint has them. */
+  ema?: Record<string, Tensor>;
+}
+
 /**
  * @example
  * const store = new FamilyStore<VaeConfig>({ family: 'vae', label: 'VAE', fail, resolve: resolveConfig });
@@ -100,5 +109,27 @@ export class FamilyStore<C> {
       out.ema = prefixed;
     }
     return out;
+  }
+
+  /**
+   * Read `source` into a fresh network from `build(cfg)`. Weights that do not fit the config
+   * (and EMA weights that do not fit the network) are the family's error, naming the source.
+   */
+  async load<N extends Module>(
+    source: ModelSource,
+    build: (cfg: C) => N,
+  ): Promise<LoadedModel<N, C>> {
+    const { cfg, preset, stateDict, ema } = await this.read(source);
+    const net = build(cfg);
+    try {
+      net.loadStateDict(stateDict);
+      // The EMA weights must fit the network too (checked on a scratch one).
+      if (ema) build(cfg).loadStateDict({ ...stateDict, ...ema });
+    } catch (e) {
+      throw this.opts.fail(
+        `${describeModelSource(source)}: model.safetensors does not match its config: ${(e as Error).message}`,
+      );
+    }
+    return { net, cfg, preset, ema };
   }
 }
