@@ -16,12 +16,11 @@ import {
   Tensor,
   type TrainedModel,
   type TrainStep,
-  writeFileAtomic,
 } from '@genmodels/runtime';
 import { type DiffusionConfig, exampleShape, resolveConfig, type SamplerKind } from './config.js';
 import { checkLabels, labelTensor, toData } from './data.js';
 import { DiffusionError } from './errors.js';
-import { denoiserOnnx, diffusionFiles, loadDiffusionNetwork, writeDiffusion } from './io.js';
+import { denoiserOnnx, diffusionStore } from './io.js';
 import { DiffusionNetwork } from './network.js';
 import { runSampler, type SamplerStep } from './sampler.js';
 import { NoiseSchedule } from './schedule.js';
@@ -328,7 +327,7 @@ export class Diffusion implements TrainedModel {
 
   /** Writes model.safetensors (with the EMA weights under `ema.`) and config.json (Node.js). */
   async save(dir: string): Promise<void> {
-    await writeDiffusion(dir, this.net, this.preset, this.ema);
+    await diffusionStore.write(dir, this.net, this.config, this.preset, this.ema);
   }
 
   /**
@@ -336,7 +335,7 @@ export class Diffusion implements TrainedModel {
    * `Diffusion.load(rt, files)` reads them back.
    */
   toFiles(): ModelDirFiles {
-    return diffusionFiles(this.net, this.preset, this.ema);
+    return diffusionStore.files(this.net, this.config, this.preset, this.ema);
   }
 
   /**
@@ -345,7 +344,7 @@ export class Diffusion implements TrainedModel {
    * the file and the problem.
    */
   static async load(rt: Runtime, source: ModelSource): Promise<Diffusion> {
-    const { net, preset, ema } = await loadDiffusionNetwork(source);
+    const { net, preset, ema } = await diffusionStore.load(source);
     const model = new Diffusion(rt, net, preset);
     model.ema = ema;
     return model;
@@ -362,12 +361,7 @@ export class Diffusion implements TrainedModel {
 
   /** Write `onnx(part)` to `path` (Node.js). */
   async exportOnnx(path: string, part = 'denoiser'): Promise<void> {
-    const bytes = this.onnx(part);
-    await writeFileAtomic(
-      path,
-      bytes,
-      (why) => new DiffusionError(`cannot write '${path}': ${why}`),
-    );
+    await diffusionStore.writeFile(path, this.onnx(part));
   }
 
   /** 2-D: samples.png (scatter over data) and steps.json (trajectories); MNIST: samples.png. */

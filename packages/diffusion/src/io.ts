@@ -2,16 +2,7 @@
  * model.safetensors + config.json (a directory on Node.js, or the same files as bytes
  * anywhere), and ONNX export of the denoiser.
  */
-import {
-  encodeOnnx,
-  FamilyStore,
-  type LoadedModel,
-  type ModelDirFiles,
-  type ModelSource,
-  ops,
-  Rng,
-  type Tensor,
-} from '@genmodels/runtime';
+import { encodeOnnx, FamilyStore, ops, Rng } from '@genmodels/runtime';
 import { type DiffusionConfig, resolveConfig } from './config.js';
 import { DiffusionError } from './errors.js';
 import { DiffusionNetwork } from './network.js';
@@ -24,40 +15,18 @@ export const CONFIG_FILE = 'config.json';
 /** Exportable parts, the default first. */
 export const DIFFUSION_PARTS = ['denoiser'] as const;
 
-/** The family's model directory: family 'diffusion', preset and config in metadata and config.json. */
-const store = new FamilyStore<DiffusionConfig>({
+/**
+ * The family's model directory (family 'diffusion', preset and config in metadata and config.json;
+ * EMA weights under `ema.`; ONNX exports written with the family's error).
+ */
+export const diffusionStore = new FamilyStore<DiffusionConfig, DiffusionNetwork>({
   family: 'diffusion',
   label: 'diffusion',
   fail: (m) => new DiffusionError(m),
   resolve: resolveConfig,
+  build: (cfg) => new DiffusionNetwork(cfg, new Rng(0)),
   ema: true,
 });
-
-/** The state dict (PyTorch keys; EMA weights under `ema.`) and config.json, as bytes and text. */
-export function diffusionFiles(
-  net: DiffusionNetwork,
-  preset: string,
-  ema?: Readonly<Record<string, Tensor>>,
-): ModelDirFiles {
-  return store.files(net, net.cfg, preset, ema);
-}
-
-/** Write {@link diffusionFiles} into `dir` (Node.js). */
-export async function writeDiffusion(
-  dir: string,
-  net: DiffusionNetwork,
-  preset: string,
-  ema?: Readonly<Record<string, Tensor>>,
-): Promise<void> {
-  await store.write(dir, net, net.cfg, preset, ema);
-}
-
-/** A network built from the stored config with the stored weights (and EMA weights, when saved). */
-export function loadDiffusionNetwork(
-  source: ModelSource,
-): Promise<LoadedModel<DiffusionNetwork, DiffusionConfig>> {
-  return store.load(source, (cfg) => new DiffusionNetwork(cfg, new Rng(0)));
-}
 
 /**
  * The denoiser (eval mode) as an ONNX model's bytes: inputs x [batch, ...example shape],

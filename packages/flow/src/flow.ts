@@ -26,7 +26,6 @@ import {
   type TrainedModel,
   type TrainStep,
   type Value,
-  writeFileAtomic,
 } from '@genmodels/runtime';
 import { ActNorm } from './actnorm.js';
 import { type FlowConfig, resolveConfig } from './config.js';
@@ -40,7 +39,7 @@ import {
   toUnit,
 } from './data.js';
 import { FlowError } from './errors.js';
-import { flowFiles, flowOnnx, loadFlowNetwork, writeFlow } from './io.js';
+import { flowOnnx, flowStore } from './io.js';
 import { FlowNetwork } from './network.js';
 
 /** Options of `Flow.fit`. */
@@ -381,7 +380,7 @@ export class Flow implements TrainedModel {
 
   /** Writes model.safetensors (state dict, family 'flow', config in metadata) and config.json (Node.js). */
   async save(dir: string): Promise<void> {
-    await writeFlow(dir, this.net, this.preset);
+    await flowStore.write(dir, this.net, this.config, this.preset);
   }
 
   /**
@@ -389,7 +388,7 @@ export class Flow implements TrainedModel {
    * `Flow.load(rt, files)` reads them back.
    */
   toFiles(): ModelDirFiles {
-    return flowFiles(this.net, this.preset);
+    return flowStore.files(this.net, this.config, this.preset);
   }
 
   /**
@@ -398,7 +397,7 @@ export class Flow implements TrainedModel {
    * file and the problem.
    */
   static async load(rt: Runtime, source: ModelSource): Promise<Flow> {
-    const { net, preset } = await loadFlowNetwork(source);
+    const { net, preset } = await flowStore.load(source);
     return new Flow(rt, net, preset);
   }
 
@@ -409,8 +408,7 @@ export class Flow implements TrainedModel {
 
   /** Write `onnx(part)` to `path` (Node.js). */
   async exportOnnx(path: string, part = 'sampler'): Promise<void> {
-    const bytes = this.onnx(part);
-    await writeFileAtomic(path, bytes, (why) => new FlowError(`cannot write '${path}': ${why}`));
+    await flowStore.writeFile(path, this.onnx(part));
   }
 
   /** 2-D: samples.png (samples over data) and density.png (heat map); MNIST: samples.png. */

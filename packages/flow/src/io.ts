@@ -2,15 +2,7 @@
  * model.safetensors + config.json (a directory on Node.js, or the same files as bytes
  * anywhere), and ONNX export of the sampler and the log-density.
  */
-import {
-  encodeOnnx,
-  FamilyStore,
-  type LoadedModel,
-  type ModelDirFiles,
-  type ModelSource,
-  ops,
-  Rng,
-} from '@genmodels/runtime';
+import { encodeOnnx, FamilyStore, ops, Rng } from '@genmodels/runtime';
 import { type FlowConfig, resolveConfig } from './config.js';
 import { FlowError } from './errors.js';
 import { FlowNetwork } from './network.js';
@@ -22,30 +14,17 @@ export const CONFIG_FILE = 'config.json';
 /** Exportable parts, the default first: 'sampler' (z -> x) and 'log_density' (x -> log p(x)). */
 export const FLOW_PARTS = ['sampler', 'log_density'] as const;
 
-/** The family's model directory: family 'flow', preset and config in metadata and config.json. */
-const store = new FamilyStore<FlowConfig>({
+/**
+ * The family's model directory (family 'flow', preset and config in metadata and config.json;
+ * ONNX exports written with the family's error).
+ */
+export const flowStore = new FamilyStore<FlowConfig, FlowNetwork>({
   family: 'flow',
   label: 'flow',
   fail: (m) => new FlowError(m),
   resolve: resolveConfig,
+  build: (cfg) => new FlowNetwork(cfg, new Rng(0)),
 });
-
-/** The state dict (PyTorch keys) and config.json, as bytes and text. */
-export function flowFiles(net: FlowNetwork, preset: string): ModelDirFiles {
-  return store.files(net, net.cfg, preset);
-}
-
-/** Write {@link flowFiles} into `dir` (Node.js). */
-export async function writeFlow(dir: string, net: FlowNetwork, preset: string): Promise<void> {
-  await store.write(dir, net, net.cfg, preset);
-}
-
-/** A network built from the stored config with the stored weights (and EMA weights, when saved). */
-export function loadFlowNetwork(
-  source: ModelSource,
-): Promise<LoadedModel<FlowNetwork, FlowConfig>> {
-  return store.load(source, (cfg) => new FlowNetwork(cfg, new Rng(0)));
-}
 
 /**
  * `part` as an ONNX model's bytes: 'sampler' maps z [batch, D] ~ N(0, I) to x [batch, D]

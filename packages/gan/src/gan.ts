@@ -16,12 +16,11 @@ import {
   Tensor,
   type TrainedModel,
   type TrainStep,
-  writeFileAtomic,
 } from '@genmodels/runtime';
 import { type GanConfig, resolveConfig } from './config.js';
 import { checkLabels, oneHot, toFlat } from './data.js';
 import { GanError } from './errors.js';
-import { ganFiles, generatorOnnx, loadGanNetwork, writeGan } from './io.js';
+import { ganStore, generatorOnnx } from './io.js';
 import { GanNetwork, isGenerator } from './network.js';
 import { compileGanSteps, stepInputs } from './steps.js';
 
@@ -244,7 +243,7 @@ export class GAN implements TrainedModel {
 
   /** Writes model.safetensors (with the EMA weights) and config.json (Node.js). */
   async save(dir: string): Promise<void> {
-    await writeGan(dir, this.net, this.preset, this.ema);
+    await ganStore.write(dir, this.net, this.config, this.preset, this.ema);
   }
 
   /**
@@ -252,7 +251,7 @@ export class GAN implements TrainedModel {
    * `GAN.load(rt, files)` reads them back.
    */
   toFiles(): ModelDirFiles {
-    return ganFiles(this.net, this.preset, this.ema);
+    return ganStore.files(this.net, this.config, this.preset, this.ema);
   }
 
   /**
@@ -261,7 +260,7 @@ export class GAN implements TrainedModel {
    * file and the problem.
    */
   static async load(rt: Runtime, source: ModelSource): Promise<GAN> {
-    const { net, preset, ema } = await loadGanNetwork(source);
+    const { net, preset, ema } = await ganStore.load(source);
     const gan = new GAN(rt, net, preset);
     gan.ema = ema;
     return gan;
@@ -274,8 +273,7 @@ export class GAN implements TrainedModel {
 
   /** Write `onnx(part)` to `path` (Node.js). */
   async exportOnnx(path: string, part = 'generator'): Promise<void> {
-    const bytes = this.onnx(part);
-    await writeFileAtomic(path, bytes, (why) => new GanError(`cannot write '${path}': ${why}`));
+    await ganStore.writeFile(path, this.onnx(part));
   }
 
   /** samples.png (MNIST) or samples.png as a scatter of samples over data (2-D). */

@@ -2,16 +2,7 @@
  * model.safetensors + config.json (a directory on Node.js, or the same files as bytes
  * anywhere), and ONNX export of the generator.
  */
-import {
-  encodeOnnx,
-  FamilyStore,
-  type LoadedModel,
-  type ModelDirFiles,
-  type ModelSource,
-  ops,
-  Rng,
-  type Tensor,
-} from '@genmodels/runtime';
+import { encodeOnnx, FamilyStore, ops, Rng } from '@genmodels/runtime';
 import { type GanConfig, resolveConfig } from './config.js';
 import { GanError } from './errors.js';
 import { GanNetwork } from './network.js';
@@ -24,38 +15,18 @@ export const CONFIG_FILE = 'config.json';
 /** Exportable parts, the default first. */
 export const GAN_PARTS = ['generator'] as const;
 
-/** The family's model directory: family 'gan', preset and config in metadata and config.json. */
-const store = new FamilyStore<GanConfig>({
+/**
+ * The family's model directory (family 'gan', preset and config in metadata and config.json;
+ * EMA weights under `ema.`; ONNX exports written with the family's error).
+ */
+export const ganStore = new FamilyStore<GanConfig, GanNetwork>({
   family: 'gan',
   label: 'GAN',
   fail: (m) => new GanError(m),
   resolve: resolveConfig,
+  build: (cfg) => new GanNetwork(cfg, new Rng(0)),
   ema: true,
 });
-
-/** The state dict (PyTorch keys; EMA weights under `ema.`) and config.json, as bytes and text. */
-export function ganFiles(
-  net: GanNetwork,
-  preset: string,
-  ema?: Readonly<Record<string, Tensor>>,
-): ModelDirFiles {
-  return store.files(net, net.cfg, preset, ema);
-}
-
-/** Write {@link ganFiles} into `dir` (Node.js). */
-export async function writeGan(
-  dir: string,
-  net: GanNetwork,
-  preset: string,
-  ema?: Readonly<Record<string, Tensor>>,
-): Promise<void> {
-  await store.write(dir, net, net.cfg, preset, ema);
-}
-
-/** A network built from the stored config with the stored weights (and EMA weights, when saved). */
-export function loadGanNetwork(source: ModelSource): Promise<LoadedModel<GanNetwork, GanConfig>> {
-  return store.load(source, (cfg) => new GanNetwork(cfg, new Rng(0)));
-}
 
 /**
  * The generator (eval mode) as an ONNX model's bytes: inputs z [batch, zDim] (and y

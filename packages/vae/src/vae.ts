@@ -25,12 +25,11 @@ import {
   Tensor,
   type TrainedModel,
   type TrainStep,
-  writeFileAtomic,
 } from '@genmodels/runtime';
 import { klWeight, resolveConfig, type VaeConfig } from './config.js';
 import { logMeanExp, repeatRows, shuffledBatches, takeRows, toFlat } from './data.js';
 import { VaeError } from './errors.js';
-import { loadVaeNetwork, vaeFiles, vaeOnnx, writeVae } from './io.js';
+import { vaeOnnx, vaeStore } from './io.js';
 import { elboTerms } from './likelihood.js';
 import { VaeNetwork } from './network.js';
 
@@ -308,7 +307,7 @@ export class VAE implements TrainedModel {
 
   /** Writes model.safetensors (state dict, family 'vae', config in metadata) and config.json (Node.js). */
   async save(dir: string): Promise<void> {
-    await writeVae(dir, this.net, this.preset);
+    await vaeStore.write(dir, this.net, this.config, this.preset);
   }
 
   /**
@@ -316,7 +315,7 @@ export class VAE implements TrainedModel {
    * `VAE.load(rt, files)` reads them back.
    */
   toFiles(): ModelDirFiles {
-    return vaeFiles(this.net, this.preset);
+    return vaeStore.files(this.net, this.config, this.preset);
   }
 
   /**
@@ -325,7 +324,7 @@ export class VAE implements TrainedModel {
    * file and the problem.
    */
   static async load(rt: Runtime, source: ModelSource): Promise<VAE> {
-    const { net, preset } = await loadVaeNetwork(source);
+    const { net, preset } = await vaeStore.load(source);
     return new VAE(rt, net, preset);
   }
 
@@ -336,8 +335,7 @@ export class VAE implements TrainedModel {
 
   /** Write `onnx(part)` to `path` (Node.js). */
   async exportOnnx(path: string, part = 'decoder'): Promise<void> {
-    const bytes = this.onnx(part);
-    await writeFileAtomic(path, bytes, (why) => new VaeError(`cannot write '${path}': ${why}`));
+    await vaeStore.writeFile(path, this.onnx(part));
   }
 
   /** reconstructions.png (test images over their reconstructions) and interpolation.png. */

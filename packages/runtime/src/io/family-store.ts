@@ -5,6 +5,7 @@
  * `ema.` split off). Each model package makes one and uses it for save / toFiles / load.
  */
 
+import { writeFileAtomic } from '#platform';
 import type { Module } from '../nn/module.js';
 import { splitPrefixed, withPrefix } from '../optim/ema.js';
 import type { Tensor } from '../tensor.js';
@@ -18,7 +19,7 @@ import {
 } from './model-dir.js';
 
 /** Options of {@link FamilyStore}. */
-export interface FamilyStoreOptions<C> {
+export interface FamilyStoreOptions<C, N extends Module> {
   /** The family name in the checkpoint (another family's checkpoint is a CheckpointError). */
   family: string;
   /** The model's name in messages ('VAE', 'flow', ...). */
@@ -27,6 +28,8 @@ export interface FamilyStoreOptions<C> {
   fail: (message: string) => Error;
   /** Validate and complete a stored config (the family's resolveConfig). */
   resolve: (config: Partial<C>) => C;
+  /** A fresh network for a config (the stored weights are loaded over it). */
+  build: (config: C) => N;
   /** The family keeps EMA weights, stored under `ema.` beside the state dict (GAN, diffusion). */
   ema?: boolean;
 }
@@ -52,12 +55,12 @@ export interface LoadedModel<N, C> {
 
 /**
  * @example
- * const store = new FamilyStore<VaeConfig>({ family: 'vae', label: 'VAE', fail, resolve: resolveConfig });
+ * const store = new FamilyStore({ family: 'vae', label: 'VAE', fail, resolve: resolveConfig, build: (c) => new VaeNetwork(c, new Rng(0)) });
  * await store.write('out/vae', net, net.cfg, 'mnist-mlp');
  * const { cfg, preset, stateDict } = await store.read('out/vae');
  */
-export class FamilyStore<C> {
-  constructor(readonly opts: FamilyStoreOptions<C>) {}
+export class FamilyStore<C, N extends Module> {
+  constructor(readonly opts: FamilyStoreOptions<C, N>) {}
 
   #stored(config: C, preset: string): { family: string; preset: string; config: C } {
     return { family: this.opts.family, preset, config };
@@ -90,6 +93,11 @@ export class FamilyStore<C> {
     await writeModelDir(dir, net, this.#stored(config, preset), { fail, extra: this.#extra(ema) });
   }
 
+  /** Write `data` (e.g. an ONNX export) to `path` atomically (Node.js); failures are the family's error. */
+  async writeFile(path: string, data: Uint8Array | string): Promise<void> {
+    await writeFileAtomic(path, data, (why) => this.opts.fail(`cannot write '${path}': ${why}`));
+  }
+
   /** Read a directory (Node.js), a URL base (browsers) or the files; the config is validated. */
   async read(source: ModelSource): Promise<StoredModel<C>> {
     const { family, label, fail, resolve } = this.opts;
@@ -112,13 +120,11 @@ export class FamilyStore<C> {
   }
 
   /**
-   * Read `source` into a fresh network from `build(cfg)`. Weights that do not fit the config
+   * Read `source` into a fresh network from `opts.build`. Weights that do not fit the config
    * (and EMA weights that do not fit the network) are the family's error, naming the source.
    */
-  async load<N extends Module>(
-    source: ModelSource,
-    build: (cfg: C) => N,
-  ): Promise<LoadedModel<N, C>> {
+  async load(source: ModelSource): Promise<LoadedModel<N, C>> {
+    const { build } = this.opts;
     const { cfg, preset, stateDict, ema } = await this.read(source);
     const net = build(cfg);
     try {
