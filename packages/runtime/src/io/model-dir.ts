@@ -9,7 +9,7 @@ import { joinPath, makeDir, readBytes, writeFileAtomic } from '#platform';
 import { CheckpointError, GenmodelsError } from '../errors.js';
 import type { Module } from '../nn/module.js';
 import type { Tensor } from '../tensor.js';
-import { type Checkpoint, decodeCheckpoint, encodeModule, loadCheckpoint } from './checkpoint.js';
+import { decodeCheckpoint, encodeModule } from './checkpoint.js';
 
 /** File names inside a model directory. */
 export const MODEL_DIR_FILES = { model: 'model.safetensors', config: 'config.json' } as const;
@@ -142,32 +142,28 @@ export async function readModelDir<S extends { config?: unknown }>(
 ): Promise<{ stored: Partial<S> | null; stateDict: Record<string, Tensor> }> {
   const inMemory = typeof source !== 'string';
   const where = inMemory ? MODEL_DIR_FILES.model : joinPath(source, MODEL_DIR_FILES.model);
-  const missing = () =>
-    opts.fail(
+  // One file of the model, as bytes: from the given files, or read from the dir / URL base.
+  const file = async (name: string): Promise<Uint8Array | null> => {
+    if (inMemory) {
+      const data = source[name];
+      return data === undefined ? null : fileBytes(data);
+    }
+    try {
+      return await readBytes(joinPath(source, name));
+    } catch (e) {
+      throw new CheckpointError(`cannot read '${joinPath(source, name)}': ${(e as Error).message}`);
+    }
+  };
+  const bytes = await file(MODEL_DIR_FILES.model);
+  if (!bytes)
+    throw opts.fail(
       `no ${opts.label} checkpoint at '${where}' (train one with '${opts.trainHint ?? `genmodels train ${opts.family}`}')`,
     );
-  let ckpt: Checkpoint;
-  let configText: () => Promise<string | null>;
-  if (inMemory) {
-    const data = source[MODEL_DIR_FILES.model];
-    if (data === undefined) throw missing();
-    ckpt = decodeCheckpoint(await fileBytes(data), where, { family: opts.family });
-    const config = source[MODEL_DIR_FILES.config];
-    configText = async () =>
-      config === undefined ? null : new TextDecoder().decode(await fileBytes(config));
-  } else {
-    try {
-      ckpt = await loadCheckpoint(where, { family: opts.family });
-    } catch (e) {
-      if (e instanceof CheckpointError && e.message.startsWith('checkpoint not found'))
-        throw missing();
-      throw e;
-    }
-    configText = async () => {
-      const b = await readBytes(joinPath(source, MODEL_DIR_FILES.config)).catch(() => null);
-      return b && new TextDecoder().decode(b);
-    };
-  }
+  const ckpt = decodeCheckpoint(bytes, where, { family: opts.family });
+  const configText = async () => {
+    const b = await file(MODEL_DIR_FILES.config).catch(() => null);
+    return b && new TextDecoder().decode(b);
+  };
   let stored = ckpt.config as Partial<S> | null;
   if (!stored?.config) {
     try {
