@@ -136,6 +136,8 @@ export {
   splitPrefixed,
   withPrefix,
 } from './optim/index.js';
+// File access for this platform (Node.js: the file system; browsers: fetch), chosen by the
+// package's `#platform` import: model packages and datasets use these instead of `node:`.
 export {
   baseName,
   dirOf,
@@ -145,7 +147,7 @@ export {
   platformName,
   readBytes,
   writeFileAtomic,
-} from './platform/index.js';
+} from '#platform';
 export type { RngState } from './rng.js';
 export { philox4x32, Rng } from './rng.js';
 export type { DType, NestedArray, TensorData } from './tensor.js';
