@@ -3,6 +3,18 @@
  * optimizers over ONNX Runtime. Every public name is exported here explicitly.
  */
 
+// File access for this platform (Node.js: the file system; browsers: fetch), chosen by the
+// package's `#platform` import: model packages and datasets use these instead of `node:`.
+export {
+  baseName,
+  dirOf,
+  gunzip,
+  joinPath,
+  makeDir,
+  platformName,
+  readBytes,
+  writeFileAtomic,
+} from '#platform';
 export { grad, onesLike, vjp, zerosLike } from './autodiff/grad.js';
 export {
   CheckpointError,
@@ -136,18 +148,6 @@ export {
   splitPrefixed,
   withPrefix,
 } from './optim/index.js';
-// File access for this platform (Node.js: the file system; browsers: fetch), chosen by the
-// package's `#platform` import: model packages and datasets use these instead of `node:`.
-export {
-  baseName,
-  dirOf,
-  gunzip,
-  joinPath,
-  makeDir,
-  platformName,
-  readBytes,
-  writeFileAtomic,
-} from '#platform';
 export type { RngState } from './rng.js';
 export { philox4x32, Rng } from './rng.js';
 export type { DType, NestedArray, TensorData } from './tensor.js';
