@@ -17,6 +17,7 @@ import {
   chromiumAvailable,
   hasWebGpuAdapter,
   launchChromium,
+  PAGE_TIMEOUT_MS,
   type Page,
   pageErrors,
   type StaticServer,
@@ -33,7 +34,7 @@ async function status(page: Page) {
 }
 
 /** Wait for the page's worker to be idle with a model, failing fast on a reported error. */
-async function idle(page: Page, timeout = 90_000): Promise<void> {
+async function idle(page: Page, timeout = PAGE_TIMEOUT_MS): Promise<void> {
   await page.waitForFunction(
     () => {
       const s = document.getElementById('status');
@@ -53,13 +54,13 @@ async function loaded(page: Page, name: string): Promise<void> {
       document.getElementById('info')?.textContent?.includes(n) ||
       document.getElementById('status')?.dataset.error !== undefined,
     name,
-    { timeout: 60_000 },
+    { timeout: PAGE_TIMEOUT_MS },
   );
   await idle(page);
 }
 
 /** Press Train, wait until `steps` steps are done, press Stop, wait for idle. */
-async function train(page: Page, steps: number, timeout = 90_000): Promise<void> {
+async function train(page: Page, steps: number, timeout = PAGE_TIMEOUT_MS): Promise<void> {
   await page.click('#train');
   await page.waitForFunction(
     (n) => {
@@ -128,6 +129,7 @@ describe.runIf(chromiumAvailable())('the demo in Chromium', () => {
   /** Open a page of the app; family pages: wait until their first model is ready. */
   async function open(path: string): Promise<{ page: Page; watched: ReturnType<typeof watch> }> {
     const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+    page.setDefaultTimeout(PAGE_TIMEOUT_MS);
     const watched = watch(page);
     await page.goto(`${server.url}/${path}`);
     if (path !== 'index.html') await idle(page);
@@ -190,7 +192,7 @@ describe.runIf(chromiumAvailable())('the demo in Chromium', () => {
     expect((await page.textContent('#sample'))?.trim().length).toBeGreaterThan(50);
     await page.fill('#tokens', '60');
     await page.click('#generate');
-    await page.waitForSelector('#generated[data-done="true"]', { timeout: 60_000 });
+    await page.waitForSelector('#generated[data-done="true"]', { timeout: PAGE_TIMEOUT_MS });
     const out = await page.$eval('#generated', (e) => ({
       text: e.textContent ?? '',
       pieces: e.childNodes.length,
@@ -256,6 +258,7 @@ describe.runIf(chromiumAvailable())('the demo in Chromium', () => {
 
   it('GAN: trains on WebGPU (SwiftShader in headless Chromium)', async (ctx) => {
     const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+    page.setDefaultTimeout(PAGE_TIMEOUT_MS);
     await page.goto(`${server.url}/index.html`);
     if (!(await hasWebGpuAdapter(page))) {
       await page.close();

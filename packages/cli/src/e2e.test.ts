@@ -14,7 +14,7 @@ const tmp = await mkdtemp(join(tmpdir(), 'genmodels-e2e-'));
 afterAll(() => rm(tmp, { recursive: true, force: true }));
 
 describe('genmodels with the real vae family', () => {
-  it('train --steps 5, then sample, eval and export', { timeout: 300_000 }, async () => {
+  it('train --steps 5, then sample, eval and export', async () => {
     const families = { vae: vaeFamily };
     const run = join(tmp, 'run');
     const ctx = testContext(families);

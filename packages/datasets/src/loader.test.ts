@@ -135,11 +135,14 @@ describe('DataLoader async iteration and prefetch', () => {
       },
     };
     const l = new DataLoader(toy(12), { batchSize: 2, prefetch: 2, transforms: { y: [count] } });
+    // The "training step": many event-loop turns (no timers, so no race with the clock).
+    // The loader must fill its queue during them, and never run further ahead than `prefetch`.
+    const turn = () => new Promise((r) => setImmediate(r));
     const ahead: number[] = [];
     let consumed = 0;
     for await (const _ of l) {
       consumed++;
-      await new Promise((r) => setTimeout(r, 2)); // the "training step"
+      for (let i = 0; i < 50; i++) await turn();
       ahead.push(built - consumed);
     }
     expect(consumed).toBe(6);

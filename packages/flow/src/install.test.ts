@@ -18,9 +18,7 @@ console.log(JSON.stringify({ kind: s.kind, shape: s.points.shape, finite: Array.
 `;
 
 describe('install from tarballs', () => {
-  it('npm installs runtime + flow offline and a short script trains, samples and scores', {
-    timeout: 300_000,
-  }, async () => {
+  it('npm installs runtime + flow offline and a short script trains, samples and scores', async () => {
     const out = await installAndRun({
       packages: ['@genmodels/runtime', '@genmodels/flow'],
       script: SCRIPT,

@@ -17,9 +17,7 @@ console.log(JSON.stringify({ steps, kind: s.kind, shape: s.points.shape }));
 `;
 
 describe('install from tarballs', () => {
-  it('npm installs runtime + gan offline and a short script trains and samples', {
-    timeout: 300_000,
-  }, async () => {
+  it('npm installs runtime + gan offline and a short script trains and samples', async () => {
     const out = await installAndRun({
       packages: ['@genmodels/runtime', '@genmodels/gan'],
       script: SCRIPT,

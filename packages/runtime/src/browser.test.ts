@@ -13,6 +13,7 @@ import {
   bundleForBrowser,
   chromiumAvailable,
   launchChromium,
+  PAGE_TIMEOUT_MS,
   type Page,
   pageErrors,
   type StaticServer,
@@ -48,6 +49,7 @@ async function call<K extends keyof Api>(
 
 async function openPage(browser: Browser, url: string): Promise<{ page: Page; errors: string[] }> {
   const page = await browser.newPage();
+  page.setDefaultTimeout(PAGE_TIMEOUT_MS);
   const errors = pageErrors(page);
   await page.goto(`${url}/index.html`);
   await page.waitForFunction(() => 'genmodelsTest' in globalThis);

@@ -44,6 +44,13 @@ export interface LaunchOptions {
 }
 
 /**
+ * How long a page may take to reach a state a test waits for. Only a hang guard: tests run
+ * beside other packages' tests on 2 cores, where a WASM training step may take many times
+ * its quiet-machine time, so waits never race the clock. Give it to `page.setDefaultTimeout`.
+ */
+export const PAGE_TIMEOUT_MS = 10 * 60_000;
+
+/**
  * Launch headless Chromium; close it with `browser.close()`.
  *
  * @example

@@ -8,6 +8,7 @@ export {
   chromiumAvailable,
   hasWebGpuAdapter,
   launchChromium,
+  PAGE_TIMEOUT_MS,
   pageErrors,
   WEBGPU_FLAGS,
 } from './browser.js';

@@ -31,9 +31,7 @@ console.log(JSON.stringify({ before: before.val_loss, after: after.val_loss }));
 `;
 
 describe('install from tarballs', () => {
-  it('npm installs runtime + transformer offline and a short script generates, saves and loads', {
-    timeout: 300_000,
-  }, async () => {
+  it('npm installs runtime + transformer offline and a short script generates, saves and loads', async () => {
     const out = await installAndRun({
       packages: ['@genmodels/runtime', '@genmodels/transformer'],
       script: SCRIPT,
@@ -41,9 +39,7 @@ describe('install from tarballs', () => {
     expect(out).toEqual({ same: true, length: 14 });
   });
 
-  it('with the optional @genmodels/datasets, a short script trains on a small text', {
-    timeout: 300_000,
-  }, async () => {
+  it('with the optional @genmodels/datasets, a short script trains on a small text', async () => {
     const out = (await installAndRun({
       packages: ['@genmodels/runtime', '@genmodels/datasets', '@genmodels/transformer'],
       script: TRAIN,
