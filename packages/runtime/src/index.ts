@@ -80,6 +80,12 @@ export type { SafetensorsFile } from './io/safetensors.js';
 export { decodeSafetensors, encodeSafetensors } from './io/safetensors.js';
 export { loadSafetensors, saveSafetensors } from './io/safetensors-file.js';
 export type {
+  ModelFitOptions,
+  ModelInferenceFn,
+  ModelNetwork,
+} from './model/generative-model.js';
+export { GenerativeModel } from './model/generative-model.js';
+export type {
   BatchNormOptions,
   Conv2dLayerOptions,
   ConvTranspose2dLayerOptions,

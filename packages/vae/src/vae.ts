@@ -6,48 +6,32 @@
 import {
   adam,
   type BatchSource,
-  compileInference,
   compileTrainStep,
-  type Executable,
-  ExecutableCache,
   type FamilySamples,
   type FitResult,
   fit as fitSteps,
-  type InferenceFn,
+  GenerativeModel,
   type InputSpecs,
-  type ModelDirFiles,
+  type ModelFitOptions,
   type ModelSource,
   noise,
   ops,
-  type ProgressEvent,
   Rng,
   type Runtime,
   Tensor,
-  type TrainedModel,
   type TrainStep,
 } from '@genmodels/runtime';
 import { klWeight, resolveConfig, type VaeConfig } from './config.js';
 import { logMeanExp, repeatRows, shuffledBatches, takeRows, toFlat } from './data.js';
 import { VaeError } from './errors.js';
-import { vaeOnnx, vaeStore } from './io.js';
+import { VAE_PARTS, vaeOnnx, vaeStore } from './io.js';
 import { elboTerms } from './likelihood.js';
 import { VaeNetwork } from './network.js';
 
-/** Options of `VAE.fit`. */
-export interface VaeFitOptions {
-  /** Passes over the data (default 1 unless `steps` is given). */
-  epochs?: number;
-  steps?: number;
-  /** Default: the config's batchSize / lr. */
+/** Options of `VAE.fit`; the seed draws the data order and the epsilon noise. */
+export interface VaeFitOptions extends ModelFitOptions {
+  /** Default: the config's batchSize (Tensor data only). */
   batchSize?: number;
-  lr?: number;
-  /**
-   * Seeds the shuffling and the epsilon noise (default 0). Training again continues the model and its optimizer state; the same seed repeats the same data order and noise, so pass a new seed to each call for fresh randomness.
-   */
-  seed?: number;
-  onProgress?: (e: ProgressEvent) => void;
-  progressEvery?: number;
-  signal?: AbortSignal;
 }
 
 /** Test-set figures in nats per image. */
@@ -58,27 +42,16 @@ export interface VaeMetrics extends Record<string, number> {
 }
 
 /** A variational autoencoder bound to a Runtime. */
-export class VAE implements TrainedModel {
+export class VAE extends GenerativeModel<VaeConfig, VaeNetwork> {
   readonly family = 'vae';
-  readonly net: VaeNetwork;
-  #step?: TrainStep;
-  #stepSeed = 0;
-  /** Compiled inference sessions; cleared when training changes the weights. */
-  readonly #exec = new ExecutableCache<string>();
+  readonly parts: readonly string[] = VAE_PARTS;
+  protected readonly store = vaeStore;
 
   /**
-   * @param preset the preset name recorded in config.json ('custom' for a hand-made config).
+   * A freshly initialized VAE from a preset name or a partial config, seeded.
+   *
    * @example const vae = VAE.create(rt, 'mnist-mlp', { seed: 0 });
    */
-  constructor(
-    readonly rt: Runtime,
-    net: VaeNetwork,
-    readonly preset = 'custom',
-  ) {
-    this.net = net;
-  }
-
-  /** A freshly initialized VAE from a preset name or a partial config, seeded. */
   static create(
     rt: Runtime,
     config: string | Partial<VaeConfig> = 'mnist-mlp',
@@ -89,8 +62,14 @@ export class VAE implements TrainedModel {
     return new VAE(rt, new VaeNetwork(cfg, new Rng(opts.seed ?? 0)), preset);
   }
 
-  get config(): VaeConfig {
-    return this.net.cfg;
+  /**
+   * Load what `save` wrote: a directory (Node.js), a URL base (browsers) or the files
+   * (`toFiles()`, `modelFilesFromList(input.files)`). CheckpointError / VaeError name the
+   * file and the problem.
+   */
+  static async load(rt: Runtime, source: ModelSource): Promise<VAE> {
+    const { net, preset } = await vaeStore.load(source);
+    return new VAE(rt, net, preset);
   }
 
   /** Pixels per image (D) and latent size (L). */
@@ -109,7 +88,7 @@ export class VAE implements TrainedModel {
       data instanceof Tensor
         ? shuffledBatches(toFlat(data, this.dims.d), opts.batchSize ?? cfg.batchSize, seed)
         : data;
-    const step = await this.#trainStep(seed);
+    const step = await this.trainSteps(seed);
     const withBeta = {
       length: (source as { length?: number }).length,
       async *[Symbol.asyncIterator]() {
@@ -118,34 +97,23 @@ export class VAE implements TrainedModel {
         }
       },
     };
-    try {
-      // Also on a stop (abort): the weights trained so far stay in the model.
-      return await step.trainInto(this.net, () =>
-        fitSteps(step, withBeta, {
-          epochs: opts.epochs,
-          steps: opts.steps,
-          lr: opts.lr ?? cfg.lr,
-          onProgress: opts.onProgress,
-          progressEvery: opts.progressEvery,
-          signal: opts.signal,
-        }),
-      );
-    } finally {
-      this.#exec.clear();
-    }
+    return this.train(step, () =>
+      fitSteps(step, withBeta, {
+        epochs: opts.epochs,
+        steps: opts.steps,
+        lr: opts.lr ?? cfg.lr,
+        onProgress: opts.onProgress,
+        progressEvery: opts.progressEvery,
+        signal: opts.signal,
+      }),
+    );
   }
 
-  async #trainStep(seed: number): Promise<TrainStep> {
-    if (this.#step) {
-      // Another seed: fresh noise, same weights and optimizer state (no recompile).
-      if (this.#stepSeed !== seed) this.#step.reseed(seed);
-      this.#stepSeed = seed;
-      return this.#step;
-    }
+  /** The ELBO step: recon + beta * KL, epsilon a host-fed noise input. */
+  protected compileSteps(seed: number): Promise<TrainStep> {
     const { d, latent } = this.dims;
     const net = this.net;
-    this.#stepSeed = seed;
-    this.#step = await compileTrainStep(this.rt, {
+    return compileTrainStep(this.rt, {
       module: net,
       name: 'vae_train_step',
       inputs: {
@@ -162,13 +130,6 @@ export class VAE implements TrainedModel {
       optimizer: adam(),
       seed,
     });
-    return this.#step;
-  }
-
-  async #compiled(name: string, inputs: InputSpecs, fn: InferenceFn): Promise<Executable> {
-    return this.#exec.get(name, () =>
-      compileInference(this.rt, this.net, inputs, fn, { name: `vae_${name}` }),
-    );
   }
 
   #xSpec(): InputSpecs {
@@ -181,7 +142,7 @@ export class VAE implements TrainedModel {
 
   /** q(z|x): x [N, D] (or [N, H, W]) -> mu, logvar: [N, latent]. */
   async encode(x: Tensor): Promise<{ mu: Tensor; logvar: Tensor }> {
-    const e = await this.#compiled('encode', this.#xSpec(), (i) => ({ ...this.net.call(i.x) }));
+    const e = await this.compiled('encode', this.#xSpec(), (i, net) => ({ ...net.call(i.x) }));
     const out = await e.runHost({ x: toFlat(x, this.dims.d) });
     return { mu: out.mu, logvar: out.logvar };
   }
@@ -191,8 +152,8 @@ export class VAE implements TrainedModel {
     const { latent } = this.dims;
     if (z.rank !== 2 || z.shape[1] !== latent)
       throw new VaeError(`decode: z must be [N, ${latent}], got [${z.shape.join(', ')}]`);
-    const e = await this.#compiled('decode', this.#zSpec(), (i) =>
-      ops.sigmoid(this.net.decoder.call(i.z)),
+    const e = await this.compiled('decode', this.#zSpec(), (i, net) =>
+      ops.sigmoid(net.decoder.call(i.z)),
     );
     return (await e.runHost({ z })).output;
   }
@@ -204,8 +165,7 @@ export class VAE implements TrainedModel {
 
   /** Decoded z ~ N(0, I) from Rng(seed): [n, D] in [0, 1]. */
   async sampleFlat(n: number, seed: number): Promise<Tensor> {
-    if (!Number.isInteger(n) || n <= 0)
-      throw new VaeError(`sample: n (${n}) must be a positive integer`);
+    this.checkCount(n);
     const z = new Tensor(
       'float32',
       [n, this.dims.latent],
@@ -242,11 +202,11 @@ export class VAE implements TrainedModel {
   }
 
   async #terms(x: Tensor<'float32'>, rng: Rng): Promise<Record<string, Tensor>> {
-    const e = await this.#compiled(
+    const e = await this.compiled(
       'terms',
       { ...this.#xSpec(), eps: { dtype: 'float32', shape: ['batch', this.dims.latent] } },
-      (i) => {
-        const t = elboTerms(this.net, i.x, i.eps);
+      (i, net) => {
+        const t = elboTerms(net, i.x, i.eps);
         return { recon: t.recon, kl: t.kl, logw: t.logw };
       },
     );
@@ -305,37 +265,9 @@ export class VAE implements TrainedModel {
     return this.evaluateOn(test, opts);
   }
 
-  /** Writes model.safetensors (state dict, family 'vae', config in metadata) and config.json (Node.js). */
-  async save(dir: string): Promise<void> {
-    await vaeStore.write(dir, this.net, this.config, this.preset);
-  }
-
-  /**
-   * The files `save` writes, as bytes and text (e.g. for a browser download);
-   * `VAE.load(rt, files)` reads them back.
-   */
-  toFiles(): ModelDirFiles {
-    return vaeStore.files(this.net, this.config, this.preset);
-  }
-
-  /**
-   * Load what `save` wrote: a directory (Node.js), a URL base (browsers) or the files
-   * (`toFiles()`, `modelFilesFromList(input.files)`). CheckpointError / VaeError name the
-   * file and the problem.
-   */
-  static async load(rt: Runtime, source: ModelSource): Promise<VAE> {
-    const { net, preset } = await vaeStore.load(source);
-    return new VAE(rt, net, preset);
-  }
-
-  /** 'decoder' (z -> x in [0, 1]) or 'encoder' (x -> mu, logvar) as a standalone ONNX model's bytes. */
-  onnx(part = 'decoder'): Uint8Array {
+  /** 'decoder' (z -> x in [0, 1]) or 'encoder' (x -> mu, logvar). */
+  protected exportPart(part: string): Uint8Array {
     return vaeOnnx(this.net, part);
-  }
-
-  /** Write `onnx(part)` to `path` (Node.js). */
-  async exportOnnx(path: string, part = 'decoder'): Promise<void> {
-    await vaeStore.writeFile(path, this.onnx(part));
   }
 
   /** reconstructions.png (test images over their reconstructions) and interpolation.png. */
