@@ -15,7 +15,7 @@ import { adam } from '../src/optim/index.js';
 import { Rng } from '../src/rng.js';
 import { initMlp, mlpLogits, mlpLoss } from '../src/testing/mlp.js';
 import { fit } from '../src/train/fit.js';
-import { compileTrainStep } from '../src/train/trainStep.js';
+import { compileTrainStep } from '../src/train/train-step.js';
 
 const { values } = parseArgs({
   options: {

@@ -35,15 +35,18 @@ export class CheckpointError extends GenmodelsError {}
 /** Training diverged (NaN or Inf loss). */
 export class DivergenceError extends GenmodelsError {}
 
-/** Prefix an op name with its module path: `encoder.fc1: matmul`. */
-export function where(scope: string, op: string): string {
+/**
+ * An op name prefixed with its module path, for error messages: `encoder.fc1: matmul`
+ * (just `matmul` at the top level).
+ */
+export function scopedOp(scope: string, op: string): string {
   return scope ? `${scope}: ${op}` : op;
 }
 
 /** Build the error thrown when a gradient is needed through a primitive without a VJP. */
 export function notDifferentiable(op: string, input: number, scope = ''): NotDifferentiableError {
   return new NotDifferentiableError(
-    `${where(scope, op)}: no gradient rule for input ${input}; ` +
+    `${scopedOp(scope, op)}: no gradient rule for input ${input}; ` +
       'wrap the value in stopGradient() if no gradient should flow through it',
   );
 }

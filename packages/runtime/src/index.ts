@@ -15,7 +15,7 @@ export {
   readBytes,
   writeFileAtomic,
 } from '#platform';
-export { grad, onesLike, vjp, zerosLike } from './autodiff/grad.js';
+export { grad, vjp } from './autodiff/grad.js';
 export {
   CheckpointError,
   DeviceError,
@@ -131,6 +131,7 @@ export {
 export type { InferenceFn, InputSpecs, TracedInference } from './nn/inference.js';
 export { compileInference, traceInference } from './nn/inference.js';
 export * as init from './nn/init.js';
+export { onesLike, zerosLike } from './ops/creation.js';
 export * as ops from './ops/index.js';
 export type {
   Optimizer,
@@ -162,6 +163,6 @@ export type { GradcheckInput, GradcheckOptions, GradcheckResult } from './testin
 export { gradcheck } from './testing/gradcheck.js';
 export type { Batch, BatchSource, FitOptions, FitResult, ProgressEvent } from './train/fit.js';
 export { fit } from './train/fit.js';
-export type { LossOutput, StepResult, TrainState, TrainStepSpec } from './train/trainStep.js';
-export { compileTrainStep, TrainStep } from './train/trainStep.js';
+export type { LossOutput, StepResult, TrainState, TrainStepSpec } from './train/train-step.js';
+export { compileTrainStep, TrainStep } from './train/train-step.js';
 export { VERSION } from './version.js';

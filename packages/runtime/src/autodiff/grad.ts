@@ -2,23 +2,12 @@
  * Reverse-mode differentiation over the recorded graph. Every VJP rule is written
  * with the traced ops, so the gradient graph is differentiable again (grad of grad).
  */
-import { GraphError, notDifferentiable, ShapeError, where } from '../errors.js';
+import { GraphError, notDifferentiable, ShapeError, scopedOp } from '../errors.js';
 import type { Value } from '../graph/graph.js';
 import { formatShape, shapesEqual } from '../graph/shape.js';
-import { scalar } from '../ops/core.js';
+import { onesLike, zerosLike } from '../ops/creation.js';
 import { add } from '../ops/elementwise.js';
-import { expandAs } from '../ops/shape.js';
 import { isFloat } from '../tensor.js';
-
-/** Zeros with the (possibly symbolic) shape of `x`. */
-export function zerosLike(x: Value): Value {
-  return expandAs(scalar(x.graph, 0, x.dtype), x);
-}
-
-/** Ones with the shape of `x`. */
-export function onesLike(x: Value): Value {
-  return expandAs(scalar(x.graph, 1, x.dtype), x);
-}
 
 /**
  * Vector-Jacobian product: sum_k <cotangents[k], d outputs[k] / d wrt[i]> for each i.
@@ -86,11 +75,11 @@ export function vjp(
       const g = grads[i];
       if (!g)
         throw new GraphError(
-          `${where(n.scope, n.prim.opType)}: VJP rule gave no gradient for input ${i}`,
+          `${scopedOp(n.scope, n.prim.opType)}: VJP rule gave no gradient for input ${i}`,
         );
       if (!shapesEqual(g.shape, v.shape)) {
         throw new ShapeError(
-          `${where(n.scope, n.prim.opType)}: VJP rule gave gradient ${formatShape(g.shape)} for input ${i} of shape ${formatShape(v.shape)}`,
+          `${scopedOp(n.scope, n.prim.opType)}: VJP rule gave gradient ${formatShape(g.shape)} for input ${i} of shape ${formatShape(v.shape)}`,
         );
       }
       accumulate(v, g);

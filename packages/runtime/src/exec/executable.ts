@@ -3,7 +3,7 @@ import { DeviceError, DTypeError, FeedError } from '../errors.js';
 import type { Shape } from '../graph/shape.js';
 import { formatShape } from '../graph/shape.js';
 import { type DType, Tensor } from '../tensor.js';
-import { DeviceTensor } from './deviceTensor.js';
+import { DeviceTensor } from './device-tensor.js';
 import type { Runtime } from './runtime.js';
 
 /** Name, dtype and (possibly symbolic) shape of an executable's input or output. */

@@ -15,7 +15,7 @@ import { DeviceError } from '../errors.js';
 import { encodeModel } from '../graph/encode.js';
 import { Graph, type Value } from '../graph/graph.js';
 import { Tensor } from '../tensor.js';
-import { DeviceTensor } from './deviceTensor.js';
+import { DeviceTensor } from './device-tensor.js';
 import { Executable } from './executable.js';
 
 export type { Device };

@@ -1,4 +1,4 @@
-import { GraphError, ShapeError, where } from '../errors.js';
+import { GraphError, ShapeError, scopedOp } from '../errors.js';
 import type { DType, Tensor } from '../tensor.js';
 import { formatShape, type Shape } from './shape.js';
 
@@ -24,6 +24,40 @@ export type VjpRule = (
   needs: readonly boolean[],
 ) => (Value | null)[];
 
+/**
+ * A VJP rule of a single-output primitive, given that output's cotangent `g`. `vjp`
+ * runs a rule only when some output has a cotangent, so with one output `g` is always
+ * there; {@link vjp1} turns such a rule into a {@link VjpRule}.
+ */
+export type Vjp1Rule = (node: Node, g: Value, needs: readonly boolean[]) => (Value | null)[];
+
+/**
+ * Declare the VJP of a single-output primitive with its cotangent typed as present.
+ *
+ * @example primitive('Neg', { vjp: vjp1((_n, g) => [neg(g)]) })
+ */
+export function vjp1(rule: Vjp1Rule): VjpRule {
+  return (node, [g], needs) => {
+    if (!g) {
+      throw new GraphError(
+        `${scopedOp(node.scope, node.prim.opType)}: VJP rule called without an output cotangent`,
+      );
+    }
+    return rule(node, g, needs);
+  };
+}
+
+/** Input `i` of `node`; throws when that (optional) input was left out. */
+export function inputOf(node: Node, i: number): Value {
+  const v = node.inputs[i];
+  if (!v) {
+    throw new GraphError(
+      `${scopedOp(node.scope, node.prim.opType)}: node ${node.id} has no input ${i}`,
+    );
+  }
+  return v;
+}
+
 /** One ONNX operator usage together with its derivative rule. */
 export interface Primitive {
   readonly opType: string;
@@ -37,6 +71,15 @@ export interface Primitive {
 /** Declare a primitive (an ONNX op plus its VJP rule). */
 export function primitive(opType: string, spec: Omit<Primitive, 'opType'> = {}): Primitive {
   return { opType, ...spec };
+}
+
+/**
+ * The same ONNX op as `prim` with no gradient flowing through it: `stopGradient` is
+ * `withoutGradient(Identity)`, so one op type keeps one declaration.
+ */
+export function withoutGradient(prim: Primitive): Primitive {
+  const { vjp: _vjp, ...op } = prim;
+  return { ...op, stopsGradient: true };
 }
 
 /** A node of the traced graph. */
@@ -167,7 +210,7 @@ export class Graph {
     for (const v of inputs) {
       if (v && v.graph !== this) {
         throw new GraphError(
-          `${where(this.currentScope, prim.opType)}: input ${v} belongs to another graph`,
+          `${scopedOp(this.currentScope, prim.opType)}: input ${v} belongs to another graph`,
         );
       }
     }

@@ -15,7 +15,7 @@ import { adam, sgd } from '../optim/index.js';
 import { Rng } from '../rng.js';
 import type { Tensor } from '../tensor.js';
 import { makeClassification } from '../testing/mlp.js';
-import { compileTrainStep } from '../train/trainStep.js';
+import { compileTrainStep } from '../train/train-step.js';
 import {
   loadCheckpoint,
   optimizerPath,

@@ -11,7 +11,7 @@ import { CheckpointError } from '../errors.js';
 import type { Module } from '../nn/module.js';
 import type { RngState } from '../rng.js';
 import type { Tensor } from '../tensor.js';
-import type { TrainState, TrainStep } from '../train/trainStep.js';
+import type { TrainState, TrainStep } from '../train/train-step.js';
 import { VERSION } from '../version.js';
 import { decodeSafetensors, encodeSafetensors, type SafetensorsFile } from './safetensors.js';
 import { loadSafetensors, saveSafetensors } from './safetensors-file.js';

@@ -16,7 +16,7 @@ import { compileInference, type InputSpecs } from '../nn/inference.js';
 import type { Module } from '../nn/module.js';
 import type { Tensor } from '../tensor.js';
 import type { ProgressEvent } from '../train/fit.js';
-import { TrainStep } from '../train/trainStep.js';
+import { TrainStep } from '../train/train-step.js';
 
 /** A family's network: a Module that carries its config. */
 export type ModelNetwork<C> = Module & { readonly cfg: C };

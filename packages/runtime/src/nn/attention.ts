@@ -1,9 +1,9 @@
 /** torch.nn.MultiheadAttention with PyTorch's parameter names, plus a KV cache for decoding. */
-import { ShapeError, where } from '../errors.js';
+import { ShapeError, scopedOp } from '../errors.js';
 import type { Value } from '../graph/graph.js';
 import { formatShape } from '../graph/shape.js';
 import { scaledDotProductAttention } from '../ops/attention.js';
-import { concat, split } from '../ops/indexing.js';
+import { concat, split } from '../ops/concat.js';
 import { linear } from '../ops/matmul.js';
 import { reshape, transpose } from '../ops/shape.js';
 import type { Rng } from '../rng.js';
@@ -163,7 +163,7 @@ export class MultiheadAttention extends Module {
       key.shape[1] === value.shape[1];
     if (!ok) {
       throw new ShapeError(
-        `${where(query.graph.currentScope, 'MultiheadAttention')}: query ${formatShape(query.shape)}, key ${formatShape(key.shape)}, value ${formatShape(value.shape)}; expected query [B, Tq, ${this.embedDim}], key [B, Tk, ${this.kdim}], value [B, Tk, ${this.vdim}]${this.batchFirst ? '' : ' (after moving the batch axis first)'}`,
+        `${scopedOp(query.graph.currentScope, 'MultiheadAttention')}: query ${formatShape(query.shape)}, key ${formatShape(key.shape)}, value ${formatShape(value.shape)}; expected query [B, Tq, ${this.embedDim}], key [B, Tk, ${this.kdim}], value [B, Tk, ${this.vdim}]${this.batchFirst ? '' : ' (after moving the batch axis first)'}`,
       );
     }
   }

@@ -7,7 +7,7 @@ import { sgd } from '../optim/sgd.js';
 import { Rng } from '../rng.js';
 import { Tensor } from '../tensor.js';
 import { compileModule, gradcheckModule } from '../testing/module.js';
-import { compileTrainStep } from '../train/trainStep.js';
+import { compileTrainStep } from '../train/train-step.js';
 import { Sequential } from './containers.js';
 import { Dropout } from './dropout.js';
 import { Linear } from './linear.js';

@@ -1,7 +1,7 @@
 /** torch.nn.Embedding: a learnable lookup table indexed by integer ids. */
 import type { Value } from '../graph/graph.js';
 import { equal, stopGradient, where } from '../ops/elementwise.js';
-import { embedding } from '../ops/indexing.js';
+import { embedding } from '../ops/gather.js';
 import { unsqueeze } from '../ops/shape.js';
 import type { Rng } from '../rng.js';
 import { normal } from './init.js';

@@ -9,7 +9,7 @@ import { adam } from '../optim/index.js';
 import { Rng } from '../rng.js';
 import { Tensor } from '../tensor.js';
 import { initMlp, makeClassification, mlpLoss } from '../testing/mlp.js';
-import { compileTrainStep } from '../train/trainStep.js';
+import { compileTrainStep } from '../train/train-step.js';
 import { compileInference } from './inference.js';
 import { Linear } from './linear.js';
 import { Module } from './module.js';

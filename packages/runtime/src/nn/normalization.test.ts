@@ -14,7 +14,7 @@ import {
   stateDictLayout,
   torchLayout,
 } from '../testing/module.js';
-import { compileTrainStep } from '../train/trainStep.js';
+import { compileTrainStep } from '../train/train-step.js';
 import { Sequential } from './containers.js';
 import type { Module } from './module.js';
 import { BatchNorm1d, BatchNorm2d, GroupNorm, LayerNorm } from './normalization.js';

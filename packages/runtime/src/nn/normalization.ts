@@ -10,7 +10,7 @@
  * root module's `training`, and traceInference sets the tree's flags from the trace's,
  * so both agree with this rule.
  */
-import { ShapeError, where } from '../errors.js';
+import { ShapeError, scopedOp } from '../errors.js';
 import type { Value } from '../graph/graph.js';
 import { formatShape } from '../graph/shape.js';
 import { add, cast, div, mul, sub } from '../ops/elementwise.js';
@@ -105,7 +105,7 @@ export class GroupNorm extends Module {
   forward(x: Value): Value {
     if (x.shape[1] !== this.numChannels) {
       throw new ShapeError(
-        `${where(x.graph.currentScope, 'GroupNorm')}: input ${formatShape(x.shape)} has ${x.shape[1]} channels; expected [N, ${this.numChannels}, ...]`,
+        `${scopedOp(x.graph.currentScope, 'GroupNorm')}: input ${formatShape(x.shape)} has ${x.shape[1]} channels; expected [N, ${this.numChannels}, ...]`,
       );
     }
     return groupNorm(x, this.numGroups, this.weight?.value, this.bias?.value, this.eps);
@@ -177,7 +177,7 @@ export abstract class BatchNormBase extends Module {
         formatShape(r === 2 ? ['N', C] : r === 3 ? ['N', C, 'L'] : ['N', C, 'H', 'W']),
       );
       throw new ShapeError(
-        `${where(x.graph.currentScope, name)}: input ${formatShape(x.shape)}; expected ${layouts.join(' or ')}`,
+        `${scopedOp(x.graph.currentScope, name)}: input ${formatShape(x.shape)}; expected ${layouts.join(' or ')}`,
       );
     }
     const w = this.weight?.value;

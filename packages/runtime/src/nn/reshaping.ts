@@ -1,5 +1,5 @@
 /** Shape-changing layers without parameters: Flatten and Upsample. */
-import { ShapeError, where } from '../errors.js';
+import { ShapeError, scopedOp } from '../errors.js';
 import type { Value } from '../graph/graph.js';
 import { type Dim, formatShape } from '../graph/shape.js';
 import { upsampleNearest2d } from '../ops/pool.js';
@@ -28,7 +28,7 @@ export class Flatten extends Module {
     const merged = x.shape.slice(s, e + 1);
     if (!(s >= 0 && e < x.rank && s <= e) || !merged.every((d) => typeof d === 'number')) {
       throw new ShapeError(
-        `${where(x.graph.currentScope, 'Flatten')}: cannot merge axes ${this.startDim}..${this.endDim} of ${formatShape(x.shape)}; expected valid axes over static dims`,
+        `${scopedOp(x.graph.currentScope, 'Flatten')}: cannot merge axes ${this.startDim}..${this.endDim} of ${formatShape(x.shape)}; expected valid axes over static dims`,
       );
     }
     const size = (merged as number[]).reduce((p, d) => p * d, 1);

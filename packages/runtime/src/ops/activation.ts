@@ -4,8 +4,16 @@
  * second-order gradients work; the rest are composites that need no rule of their own.
  * Every op here is float32-only and keeps the input's (possibly symbolic) shape.
  */
-import { where as at, GenmodelsError, ShapeError } from '../errors.js';
-import { type Attrs, type Node, type Primitive, primitive, type Value } from '../graph/graph.js';
+import { GenmodelsError, ShapeError, scopedOp } from '../errors.js';
+import {
+  type Attrs,
+  inputOf,
+  type Node,
+  type Primitive,
+  primitive,
+  type Value,
+  vjp1,
+} from '../graph/graph.js';
 import { formatShape, normAxis } from '../graph/shape.js';
 import { checkDType, emit1 } from './core.js';
 import { add, cast, exp, greater, log, mul, neg, sub, where } from './elementwise.js';
@@ -22,7 +30,7 @@ const attrF = (n: Node, name: string): number => (n.attrs[name] as { f: number }
 
 const reluP = primitive('Relu', {
   // The mask is a comparison, so it is a constant for higher-order gradients.
-  vjp: (n, [g]) => [mul(g!, cast(greater(n.inputs[0]!, 0), g!.dtype))],
+  vjp: vjp1((n, g) => [mul(g, cast(greater(inputOf(n, 0), 0), g.dtype))]),
 });
 
 /**
@@ -33,7 +41,7 @@ const reluP = primitive('Relu', {
 export const relu = (x: Value): Value => unary(reluP, 'relu', x);
 
 const leakyReluP = primitive('LeakyRelu', {
-  vjp: (n, [g]) => [where(greater(n.inputs[0]!, 0), g!, mul(g!, attrF(n, 'alpha')))],
+  vjp: vjp1((n, g) => [where(greater(inputOf(n, 0), 0), g, mul(g, attrF(n, 'alpha')))]),
 });
 
 /**
@@ -47,9 +55,9 @@ export function leakyRelu(x: Value, alpha = 0.01): Value {
 
 const eluP = primitive('Elu', {
   // For x <= 0, y = alpha (e^x - 1), so dy/dx = y + alpha; y keeps it differentiable.
-  vjp: (n, [g]) => [
-    where(greater(n.inputs[0]!, 0), g!, mul(g!, add(n.outputs[0], attrF(n, 'alpha')))),
-  ],
+  vjp: vjp1((n, g) => [
+    where(greater(inputOf(n, 0), 0), g, mul(g, add(n.outputs[0], attrF(n, 'alpha')))),
+  ]),
 });
 
 /**
@@ -62,10 +70,10 @@ export function elu(x: Value, alpha = 1): Value {
 }
 
 const sigmoidP = primitive('Sigmoid', {
-  vjp: (n, [g]) => {
+  vjp: vjp1((n, g) => {
     const y = n.outputs[0];
-    return [mul(g!, mul(y, sub(1, y)))];
-  },
+    return [mul(g, mul(y, sub(1, y)))];
+  }),
 });
 
 /**
@@ -76,10 +84,10 @@ const sigmoidP = primitive('Sigmoid', {
 export const sigmoid = (x: Value): Value => unary(sigmoidP, 'sigmoid', x);
 
 const tanhP = primitive('Tanh', {
-  vjp: (n, [g]) => {
+  vjp: vjp1((n, g) => {
     const y = n.outputs[0];
-    return [mul(g!, sub(1, mul(y, y)))];
-  },
+    return [mul(g, sub(1, mul(y, y)))];
+  }),
 });
 
 /**
@@ -115,10 +123,10 @@ export function silu(x: Value): Value {
 
 const TWO_OVER_SQRT_PI = 2 / Math.sqrt(Math.PI);
 const erfP = primitive('Erf', {
-  vjp: (n, [g]) => {
-    const x = n.inputs[0]!;
-    return [mul(g!, mul(exp(neg(mul(x, x))), TWO_OVER_SQRT_PI))];
-  },
+  vjp: vjp1((n, g) => {
+    const x = inputOf(n, 0);
+    return [mul(g, mul(exp(neg(mul(x, x))), TWO_OVER_SQRT_PI))];
+  }),
 });
 
 /**
@@ -138,7 +146,7 @@ export function gelu(x: Value, approximate: 'none' | 'tanh' = 'none'): Value {
   checkDType('gelu', x, ['float32']);
   if (approximate !== 'none' && approximate !== 'tanh') {
     throw new GenmodelsError(
-      `${at(x.graph.currentScope, 'gelu')}: approximate must be 'none' or 'tanh', got '${String(approximate)}'`,
+      `${scopedOp(x.graph.currentScope, 'gelu')}: approximate must be 'none' or 'tanh', got '${String(approximate)}'`,
     );
   }
   const inner =
@@ -153,18 +161,18 @@ function checkAxis(op: string, x: Value, axis: number): number {
   const a = normAxis(axis, x.rank);
   if (a < 0) {
     throw new ShapeError(
-      `${at(x.graph.currentScope, op)}: axis ${axis} is out of range for input ${formatShape(x.shape)} (rank ${x.rank})`,
+      `${scopedOp(x.graph.currentScope, op)}: axis ${axis} is out of range for input ${formatShape(x.shape)} (rank ${x.rank})`,
     );
   }
   return a;
 }
 
 const softmaxP = primitive('Softmax', {
-  vjp: (n, [g]) => {
+  vjp: vjp1((n, g) => {
     const y = n.outputs[0];
     const axis = (n.attrs.axis as { i: number }).i;
-    return [mul(y, sub(g!, sum(mul(g!, y), axis, true)))];
-  },
+    return [mul(y, sub(g, sum(mul(g, y), axis, true)))];
+  }),
 });
 
 /**

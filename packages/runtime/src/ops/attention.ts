@@ -2,14 +2,15 @@
  * Scaled dot-product attention composed from MatMul, Where and Softmax, so gradients
  * come from those primitives' VJP rules and everything runs on ORT's WebGPU provider.
  */
-import { where as at, DTypeError, ShapeError } from '../errors.js';
-import { primitive, type Value } from '../graph/graph.js';
+import { DTypeError, ShapeError, scopedOp } from '../errors.js';
+import type { Value } from '../graph/graph.js';
 import { broadcastShapes, formatShape } from '../graph/shape.js';
 import { Tensor } from '../tensor.js';
 import { softmax } from './activation.js';
-import { checkFloat, checkSameDType, emit1, scalar } from './core.js';
+import { checkFloat, checkSameDType, scalar } from './core.js';
+import { arange, range } from './creation.js';
 import { add, cast, greater, mul, sub, where } from './elementwise.js';
-import { gather } from './indexing.js';
+import { gather } from './gather.js';
 import { matmul } from './matmul.js';
 import { reshape, shapeOf, transposeLast2, unsqueeze } from './shape.js';
 
@@ -52,9 +53,6 @@ function table(
   return q.graph.constant(new Tensor(dtype, [rows, cols], data));
 }
 
-/** ONNX Range over positions; integer-valued, so no gradient flows through it. */
-const rangeP = primitive('Range', { stopsGradient: true });
-
 /** float32 []: the run-time length of axis 2 of `x` (a [B, H, T, D] tensor). */
 function lengthOf(x: Value): Value {
   return cast(gather(shapeOf(x), scalar(x.graph, 2, 'int64')), 'float32');
@@ -67,18 +65,8 @@ function lengthOf(x: Value): Value {
 function positions(x: Value): Value {
   const n = x.shape[2];
   const g = x.graph;
-  if (typeof n === 'number')
-    return g.constant(
-      new Tensor(
-        'float32',
-        [n],
-        Float32Array.from({ length: n }, (_, j) => j),
-      ),
-    );
-  return emit1(g, rangeP, [scalar(g, 0), lengthOf(x), scalar(g, 1)], {
-    dtype: 'float32',
-    shape: [n],
-  });
+  if (typeof n === 'number') return arange(g, n, 'float32');
+  return range(scalar(g, 0), lengthOf(x), scalar(g, 1), n);
 }
 
 /**
@@ -139,7 +127,7 @@ export function scaledDotProductAttention(
   v: Value,
   opts: AttentionOptions = {},
 ): Value {
-  const op = at(q.graph.currentScope, 'scaledDotProductAttention');
+  const op = scopedOp(q.graph.currentScope, 'scaledDotProductAttention');
   checkFloat('scaledDotProductAttention', q);
   checkSameDType('scaledDotProductAttention', q, k, v);
   const shapes = `q ${formatShape(q.shape)}, k ${formatShape(k.shape)}, v ${formatShape(v.shape)}`;

@@ -3,12 +3,13 @@
  * `Conv` / `ConvTranspose`. Each one's VJP is written with the other (plus a Conv for
  * the weight), so gradients of any order stay inside these two traced ops.
  */
-import { ShapeError, where } from '../errors.js';
-import { type Node, primitive, type Value } from '../graph/graph.js';
+import { ShapeError, scopedOp } from '../errors.js';
+import { type Node, primitive, type Value, vjp1 } from '../graph/graph.js';
 import { type Dim, formatShape, symbolicSize } from '../graph/shape.js';
-import { checkFloat, checkSameDType, emit1, ints } from './core.js';
+import { checkFloat, checkSameDType, emit1 } from './core.js';
 import { sum } from './reduce.js';
 import { reshape, transpose } from './shape.js';
+import { emitSlice } from './slice.js';
 
 /** A per-axis hyper-parameter: one number for both spatial axes, or `[h, w]`. */
 export type Pair = number | readonly [number, number];
@@ -122,7 +123,7 @@ function checkOperands(
   xLayout: string,
   wLayout: string,
 ): string {
-  const op = where(x.graph.currentScope, name);
+  const op = scopedOp(x.graph.currentScope, name);
   checkFloat(name, x);
   checkSameDType(name, ...(b ? [x, w, b] : [x, w]));
   if (x.rank !== 4 || w.rank !== 4) {
@@ -134,7 +135,7 @@ function checkOperands(
 }
 
 const conv2dP = primitive('Conv', {
-  vjp: (n, [g], needs) => {
+  vjp: vjp1((n, g, needs) => {
     const [x, w, b] = n.inputs as Value[];
     const o = geomOf(n);
     const k = w.shape.slice(2) as number[];
@@ -146,15 +147,15 @@ const conv2dP = primitive('Conv', {
     );
     return [
       needs[0]
-        ? convTranspose2d(g!, w, undefined, {
+        ? convTranspose2d(g, w, undefined, {
             ...o,
             outputPadding: outputPadding as [number, number],
           })
         : null,
-      needs[1] ? weightGrad(x, g!, o, k) : null,
-      b && needs[2] ? sum(g!, [0, 2, 3]) : null,
+      needs[1] ? weightGrad(x, g, o, k) : null,
+      b && needs[2] ? sum(g, [0, 2, 3]) : null,
     ];
-  },
+  }),
 });
 
 /**
@@ -217,15 +218,15 @@ function checkBias(op: string, b: Value | undefined, channels: Dim, shapes: stri
 }
 
 const convTranspose2dP = primitive('ConvTranspose', {
-  vjp: (n, [g], needs) => {
+  vjp: vjp1((n, g, needs) => {
     const [x, w, b] = n.inputs as Value[];
     const o = geomOf(n);
     return [
-      needs[0] ? conv2d(g!, w, undefined, o) : null,
-      needs[1] ? weightGrad(g!, x, o, w.shape.slice(2) as number[]) : null,
-      b && needs[2] ? sum(g!, [0, 2, 3]) : null,
+      needs[0] ? conv2d(g, w, undefined, o) : null,
+      needs[1] ? weightGrad(g, x, o, w.shape.slice(2) as number[]) : null,
+      b && needs[2] ? sum(g, [0, 2, 3]) : null,
     ];
-  },
+  }),
 });
 
 /**
@@ -320,40 +321,11 @@ function weightGrad(a: Value, b: Value, o: Geom, k: readonly number[]): Value {
   return transpose(cropHW(full, k[0], k[1]), [1, 0, 2, 3]);
 }
 
-const cropP = primitive('Slice', {
-  vjp: (n, [g]) => {
-    const [x] = n.inputs as Value[];
-    const [h, w] = [2, 3].map((a) => (x.shape[a] as number) - (g!.shape[a] as number));
-    return [padHW(g!, h, w), null, null, null];
-  },
-});
-const padP = primitive('Pad', {
-  vjp: (n, [g]) => {
-    const x = n.inputs[0]!;
-    return [cropHW(g!, x.shape[2] as number, x.shape[3] as number), null];
-  },
-});
-
-/** Keep the first h rows and w cols of a rank-4 value (ONNX Slice). */
+/**
+ * Keep the first h rows and w cols of a rank-4 value: a Slice without steps, whose
+ * gradient is a Pad without a fill value (see emitSlice).
+ */
 function cropHW(x: Value, h: number, w: number): Value {
   if (x.shape[2] === h && x.shape[3] === w) return x;
-  const gr = x.graph;
-  return emit1(gr, cropP, [x, ints(gr, [0, 0]), ints(gr, [h, w]), ints(gr, [2, 3])], {
-    dtype: x.dtype,
-    shape: [x.shape[0], x.shape[1], h, w],
-  });
-}
-
-/** Append dh zero rows and dw zero cols to a rank-4 value (ONNX Pad, constant 0): the adjoint of cropHW. */
-function padHW(x: Value, dh: number, dw: number): Value {
-  if (dh === 0 && dw === 0) return x;
-  const gr = x.graph;
-  const shape = [x.shape[0], x.shape[1], (x.shape[2] as number) + dh, (x.shape[3] as number) + dw];
-  return emit1(
-    gr,
-    padP,
-    [x, ints(gr, [0, 0, 0, 0, 0, 0, dh, dw])],
-    { dtype: x.dtype, shape },
-    { mode: { s: 'constant' } },
-  );
+  return emitSlice(x, [x.shape[0], x.shape[1], h, w], [0, 0], [h, w], [2, 3]);
 }

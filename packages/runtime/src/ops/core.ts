@@ -1,5 +1,14 @@
-import { DTypeError, GraphError, where } from '../errors.js';
-import { type Attrs, type Graph, type OutputSpec, type Primitive, Value } from '../graph/graph.js';
+import { DTypeError, GraphError, ShapeError, scopedOp } from '../errors.js';
+import {
+  type Attrs,
+  type Graph,
+  inputOf,
+  type Node,
+  type OutputSpec,
+  type Primitive,
+  Value,
+} from '../graph/graph.js';
+import { formatShape, normAxis } from '../graph/shape.js';
 import { type DType, isFloat, Tensor } from '../tensor.js';
 
 /** A traced value or a plain number (lifted to a scalar constant of the other operand's dtype). */
@@ -43,15 +52,16 @@ export function ints(g: Graph, values: readonly number[]): Value {
 /** Lift numbers to constants of the dtype of the first Value among `xs`. */
 export function lift(op: string, ...xs: ValueLike[]): Value[] {
   const g = graphOf(op, ...xs);
-  const ref = xs.find((x): x is Value => x instanceof Value)!;
-  return xs.map((x) => (x instanceof Value ? x : scalar(g, x, ref.dtype)));
+  // graphOf found a Value, so the fallback dtype is never used.
+  const dtype = xs.find((x): x is Value => x instanceof Value)?.dtype ?? 'float32';
+  return xs.map((x) => (x instanceof Value ? x : scalar(g, x, dtype)));
 }
 
 /** Throw unless `v` has one of the allowed dtypes. */
 export function checkDType(op: string, v: Value, allowed: readonly DType[]): void {
   if (!allowed.includes(v.dtype)) {
     throw new DTypeError(
-      `${where(v.graph.currentScope, op)}: got ${v.dtype}${fmt(v)}, expected ${allowed.join(' or ')}`,
+      `${scopedOp(v.graph.currentScope, op)}: got ${v.dtype}${fmt(v)}, expected ${allowed.join(' or ')}`,
     );
   }
 }
@@ -61,7 +71,7 @@ export function checkSameDType(op: string, ...vs: Value[]): void {
   const d = vs[0].dtype;
   if (vs.some((v) => v.dtype !== d)) {
     throw new DTypeError(
-      `${where(vs[0].graph.currentScope, op)}: operands have different dtypes (${vs.map((v) => `${v.dtype}${fmt(v)}`).join(', ')}); cast one of them`,
+      `${scopedOp(vs[0].graph.currentScope, op)}: operands have different dtypes (${vs.map((v) => `${v.dtype}${fmt(v)}`).join(', ')}); cast one of them`,
     );
   }
 }
@@ -84,4 +94,38 @@ export function emit1(
   attrs: Attrs = {},
 ): Value {
   return g.emit(prim, inputs, attrs, [out])[0];
+}
+
+/** Index operands (gather ids, labels) may be int64 or int32. */
+export const INDEX_DTYPES: readonly DType[] = ['int64', 'int32'];
+
+/** `lo, lo + 1, ..., hi - 1` (empty when hi <= lo). */
+export function iota(lo: number, hi: number): number[] {
+  return Array.from({ length: Math.max(0, hi - lo) }, (_, i) => lo + i);
+}
+
+/** `axis` normalized to [0, rank); throws a ShapeError naming `op` when out of range. */
+export function axisOf(op: string, x: Value, axis: number): number {
+  const a = normAxis(axis, x.rank);
+  if (a < 0)
+    throw new ShapeError(
+      `${scopedOp(x.graph.currentScope, op)}: axis ${axis} is out of range for input ${formatShape(x.shape)}`,
+    );
+  return a;
+}
+
+/** An int attribute of a node, e.g. `attrInt(n, 'axis')`. */
+export function attrInt(n: Node, name: string): number {
+  return (n.attrs[name] as { i: number }).i;
+}
+
+/** The data of node input `i`, which ops emit as a constant (axes, pads, starts, scales). */
+export function constArray(n: Node, i: number): number[] {
+  const t = inputOf(n, i).constantData;
+  if (!t) {
+    throw new GraphError(
+      `${scopedOp(n.scope, n.prim.opType)}: input ${i} of node ${n.id} is not a constant`,
+    );
+  }
+  return t.toArray();
 }

@@ -3,8 +3,15 @@
  * stopGradient. Binary ops broadcast NumPy-style; each VJP sums its gradient back
  * to its operand's shape.
  */
-import { where as at, ShapeError } from '../errors.js';
-import { type Node, primitive, type Value } from '../graph/graph.js';
+import { ShapeError, scopedOp } from '../errors.js';
+import {
+  inputOf,
+  type Node,
+  primitive,
+  type Value,
+  vjp1,
+  withoutGradient,
+} from '../graph/graph.js';
 import { broadcastShapes, formatShape } from '../graph/shape.js';
 import { type DType, isFloat } from '../tensor.js';
 import { checkFloat, checkSameDType, emit1, lift, scalar, type ValueLike } from './core.js';
@@ -24,7 +31,7 @@ function binary(
   const shape = broadcastShapes(x.shape, y.shape);
   if (!shape) {
     throw new ShapeError(
-      `${at(x.graph.currentScope, op)}: shapes ${formatShape(x.shape)} and ${formatShape(y.shape)} do not broadcast`,
+      `${scopedOp(x.graph.currentScope, op)}: shapes ${formatShape(x.shape)} and ${formatShape(y.shape)} do not broadcast`,
     );
   }
   return emit1(x.graph, prim, [x, y], { dtype: outDtype ?? x.dtype, shape });
@@ -35,43 +42,40 @@ function unary(prim: ReturnType<typeof primitive>, op: string, x: Value): Value 
   return emit1(x.graph, prim, [x], { dtype: x.dtype, shape: x.shape });
 }
 
-const inputs2 = (n: Node): [Value, Value] => [n.inputs[0]!, n.inputs[1]!];
+const inputs2 = (n: Node): [Value, Value] => [inputOf(n, 0), inputOf(n, 1)];
 
 const addP = primitive('Add', {
-  vjp: (n, [g]) => inputs2(n).map((v) => sumToShape(g!, v)),
+  vjp: vjp1((n, g) => inputs2(n).map((v) => sumToShape(g, v))),
 });
 const subP = primitive('Sub', {
-  vjp: (n, [g], needs) => {
+  vjp: vjp1((n, g, needs) => {
     const [a, b] = inputs2(n);
-    return [sumToShape(g!, a), needs[1] ? sumToShape(neg(g!), b) : null];
-  },
+    return [sumToShape(g, a), needs[1] ? sumToShape(neg(g), b) : null];
+  }),
 });
 const mulP = primitive('Mul', {
-  vjp: (n, [g], needs) => {
+  vjp: vjp1((n, g, needs) => {
     const [a, b] = inputs2(n);
-    return [
-      needs[0] ? sumToShape(mul(g!, b), a) : null,
-      needs[1] ? sumToShape(mul(g!, a), b) : null,
-    ];
-  },
+    return [needs[0] ? sumToShape(mul(g, b), a) : null, needs[1] ? sumToShape(mul(g, a), b) : null];
+  }),
 });
 const divP = primitive('Div', {
-  vjp: (n, [g], needs) => {
+  vjp: vjp1((n, g, needs) => {
     const [a, b] = inputs2(n);
     return [
-      needs[0] ? sumToShape(div(g!, b), a) : null,
-      needs[1] ? sumToShape(neg(mul(g!, div(n.outputs[0], b))), b) : null,
+      needs[0] ? sumToShape(div(g, b), a) : null,
+      needs[1] ? sumToShape(neg(mul(g, div(n.outputs[0], b))), b) : null,
     ];
-  },
+  }),
 });
 const powP = primitive('Pow', {
-  vjp: (n, [g], needs) => {
+  vjp: vjp1((n, g, needs) => {
     const [a, b] = inputs2(n);
     return [
-      needs[0] ? sumToShape(mul(g!, mul(b, pow(a, sub(b, 1)))), a) : null,
-      needs[1] ? sumToShape(mul(g!, mul(n.outputs[0], log(a))), b) : null,
+      needs[0] ? sumToShape(mul(g, mul(b, pow(a, sub(b, 1)))), a) : null,
+      needs[1] ? sumToShape(mul(g, mul(n.outputs[0], log(a))), b) : null,
     ];
-  },
+  }),
 });
 
 /** a + b (broadcasting). @example add(x, 1) */
@@ -85,16 +89,16 @@ export const div = (a: ValueLike, b: ValueLike): Value => binary(divP, 'div', a,
 /** a ** b (broadcasting). The gradient for b needs a > 0. */
 export const pow = (a: ValueLike, b: ValueLike): Value => binary(powP, 'pow', a, b);
 
-const negP = primitive('Neg', { vjp: (_n, [g]) => [neg(g!)] });
-const sqrtP = primitive('Sqrt', { vjp: (n, [g]) => [div(g!, mul(n.outputs[0], 2))] });
-const expP = primitive('Exp', { vjp: (n, [g]) => [mul(g!, n.outputs[0])] });
-const logP = primitive('Log', { vjp: (n, [g]) => [div(g!, n.inputs[0]!)] });
-const absP = primitive('Abs', { vjp: (n, [g]) => [mul(g!, sign(n.inputs[0]!))] });
+const negP = primitive('Neg', { vjp: vjp1((_n, g) => [neg(g)]) });
+const sqrtP = primitive('Sqrt', { vjp: vjp1((n, g) => [div(g, mul(n.outputs[0], 2))]) });
+const expP = primitive('Exp', { vjp: vjp1((n, g) => [mul(g, n.outputs[0])]) });
+const logP = primitive('Log', { vjp: vjp1((n, g) => [div(g, inputOf(n, 0))]) });
+const absP = primitive('Abs', { vjp: vjp1((n, g) => [mul(g, sign(inputOf(n, 0)))]) });
 const reciprocalP = primitive('Reciprocal', {
-  vjp: (n, [g]) => [neg(mul(g!, mul(n.outputs[0], n.outputs[0])))],
+  vjp: vjp1((n, g) => [neg(mul(g, mul(n.outputs[0], n.outputs[0])))]),
 });
-const sinP = primitive('Sin', { vjp: (n, [g]) => [mul(g!, cos(n.inputs[0]!))] });
-const cosP = primitive('Cos', { vjp: (n, [g]) => [neg(mul(g!, sin(n.inputs[0]!)))] });
+const sinP = primitive('Sin', { vjp: vjp1((n, g) => [mul(g, cos(inputOf(n, 0)))]) });
+const cosP = primitive('Cos', { vjp: vjp1((n, g) => [neg(mul(g, sin(inputOf(n, 0))))]) });
 const signP = primitive('Sign', { stopsGradient: true });
 
 /** -x */
@@ -152,7 +156,10 @@ export const logicalNot = (x: Value): Value =>
   emit1(x.graph, notP, [x], { dtype: 'bool', shape: x.shape });
 
 const castP = primitive('Cast', {
-  vjp: (n, [g]) => [isFloat(n.inputs[0]!.dtype) ? cast(g!, n.inputs[0]!.dtype) : null],
+  vjp: vjp1((n, g) => {
+    const from = inputOf(n, 0).dtype;
+    return [isFloat(from) ? cast(g, from) : null];
+  }),
 });
 
 /** Convert to another dtype. Gradients flow only between float types. */
@@ -162,15 +169,15 @@ export function cast(x: Value, dtype: DType): Value {
 }
 
 const whereP = primitive('Where', {
-  vjp: (n, [g], needs) => {
+  vjp: vjp1((n, g, needs) => {
     const [c, a, b] = n.inputs as Value[];
-    const zero = scalar(g!.graph, 0, g!.dtype);
+    const zero = scalar(g.graph, 0, g.dtype);
     return [
       null,
-      needs[1] ? sumToShape(where(c, g!, zero), a) : null,
-      needs[2] ? sumToShape(where(c, zero, g!), b) : null,
+      needs[1] ? sumToShape(where(c, g, zero), a) : null,
+      needs[2] ? sumToShape(where(c, zero, g), b) : null,
     ];
-  },
+  }),
 });
 
 /** Select `a` where `cond` is true, else `b` (all three broadcast). */
@@ -179,12 +186,12 @@ export function where(cond: Value, a: ValueLike, b: ValueLike): Value {
   checkSameDType('where', x, y);
   if (cond.dtype !== 'bool')
     throw new ShapeError(
-      `${at(cond.graph.currentScope, 'where')}: condition must be bool, got ${cond.dtype}`,
+      `${scopedOp(cond.graph.currentScope, 'where')}: condition must be bool, got ${cond.dtype}`,
     );
   const shape = broadcastShapes(cond.shape, x.shape, y.shape);
   if (!shape) {
     throw new ShapeError(
-      `${at(cond.graph.currentScope, 'where')}: shapes ${formatShape(cond.shape)}, ${formatShape(x.shape)} and ${formatShape(y.shape)} do not broadcast`,
+      `${scopedOp(cond.graph.currentScope, 'where')}: shapes ${formatShape(cond.shape)}, ${formatShape(x.shape)} and ${formatShape(y.shape)} do not broadcast`,
     );
   }
   return emit1(cond.graph, whereP, [cond, x, y], { dtype: x.dtype, shape });
@@ -210,8 +217,8 @@ export function clip(x: Value, lo?: number, hi?: number): Value {
   return y;
 }
 
-const stopP = primitive('Identity', { stopsGradient: true });
-const identityP = primitive('Identity', { vjp: (_n, [g]) => [g] });
+const identityP = primitive('Identity', { vjp: vjp1((_n, g) => [g]) });
+const stopP = withoutGradient(identityP);
 
 /** The value itself, with no gradient flowing back through it. */
 export const stopGradient = (x: Value): Value =>

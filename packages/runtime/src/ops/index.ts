@@ -15,10 +15,12 @@ export {
 } from './activation.js';
 export type { AttentionOptions } from './attention.js';
 export { scaledDotProductAttention } from './attention.js';
+export { concat, split } from './concat.js';
 export type { Conv2dOptions, ConvTranspose2dOptions, Pair } from './conv.js';
 export { conv2d, convTranspose2d } from './conv.js';
 export type { ValueLike } from './core.js';
 export { ints, scalar } from './core.js';
+export { arange, oneHot, range } from './creation.js';
 export {
   abs,
   add,
@@ -52,21 +54,13 @@ export {
   where,
 } from './elementwise.js';
 export {
-  arange,
-  concat,
   embedding,
-  flatten,
   gather,
   gatherElements,
   gatherND,
-  oneHot,
-  pad,
   scatterAdd,
   scatterNDAdd,
-  slice,
-  split,
-  tile,
-} from './indexing.js';
+} from './gather.js';
 export type { BceWithLogitsOptions, CrossEntropyOptions, LossOptions, Reduction } from './loss.js';
 export { bceLoss, bceWithLogitsLoss, crossEntropy, gaussianKl, mseLoss } from './loss.js';
 export { linear, matmul } from './matmul.js';
@@ -77,6 +71,7 @@ export { argmax, argmin, logSumExp, max, mean, min, sum, variance } from './redu
 export {
   expand,
   expandAs,
+  flatten,
   reshape,
   reshapeLike,
   shapeOf,
@@ -86,3 +81,5 @@ export {
   transposeLast2,
   unsqueeze,
 } from './shape.js';
+export { pad, slice } from './slice.js';
+export { tile } from './tile.js';

@@ -8,7 +8,7 @@ import { expectTensor, type GradcheckCase, gradcheckCases, runGraph } from '../t
 import type { GradcheckInput } from '../testing/gradcheck.js';
 import { expectCpuWebGpuMatch, webgpuAvailable } from '../testing/webgpu.js';
 import { add, mul, square } from './elementwise.js';
-import * as I from './indexing.js';
+import * as I from './index.js';
 import { sum } from './reduce.js';
 
 let rt: Runtime;

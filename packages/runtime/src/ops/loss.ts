@@ -4,11 +4,12 @@
  * from the primitives' VJP rules, and each stays on ORT's WebGPU provider: no
  * LogSoftmax or OneHot nodes.
  */
-import { where as at, DTypeError, ShapeError } from '../errors.js';
+import { DTypeError, ShapeError, scopedOp } from '../errors.js';
 import type { Value } from '../graph/graph.js';
 import { formatShape, normAxis, shapesEqual } from '../graph/shape.js';
 import { softplus } from './activation.js';
 import { checkFloat, checkSameDType } from './core.js';
+import { oneHot } from './creation.js';
 import {
   add,
   cast,
@@ -25,7 +26,6 @@ import {
   sub,
   where,
 } from './elementwise.js';
-import { oneHot } from './indexing.js';
 import { logSumExp, mean, sum } from './reduce.js';
 import { transpose } from './shape.js';
 
@@ -42,7 +42,7 @@ function reduce(op: string, loss: Value, reduction: Reduction = 'mean'): Value {
   if (reduction === 'sum') return sum(loss);
   if (reduction === 'mean') return mean(loss);
   throw new RangeError(
-    `${at(loss.graph.currentScope, op)}: reduction '${String(reduction)}'; expected 'mean', 'sum' or 'none'`,
+    `${scopedOp(loss.graph.currentScope, op)}: reduction '${String(reduction)}'; expected 'mean', 'sum' or 'none'`,
   );
 }
 
@@ -52,7 +52,7 @@ function checkPair(op: string, input: Value, target: Value, names = ['input', 't
   checkSameDType(op, input, target);
   if (!shapesEqual(input.shape, target.shape)) {
     throw new ShapeError(
-      `${at(input.graph.currentScope, op)}: ${names[0]} ${formatShape(input.shape)} and ${names[1]} ${formatShape(target.shape)} differ; expected equal shapes`,
+      `${scopedOp(input.graph.currentScope, op)}: ${names[0]} ${formatShape(input.shape)} and ${names[1]} ${formatShape(target.shape)} differ; expected equal shapes`,
     );
   }
 }
@@ -124,7 +124,7 @@ export function bceWithLogitsLoss(
   const l = add(mul(sub(1, target), logits), sp);
   if (!shapesEqual(l.shape, logits.shape)) {
     throw new ShapeError(
-      `${at(logits.graph.currentScope, op)}: posWeight ${formatShape(opts.posWeight!.shape)} does not broadcast to logits ${formatShape(logits.shape)}`,
+      `${scopedOp(logits.graph.currentScope, op)}: posWeight ${formatShape(opts.posWeight?.shape ?? [])} does not broadcast to logits ${formatShape(logits.shape)}`,
     );
   }
   return reduce(op, l, opts.reduction);
@@ -161,17 +161,17 @@ export function crossEntropy(logits: Value, target: Value, opts: CrossEntropyOpt
   checkFloat(op, logits);
   if (target.dtype !== 'int64' && target.dtype !== 'int32') {
     throw new DTypeError(
-      `${at(scope, op)}: target ${target.dtype}${formatShape(target.shape)} must hold class indices; expected int64 or int32`,
+      `${scopedOp(scope, op)}: target ${target.dtype}${formatShape(target.shape)} must hold class indices; expected int64 or int32`,
     );
   }
   if (!(labelSmoothing >= 0 && labelSmoothing <= 1))
     throw new RangeError(
-      `${at(scope, op)}: labelSmoothing ${labelSmoothing}; expected a number in [0, 1]`,
+      `${scopedOp(scope, op)}: labelSmoothing ${labelSmoothing}; expected a number in [0, 1]`,
     );
   const axis = normAxis(classAxis, logits.rank);
   if (axis < 0)
     throw new ShapeError(
-      `${at(scope, op)}: classAxis ${classAxis} is out of range for logits ${formatShape(logits.shape)}`,
+      `${scopedOp(scope, op)}: classAxis ${classAxis} is out of range for logits ${formatShape(logits.shape)}`,
     );
   // Move the classes last so one code path serves [..., C] and PyTorch's [N, C, d1, ...].
   const perm = logits.shape.map((_, i) => i).filter((i) => i !== axis);
@@ -179,7 +179,7 @@ export function crossEntropy(logits: Value, target: Value, opts: CrossEntropyOpt
   const c = x.shape[x.rank - 1];
   if (typeof c !== 'number' || !shapesEqual(target.shape, x.shape.slice(0, -1))) {
     throw new ShapeError(
-      `${at(scope, op)}: logits ${formatShape(logits.shape)} and target ${formatShape(target.shape)} do not match; ` +
+      `${scopedOp(scope, op)}: logits ${formatShape(logits.shape)} and target ${formatShape(target.shape)} do not match; ` +
         `expected target ${formatShape(x.shape.slice(0, -1))} and a static class count (class axis ${axis})`,
     );
   }
@@ -212,7 +212,7 @@ export function gaussianKl(mu: Value, logvar: Value, opts: LossOptions = {}): Va
   checkPair(op, mu, logvar, ['mu', 'logvar']);
   if (mu.rank < 1)
     throw new ShapeError(
-      `${at(mu.graph.currentScope, op)}: mu ${formatShape(mu.shape)} is a scalar; expected [..., D]`,
+      `${scopedOp(mu.graph.currentScope, op)}: mu ${formatShape(mu.shape)} is a scalar; expected [..., D]`,
     );
   const terms = sub(sub(add(logvar, 1), square(mu)), exp(logvar));
   return reduce(op, mul(sum(terms, [-1]), -0.5), opts.reduction);

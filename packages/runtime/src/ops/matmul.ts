@@ -1,6 +1,6 @@
 /** Matrix products: batched broadcasting matmul and the PyTorch-layout linear layer (Gemm). */
-import { ShapeError, where } from '../errors.js';
-import { primitive, type Value } from '../graph/graph.js';
+import { ShapeError, scopedOp } from '../errors.js';
+import { primitive, type Value, vjp1 } from '../graph/graph.js';
 import { broadcastShapes, type Dim, formatShape } from '../graph/shape.js';
 import { checkFloat, checkSameDType, emit1 } from './core.js';
 import { add } from './elementwise.js';
@@ -8,13 +8,13 @@ import { sum } from './reduce.js';
 import { sumToShape, transposeLast2 } from './shape.js';
 
 const matmulP = primitive('MatMul', {
-  vjp: (n, [g], needs) => {
+  vjp: vjp1((n, g, needs) => {
     const [a, b] = n.inputs as Value[];
     return [
-      needs[0] ? sumToShape(matmul(g!, transposeLast2(b)), a) : null,
-      needs[1] ? sumToShape(matmul(transposeLast2(a), g!), b) : null,
+      needs[0] ? sumToShape(matmul(g, transposeLast2(b)), a) : null,
+      needs[1] ? sumToShape(matmul(transposeLast2(a), g), b) : null,
     ];
-  },
+  }),
 });
 
 /**
@@ -24,7 +24,7 @@ const matmulP = primitive('MatMul', {
  * @example matmul(x, w)   // x: [B, 784], w: [784, 512] -> [B, 512]
  */
 export function matmul(a: Value, b: Value): Value {
-  const op = where(a.graph.currentScope, 'matmul');
+  const op = scopedOp(a.graph.currentScope, 'matmul');
   checkSameDType('matmul', a, b);
   checkFloat('matmul', a);
   if (a.rank < 2 || b.rank < 2) {
@@ -47,14 +47,14 @@ export function matmul(a: Value, b: Value): Value {
 
 const gemmP = primitive('Gemm', {
   // y = x @ W^T + b  (transB = 1, PyTorch Linear layout W: [out, in])
-  vjp: (n, [g], needs) => {
+  vjp: vjp1((n, g, needs) => {
     const [x, w, b] = n.inputs as Value[];
     return [
-      needs[0] ? matmul(g!, w) : null,
-      needs[1] ? matmul(transposeLast2(g!), x) : null,
-      b && needs[2] ? sumToShape(sum(g!, [0]), b) : null,
+      needs[0] ? matmul(g, w) : null,
+      needs[1] ? matmul(transposeLast2(g), x) : null,
+      b && needs[2] ? sumToShape(sum(g, [0]), b) : null,
     ];
-  },
+  }),
 });
 
 /**
@@ -62,7 +62,7 @@ const gemmP = primitive('Gemm', {
  * x: [..., in], weight: [out, in], bias: [out] -> [..., out]. Rank-2 inputs use one Gemm.
  */
 export function linear(x: Value, weight: Value, bias?: Value): Value {
-  const op = where(x.graph.currentScope, 'linear');
+  const op = scopedOp(x.graph.currentScope, 'linear');
   checkSameDType('linear', x, weight);
   if (weight.rank !== 2 || x.rank < 1 || x.shape[x.rank - 1] !== weight.shape[1]) {
     throw new ShapeError(

@@ -4,7 +4,7 @@
  * sub, mul, sqrt, ...), so gradients, including second-order ones, come from the
  * primitives' VJP rules and every node runs on ORT's WebGPU provider.
  */
-import { ShapeError, where } from '../errors.js';
+import { ShapeError, scopedOp } from '../errors.js';
 import type { Value } from '../graph/graph.js';
 import { type Dim, formatShape, shapesEqual } from '../graph/shape.js';
 import { checkFloat, checkSameDType } from './core.js';
@@ -24,7 +24,7 @@ function checkParam(
   checkSameDType(op, x, p);
   if (!shapesEqual(p.shape, expected)) {
     throw new ShapeError(
-      `${where(x.graph.currentScope, op)}: ${name} ${formatShape(p.shape)} does not fit input ${formatShape(x.shape)}; expected ${formatShape(expected)}`,
+      `${scopedOp(x.graph.currentScope, op)}: ${name} ${formatShape(p.shape)} does not fit input ${formatShape(x.shape)}; expected ${formatShape(expected)}`,
     );
   }
 }
@@ -63,7 +63,7 @@ export function layerNorm(
   const k = ns.length;
   if (k === 0 || k > x.rank || !shapesEqual(x.shape.slice(x.rank - k), ns)) {
     throw new ShapeError(
-      `${where(x.graph.currentScope, op)}: input ${formatShape(x.shape)} does not end with normalizedShape ${formatShape(ns)}`,
+      `${scopedOp(x.graph.currentScope, op)}: input ${formatShape(x.shape)} does not end with normalizedShape ${formatShape(ns)}`,
     );
   }
   checkParam(op, x, 'weight', weight, ns);
@@ -82,7 +82,7 @@ function checkChannels(op: string, x: Value): Dim {
   checkFloat(op, x);
   if (x.rank < 2) {
     throw new ShapeError(
-      `${where(x.graph.currentScope, op)}: input ${formatShape(x.shape)} has rank ${x.rank}; expected [N, C, ...]`,
+      `${scopedOp(x.graph.currentScope, op)}: input ${formatShape(x.shape)} has rank ${x.rank}; expected [N, C, ...]`,
     );
   }
   return x.shape[1];
@@ -113,7 +113,7 @@ export function groupNorm(
     c % numGroups !== 0
   ) {
     throw new ShapeError(
-      `${where(x.graph.currentScope, op)}: input ${formatShape(x.shape)} has ${c} channels; expected a static count divisible by numGroups = ${numGroups}`,
+      `${scopedOp(x.graph.currentScope, op)}: input ${formatShape(x.shape)} has ${c} channels; expected a static count divisible by numGroups = ${numGroups}`,
     );
   }
   checkParam(op, x, 'weight', weight, [c]);

@@ -3,13 +3,14 @@
  * and `Resize`. VJPs are traced ops (ConvTranspose, comparisons, reshape + sum),
  * so they can be differentiated again.
  */
-import { where as at, ShapeError } from '../errors.js';
-import { primitive, type Value } from '../graph/graph.js';
+import { ShapeError, scopedOp } from '../errors.js';
+import { inputOf, primitive, type Value, vjp1 } from '../graph/graph.js';
 import { formatShape } from '../graph/shape.js';
 import { Tensor } from '../tensor.js';
 import { convTranspose2d, type Pair, pair } from './conv.js';
-import { checkFloat, emit1 } from './core.js';
+import { checkFloat, constArray, emit1 } from './core.js';
 import { cast, div, equal, mul, where } from './elementwise.js';
+import { gather } from './gather.js';
 import { sum } from './reduce.js';
 import { reshape, reshapeLike } from './shape.js';
 
@@ -28,7 +29,7 @@ function poolGeom(
   stride: Pair | undefined,
   padding: Pair,
 ): PoolGeom {
-  const op = at(x.graph.currentScope, name);
+  const op = scopedOp(x.graph.currentScope, name);
   checkFloat(name, x);
   const k = pair(op, 'kernel', kernel, 1, 1);
   const s = pair(op, 'stride', stride ?? k, 1, 1);
@@ -66,8 +67,8 @@ function poolAttrs(o: PoolGeom) {
 }
 
 const avgPoolP = primitive('AveragePool', {
-  vjp: (n, [g]) => {
-    const x = n.inputs[0]!;
+  vjp: vjp1((n, g) => {
+    const x = inputOf(n, 0);
     const ints = (name: string) => (n.attrs[name] as { ints: readonly number[] }).ints;
     const [kh, kw] = ints('kernel_shape');
     const stride = ints('strides').slice(0, 2) as [number, number];
@@ -85,14 +86,14 @@ const avgPoolP = primitive('AveragePool', {
       number,
       number,
     ];
-    const folded = reshape(g!, [-1, 1, g!.shape[2], g!.shape[3]]);
+    const folded = reshape(g, [-1, 1, g.shape[2], g.shape[3]]);
     const dx = convTranspose2d(folded, x.graph.constant(spread), undefined, {
       stride,
       padding,
       outputPadding,
     });
     return [reshapeLike(dx, x)];
-  },
+  }),
 });
 
 /**
@@ -115,8 +116,8 @@ export function avgPool2d(x: Value, kernel: Pair, stride?: Pair, padding: Pair =
 }
 
 const maxPoolP = primitive('MaxPool', {
-  vjp: (n, [g]) => {
-    const x = n.inputs[0]!;
+  vjp: vjp1((n, g) => {
+    const x = inputOf(n, 0);
     const y = n.outputs[0];
     const attr = (name: string) =>
       (n.attrs[name] as { ints: readonly number[] }).ints.slice(0, 2) as [number, number];
@@ -128,7 +129,9 @@ const maxPoolP = primitive('MaxPool', {
     // Which window elements equal their window's max. Gather copies values exactly, so
     // the comparison with MaxPool's own output is exact; padding slots can never win.
     const gr = x.graph;
-    const windows = reshape(gatherCols(reshape(x, [-1, H * W]), gr.constant(t.index)), [
+    // [N*C, H*W] gathered at [K, Ho*Wo] -> [N*C, K, Ho*Wo]. Only the comparison below
+    // reads it, so no gradient ever flows back through this Gather.
+    const windows = reshape(gather(reshape(x, [-1, H * W]), gr.constant(t.index), 1), [
       -1,
       K,
       Ho,
@@ -145,13 +148,13 @@ const maxPoolP = primitive('MaxPool', {
       number,
     ];
     const dx = convTranspose2d(
-      mul(share, reshape(g!, [-1, 1, Ho, Wo])),
+      mul(share, reshape(g, [-1, 1, Ho, Wo])),
       gr.constant(t.oneHot),
       undefined,
       { stride, padding, outputPadding },
     );
     return [reshapeLike(dx, x)];
-  },
+  }),
 });
 
 /**
@@ -213,28 +216,14 @@ function windowTables(
   };
 }
 
-// Only feeds the comparison that picks the max, so no gradient flows through it.
-const gatherColsP = primitive('Gather', { stopsGradient: true });
-
-/** x[:, idx] for x: [M, L] and idx: [K, P] -> [M, K, P]. */
-function gatherCols(x: Value, idx: Value): Value {
-  return emit1(
-    x.graph,
-    gatherColsP,
-    [x, idx],
-    { dtype: x.dtype, shape: [x.shape[0], ...idx.shape] },
-    { axis: { i: 1 } },
-  );
-}
-
 const upsampleP = primitive('Resize', {
-  vjp: (n, [g]) => {
-    const x = n.inputs[0]!;
-    const s = n.inputs[2]!.constantData!.toArray()[2];
+  vjp: vjp1((n, g) => {
+    const x = inputOf(n, 0);
+    const s = constArray(n, 2)[2];
     const [N, C, H, W] = x.shape;
     // Each input pixel was copied into an s x s block: sum the block back.
-    return [sum(reshape(g!, [N, C, H, s, W, s]), [3, 5]), null, null];
-  },
+    return [sum(reshape(g, [N, C, H, s, W, s]), [3, 5]), null, null];
+  }),
 });
 
 /**
@@ -245,7 +234,7 @@ const upsampleP = primitive('Resize', {
  * @example upsampleNearest2d(x, 2)   // x: [batch, 16, 8, 8] -> [batch, 16, 16, 16]
  */
 export function upsampleNearest2d(x: Value, scale = 2): Value {
-  const op = at(x.graph.currentScope, 'upsampleNearest2d');
+  const op = scopedOp(x.graph.currentScope, 'upsampleNearest2d');
   checkFloat('upsampleNearest2d', x);
   const [N, C, H, W] = x.shape;
   if (x.rank !== 4 || typeof H !== 'number' || typeof W !== 'number') {

@@ -1,10 +1,11 @@
 /** Reductions over axes, with keepdims, following ONNX Reduce* (opset 18+: axes as an input). */
-import { ShapeError, where } from '../errors.js';
-import { type Node, type Primitive, primitive, type Value } from '../graph/graph.js';
+import { ShapeError, scopedOp } from '../errors.js';
+import { inputOf, type Node, type Primitive, primitive, type Value, vjp1 } from '../graph/graph.js';
 import { type Dim, formatShape, normAxis } from '../graph/shape.js';
-import { checkDType, checkFloat, emit1, ints } from './core.js';
+import { checkDType, checkFloat, constArray, emit1, ints } from './core.js';
 import { add, cast, div, equal, exp, mul, stopGradient, sub } from './elementwise.js';
-import { expandAs, squeeze, unsqueeze } from './shape.js';
+import { gather } from './gather.js';
+import { expandAs, shapeOf, squeeze, unsqueeze } from './shape.js';
 
 /** Normalized, sorted reduction axes (`undefined` means all). */
 export function reduceAxes(op: string, x: Value, axes?: number | readonly number[]): number[] {
@@ -13,7 +14,7 @@ export function reduceAxes(op: string, x: Value, axes?: number | readonly number
   const out = list.map((a) => normAxis(a, x.rank));
   if (out.some((a) => a < 0) || new Set(out).size !== out.length) {
     throw new ShapeError(
-      `${where(x.graph.currentScope, op)}: bad axes [${list.join(',')}] for input ${formatShape(x.shape)}`,
+      `${scopedOp(x.graph.currentScope, op)}: bad axes [${list.join(',')}] for input ${formatShape(x.shape)}`,
     );
   }
   return out.sort((a, b) => a - b);
@@ -25,7 +26,7 @@ export function reducedShape(x: Value, axes: readonly number[], keepdims: boolea
 
 /** The axes a Reduce* node reduced over (read from its constant axes input). */
 export function axesOf(n: Node): number[] {
-  return n.inputs[1]!.constantData!.toArray();
+  return constArray(n, 1);
 }
 
 /** Bring a reduced gradient back to the rank of the input (re-insert the reduced axes). */
@@ -56,7 +57,7 @@ export function emitReduce(
 }
 
 const sumP = primitive('ReduceSum', {
-  vjp: (n, [g]) => [expandAs(unreduce(g!, n), n.inputs[0]!), null],
+  vjp: vjp1((n, g) => [expandAs(unreduce(g, n), inputOf(n, 0)), null]),
 });
 
 /** Sum over `axes` (all when omitted). @example sum(x, [1], true)  // [B, 1] */
@@ -79,24 +80,14 @@ export function countOf(x: Value, axes: readonly number[]): Value | number {
   return runtimeCount(x, axes);
 }
 
-const shapeP = primitive('Shape', { stopsGradient: true });
-const gatherIntP = primitive('Gather', { stopsGradient: true });
+// Only ever reduces int64 dims, and integers carry no gradient.
 const prodP = primitive('ReduceProd', { stopsGradient: true });
-const castP = primitive('Cast', { stopsGradient: true });
 
 /** prod(shape(x)[axes]) as float32, computed at run time (for symbolic dims). */
 function runtimeCount(x: Value, axes: readonly number[]): Value {
-  const g = x.graph;
-  const shape = emit1(g, shapeP, [x], { dtype: 'int64', shape: [x.rank] });
-  const dims = emit1(
-    g,
-    gatherIntP,
-    [shape, ints(g, axes)],
-    { dtype: 'int64', shape: [axes.length] },
-    { axis: { i: 0 } },
-  );
-  const n = emit1(g, prodP, [dims], { dtype: 'int64', shape: [] }, { keepdims: { i: 0 } });
-  return emit1(g, castP, [n], { dtype: 'float32', shape: [] }, { to: { i: 1 } });
+  const dims = gather(shapeOf(x), ints(x.graph, axes));
+  const n = emit1(x.graph, prodP, [dims], { dtype: 'int64', shape: [] }, { keepdims: { i: 0 } });
+  return cast(n, 'float32');
 }
 
 /**
@@ -105,14 +96,14 @@ function runtimeCount(x: Value, axes: readonly number[]): Value {
  * a comparison, so it is a constant for higher-order gradients.
  */
 function extremumVjp(n: Node, g: Value): Value {
-  const x = n.inputs[0]!;
+  const x = inputOf(n, 0);
   const mask = cast(equal(x, unreduce(n.outputs[0], n)), x.dtype);
   const ties = sum(mask, axesOf(n), true);
   return mul(div(mask, ties), unreduce(g, n));
 }
 
-const maxP = primitive('ReduceMax', { vjp: (n, [g]) => [extremumVjp(n, g!), null] });
-const minP = primitive('ReduceMin', { vjp: (n, [g]) => [extremumVjp(n, g!), null] });
+const maxP = primitive('ReduceMax', { vjp: vjp1((n, g) => [extremumVjp(n, g), null]) });
+const minP = primitive('ReduceMin', { vjp: vjp1((n, g) => [extremumVjp(n, g), null]) });
 const NUMERIC = ['float32', 'int32', 'int64', 'uint8'] as const;
 
 /**
@@ -138,7 +129,10 @@ export function min(x: Value, axes?: number | readonly number[], keepdims = fals
 
 // d logsumexp(z) / dz = exp(z - y), written with the output so it is differentiable again.
 const logSumExpP = primitive('ReduceLogSumExp', {
-  vjp: (n, [g]) => [mul(unreduce(g!, n), exp(sub(n.inputs[0]!, unreduce(n.outputs[0], n)))), null],
+  vjp: vjp1((n, g) => [
+    mul(unreduce(g, n), exp(sub(inputOf(n, 0), unreduce(n.outputs[0], n)))),
+    null,
+  ]),
 });
 
 /**
@@ -179,7 +173,7 @@ export function variance(
   if (typeof n !== 'number') return div(ss, correction === 0 ? n : sub(n, correction));
   if (n - correction <= 0) {
     throw new ShapeError(
-      `${where(x.graph.currentScope, 'variance')}: reducing ${n} element(s) of ${formatShape(x.shape)} over axes [${ax.join(',')}] ` +
+      `${scopedOp(x.graph.currentScope, 'variance')}: reducing ${n} element(s) of ${formatShape(x.shape)} over axes [${ax.join(',')}] ` +
         `with correction ${correction}; expected more than ${correction} element(s)`,
     );
   }

@@ -1,9 +1,9 @@
 /**
- * Shape ops: shapeOf, reshape, expand, squeeze/unsqueeze, transpose, and
+ * Shape ops: shapeOf, reshape, flatten, expand, squeeze/unsqueeze, transpose, and
  * sumToShape (the reduction every broadcasting VJP needs).
  */
-import { ShapeError, where } from '../errors.js';
-import { type Node, primitive, type Value } from '../graph/graph.js';
+import { ShapeError, scopedOp } from '../errors.js';
+import { inputOf, primitive, type Value, vjp1 } from '../graph/graph.js';
 import {
   broadcastAxes,
   broadcastShapes,
@@ -31,7 +31,7 @@ function shapeValue(like: Value): Value {
 }
 
 const reshapeP = primitive('Reshape', {
-  vjp: (n: Node, [g]) => [reshapeLike(g!, n.inputs[0]!), null],
+  vjp: vjp1((n, g) => [reshapeLike(g, inputOf(n, 0)), null]),
 });
 
 /**
@@ -41,7 +41,7 @@ const reshapeP = primitive('Reshape', {
  */
 export function reshape(x: Value, shape: readonly Dim[]): Value {
   const g = x.graph;
-  const op = where(g.currentScope, 'reshape');
+  const op = scopedOp(g.currentScope, 'reshape');
   const minus = shape.filter((d) => d === -1).length;
   if (minus > 1) throw new ShapeError(`${op}: at most one -1 in target ${formatShape(shape)}`);
   const known = shape.filter((d) => d !== -1);
@@ -87,6 +87,45 @@ export function reshape(x: Value, shape: readonly Dim[]): Value {
   return emit1(g, reshapeP, [x, target], { dtype: x.dtype, shape: out });
 }
 
+/**
+ * Reshape where a symbol may change position: a symbol at the same index is copied
+ * (ONNX `0`), at most one moved symbol becomes `-1`. Used by VJPs that split or merge axes.
+ */
+export function reshapeTo(x: Value, target: readonly Dim[]): Value {
+  const spec = target.map((d, k) => (typeof d === 'number' || x.shape[k] === d ? d : -1));
+  if (spec.filter((d) => d === -1).length > 1) {
+    throw new ShapeError(
+      `${scopedOp(x.graph.currentScope, 'reshape')}: cannot move two symbolic dims: ${formatShape(x.shape)} -> ${formatShape(target)}`,
+    );
+  }
+  return reshape(x, spec);
+}
+
+/**
+ * ONNX Flatten as a reshape: `[prod(dims[:axis]), prod(dims[axis:])]`. A symbolic
+ * leading dim is kept when `axis` is 1.
+ *
+ * @example flatten(x)   // x: [batch, 16, 7, 7] -> [batch, 784]
+ */
+export function flatten(x: Value, axis = 1): Value {
+  const a = axis < 0 ? axis + x.rank : axis;
+  if (!(Number.isInteger(a) && a >= 0 && a <= x.rank)) {
+    throw new ShapeError(
+      `${scopedOp(x.graph.currentScope, 'flatten')}: axis ${axis} is out of range for input ${formatShape(x.shape)}`,
+    );
+  }
+  const part = (dims: Dim[]): Dim =>
+    dims.every((d) => typeof d === 'number') ? (dims as number[]).reduce((p, d) => p * d, 1) : -1;
+  const lead = a === 1 ? x.shape[0] : part(x.shape.slice(0, a));
+  const tail = part(x.shape.slice(a));
+  if (lead === -1 && tail === -1) {
+    throw new ShapeError(
+      `${scopedOp(x.graph.currentScope, 'flatten')}: both halves of ${formatShape(x.shape)} at axis ${a} are symbolic`,
+    );
+  }
+  return reshape(x, [lead, tail]);
+}
+
 /** Reshape `x` to the (possibly symbolic) shape of `like`. */
 export function reshapeLike(x: Value, like: Value): Value {
   if (shapesEqual(x.shape, like.shape)) return x;
@@ -94,7 +133,7 @@ export function reshapeLike(x: Value, like: Value): Value {
 }
 
 const expandP = primitive('Expand', {
-  vjp: (n, [g]) => [sumToShape(g!, n.inputs[0]!), null],
+  vjp: vjp1((n, g) => [sumToShape(g, inputOf(n, 0)), null]),
 });
 
 /** Broadcast `x` to the shape of `like` (NumPy rules). */
@@ -102,7 +141,7 @@ export function expandAs(x: Value, like: Value): Value {
   const out = broadcastShapes(x.shape, like.shape);
   if (!out || !shapesEqual(out, like.shape)) {
     throw new ShapeError(
-      `${where(x.graph.currentScope, 'expand')}: cannot broadcast ${formatShape(x.shape)} to ${formatShape(like.shape)}`,
+      `${scopedOp(x.graph.currentScope, 'expand')}: cannot broadcast ${formatShape(x.shape)} to ${formatShape(like.shape)}`,
     );
   }
   if (shapesEqual(x.shape, like.shape)) return x;
@@ -114,7 +153,7 @@ export function expand(x: Value, shape: readonly number[]): Value {
   const out = broadcastShapes(x.shape, shape);
   if (!out)
     throw new ShapeError(
-      `${where(x.graph.currentScope, 'expand')}: cannot broadcast ${formatShape(x.shape)} to ${formatShape(shape)}`,
+      `${scopedOp(x.graph.currentScope, 'expand')}: cannot broadcast ${formatShape(x.shape)} to ${formatShape(shape)}`,
     );
   if (shapesEqual(x.shape, out)) return x;
   return emit1(x.graph, expandP, [x, ints(x.graph, shape)], { dtype: x.dtype, shape: out });
@@ -132,17 +171,17 @@ export function sumToShape(g: Value, target: Value): Value {
 }
 
 const unsqueezeP = primitive('Unsqueeze', {
-  vjp: (n, [g]) => [reshapeLike(g!, n.inputs[0]!), null],
+  vjp: vjp1((n, g) => [reshapeLike(g, inputOf(n, 0)), null]),
 });
 const squeezeP = primitive('Squeeze', {
-  vjp: (n, [g]) => [reshapeLike(g!, n.inputs[0]!), null],
+  vjp: vjp1((n, g) => [reshapeLike(g, inputOf(n, 0)), null]),
 });
 
 function normAxes(op: string, x: Value, axes: readonly number[], rank: number): number[] {
   const out = axes.map((a) => normAxis(a, rank));
   if (out.some((a) => a < 0) || new Set(out).size !== out.length) {
     throw new ShapeError(
-      `${where(x.graph.currentScope, op)}: bad axes [${axes.join(',')}] for rank ${rank} (input ${formatShape(x.shape)})`,
+      `${scopedOp(x.graph.currentScope, op)}: bad axes [${axes.join(',')}] for rank ${rank} (input ${formatShape(x.shape)})`,
     );
   }
   return out.sort((a, b) => a - b);
@@ -171,7 +210,7 @@ export function squeeze(x: Value, axes?: number | readonly number[]): Value {
   for (const a of ax) {
     if (x.shape[a] !== 1)
       throw new ShapeError(
-        `${where(x.graph.currentScope, 'squeeze')}: axis ${a} of ${formatShape(x.shape)} is not 1`,
+        `${scopedOp(x.graph.currentScope, 'squeeze')}: axis ${a} of ${formatShape(x.shape)} is not 1`,
       );
   }
   if (ax.length === 0) return x;
@@ -180,11 +219,11 @@ export function squeeze(x: Value, axes?: number | readonly number[]): Value {
 }
 
 const transposeP = primitive('Transpose', {
-  vjp: (n, [g]) => {
+  vjp: vjp1((n, g) => {
     const perm = (n.attrs.perm as { ints: readonly number[] }).ints;
     const inv = perm.map((_, i) => perm.indexOf(i));
-    return [transpose(g!, inv)];
-  },
+    return [transpose(g, inv)];
+  }),
 });
 
 /** Permute axes (reverses them when `perm` is omitted). */
@@ -193,7 +232,7 @@ export function transpose(x: Value, perm?: readonly number[]): Value {
   const sorted = [...p].map((a) => normAxis(a, x.rank)).sort((a, b) => a - b);
   if (p.length !== x.rank || sorted.some((a, i) => a !== i)) {
     throw new ShapeError(
-      `${where(x.graph.currentScope, 'transpose')}: perm [${p.join(',')}] is not a permutation of the axes of ${formatShape(x.shape)}`,
+      `${scopedOp(x.graph.currentScope, 'transpose')}: perm [${p.join(',')}] is not a permutation of the axes of ${formatShape(x.shape)}`,
     );
   }
   const q = p.map((a) => normAxis(a, x.rank));

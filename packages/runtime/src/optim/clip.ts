@@ -1,5 +1,5 @@
 /** Global-norm gradient clipping inside the traced train step. */
-import { GraphError, where } from '../errors.js';
+import { GraphError, scopedOp } from '../errors.js';
 import type { Value } from '../graph/graph.js';
 import { checkDType } from '../ops/core.js';
 import { add, div, minimum, mul, sqrt } from '../ops/elementwise.js';
@@ -18,7 +18,7 @@ export function clipGradNorm(
   maxNorm: number,
 ): { grads: Value[]; norm: Value } {
   if (grads.length === 0) throw new GraphError('clipGradNorm: got no gradients to clip');
-  const at = where(grads[0].graph.currentScope, 'clipGradNorm');
+  const at = scopedOp(grads[0].graph.currentScope, 'clipGradNorm');
   if (!(maxNorm > 0 && Number.isFinite(maxNorm)))
     throw new RangeError(`${at}: maxNorm must be a finite number > 0, got ${maxNorm}`);
   for (const g of grads) checkDType('clipGradNorm', g, ['float32']);

@@ -3,7 +3,7 @@
  * state are graph inputs, updated values are graph outputs, and the learning rate and
  * step count are scalar graph inputs so schedules never recompile.
  */
-import { DTypeError, ShapeError, where } from '../errors.js';
+import { DTypeError, ShapeError, scopedOp } from '../errors.js';
 import type { Value } from '../graph/graph.js';
 import { formatShape, shapesEqual } from '../graph/shape.js';
 import { mul } from '../ops/elementwise.js';
@@ -68,7 +68,7 @@ export function checkSlot(
   specs: readonly StateSpec[],
   ctx: UpdateContext,
 ): void {
-  const at = where(p.value.graph.currentScope, kind);
+  const at = scopedOp(p.value.graph.currentScope, kind);
   const pairs: [string, Value | undefined][] = [
     ['gradient', p.grad],
     ...specs.map((s): [string, Value | undefined] => [`state '${s.name}'`, state[s.name]]),

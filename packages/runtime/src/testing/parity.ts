@@ -6,7 +6,7 @@
 import type { Runtime } from '../exec/runtime.js';
 import { adam } from '../optim/adam.js';
 import { Rng } from '../rng.js';
-import { compileTrainStep } from '../train/trainStep.js';
+import { compileTrainStep } from '../train/train-step.js';
 import { initMlp, makeClassification, mlpLoss } from './mlp.js';
 
 /** Losses of each step and the parameters after the last, by PyTorch-style name. */

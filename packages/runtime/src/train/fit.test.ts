@@ -7,7 +7,7 @@ import { Rng } from '../rng.js';
 import { Tensor } from '../tensor.js';
 import { initMlp, makeClassification, mlpLoss } from '../testing/mlp.js';
 import { type Batch, fit as fitLoop, type ProgressEvent } from './fit.js';
-import { compileTrainStep } from './trainStep.js';
+import { compileTrainStep } from './train-step.js';
 
 let rt: Runtime;
 beforeAll(async () => {

@@ -5,7 +5,7 @@
 import { GenmodelsError } from '../errors.js';
 import type { Schedule } from '../optim/schedule.js';
 import type { Tensor } from '../tensor.js';
-import type { TrainStep } from './trainStep.js';
+import type { TrainStep } from './train-step.js';
 
 export type Batch = Readonly<Record<string, Tensor>>;
 export type BatchSource = Iterable<Batch> | AsyncIterable<Batch>;

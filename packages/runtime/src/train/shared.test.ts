@@ -1,17 +1,17 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { onesLike, zerosLike } from '../autodiff/grad.js';
 import { GraphError } from '../errors.js';
 import { Runtime } from '../exec/runtime.js';
 import type { Value } from '../graph/graph.js';
 import { Linear } from '../nn/linear.js';
 import { Module } from '../nn/module.js';
 import { tanh } from '../ops/activation.js';
+import { onesLike, zerosLike } from '../ops/creation.js';
 import { add } from '../ops/elementwise.js';
 import { bceWithLogitsLoss } from '../ops/loss.js';
 import { adam } from '../optim/index.js';
 import { Rng } from '../rng.js';
 import { Tensor } from '../tensor.js';
-import { compileTrainStep, type TrainStep } from './trainStep.js';
+import { compileTrainStep, type TrainStep } from './train-step.js';
 
 /** A two-player toy: g maps noise to points, d scores points. */
 class Toy extends Module {

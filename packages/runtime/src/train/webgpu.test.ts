@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { DeviceError } from '../errors.js';
-import { DeviceTensor } from '../exec/deviceTensor.js';
+import { DeviceTensor } from '../exec/device-tensor.js';
 import { Runtime } from '../exec/runtime.js';
 import { Graph, primitive } from '../graph/graph.js';
 import { emit1 } from '../ops/core.js';
@@ -9,7 +9,7 @@ import { Rng } from '../rng.js';
 import { Tensor } from '../tensor.js';
 import { initMlp, makeClassification, mlpLoss } from '../testing/mlp.js';
 import { expectAllClose, webgpuAvailable } from '../testing/webgpu.js';
-import { compileTrainStep } from './trainStep.js';
+import { compileTrainStep } from './train-step.js';
 
 // Static shapes keep ORT's shape-op placement out of the picture, and int32 labels keep
 // the one-hot on the GPU (WebGPU has no int64 Equal/Cast kernels: they would run on the

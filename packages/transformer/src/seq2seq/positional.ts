@@ -1,5 +1,5 @@
 /** Sinusoidal positional encoding of "Attention Is All You Need" (section 3.5). */
-import { type Graph, ops, primitive, Tensor, type Value } from '@genmodels/runtime';
+import { type Graph, ops, Tensor, type Value } from '@genmodels/runtime';
 
 /**
  * PE[pos, 2i] = sin(pos / 10000^(2i / d)), PE[pos, 2i + 1] = cos(pos / 10000^(2i / d)).
@@ -17,16 +17,11 @@ export function sinusoidalTable(positions: number, d: number): Tensor<'float32'>
   return new Tensor('float32', [positions, d], data);
 }
 
-/** ONNX Range; integer positions, so nothing flows back through it. */
-const rangeP = primitive('Range', { stopsGradient: true });
-
 /** int64 [T]: 0 .. T-1 for the run-time length T of axis 1 of `ids` ([B, T]). */
 function runtimePositions(g: Graph, ids: Value): Value {
   const len = ops.gather(ops.shapeOf(ids), ops.scalar(g, 1, 'int64'));
   const one = ops.scalar(g, 1, 'int64');
-  return g.emit(rangeP, [ops.scalar(g, 0, 'int64'), len, one], {}, [
-    { dtype: 'int64', shape: [ids.shape[1]] },
-  ])[0];
+  return ops.range(ops.scalar(g, 0, 'int64'), len, one, ids.shape[1]);
 }
 
 /**

@@ -5,7 +5,7 @@ import { adam, sgd } from '../optim/index.js';
 import { Rng } from '../rng.js';
 import type { Tensor } from '../tensor.js';
 import { initMlp, makeClassification, mlpLoss } from '../testing/mlp.js';
-import { compileTrainStep } from './trainStep.js';
+import { compileTrainStep } from './train-step.js';
 
 let rt: Runtime;
 beforeAll(async () => {
