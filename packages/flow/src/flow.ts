@@ -1,7 +1,7 @@
 /**
  * The Flow: a seeded normalizing flow plus everything around it (maximum-likelihood
  * training, exact log-densities, sampling, forward/inverse maps, density grids, test
- * NLL or bits/dim, save/load, ONNX export). Implements the runtime's `TrainedModel`.
+ * NLL or bits/dim, save/load, ONNX export). Built on the runtime's `GenerativeModel`.
  */
 import {
   adam,
@@ -9,21 +9,18 @@ import {
   compileInference,
   compileTrainStep,
   type Executable,
-  ExecutableCache,
   type FamilySamples,
   type FitOptions,
   type FitResult,
   fit as fitSteps,
-  type InferenceFn,
+  GenerativeModel,
   type InputSpecs,
-  type ModelDirFiles,
+  type ModelFitOptions,
   type ModelSource,
   ops,
-  type ProgressEvent,
   Rng,
   type Runtime,
   Tensor,
-  type TrainedModel,
   type TrainStep,
   type Value,
 } from '@genmodels/runtime';
@@ -39,30 +36,23 @@ import {
   toUnit,
 } from './data.js';
 import { FlowError } from './errors.js';
-import { flowOnnx, flowStore } from './io.js';
+import { FLOW_PARTS, flowOnnx, flowStore } from './io.js';
 import { FlowNetwork } from './network.js';
 
-/** Options of `Flow.fit`. */
-export interface FlowFitOptions {
-  /** Passes over the data (default 1 unless `steps` is given). */
-  epochs?: number;
-  steps?: number;
+/**
+ * Options of `Flow.fit`; the seed draws the data order, the ActNorm init batch and the
+ * dequantization noise.
+ */
+export interface FlowFitOptions extends Omit<ModelFitOptions, 'lr'> {
   /** Default: the config's lr (constant); or a schedule such as `cosine(1e-3, { totalSteps })`. */
   lr?: FitOptions['lr'];
   /** Default: the config's batchSize (Tensor data only). */
   batchSize?: number;
   /**
-   * Seeds the shuffling and the dequantization noise (default 0). Training again continues the model and its optimizer state; the same seed repeats the same data order and noise, so pass a new seed to each call for fresh randomness.
-   */
-  seed?: number;
-  /**
    * Points (pixel configs: dequantized y in [0, 1]) for the ActNorm data-dependent init;
    * default: up to 1,024 rows of the data (needed when `data` is a BatchSource).
    */
   initBatch?: Tensor;
-  onProgress?: (e: ProgressEvent) => void;
-  progressEvery?: number;
-  signal?: AbortSignal;
 }
 
 /** A 2-D density on a grid: log p at cell centers, row 0 at the top (y = ymax), as in an image. */
@@ -79,27 +69,19 @@ export const TOY_TEST_SIZE = 20_000;
 const HALF_SIDE: Record<string, number> = { moons: 4, '8gaussians': 4, ring8: 3, checkerboard: 4 };
 
 /** A normalizing flow bound to a Runtime. */
-export class Flow implements TrainedModel {
+export class Flow extends GenerativeModel<FlowConfig, FlowNetwork> {
   readonly family = 'flow';
-  readonly net: FlowNetwork;
-  #step?: TrainStep;
-  #stepSeed = 0;
-  /** Compiled inference sessions; cleared when training changes the weights. */
-  readonly #exec = new ExecutableCache<string>();
+  readonly parts: readonly string[] = FLOW_PARTS;
+  protected readonly store = flowStore;
+  /** Set once the training step is compiled: ActNorm's data-dependent init must come first. */
+  #stepCompiled = false;
 
   /**
-   * @param preset the preset name recorded in config.json ('custom' for a hand-made config).
+   * A freshly initialized flow (every coupling the identity) from a preset name or a
+   * partial config, seeded.
+   *
    * @example const flow = Flow.create(rt, 'moons', { seed: 0 });
    */
-  constructor(
-    readonly rt: Runtime,
-    net: FlowNetwork,
-    readonly preset = 'custom',
-  ) {
-    this.net = net;
-  }
-
-  /** A freshly initialized flow (every coupling the identity) from a preset name or a partial config, seeded. */
   static create(
     rt: Runtime,
     config: string | Partial<FlowConfig> = 'moons',
@@ -110,8 +92,14 @@ export class Flow implements TrainedModel {
     return new Flow(rt, new FlowNetwork(cfg, new Rng(opts.seed ?? 0)), preset);
   }
 
-  get config(): FlowConfig {
-    return this.net.cfg;
+  /**
+   * Load what `save` wrote: a directory (Node.js), a URL base (browsers) or the files
+   * (`toFiles()`, `modelFilesFromList(input.files)`). CheckpointError / FlowError name the
+   * file and the problem.
+   */
+  static async load(rt: Runtime, source: ModelSource): Promise<Flow> {
+    const { net, preset } = await flowStore.load(source);
+    return new Flow(rt, net, preset);
   }
 
   #spec(name: string): InputSpecs {
@@ -138,29 +126,24 @@ export class Flow implements TrainedModel {
       }
     } else source = data;
     await this.#initActNorms(initBatch);
-    const step = await this.#trainStep(seed);
-    try {
-      // Also on a stop (abort): the weights trained so far stay in the model.
-      return await step.trainInto(this.net, () =>
-        fitSteps(step, source, {
-          epochs: opts.epochs,
-          steps: opts.steps,
-          lr: opts.lr ?? cfg.lr,
-          onProgress: opts.onProgress,
-          progressEvery: opts.progressEvery,
-          signal: opts.signal,
-        }),
-      );
-    } finally {
-      this.#exec.clear();
-    }
+    const step = await this.trainSteps(seed);
+    return this.train(step, () =>
+      fitSteps(step, source, {
+        epochs: opts.epochs,
+        steps: opts.steps,
+        lr: opts.lr ?? cfg.lr,
+        onProgress: opts.onProgress,
+        progressEvery: opts.progressEvery,
+        signal: opts.signal,
+      }),
+    );
   }
 
   /** ActNorm's data-dependent init from one batch (once; a loaded or trained model keeps its values). */
   async #initActNorms(batch: Tensor | undefined): Promise<void> {
     const pending = this.net.pendingActNorms();
     if (pending.length === 0) return;
-    if (this.#step)
+    if (this.#stepCompiled)
       throw new FlowError('fit: ActNorm layers must be initialized before the first training step');
     if (!batch)
       throw new FlowError(
@@ -179,17 +162,11 @@ export class Flow implements TrainedModel {
         layer.setInit(out[`an${i}.bias`], out[`an${i}.logs`]);
   }
 
-  async #trainStep(seed: number): Promise<TrainStep> {
-    if (this.#step) {
-      // Another seed: fresh noise, same weights and optimizer state (no recompile).
-      if (this.#stepSeed !== seed) this.#step.reseed(seed);
-      this.#stepSeed = seed;
-      return this.#step;
-    }
+  /** The maximum-likelihood step: mean NLL in nats, or bits/dim for pixel configs. */
+  protected async compileSteps(seed: number): Promise<TrainStep> {
     const cfg = this.config;
     const net = this.net;
-    this.#stepSeed = seed;
-    this.#step = await compileTrainStep(this.rt, {
+    const step = await compileTrainStep(this.rt, {
       module: net,
       name: 'flow_train_step',
       inputs: this.#spec('x'),
@@ -203,13 +180,8 @@ export class Flow implements TrainedModel {
       clipNorm: cfg.clipNorm > 0 ? cfg.clipNorm : undefined,
       seed,
     });
-    return this.#step;
-  }
-
-  async #compiled(name: string, inputs: InputSpecs, fn: InferenceFn): Promise<Executable> {
-    return this.#exec.get(name, () =>
-      compileInference(this.rt, this.net, inputs, fn, { name: `flow_${name}` }),
-    );
+    this.#stepCompiled = true;
+    return step;
   }
 
   /** Run `exe` over x [N, D] in chunks; concatenates each named output along rows. */
@@ -248,8 +220,8 @@ export class Flow implements TrainedModel {
    * dequantized y in [0, 1]^D (the logit transform's Jacobian included).
    */
   async logProb(x: Tensor): Promise<Tensor<'float32'>> {
-    const exe = await this.#compiled('log_prob', this.#spec('x'), (i) => ({
-      log_prob: this.net.logProb(i.x),
+    const exe = await this.compiled('log_prob', this.#spec('x'), (i, net) => ({
+      log_prob: net.logProb(i.x),
     }));
     const out = await this.#chunked(exe, 'x', this.#input(x, 'logProb'));
     return out.log_prob as Tensor<'float32'>;
@@ -257,8 +229,8 @@ export class Flow implements TrainedModel {
 
   /** x [N, D] -> z [N, D] and log|det dz/dx| [N]. */
   async forward(x: Tensor): Promise<{ z: Tensor<'float32'>; logdet: Tensor<'float32'> }> {
-    const exe = await this.#compiled('forward', this.#spec('x'), (i) => ({
-      ...this.net.call(i.x),
+    const exe = await this.compiled('forward', this.#spec('x'), (i, net) => ({
+      ...net.call(i.x),
     }));
     const out = await this.#chunked(exe, 'x', this.#input(x, 'forward'));
     return { z: out.z as Tensor<'float32'>, logdet: out.logdet as Tensor<'float32'> };
@@ -266,8 +238,8 @@ export class Flow implements TrainedModel {
 
   /** z [N, D] -> x [N, D], the inverse of `forward`. */
   async inverse(z: Tensor): Promise<Tensor<'float32'>> {
-    const exe = await this.#compiled('inverse', this.#spec('z'), (i) => ({
-      x: ops.identity(this.net.inverse(i.z)),
+    const exe = await this.compiled('inverse', this.#spec('z'), (i, net) => ({
+      x: ops.identity(net.inverse(i.z)),
     }));
     const out = await this.#chunked(exe, 'z', toPoints(z, this.config.dim, 'inverse'));
     return out.x as Tensor<'float32'>;
@@ -275,8 +247,7 @@ export class Flow implements TrainedModel {
 
   /** n samples [n, D]: z ~ N(0, I) from Rng(seed), mapped through the inverse. */
   async sampleFlat(n: number, seed: number): Promise<Tensor<'float32'>> {
-    if (!Number.isInteger(n) || n <= 0)
-      throw new FlowError(`sample: n (${n}) must be a positive integer`);
+    this.checkCount(n);
     const d = this.config.dim;
     const x = await this.inverse(new Tensor('float32', [n, d], new Rng(seed).normal([n, d])));
     if (this.config.pixels) {
@@ -378,37 +349,9 @@ export class Flow implements TrainedModel {
     throw new FlowError('evaluate: a custom flow has no reference test set; use evaluateOn(x)');
   }
 
-  /** Writes model.safetensors (state dict, family 'flow', config in metadata) and config.json (Node.js). */
-  async save(dir: string): Promise<void> {
-    await flowStore.write(dir, this.net, this.config, this.preset);
-  }
-
-  /**
-   * The files `save` writes, as bytes and text (e.g. for a browser download);
-   * `Flow.load(rt, files)` reads them back.
-   */
-  toFiles(): ModelDirFiles {
-    return flowStore.files(this.net, this.config, this.preset);
-  }
-
-  /**
-   * Load what `save` wrote: a directory (Node.js), a URL base (browsers) or the files
-   * (`toFiles()`, `modelFilesFromList(input.files)`). CheckpointError / FlowError name the
-   * file and the problem.
-   */
-  static async load(rt: Runtime, source: ModelSource): Promise<Flow> {
-    const { net, preset } = await flowStore.load(source);
-    return new Flow(rt, net, preset);
-  }
-
-  /** 'sampler' (z -> x) or 'log_density' (x -> log_prob) as a standalone ONNX model's bytes. */
-  onnx(part = 'sampler'): Uint8Array {
+  /** 'sampler' (z -> x) or 'log_density' (x -> log_prob). */
+  protected exportPart(part: string): Uint8Array {
     return flowOnnx(this.net, part);
-  }
-
-  /** Write `onnx(part)` to `path` (Node.js). */
-  async exportOnnx(path: string, part = 'sampler'): Promise<void> {
-    await flowStore.writeFile(path, this.onnx(part));
   }
 
   /** 2-D: samples.png (samples over data) and density.png (heat map); MNIST: samples.png. */
