@@ -56,7 +56,13 @@ export {
   saveCheckpoint,
   saveModule,
 } from './io/checkpoint.js';
-export type { FamilyStoreOptions, LoadedModel, StoredModel } from './io/family-store.js';
+export type {
+  FamilyStoreOptions,
+  LoadedModel,
+  NoFields,
+  ReadModel,
+  StoredModel,
+} from './io/family-store.js';
 export { FamilyStore } from './io/family-store.js';
 export type {
   ModelDirFiles,

@@ -14,13 +14,13 @@ import {
   type TrainedModel,
 } from '@genmodels/runtime';
 import { GPT_PRESETS } from './gpt/config.js';
-import { gptFromCheckpoint } from './gpt/gpt.js';
-import { GPT_PARTS, GPT_READ, type GptStored } from './gpt/io.js';
+import { gptFromStore } from './gpt/gpt.js';
+import { GPT_PARTS, gptStore } from './gpt/io.js';
 import { trainGpt } from './gpt/train.js';
 import { SEQ2SEQ_PRESETS } from './seq2seq/config.js';
 import { SEQ2SEQ_PARTS } from './seq2seq/graphs.js';
-import type { Seq2seqStored } from './seq2seq/io.js';
-import { seq2seqFromCheckpoint } from './seq2seq/seq2seq.js';
+import { seq2seqStore } from './seq2seq/io.js';
+import { seq2seqFromStore } from './seq2seq/seq2seq.js';
 import { trainSeq2seq } from './seq2seq/train.js';
 
 /** Every preset of the family by name: `shakespeare-char`, `seq2seq-reverse`, `seq2seq-addition`. */
@@ -55,10 +55,14 @@ export const transformerFamily: ModelFamily = {
   },
   /** Read the checkpoint once (a directory, a URL base or the files), then build the kind it stores. */
   async load(rt: Runtime, source: ModelSource): Promise<TrainedModel> {
-    const { stored, stateDict } = await readModelDir<GptStored | Seq2seqStored>(source, GPT_READ);
-    return stored?.model === 'seq2seq'
-      ? seq2seqFromCheckpoint(rt, stored, stateDict, source)
-      : // Anything else is checked (and named) as a GPT, the family's default kind.
-        gptFromCheckpoint(rt, stored as Partial<GptStored> | null, stateDict, source);
+    const read = await readModelDir<{ config?: unknown; model?: string }>(source, gptStore.opts);
+    if (read.stored?.model === 'seq2seq')
+      return seq2seqFromStore(
+        rt,
+        seq2seqStore.build(seq2seqStore.check(read, source), source),
+        source,
+      );
+    // Anything else is checked (and named) as a GPT, the family's default kind.
+    return gptFromStore(rt, gptStore.build(gptStore.check(read, source), source), source);
   },
 };

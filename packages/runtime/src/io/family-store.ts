@@ -19,7 +19,7 @@ import {
 } from './model-dir.js';
 
 /** Options of {@link FamilyStore}. */
-export interface FamilyStoreOptions<C, N extends Module> {
+export interface FamilyStoreOptions<C, N extends Module, F extends object = NoFields> {
   /** The family name in the checkpoint (another family's checkpoint is a CheckpointError). */
   family: string;
   /** The model's name in messages ('VAE', 'flow', ...). */
@@ -32,12 +32,31 @@ export interface FamilyStoreOptions<C, N extends Module> {
   build: (config: C) => N;
   /** The family keeps EMA weights, stored under `ema.` beside the state dict (GAN, diffusion). */
   ema?: boolean;
+  /** The command named when no checkpoint is found (default `genmodels train <family>`). */
+  trainHint?: string;
+  /**
+   * What the model stores beyond its preset and config (the transformer: which kind of
+   * model, its vocabulary), written after `config`. On read this checks and completes
+   * them (before the config is resolved) and throws the family's error naming `where`.
+   */
+  fields?: (stored: Readonly<Record<string, unknown>>, where: string) => F;
+}
+
+/** The stored fields of a family that stores only its preset and config. */
+export type NoFields = Record<never, never>;
+
+/** What {@link readModelDir} gives back, before the family checks it. */
+export interface ReadModel {
+  stored: Readonly<Record<string, unknown>> | null;
+  stateDict: Record<string, Tensor>;
 }
 
 /** What {@link FamilyStore.read} returns. */
-export interface StoredModel<C> {
+export interface StoredModel<C, F extends object = NoFields> {
   cfg: C;
   preset: string;
+  /** The family's own stored fields (`FamilyStoreOptions.fields`). */
+  fields: F;
   /** The module's own tensors. */
   stateDict: Record<string, Tensor>;
   /** EMA weights (families with `ema`), when the checkpoint has them. */
@@ -45,10 +64,11 @@ export interface StoredModel<C> {
 }
 
 /** What {@link FamilyStore.load} returns: the network with its weights, and what was stored. */
-export interface LoadedModel<N, C> {
+export interface LoadedModel<N, C, F extends object = NoFields> {
   net: N;
   cfg: C;
   preset: string;
+  fields: F;
   /** EMA weights, when the checkpoint has them. */
   ema?: Record<string, Tensor>;
 }
@@ -59,11 +79,11 @@ export interface LoadedModel<N, C> {
  * await store.write('out/vae', net, net.cfg, 'mnist-mlp');
  * const { cfg, preset, stateDict } = await store.read('out/vae');
  */
-export class FamilyStore<C, N extends Module> {
-  constructor(readonly opts: FamilyStoreOptions<C, N>) {}
+export class FamilyStore<C, N extends Module, F extends object = NoFields> {
+  constructor(readonly opts: FamilyStoreOptions<C, N, F>) {}
 
-  #stored(config: C, preset: string): { family: string; preset: string; config: C } {
-    return { family: this.opts.family, preset, config };
+  #stored(config: C, preset: string, fields?: F): { family: string; preset: string; config: C } {
+    return { family: this.opts.family, preset, config, ...fields };
   }
 
   #extra(ema?: Readonly<Record<string, Tensor>>): Record<string, Tensor> | undefined {
@@ -76,9 +96,11 @@ export class FamilyStore<C, N extends Module> {
     config: C,
     preset: string,
     ema?: Readonly<Record<string, Tensor>>,
+    fields?: F,
   ): ModelDirFiles {
     const { fail } = this.opts;
-    return encodeModelFiles(net, this.#stored(config, preset), { fail, extra: this.#extra(ema) });
+    const stored = this.#stored(config, preset, fields);
+    return encodeModelFiles(net, stored, { fail, extra: this.#extra(ema) });
   }
 
   /** Write {@link FamilyStore.files} into `dir` (Node.js). */
@@ -88,9 +110,11 @@ export class FamilyStore<C, N extends Module> {
     config: C,
     preset: string,
     ema?: Readonly<Record<string, Tensor>>,
+    fields?: F,
   ): Promise<void> {
     const { fail } = this.opts;
-    await writeModelDir(dir, net, this.#stored(config, preset), { fail, extra: this.#extra(ema) });
+    const stored = this.#stored(config, preset, fields);
+    await writeModelDir(dir, net, stored, { fail, extra: this.#extra(ema) });
   }
 
   /** Write `data` (e.g. an ONNX export) to `path` atomically (Node.js); failures are the family's error. */
@@ -99,20 +123,35 @@ export class FamilyStore<C, N extends Module> {
   }
 
   /** Read a directory (Node.js), a URL base (browsers) or the files; the config is validated. */
-  async read(source: ModelSource): Promise<StoredModel<C>> {
-    const { family, label, fail, resolve } = this.opts;
-    const { stored, stateDict } = await readModelDir<{ preset: string; config: Partial<C> }>(
-      source,
-      { family, label, fail },
-    );
-    if (!stored?.config) throw fail(`${describeModelSource(source)}: no ${label} config found`);
-    const out: StoredModel<C> = {
-      cfg: resolve(stored.config),
-      preset: stored.preset ?? 'custom',
-      stateDict,
+  async read(source: ModelSource): Promise<StoredModel<C, F>> {
+    const { family, label, fail, trainHint } = this.opts;
+    const read = await readModelDir<{ config: unknown }>(source, {
+      family,
+      label,
+      fail,
+      trainHint,
+    });
+    return this.check(read, source);
+  }
+
+  /**
+   * Check what {@link readModelDir} read from `source` as this family's model: its fields,
+   * then its config (a loader that reads once and then picks a store calls this).
+   */
+  check(read: ReadModel, source: ModelSource): StoredModel<C, F> {
+    const { label, fail, resolve } = this.opts;
+    const where = describeModelSource(source);
+    const stored = read.stored ?? {};
+    const fields = this.opts.fields ? this.opts.fields(stored, where) : ({} as F);
+    if (!stored.config) throw fail(`${where}: no ${label} config found`);
+    const out: StoredModel<C, F> = {
+      cfg: resolve(stored.config as Partial<C>),
+      preset: typeof stored.preset === 'string' ? stored.preset : 'custom',
+      fields,
+      stateDict: read.stateDict,
     };
     if (this.opts.ema) {
-      const { own, prefixed } = splitPrefixed(stateDict);
+      const { own, prefixed } = splitPrefixed(read.stateDict);
       out.stateDict = own;
       out.ema = prefixed;
     }
@@ -123,9 +162,14 @@ export class FamilyStore<C, N extends Module> {
    * Read `source` into a fresh network from `opts.build`. Weights that do not fit the config
    * (and EMA weights that do not fit the network) are the family's error, naming the source.
    */
-  async load(source: ModelSource): Promise<LoadedModel<N, C>> {
+  async load(source: ModelSource): Promise<LoadedModel<N, C, F>> {
+    return this.build(await this.read(source), source);
+  }
+
+  /** The network of a checked model (see {@link FamilyStore.check}) with its weights loaded. */
+  build(model: StoredModel<C, F>, source: ModelSource): LoadedModel<N, C, F> {
     const { build } = this.opts;
-    const { cfg, preset, stateDict, ema } = await this.read(source);
+    const { cfg, preset, fields, stateDict, ema } = model;
     const net = build(cfg);
     try {
       net.loadStateDict(stateDict);
@@ -136,6 +180,6 @@ export class FamilyStore<C, N extends Module> {
         `${describeModelSource(source)}: model.safetensors does not match its config: ${(e as Error).message}`,
       );
     }
-    return { net, cfg, preset, ema };
+    return { net, cfg, preset, fields, ema };
   }
 }

@@ -10,7 +10,7 @@ import type { Executable } from '../exec/executable.js';
 import type { Runtime } from '../exec/runtime.js';
 import type { FamilySampleOptions, FamilySamples, TrainedModel } from '../family.js';
 import type { Value } from '../graph/graph.js';
-import type { FamilyStore } from '../io/family-store.js';
+import type { FamilyStore, NoFields } from '../io/family-store.js';
 import type { ModelDirFiles } from '../io/model-dir.js';
 import { compileInference, type InputSpecs } from '../nn/inference.js';
 import type { Module } from '../nn/module.js';
@@ -50,7 +50,8 @@ export type ModelInferenceFn<N> = (
 
 /**
  * Base class of a model family bound to a Runtime. `S` is what the family compiles for
- * training: one TrainStep, or a record of them (a GAN's D and G steps sharing state).
+ * training: one TrainStep, or a record of them (a GAN's D and G steps sharing state). `F`
+ * is what the model stores beyond its preset and config (see `storedFields`).
  *
  * @example
  * class MyModel extends GenerativeModel<MyConfig, MyNetwork> {
@@ -69,6 +70,7 @@ export abstract class GenerativeModel<
   C,
   N extends ModelNetwork<C>,
   S extends TrainStep | Readonly<Record<string, TrainStep>> = TrainStep,
+  F extends object = NoFields,
 > implements TrainedModel
 {
   /** The family name stored in checkpoints ('vae', 'gan', ...). */
@@ -76,7 +78,7 @@ export abstract class GenerativeModel<
   /** Exportable parts, the default first. */
   abstract readonly parts: readonly string[];
   /** Saves and loads this family's model directories (and names its errors). */
-  protected abstract readonly store: FamilyStore<C, N>;
+  protected abstract readonly store: FamilyStore<C, N, F>;
   /** EMA of (some of) the network's weights by state-dict key, used for sampling when present. */
   ema?: Record<string, Tensor>;
   #steps?: { compiled: S; seed: number };
@@ -199,9 +201,14 @@ export abstract class GenerativeModel<
 
   abstract evaluate(opts?: { seed?: number }): Promise<Record<string, number>>;
 
+  /** What the model stores beside its preset and config (the store's `fields`; none by default). */
+  protected storedFields(): F | undefined {
+    return undefined;
+  }
+
   /** Writes model.safetensors (state dict, EMA weights under `ema.`, config in metadata) and config.json (Node.js). */
   async save(dir: string): Promise<void> {
-    await this.store.write(dir, this.net, this.config, this.preset, this.ema);
+    await this.store.write(dir, this.net, this.config, this.preset, this.ema, this.storedFields());
   }
 
   /**
@@ -209,7 +216,7 @@ export abstract class GenerativeModel<
    * `load(rt, files)` reads them back.
    */
   toFiles(): ModelDirFiles {
-    return this.store.files(this.net, this.config, this.preset, this.ema);
+    return this.store.files(this.net, this.config, this.preset, this.ema, this.storedFields());
   }
 
   /** `part` (one of `parts`, default the first) as a standalone ONNX model's bytes. */

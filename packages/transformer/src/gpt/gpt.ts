@@ -1,67 +1,50 @@
 /**
  * GPT: a character-level decoder-only Transformer bound to a Runtime, with training
  * (AdamW, warmup + cosine, clipping), validation metrics, KV-cache generation, save/load
- * and ONNX export. Implements the runtime's `TrainedModel` (family 'transformer').
+ * and ONNX export. Built on the runtime's `GenerativeModel` (family 'transformer').
  */
 import type { TextCorpus } from '@genmodels/datasets';
 import {
   adamw,
-  compileInference,
   compileTrainStep,
   cosine,
-  describeModelSource,
   type Executable,
-  ExecutableCache,
   type FamilySampleOptions,
   type FamilySamples,
   type FitResult,
   fit as fitSteps,
-  type ModelDirFiles,
+  GenerativeModel,
+  type LoadedModel,
+  type ModelFitOptions,
   type ModelSource,
   noDecayOnBiasAndNorm,
   ops,
-  type ProgressEvent,
   Rng,
   type Runtime,
-  readModelDir,
-  type Tensor,
-  type TrainedModel,
   type TrainStep,
-  writeFileAtomic,
 } from '@genmodels/runtime';
 import { type GptConfig, resolveGptConfig } from './config.js';
 import { type GptCorpus, readCorpus } from './data.js';
 import { decoderFn, decoderInputs } from './decoder.js';
 import { GptError } from './errors.js';
 import { type GenerateOptions, type GenerateResult, generate } from './generate.js';
-import {
-  checkGptStored,
-  GPT_PARTS,
-  GPT_READ,
-  type GptStored,
-  gptFiles,
-  gptOnnx,
-  writeGpt,
-} from './io.js';
+import { checkVocab, GPT_PARTS, type GptFields, type GptStored, gptOnnx, gptStore } from './io.js';
 import { GptNetwork } from './network.js';
 import { randomWindowLoss, SCORER_INPUTS, scorerFn, streamLoss } from './score.js';
 import { Vocabulary } from './vocab.js';
 
-/** Options of `GPT.fit`. */
-export interface GptFitOptions {
-  /** Training steps (default: the config's `steps`). */
-  steps?: number;
+/**
+ * Options of `GPT.fit` (`steps` defaults to the config's; the learning rate follows the
+ * config's warmup + cosine schedule). The seed draws the training windows; a later fit
+ * with the same seed continues its stream. Progress metrics add `lr`, `grad_norm` and
+ * `tokens_per_sec`.
+ */
+export interface GptFitOptions extends Omit<ModelFitOptions, 'epochs' | 'lr'> {
   /** Horizon of the cosine decay (default: steps taken before plus `steps`). */
   totalSteps?: number;
-  /** Seeds the random training windows (default 0); a later fit with the same seed continues its stream. */
-  seed?: number;
-  /** Progress; metrics add `lr`, `grad_norm` and `tokens_per_sec`. */
-  onProgress?: (e: ProgressEvent) => void;
-  progressEvery?: number;
-  /** Validation loss on `evalBatches` random windows every this many steps, to `onEval`. */
+  /** Validation loss on 10 batches of random windows every this many steps, to `onEval`. */
   evalEvery?: number;
   onEval?: (step: number, valLoss: number) => void;
-  signal?: AbortSignal;
 }
 
 /** Options of `GPT.evaluate` / `evaluateOn`. */
@@ -89,33 +72,29 @@ export interface GptMetrics extends Record<string, number> {
 }
 
 /** A GPT bound to a Runtime. */
-export class GPT implements TrainedModel {
+export class GPT extends GenerativeModel<GptConfig, GptNetwork, TrainStep, GptFields> {
   readonly family = 'transformer';
   /** Exportable parts: the KV-cache decoder. */
   readonly parts: readonly string[] = GPT_PARTS;
-  readonly net: GptNetwork;
+  protected readonly store = gptStore;
   readonly vocab: Vocabulary;
   #corpus?: GptCorpus;
   #corpusPath: string | null;
-  #step?: TrainStep;
-  #stepSeed = 0;
-  /** Draws the training windows; lives as long as the train step, so a second fit continues the stream. */
+  /** Draws the training windows; restarted with each new seed, so a second fit with the same seed continues the stream. */
   #batchRng = new Rng(0);
-  /** Compiled inference sessions; cleared when training changes the weights. */
-  readonly #exec = new ExecutableCache<string>();
 
   constructor(
-    readonly rt: Runtime,
+    rt: Runtime,
     net: GptNetwork,
     vocab: Vocabulary,
-    readonly preset = 'custom',
+    preset = 'custom',
     corpus: GptCorpus | string | null = null,
   ) {
+    super(rt, net, preset);
     if (vocab.size !== net.cfg.vocabSize)
       throw new GptError(
         `the vocabulary has ${vocab.size} characters but the network's vocabSize is ${net.cfg.vocabSize}`,
       );
-    this.net = net;
     this.vocab = vocab;
     if (typeof corpus === 'string') this.#corpusPath = corpus;
     else {
@@ -141,19 +120,17 @@ export class GPT implements TrainedModel {
     return new GPT(rt, net, new Vocabulary(opts.vocab), preset, opts.corpus ?? null);
   }
 
-  get config(): GptConfig {
-    return this.net.cfg;
+  protected override storedFields(): GptFields {
+    return { model: 'gpt', vocab: [...this.vocab.chars], corpus: this.#corpusPath };
   }
 
   /** What config.json holds. */
   get stored(): GptStored {
     return {
       family: 'transformer',
-      model: 'gpt',
       preset: this.preset,
       config: this.config,
-      vocab: [...this.vocab.chars],
-      corpus: this.#corpusPath,
+      ...this.storedFields(),
     };
   }
 
@@ -170,7 +147,7 @@ export class GPT implements TrainedModel {
     this.#corpusPath = corpus.source ?? this.#corpusPath;
     const seed = opts.seed ?? 0;
     const steps = opts.steps ?? cfg.steps;
-    const step = await this.#trainStep(seed);
+    const step = await this.trainSteps(seed);
     const total = opts.totalSteps ?? step.step + steps;
     const lr = cosine(cfg.lr, {
       warmupSteps: cfg.warmupSteps,
@@ -187,34 +164,30 @@ export class GPT implements TrainedModel {
         }
       },
     };
-    const result = await step
-      .trainInto(this.net, () =>
-        fitSteps(step, batches, {
-          steps,
-          lr,
-          signal: opts.signal,
-          progressEvery: opts.progressEvery,
-          onProgress:
-            opts.onProgress &&
-            ((e) =>
-              opts.onProgress?.({
-                ...e,
-                metrics: { ...e.metrics, lr: lr(e.step - 1), tokens_per_sec: e.samplesPerSec * T },
-              })),
-          evalEvery: opts.evalEvery,
-          evaluate: opts.evalEvery
-            ? async (s) => {
-                await step.syncTo(this.net);
-                this.#exec.clear();
-                const valLoss = await this.#randomWindowLoss(corpus.val, seed, 10, cfg.batchSize);
-                opts.onEval?.(s, valLoss);
-                return { val_loss: valLoss };
-              }
-            : undefined,
-        }),
-      )
-      .finally(() => this.#exec.clear());
-    return result;
+    return this.train(step, () =>
+      fitSteps(step, batches, {
+        steps,
+        lr,
+        signal: opts.signal,
+        progressEvery: opts.progressEvery,
+        onProgress:
+          opts.onProgress &&
+          ((e) =>
+            opts.onProgress?.({
+              ...e,
+              metrics: { ...e.metrics, lr: lr(e.step - 1), tokens_per_sec: e.samplesPerSec * T },
+            })),
+        evalEvery: opts.evalEvery,
+        evaluate: opts.evalEvery
+          ? async (s) => {
+              await this.syncWeights(step);
+              const valLoss = await this.#randomWindowLoss(corpus.val, seed, 10, cfg.batchSize);
+              opts.onEval?.(s, valLoss);
+              return { val_loss: valLoss };
+            }
+          : undefined,
+      }),
+    );
   }
 
   #checkCorpus(corpus: GptCorpus): void {
@@ -227,22 +200,15 @@ export class GPT implements TrainedModel {
       );
   }
 
-  async #trainStep(seed: number): Promise<TrainStep> {
-    if (this.#step) {
-      // Another seed: fresh batches and noise, same weights and optimizer state (no recompile).
-      if (this.#stepSeed !== seed) {
-        this.#step.reseed(seed);
-        this.#batchRng = new Rng(seed);
-      }
-      this.#stepSeed = seed;
-      return this.#step;
-    }
+  protected override onSeed(seed: number): void {
+    this.#batchRng = new Rng(seed);
+  }
+
+  protected compileSteps(seed: number): Promise<TrainStep> {
     const cfg = this.config;
     const net = this.net;
     const shape = [cfg.batchSize, cfg.blockSize];
-    this.#stepSeed = seed;
-    this.#batchRng = new Rng(seed);
-    this.#step = await compileTrainStep(this.rt, {
+    return compileTrainStep(this.rt, {
       module: net,
       name: 'gpt_train_step',
       inputs: { x: { dtype: 'int64', shape }, y: { dtype: 'int64', shape } },
@@ -257,24 +223,19 @@ export class GPT implements TrainedModel {
       clipNorm: cfg.gradClip > 0 ? cfg.gradClip : undefined,
       seed,
     });
-    return this.#step;
   }
 
   /** The compiled KV-cache decoder (see decoder.ts). */
-  async decoder(): Promise<Executable> {
-    return this.#exec.get('decoder', () =>
-      compileInference(this.rt, this.net, decoderInputs(this.config), decoderFn(this.net), {
-        name: 'gpt_decoder',
-      }),
-    );
+  decoder(): Promise<Executable> {
+    return this.compiled('decoder', decoderInputs(this.config), (i, net) => decoderFn(net)(i), {
+      name: 'gpt_decoder',
+    });
   }
 
-  async #scorer(): Promise<Executable> {
-    return this.#exec.get('scorer', () =>
-      compileInference(this.rt, this.net, SCORER_INPUTS, scorerFn(this.net), {
-        name: 'gpt_scorer',
-      }),
-    );
+  #scorer(): Promise<Executable> {
+    return this.compiled('scorer', SCORER_INPUTS, (i, net) => scorerFn(net)(i), {
+      name: 'gpt_scorer',
+    });
   }
 
   async #randomWindowLoss(
@@ -362,59 +323,30 @@ export class GPT implements TrainedModel {
     return { kind: 'text', texts: r.texts };
   }
 
-  /** Writes model.safetensors (state dict, family 'transformer', config + vocabulary in metadata) and config.json (Node.js). */
-  async save(dir: string): Promise<void> {
-    await writeGpt(dir, this.net, this.stored);
-  }
-
-  /**
-   * The files `save` writes, as bytes and text (e.g. for a browser download);
-   * `GPT.load(rt, files)` reads them back.
-   */
-  toFiles(): ModelDirFiles {
-    return gptFiles(this.net, this.stored);
-  }
-
   /**
    * Load what `save` wrote: a directory (Node.js), a URL base (browsers) or the files
    * (`toFiles()`, `modelFilesFromList(input.files)`). GptError / CheckpointError name the
    * file and the problem.
    */
   static async load(rt: Runtime, source: ModelSource): Promise<GPT> {
-    const { stored, stateDict } = await readModelDir<GptStored>(source, GPT_READ);
-    return gptFromCheckpoint(rt, stored, stateDict, source);
+    return gptFromStore(rt, await gptStore.load(source), source);
   }
 
-  /** 'decoder' (the KV-cache decoder, see decoder.ts) as a standalone ONNX model's bytes. */
-  onnx(part = 'decoder'): Uint8Array {
+  /** 'decoder': the KV-cache decoder (see decoder.ts). */
+  protected exportPart(part: string): Uint8Array {
     return gptOnnx(this.net, this.stored, part);
-  }
-
-  /** Write `onnx(part)` to `path` (Node.js). */
-  async exportOnnx(path: string, part = 'decoder'): Promise<void> {
-    const bytes = this.onnx(part);
-    await writeFileAtomic(path, bytes, (why) => new GptError(`cannot write '${path}': ${why}`));
   }
 }
 
 /**
- * A GPT from what a checkpoint read from `source` holds (`GPT.load`, and the family's
- * loader, which reads once and then picks the kind of model).
+ * A GPT from what `gptStore` loaded from `source` (`GPT.load`, and the family's loader,
+ * which reads once and then picks the kind of model).
  */
-export function gptFromCheckpoint(
+export function gptFromStore(
   rt: Runtime,
-  stored: Partial<GptStored> | null,
-  stateDict: Record<string, Tensor>,
+  m: LoadedModel<GptNetwork, GptConfig, GptFields>,
   source: ModelSource,
 ): GPT {
-  const s = checkGptStored(stored, source);
-  const net = new GptNetwork(s.config, new Rng(0));
-  try {
-    net.loadStateDict(stateDict);
-  } catch (e) {
-    throw new GptError(
-      `${describeModelSource(source)}: model.safetensors does not match its config: ${(e as Error).message}`,
-    );
-  }
-  return new GPT(rt, net, new Vocabulary(s.vocab), s.preset, s.corpus);
+  checkVocab(m.fields.vocab, m.cfg, source);
+  return new GPT(rt, m.net, new Vocabulary(m.fields.vocab), m.preset, m.fields.corpus);
 }

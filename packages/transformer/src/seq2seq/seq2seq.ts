@@ -1,34 +1,30 @@
 /**
  * Seq2seq: the encoder-decoder Transformer bound to a Runtime and a synthetic task, with
  * training (AdamW, warmup + cosine, clipping), held-out metrics, greedy and beam
- * decoding, save/load and ONNX export. Implements the runtime's `TrainedModel`
+ * decoding, save/load and ONNX export. Built on the runtime's `GenerativeModel`
  * (family 'transformer').
  */
 import type { Seq2seqTask } from '@genmodels/datasets';
 import {
   adamw,
-  compileInference,
   compileTrainStep,
   cosine,
   describeModelSource,
   type Executable,
-  ExecutableCache,
   type FamilySampleOptions,
   type FamilySamples,
   type FitResult,
   fit as fitSteps,
-  type ModelDirFiles,
+  GenerativeModel,
+  type LoadedModel,
+  type ModelFitOptions,
   type ModelSource,
   noDecayOnBiasAndNorm,
   ops,
-  type ProgressEvent,
   Rng,
   type Runtime,
-  readModelDir,
   type Tensor,
-  type TrainedModel,
   type TrainStep,
-  writeFileAtomic,
 } from '@genmodels/runtime';
 import {
   checkTaskSpec,
@@ -47,33 +43,23 @@ import {
 } from './decode.js';
 import { Seq2seqModelError } from './errors.js';
 import { padIds, partFn, partInputs, SEQ2SEQ_PARTS, type Seq2seqPart, takeRows } from './graphs.js';
-import {
-  checkSeq2seqStored,
-  SEQ2SEQ_READ,
-  type Seq2seqStored,
-  seq2seqFiles,
-  seq2seqOnnx,
-  writeSeq2seq,
-} from './io.js';
+import { type Seq2seqFields, type Seq2seqStored, seq2seqOnnx, seq2seqStore } from './io.js';
 import { exactMatch, targetNll } from './metrics.js';
 import { PAD, Seq2seqNetwork } from './network.js';
 import { checkTaskFits, openTask, TokenText, taskTokens } from './task.js';
 
-/** Options of `Seq2seq.fit`. */
-export interface Seq2seqFitOptions {
-  /** Training steps (default: the config's `steps`). */
-  steps?: number;
+/**
+ * Options of `Seq2seq.fit` (`steps` defaults to the config's; the learning rate follows
+ * the config's warmup + cosine schedule). The seed draws the training examples; a later
+ * fit with the same seed continues the stream. Progress metrics add `lr` and
+ * `examples_per_sec`.
+ */
+export interface Seq2seqFitOptions extends Omit<ModelFitOptions, 'epochs' | 'lr'> {
   /** Horizon of the cosine decay (default: steps taken before plus `steps`). */
   totalSteps?: number;
-  /** Seeds the training examples (default 0); a later fit with the same seed continues the stream. */
-  seed?: number;
-  /** Progress; metrics add `lr` and `examples_per_sec`. */
-  onProgress?: (e: ProgressEvent) => void;
-  progressEvery?: number;
   /** Held-out metrics (`evaluate({ examples: 256 })`) every this many steps, to `onEval`. */
   evalEvery?: number;
   onEval?: (step: number, metrics: Seq2seqMetrics) => void;
-  signal?: AbortSignal;
 }
 
 /** Options of `Seq2seq.evaluate`. */
@@ -109,25 +95,28 @@ export interface Seq2seqDecodeOptions extends Partial<BeamOptions> {
 const CHUNK = 256;
 
 /** An encoder-decoder Transformer bound to a Runtime and a task. */
-export class Seq2seq implements TrainedModel {
+export class Seq2seq extends GenerativeModel<
+  Seq2seqConfig,
+  Seq2seqNetwork,
+  TrainStep,
+  Seq2seqFields
+> {
   readonly family = 'transformer';
   /** Exportable parts, 'model' (src, tgt_in -> logits) first. */
   readonly parts: readonly string[] = SEQ2SEQ_PARTS;
+  protected readonly store = seq2seqStore;
   readonly text: TokenText;
-  #step?: TrainStep;
-  #stepSeed = 0;
-  /** The training example stream; lives as long as the train step, so a second fit continues it. */
+  /** The training example stream; restarted with each new seed, so a second fit with the same seed continues it. */
   #train?: Seq2seqTask;
-  /** Compiled graphs by part; cleared when training changes the weights. */
-  readonly #exec = new ExecutableCache<Seq2seqPart>();
 
   constructor(
-    readonly rt: Runtime,
-    readonly net: Seq2seqNetwork,
+    rt: Runtime,
+    net: Seq2seqNetwork,
     readonly task: Seq2seqTaskSpec,
     tokens: readonly string[],
-    readonly preset = 'custom',
+    preset = 'custom',
   ) {
+    super(rt, net, preset);
     checkTaskFits(task, net.cfg, tokens.length);
     this.text = new TokenText(tokens);
   }
@@ -156,19 +145,17 @@ export class Seq2seq implements TrainedModel {
     return new Seq2seq(rt, net, task, tokens, p?.name ?? 'custom');
   }
 
-  get config(): Seq2seqConfig {
-    return this.net.cfg;
+  protected override storedFields(): Seq2seqFields {
+    return { model: 'seq2seq', task: this.task, tokens: [...this.text.tokens] };
   }
 
   /** What config.json holds. */
   get stored(): Seq2seqStored {
     return {
       family: 'transformer',
-      model: 'seq2seq',
       preset: this.preset,
-      task: this.task,
       config: this.config,
-      tokens: [...this.text.tokens],
+      ...this.storedFields(),
     };
   }
 
@@ -177,7 +164,7 @@ export class Seq2seq implements TrainedModel {
     const cfg = this.config;
     const seed = opts.seed ?? 0;
     const steps = opts.steps ?? cfg.steps;
-    const step = await this.#trainStep(seed);
+    const step = await this.trainSteps(seed);
     const total = opts.totalSteps ?? step.step + steps;
     const lr = cosine(cfg.lr, {
       warmupSteps: cfg.warmupSteps,
@@ -195,57 +182,42 @@ export class Seq2seq implements TrainedModel {
         }
       },
     };
-    const result = await step
-      .trainInto(this.net, () =>
-        fitSteps(step, batches, {
-          steps,
-          lr,
-          signal: opts.signal,
-          progressEvery: opts.progressEvery,
-          onProgress:
-            opts.onProgress &&
-            ((e) =>
-              opts.onProgress?.({
-                ...e,
-                metrics: { ...e.metrics, lr: lr(e.step - 1), examples_per_sec: e.samplesPerSec },
-              })),
-          evalEvery: opts.evalEvery,
-          evaluate: opts.evalEvery
-            ? async (s) => {
-                await this.#sync(step);
-                const m = await this.evaluate({ seed, examples: 256 });
-                opts.onEval?.(s, m);
-                return m;
-              }
-            : undefined,
-        }),
-      )
-      .finally(() => this.#exec.clear());
-    return result;
+    return this.train(step, () =>
+      fitSteps(step, batches, {
+        steps,
+        lr,
+        signal: opts.signal,
+        progressEvery: opts.progressEvery,
+        onProgress:
+          opts.onProgress &&
+          ((e) =>
+            opts.onProgress?.({
+              ...e,
+              metrics: { ...e.metrics, lr: lr(e.step - 1), examples_per_sec: e.samplesPerSec },
+            })),
+        evalEvery: opts.evalEvery,
+        evaluate: opts.evalEvery
+          ? async (s) => {
+              await this.syncWeights(step);
+              const m = await this.evaluate({ seed, examples: 256 });
+              opts.onEval?.(s, m);
+              return m;
+            }
+          : undefined,
+      }),
+    );
   }
 
-  async #sync(step: TrainStep): Promise<void> {
-    await step.syncTo(this.net);
-    this.#exec.clear();
+  protected override async onSeed(seed: number): Promise<void> {
+    this.#train = await openTask(this.task, 'train', seed);
   }
 
-  async #trainStep(seed: number): Promise<TrainStep> {
-    if (this.#step) {
-      // Another seed: fresh batches and noise, same weights and optimizer state (no recompile).
-      if (this.#stepSeed !== seed) {
-        this.#step.reseed(seed);
-        this.#train = await openTask(this.task, 'train', seed);
-      }
-      this.#stepSeed = seed;
-      return this.#step;
-    }
+  protected compileSteps(seed: number): Promise<TrainStep> {
     const cfg = this.config;
     const net = this.net;
     const src = { dtype: 'int64', shape: [cfg.batchSize, cfg.maxSrcLen] } as const;
     const tgt = { dtype: 'int64', shape: [cfg.batchSize, cfg.maxTgtLen] } as const;
-    this.#stepSeed = seed;
-    this.#train = await openTask(this.task, 'train', seed);
-    this.#step = await compileTrainStep(this.rt, {
+    return compileTrainStep(this.rt, {
       module: net,
       name: 'seq2seq_train_step',
       inputs: { src, tgt_in: tgt, tgt_out: tgt },
@@ -255,16 +227,13 @@ export class Seq2seq implements TrainedModel {
       clipNorm: cfg.gradClip > 0 ? cfg.gradClip : undefined,
       seed,
     });
-    return this.#step;
   }
 
   /** The compiled graph `part` (see graphs.ts), cached until the weights change. */
-  async graph(part: Seq2seqPart): Promise<Executable> {
-    return this.#exec.get(part, () =>
-      compileInference(this.rt, this.net, partInputs(this.config, part), partFn(this.net, part), {
-        name: `seq2seq_${part}`,
-      }),
-    );
+  graph(part: Seq2seqPart): Promise<Executable> {
+    return this.compiled(part, partInputs(this.config, part), (i, net) => partFn(net, part)(i), {
+      name: `seq2seq_${part}`,
+    });
   }
 
   /** Teacher-forced logits [B, T, vocab] for sources and decoder inputs (BOS first), PAD-padded. */
@@ -418,63 +387,34 @@ export class Seq2seq implements TrainedModel {
     };
   }
 
-  /** Writes model.safetensors (state dict, family 'transformer', stored config in metadata) and config.json (Node.js). */
-  async save(dir: string): Promise<void> {
-    await writeSeq2seq(dir, this.net, this.stored);
-  }
-
-  /**
-   * The files `save` writes, as bytes and text (e.g. for a browser download);
-   * `Seq2seq.load(rt, files)` reads them back.
-   */
-  toFiles(): ModelDirFiles {
-    return seq2seqFiles(this.net, this.stored);
-  }
-
   /**
    * Load what `save` wrote: a directory (Node.js), a URL base (browsers) or the files
    * (`toFiles()`, `modelFilesFromList(input.files)`). Seq2seqModelError / CheckpointError
    * name the file and the problem.
    */
   static async load(rt: Runtime, source: ModelSource): Promise<Seq2seq> {
-    const { stored, stateDict } = await readModelDir<Seq2seqStored>(source, SEQ2SEQ_READ);
-    return seq2seqFromCheckpoint(rt, stored, stateDict, source);
+    return seq2seqFromStore(rt, await seq2seqStore.load(source), source);
   }
 
-  /** 'model' (src, tgt_in -> logits), 'encoder' or 'decoder' (see graphs.ts) as a standalone ONNX model's bytes. */
-  onnx(part = 'model'): Uint8Array {
+  /** 'model' (src, tgt_in -> logits), 'encoder' or 'decoder' (see graphs.ts). */
+  protected exportPart(part: string): Uint8Array {
     return seq2seqOnnx(this.net, this.stored, part);
-  }
-
-  /** Write `onnx(part)` to `path` (Node.js). */
-  async exportOnnx(path: string, part = 'model'): Promise<void> {
-    const bytes = this.onnx(part);
-    await writeFileAtomic(
-      path,
-      bytes,
-      (why) => new Seq2seqModelError(`cannot write '${path}': ${why}`),
-    );
   }
 }
 
 /**
- * A seq2seq model from what a checkpoint read from `source` holds (`Seq2seq.load`, and the
+ * A seq2seq model from what `seq2seqStore` loaded from `source` (`Seq2seq.load`, and the
  * family's loader, which reads once and then picks the kind of model).
  */
-export function seq2seqFromCheckpoint(
+export function seq2seqFromStore(
   rt: Runtime,
-  stored: Partial<Seq2seqStored> | null,
-  stateDict: Record<string, Tensor>,
+  m: LoadedModel<Seq2seqNetwork, Seq2seqConfig, Seq2seqFields>,
   source: ModelSource,
 ): Seq2seq {
-  const s = checkSeq2seqStored(stored, source);
-  const net = new Seq2seqNetwork(s.config, new Rng(0));
-  try {
-    net.loadStateDict(stateDict);
-  } catch (e) {
+  const { tokens, task } = m.fields;
+  if (tokens.length !== m.cfg.vocabSize)
     throw new Seq2seqModelError(
-      `${describeModelSource(source)}: model.safetensors does not match its config: ${(e as Error).message}`,
+      `${describeModelSource(source)}: the token list has ${tokens.length} entries but vocabSize is ${m.cfg.vocabSize}`,
     );
-  }
-  return new Seq2seq(rt, net, s.task, s.tokens, s.preset);
+  return new Seq2seq(rt, m.net, task, tokens, m.preset);
 }
