@@ -1,26 +1,23 @@
 /**
  * The diffusion model: a seeded denoiser with its noise schedule, training (with a weight
  * EMA for sampling), DDPM / DDIM sampling with classifier-free guidance, evaluation,
- * save/load and ONNX export of the denoiser. Implements `TrainedModel`.
+ * save/load and ONNX export of the denoiser. Built on the runtime's `GenerativeModel`.
  */
 import {
-  compileInference,
   type Executable,
-  ExecutableCache,
   type FamilySampleOptions,
   type FamilySamples,
-  type ModelDirFiles,
+  GenerativeModel,
   type ModelSource,
   Rng,
   type Runtime,
   Tensor,
-  type TrainedModel,
   type TrainStep,
 } from '@genmodels/runtime';
 import { type DiffusionConfig, exampleShape, resolveConfig, type SamplerKind } from './config.js';
 import { checkLabels, labelTensor, toData } from './data.js';
 import { DiffusionError } from './errors.js';
-import { denoiserOnnx, diffusionStore } from './io.js';
+import { DIFFUSION_PARTS, denoiserOnnx, diffusionStore } from './io.js';
 import { DiffusionNetwork } from './network.js';
 import { runSampler, type SamplerStep } from './sampler.js';
 import { NoiseSchedule } from './schedule.js';
@@ -62,37 +59,23 @@ export interface SampleTiming {
 }
 
 /** A denoising diffusion model bound to a Runtime. */
-export class Diffusion implements TrainedModel {
+export class Diffusion extends GenerativeModel<DiffusionConfig, DiffusionNetwork> {
   readonly family = 'diffusion';
-  readonly net: DiffusionNetwork;
-  readonly schedule: NoiseSchedule;
-  /** EMA of the denoiser's weights, when `emaDecay > 0` and after `fit`. */
-  ema?: Record<string, Tensor>;
+  readonly parts: readonly string[] = DIFFUSION_PARTS;
+  protected readonly store = diffusionStore;
+  /** The config's noise schedule (betas and the alpha-bar terms). */
+  readonly schedule = new NoiseSchedule(this.config.schedule, this.config.timesteps, {
+    start: this.config.betaStart,
+    end: this.config.betaEnd,
+  });
   /** Timing of the last `sampleFlat`. */
   lastTiming?: SampleTiming;
-  #step?: TrainStep;
+
   /**
-   * The compiled denoiser by weights (EMA or live) and by t's shape ('rows': one timestep per
-   * row; 'shared': t [1] for every row, as the samplers use it); cleared when training
-   * changes the weights.
+   * A freshly initialized model from a preset name or a partial config, seeded.
+   *
+   * @example const model = Diffusion.create(rt, 'moons-2d', { seed: 0 });
    */
-  readonly #exe = new ExecutableCache<string>();
-
-  /** @example const model = Diffusion.create(rt, 'moons-2d', { seed: 0 }); */
-  constructor(
-    readonly rt: Runtime,
-    net: DiffusionNetwork,
-    readonly preset = 'custom',
-  ) {
-    this.net = net;
-    const c = net.cfg;
-    this.schedule = new NoiseSchedule(c.schedule, c.timesteps, {
-      start: c.betaStart,
-      end: c.betaEnd,
-    });
-  }
-
-  /** A freshly initialized model from a preset name or a partial config, seeded. */
   static create(
     rt: Runtime,
     config: string | Partial<DiffusionConfig> = 'moons-2d',
@@ -103,18 +86,27 @@ export class Diffusion implements TrainedModel {
     return new Diffusion(rt, new DiffusionNetwork(cfg, new Rng(opts.seed ?? 0)), preset);
   }
 
-  get config(): DiffusionConfig {
-    return this.net.cfg;
+  /**
+   * Load what `save` wrote: a directory (Node.js), a URL base (browsers) or the files
+   * (`toFiles()`, `modelFilesFromList(input.files)`), with its EMA weights. CheckpointError /
+   * DiffusionError name the file and the problem.
+   */
+  static async load(rt: Runtime, source: ModelSource): Promise<Diffusion> {
+    const { net, preset, ema } = await diffusionStore.load(source);
+    return new Diffusion(rt, net, preset, ema);
   }
 
   /**
-   * The compiled training step, compiled once: the graph has no noise inputs of its own
-   * (timesteps and noise are batch inputs drawn by `fit` from its seed), so successive fits
-   * with different seeds continue the same Adam state.
+   * The denoising step (MSE against the prediction target, Adam). The graph has no noise
+   * inputs of its own: timesteps and noise are batch inputs that `fit` draws from its seed.
    */
-  async trainStep(): Promise<TrainStep> {
-    this.#step ??= await compileDiffusionStep(this.rt, this.net, 0);
-    return this.#step;
+  protected compileSteps(seed: number): Promise<TrainStep> {
+    return compileDiffusionStep(this.rt, this.net, seed);
+  }
+
+  /** The compiled training step, as `trainSteps(0)` (its seed feeds no input of this graph). */
+  trainStep(): Promise<TrainStep> {
+    return this.trainSteps(0);
   }
 
   /**
@@ -129,27 +121,9 @@ export class Diffusion implements TrainedModel {
         throw new DiffusionError('fit: a class-conditional model needs `labels` for the data');
       checkLabels(opts.labels, x.shape[0], cfg.numClasses, 'fit');
     } else if (opts.labels) checkLabels(opts.labels, x.shape[0], 0, 'fit');
-    const step = await this.trainStep();
-    if (cfg.emaDecay > 0 && !this.ema)
-      this.ema = Object.fromEntries(
-        this.net.namedParameters().map(([k, p]) => [k, p.data.clone()]),
-      );
-    try {
-      // Also on a stop (abort): the weights trained so far stay in the model.
-      return await step.trainInto(this.net, () =>
-        trainLoop(cfg, this.schedule, step, x, opts, this.ema),
-      );
-    } finally {
-      this.#exe.clear();
-    }
-  }
-
-  /** The network used for sampling: the live one, or a copy holding the EMA weights. */
-  samplingNetwork(useEma = true): DiffusionNetwork {
-    if (!(useEma && this.ema)) return this.net;
-    const copy = new DiffusionNetwork(this.config, new Rng(0));
-    copy.loadStateDict({ ...this.net.stateDict(), ...this.ema });
-    return copy;
+    const step = await this.trainSteps(opts.seed ?? 0);
+    const ema = cfg.emaDecay > 0 ? this.startEma() : undefined;
+    return this.train(step, () => trainLoop(cfg, this.schedule, step, x, opts, ema));
   }
 
   /**
@@ -157,15 +131,12 @@ export class Diffusion implements TrainedModel {
    * `sharedT`, t is [1] for the whole batch: the time embedding (and its projections in
    * every block) is computed once per step and broadcast, instead of once per row.
    */
-  async #executable(useEma: boolean, sharedT = false): Promise<Executable> {
-    const ema = useEma && !!this.ema;
-    return this.#exe.get(`${ema ? 'ema' : 'live'}:${sharedT ? 'shared' : 'rows'}`, () => {
-      const net = this.samplingNetwork(ema);
-      const inputs = denoiserInputs(this.config);
-      if (sharedT) inputs.t = { dtype: 'float32', shape: [1] };
-      return compileInference(this.rt, net, inputs, (i) => net.call(i.x, i.t, i.y), {
-        name: 'diffusion_denoiser',
-      });
+  #denoiser(ema: boolean, sharedT = false): Promise<Executable> {
+    const inputs = denoiserInputs(this.config);
+    if (sharedT) inputs.t = { dtype: 'float32', shape: [1] };
+    return this.compiled(sharedT ? 'shared' : 'rows', inputs, (i, net) => net.call(i.x, i.t, i.y), {
+      ema,
+      name: 'diffusion_denoiser',
     });
   }
 
@@ -205,15 +176,14 @@ export class Diffusion implements TrainedModel {
       checkLabels(labels, b, cfg.numClasses + 1, 'denoise');
       feed.y = labelTensor(labels);
     } else if (labels) checkLabels(labels, b, 0, 'denoise');
-    const exe = await this.#executable(opts.ema ?? true);
+    const exe = await this.#denoiser(opts.ema ?? true);
     return (await exe.runHost(feed)).output as Tensor<'float32'>;
   }
 
   /** Resolve and check the sampling options against the config. */
   #resolve(n: number, o: DiffusionSampleOptions) {
     const cfg = this.config;
-    if (!(Number.isInteger(n) && n > 0))
-      throw new DiffusionError(`sample: n (${n}) must be a positive integer`);
+    this.checkCount(n);
     const sampler = o.sampler ?? cfg.sampler;
     const steps =
       o.steps ??
@@ -240,7 +210,7 @@ export class Diffusion implements TrainedModel {
     const r = this.#resolve(n, opts);
     const shape = exampleShape(cfg);
     const f = shape.reduce((a, b) => a * b, 1);
-    const exe = await this.#executable(opts.ema ?? true, true);
+    const exe = await this.#denoiser(opts.ema ?? true, true);
     const guided = r.labels !== undefined && r.guidance > 0;
     const rows = guided ? 2 * n : n;
     const xFeed = new Float32Array(rows * f);
@@ -325,43 +295,12 @@ export class Diffusion implements TrainedModel {
     return evaluateDiffusion(this, opts);
   }
 
-  /** Writes model.safetensors (with the EMA weights under `ema.`) and config.json (Node.js). */
-  async save(dir: string): Promise<void> {
-    await diffusionStore.write(dir, this.net, this.config, this.preset, this.ema);
-  }
-
   /**
-   * The files `save` writes, as bytes and text (e.g. for a browser download);
-   * `Diffusion.load(rt, files)` reads them back.
+   * 'denoiser' (EMA weights when present): x [batch, ...], t float32 [batch] (and y int64
+   * [batch] when conditional) -> the model output, named `eps` (or `x0` / `v`).
    */
-  toFiles(): ModelDirFiles {
-    return diffusionStore.files(this.net, this.config, this.preset, this.ema);
-  }
-
-  /**
-   * Load what `save` wrote: a directory (Node.js), a URL base (browsers) or the files
-   * (`toFiles()`, `modelFilesFromList(input.files)`). CheckpointError / DiffusionError name
-   * the file and the problem.
-   */
-  static async load(rt: Runtime, source: ModelSource): Promise<Diffusion> {
-    const { net, preset, ema } = await diffusionStore.load(source);
-    const model = new Diffusion(rt, net, preset);
-    model.ema = ema;
-    return model;
-  }
-
-  /**
-   * The denoiser (EMA weights when present) as a standalone ONNX model's bytes: x [batch,
-   * ...], t float32 [batch] (and y int64 [batch] when conditional) -> the model output,
-   * named `eps` (or `x0` / `v`).
-   */
-  onnx(part = 'denoiser'): Uint8Array {
+  protected exportPart(part: string): Uint8Array {
     return denoiserOnnx(this.samplingNetwork(), part);
-  }
-
-  /** Write `onnx(part)` to `path` (Node.js). */
-  async exportOnnx(path: string, part = 'denoiser'): Promise<void> {
-    await diffusionStore.writeFile(path, this.onnx(part));
   }
 
   /** 2-D: samples.png (scatter over data) and steps.json (trajectories); MNIST: samples.png. */

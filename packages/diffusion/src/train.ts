@@ -3,30 +3,19 @@
  * host's seeded Rng each step, label dropout to the null class (classifier-free guidance),
  * one compiled step (forward, backward, Adam), the weight EMA, progress events.
  */
-import { emaUpdate, type ProgressEvent, Rng, Tensor, type TrainStep } from '@genmodels/runtime';
+import { emaUpdate, type ModelFitOptions, Rng, Tensor, type TrainStep } from '@genmodels/runtime';
 import type { DiffusionConfig } from './config.js';
 import { labelTensor, takeRows } from './data.js';
 import { DiffusionError } from './errors.js';
 import type { NoiseSchedule } from './schedule.js';
 
-/** Options of `Diffusion.fit`. */
-export interface DiffusionFitOptions {
-  /** Passes over the data (default 1 unless `steps` is given). */
-  epochs?: number;
-  /** Optimizer steps; overrides `epochs`. */
-  steps?: number;
-  /** Default: the config's lr. */
-  lr?: number;
-  /**
-   * Seeds shuffling, timesteps, noise and label dropout (default 0). Training again continues the model and its optimizer state; the same seed repeats the same data order and noise, so pass a new seed to each call for fresh randomness.
-   */
-  seed?: number;
+/**
+ * Options of `Diffusion.fit`; the seed draws the data order, the timesteps, the noise and the
+ * label dropout, and progress comes every 100 steps by default.
+ */
+export interface DiffusionFitOptions extends ModelFitOptions {
   /** Class of each data row (class-conditional models). */
   labels?: ArrayLike<number>;
-  onProgress?: (e: ProgressEvent) => void;
-  /** Steps between progress events (default 100). */
-  progressEvery?: number;
-  signal?: AbortSignal;
 }
 
 export interface DiffusionFitResult {
