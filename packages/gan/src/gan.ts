@@ -1,26 +1,24 @@
 /**
- * The GAN: a seeded generator/discriminator pair plus everything around it (alternating
- * D and G steps with a D:G ratio, a generator weight EMA, sampling, interpolation in z,
- * evaluation, save/load, ONNX export of the generator). Implements `TrainedModel`.
+ * The GAN: a seeded generator/discriminator pair plus what is GAN-specific around it
+ * (alternating D and G steps with a D:G ratio, a generator weight EMA, sampling,
+ * interpolation in z, evaluation, ONNX export of the generator). Built on the runtime's
+ * `GenerativeModel`.
  */
 import {
-  compileInference,
-  type Executable,
   emaUpdate,
   type FamilySampleOptions,
   type FamilySamples,
-  type ModelDirFiles,
+  GenerativeModel,
   type ModelSource,
   Rng,
   type Runtime,
   Tensor,
-  type TrainedModel,
   type TrainStep,
 } from '@genmodels/runtime';
 import { type GanConfig, resolveConfig } from './config.js';
 import { checkLabels, oneHot, toFlat } from './data.js';
 import { GanError } from './errors.js';
-import { ganStore, generatorOnnx } from './io.js';
+import { GAN_PARTS, ganStore, generatorOnnx } from './io.js';
 import { GanNetwork, isGenerator } from './network.js';
 import { compileGanSteps, stepInputs } from './steps.js';
 
@@ -34,25 +32,24 @@ export interface GanSampleOptions extends FamilySampleOptions {
   label?: number;
 }
 
-/** A generative adversarial network bound to a Runtime. */
-export class GAN implements TrainedModel {
+/**
+ * A generative adversarial network bound to a Runtime. `ema` holds the EMA of the
+ * generator's trainable weights (keys `generator.*`) when `emaDecay > 0`.
+ */
+export class GAN extends GenerativeModel<
+  GanConfig,
+  GanNetwork,
+  { dStep: TrainStep; gStep: TrainStep }
+> {
   readonly family = 'gan';
-  readonly net: GanNetwork;
-  /** EMA of the generator's trainable weights (keys `generator.*`), when `emaDecay > 0`. */
-  ema?: Record<string, Tensor>;
-  #steps?: { dStep: TrainStep; gStep: TrainStep; seed: number };
-  #sampler?: { net: GanNetwork; exe?: Executable };
+  readonly parts: readonly string[] = GAN_PARTS;
+  protected readonly store = ganStore;
 
-  /** @example const gan = GAN.create(rt, 'ring8', { seed: 0 }); */
-  constructor(
-    readonly rt: Runtime,
-    net: GanNetwork,
-    readonly preset = 'custom',
-  ) {
-    this.net = net;
-  }
-
-  /** A freshly initialized GAN from a preset name or a partial config, seeded. */
+  /**
+   * A freshly initialized GAN from a preset name or a partial config, seeded.
+   *
+   * @example const gan = GAN.create(rt, 'ring8', { seed: 0 });
+   */
   static create(
     rt: Runtime,
     config: string | Partial<GanConfig> = 'ring8',
@@ -63,25 +60,19 @@ export class GAN implements TrainedModel {
     return new GAN(rt, new GanNetwork(cfg, new Rng(opts.seed ?? 0)), preset);
   }
 
-  get config(): GanConfig {
-    return this.net.cfg;
+  /**
+   * Load what `save` wrote: a directory (Node.js), a URL base (browsers) or the files
+   * (`toFiles()`, `modelFilesFromList(input.files)`). CheckpointError / GanError name the
+   * file and the problem.
+   */
+  static async load(rt: Runtime, source: ModelSource): Promise<GAN> {
+    const { net, preset, ema } = await ganStore.load(source);
+    return new GAN(rt, net, preset, ema);
   }
 
-  /**
-   * The compiled D and G steps (shared state), compiled once; another seed restarts their
-   * noise streams and keeps the weights and optimizer state.
-   */
-  async trainSteps(seed = 0): Promise<{ dStep: TrainStep; gStep: TrainStep }> {
-    if (this.#steps) {
-      if (this.#steps.seed !== seed) {
-        this.#steps.dStep.reseed(seed);
-        this.#steps.gStep.reseed(seed);
-        this.#steps.seed = seed;
-      }
-      return this.#steps;
-    }
-    this.#steps = { ...(await compileGanSteps(this.rt, this.net, seed)), seed };
-    return this.#steps;
+  /** The D and G steps over one network (shared state, each with its own Adam state). */
+  protected compileSteps(seed: number): Promise<{ dStep: TrainStep; gStep: TrainStep }> {
+    return compileGanSteps(this.rt, this.net, seed);
   }
 
   /**
@@ -96,33 +87,13 @@ export class GAN implements TrainedModel {
       checkLabels(opts.labels, x.shape[0], cfg.numClasses, 'fit');
     } else if (opts.labels) checkLabels(opts.labels, x.shape[0], 0, 'fit');
     const steps = await this.trainSteps(opts.seed ?? 0);
-    if (cfg.emaDecay > 0 && !this.ema) {
-      this.ema = Object.fromEntries(
-        this.net
-          .namedParameters()
-          .filter(([k]) => isGenerator(k))
-          .map(([k, p]) => [k, p.data.clone()]),
-      );
+    let onGStep: (() => Promise<void>) | undefined;
+    if (cfg.emaDecay > 0) {
+      const ema = this.startEma(isGenerator);
+      onGStep = async () => emaUpdate(ema, await steps.gStep.parameters(), cfg.emaDecay);
     }
-    const onGStep =
-      cfg.emaDecay > 0
-        ? async () => emaUpdate(this.ema ?? {}, await steps.gStep.parameters(), cfg.emaDecay)
-        : undefined;
-    try {
-      // Also on a stop (abort): the weights trained so far stay in the model.
-      return await steps.dStep.trainInto(this.net, () => trainLoop(cfg, steps, x, opts, onGStep));
-    } finally {
-      void this.#sampler?.exe?.dispose();
-      this.#sampler = undefined;
-    }
-  }
-
-  /** The network used for sampling: the live one, or a copy with the EMA generator weights. */
-  #samplerNet(): GanNetwork {
-    if (!this.ema) return this.net;
-    const copy = new GanNetwork(this.config, new Rng(0));
-    copy.loadStateDict({ ...this.net.stateDict(), ...this.ema });
-    return copy;
+    // The steps share their state: the D step's weights hold the G step's updates too.
+    return this.train(steps.dStep, () => trainLoop(cfg, steps, x, opts, onGStep));
   }
 
   /** The generator (EMA weights when enabled, eval mode): z [n, zDim] (+ labels) -> [n, dataDim]. */
@@ -142,27 +113,18 @@ export class GAN implements TrainedModel {
       checkLabels(labels, n, cfg.numClasses, 'generate');
       feed.y = oneHot(labels, cfg.numClasses);
     } else if (labels) checkLabels(labels, n, 0, 'generate');
-    if (!this.#sampler) this.#sampler = { net: this.#samplerNet() };
-    const s = this.#sampler;
-    if (!s.exe) {
-      const inputs = stepInputs(cfg).g;
-      s.exe = await compileInference(
-        this.rt,
-        s.net,
-        inputs,
-        (i) => s.net.generator.call(i.z, i.y),
-        {
-          name: 'gan_generate',
-        },
-      );
-    }
-    return (await s.exe.runHost(feed)).output as Tensor<'float32'>;
+    const exe = await this.compiled(
+      'generate',
+      stepInputs(cfg).g,
+      (i, net) => net.generator.call(i.z, i.y),
+      { ema: true },
+    );
+    return (await exe.runHost(feed)).output as Tensor<'float32'>;
   }
 
   /** z ~ N(0, I) [n, zDim] from Rng(seed). */
   noise(n: number, seed: number): Tensor<'float32'> {
-    if (!Number.isInteger(n) || n <= 0)
-      throw new GanError(`sample: n (${n}) must be a positive integer`);
+    this.checkCount(n);
     const d = this.config.zDim;
     return new Tensor('float32', [n, d], new Rng(seed).normal([n, d]));
   }
@@ -241,39 +203,9 @@ export class GAN implements TrainedModel {
     return evaluateGan(this, opts);
   }
 
-  /** Writes model.safetensors (with the EMA weights) and config.json (Node.js). */
-  async save(dir: string): Promise<void> {
-    await ganStore.write(dir, this.net, this.config, this.preset, this.ema);
-  }
-
-  /**
-   * The files `save` writes, as bytes and text (e.g. for a browser download);
-   * `GAN.load(rt, files)` reads them back.
-   */
-  toFiles(): ModelDirFiles {
-    return ganStore.files(this.net, this.config, this.preset, this.ema);
-  }
-
-  /**
-   * Load what `save` wrote: a directory (Node.js), a URL base (browsers) or the files
-   * (`toFiles()`, `modelFilesFromList(input.files)`). CheckpointError / GanError name the
-   * file and the problem.
-   */
-  static async load(rt: Runtime, source: ModelSource): Promise<GAN> {
-    const { net, preset, ema } = await ganStore.load(source);
-    const gan = new GAN(rt, net, preset);
-    gan.ema = ema;
-    return gan;
-  }
-
-  /** The generator (EMA weights when enabled) as a standalone ONNX model's bytes: z [batch, zDim] (+ y one-hot) -> x. */
-  onnx(part = 'generator'): Uint8Array {
-    return generatorOnnx(this.#samplerNet(), part);
-  }
-
-  /** Write `onnx(part)` to `path` (Node.js). */
-  async exportOnnx(path: string, part = 'generator'): Promise<void> {
-    await ganStore.writeFile(path, this.onnx(part));
+  /** 'generator' (EMA weights when enabled): z [batch, zDim] (+ y one-hot) -> x. */
+  protected exportPart(part: string): Uint8Array {
+    return generatorOnnx(this.samplingNetwork(), part);
   }
 
   /** samples.png (MNIST) or samples.png as a scatter of samples over data (2-D). */

@@ -2,7 +2,13 @@
  * The alternating training loop: `dSteps` D steps on fresh real batches and fresh z,
  * then one G step; progress with the health figures and a collapse warning.
  */
-import { type ProgressEvent, Rng, Tensor, type TrainStep } from '@genmodels/runtime';
+import {
+  type ModelFitOptions,
+  type ProgressEvent,
+  Rng,
+  Tensor,
+  type TrainStep,
+} from '@genmodels/runtime';
 import type { GanConfig } from './config.js';
 import { normalNoise, oneHot, randomLabels, takeRows } from './data.js';
 import { GanError } from './errors.js';
@@ -13,26 +19,21 @@ export interface GanProgress extends ProgressEvent {
   warning?: string;
 }
 
-/** Options of `GAN.fit`. */
-export interface GanFitOptions {
+/**
+ * Options of `GAN.fit`; the seed draws the data order, z, the labels of fakes and the
+ * WGAN-GP mixing.
+ */
+export interface GanFitOptions extends ModelFitOptions<GanProgress> {
   /** Passes of the D steps over the data (default 1 unless `steps` is given). */
   epochs?: number;
   /** G steps (each after `dSteps` D steps); overrides `epochs`. */
   steps?: number;
-  /** Default: the config's lr. */
-  lr?: number;
-  /**
-   * Seeds shuffling, z, labels of fakes and the WGAN-GP mixing (default 0). Training again continues the model and its optimizer state; the same seed repeats the same data order and noise, so pass a new seed to each call for fresh randomness.
-   */
-  seed?: number;
   /** Class of each data row (conditional GANs). */
   labels?: ArrayLike<number>;
-  onProgress?: (e: GanProgress) => void;
   /** G steps between progress events (default 50). */
   progressEvery?: number;
   /** Called with the collapse warning (also in the progress event). */
   onWarning?: (message: string) => void;
-  signal?: AbortSignal;
 }
 
 export interface GanFitResult {
