@@ -7,6 +7,7 @@ import {
   adam,
   type Batch,
   compileTrainStep,
+  describeTensor,
   encodeOnnx,
   type FamilySamples,
   FamilyStore,
@@ -60,7 +61,7 @@ export class PixelCNN extends GenerativeModel<PixelCnnConfig, PixelCnnNetwork> {
   #images(x: Tensor): Tensor<'float32'> {
     const s = this.config.imageSize;
     if (x.dtype !== 'float32' || x.rank < 3 || x.size !== x.shape[0] * s * s)
-      throw this.fail(`expected float32 images [N, ${s}, ${s}], got ${x.dtype} [${x.shape}]`);
+      throw this.fail(`expected float32 images [N, ${s}, ${s}], got ${describeTensor(x)}`);
     const bits = Float32Array.from(x.data as Float32Array, (v) => (v >= 0.5 ? 1 : 0));
     return new Tensor('float32', [x.shape[0], 1, s, s], bits);
   }
@@ -134,19 +135,12 @@ export class PixelCNN extends GenerativeModel<PixelCnnConfig, PixelCnnNetwork> {
 
 /** Batches of x [N, ...], reshuffled each epoch by a stream seeded with `seed`; re-iterable. */
 function shuffled(x: Tensor<'float32'>, size: number, seed: number): Iterable<Batch> {
-  const [n, ...rest] = x.shape;
-  const per = x.size / n;
   const rng = new Rng(seed);
   return {
     *[Symbol.iterator]() {
-      const perm = rng.permutation(n);
-      for (let i = 0; i < n; i += size) {
-        const rows = perm.subarray(i, i + size);
-        const out = new Float32Array(rows.length * per);
-        for (const [j, r] of rows.entries())
-          out.set(x.data.subarray(r * per, r * per + per), j * per);
-        yield { x: new Tensor('float32', [rows.length, ...rest], out) };
-      }
+      const perm = rng.permutation(x.shape[0]);
+      for (let i = 0; i < perm.length; i += size)
+        yield { x: x.takeRows(perm.subarray(i, i + size)) };
     },
   };
 }

@@ -4,7 +4,13 @@
  */
 import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { ModelFamily, Runtime, TrainedModel } from '@genmodels/runtime';
+import {
+  CONFIG_FILE,
+  MODEL_FILE,
+  type ModelFamily,
+  type Runtime,
+  type TrainedModel,
+} from '@genmodels/runtime';
 import { CheckpointDirError } from './errors.js';
 
 /** The contents of `config.json`. */
@@ -32,7 +38,7 @@ export async function readRunConfig(dir: string): Promise<RunConfig> {
   if (!s.isDirectory()) throw new CheckpointDirError(`checkpoint '${dir}' is not a directory`);
   let text: string;
   try {
-    text = await readFile(join(dir, 'config.json'), 'utf8');
+    text = await readFile(join(dir, CONFIG_FILE), 'utf8');
   } catch {
     throw new CheckpointDirError(
       `checkpoint directory '${dir}' has no config.json (not written by 'genmodels train')`,
@@ -70,7 +76,7 @@ export async function loadRun(
         `use 'genmodels <command> ${run.family} --from ${dir}'`,
     );
   }
-  const weights = join(dir, 'model.safetensors');
+  const weights = join(dir, MODEL_FILE);
   if (!(await stat(weights).catch(() => null))) {
     throw new CheckpointDirError(`checkpoint '${dir}' has no model.safetensors`);
   }

@@ -1,5 +1,5 @@
 /** Host-side helpers: data checks and conversion, labels, row selection and the weight EMA. */
-import { Tensor } from '@genmodels/runtime';
+import { describeTensor, Tensor } from '@genmodels/runtime';
 import { type DiffusionConfig, exampleShape } from './config.js';
 import { DiffusionError } from './errors.js';
 
@@ -19,7 +19,7 @@ export function toData(x: Tensor, cfg: DiffusionConfig, where = 'fit'): Tensor<'
         (x.rank === 4 && x.shape[1] === 1 && x.shape[2] === 28 && x.shape[3] === 28)
       : x.rank === 2 && x.shape[1] === d;
   if (!okShape || n === 0)
-    throw new DiffusionError(`${where}: expected ${want}, got ${x.dtype} [${x.shape.join(', ')}]`);
+    throw new DiffusionError(`${where}: expected ${want}, got ${describeTensor(x)}`);
   let out: Float32Array;
   if (x.dtype === 'uint8') {
     const px = x.data as Uint8Array;
@@ -49,16 +49,6 @@ export function checkLabels(labels: ArrayLike<number>, n: number, k: number, whe
     if (!(Number.isInteger(c) && c >= 0 && c < k))
       throw new DiffusionError(`${where}: label ${c} at ${i} is not a class in 0..${k - 1}`);
   }
-}
-
-/** Rows of x [N, ...] at `rows` -> [rows.length, ...]. */
-export function takeRows(x: Tensor<'float32'>, rows: ArrayLike<number>): Tensor<'float32'> {
-  const f = x.size / x.shape[0];
-  const src = x.data as Float32Array;
-  const out = new Float32Array(rows.length * f);
-  for (let r = 0; r < rows.length; r++)
-    out.set(src.subarray(rows[r] * f, (rows[r] + 1) * f), r * f);
-  return new Tensor('float32', [rows.length, ...x.shape.slice(1)], out);
 }
 
 /** int64 tensor [n] of the labels. */

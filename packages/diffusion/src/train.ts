@@ -5,7 +5,7 @@
  */
 import { emaUpdate, type ModelFitOptions, Rng, Tensor, type TrainStep } from '@genmodels/runtime';
 import type { DiffusionConfig } from './config.js';
-import { labelTensor, takeRows } from './data.js';
+import { labelTensor } from './data.js';
 import { DiffusionError } from './errors.js';
 import type { NoiseSchedule } from './schedule.js';
 
@@ -45,7 +45,7 @@ export function makeBatch(
   labels?: ArrayLike<number>,
 ): Record<string, Tensor> {
   const b = rows.length;
-  const x0 = takeRows(x, rows);
+  const x0 = x.takeRows(rows);
   const t = schedule.randomTimesteps(rng, b);
   const noise = new Tensor('float32', x0.shape, rng.normal(x0.size));
   const coef = [b, ...x0.shape.slice(1).map(() => 1)];

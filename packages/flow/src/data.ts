@@ -1,11 +1,7 @@
 /** Host-side data helpers: validation with clear errors, dequantization, shuffled batches. */
-import { type Batch, Rng, Tensor } from '@genmodels/runtime';
+import { type Batch, describeTensor, Rng, Tensor } from '@genmodels/runtime';
 import type { FlowConfig } from './config.js';
 import { FlowError } from './errors.js';
-
-function shapeText(x: Tensor): string {
-  return `${x.dtype} [${x.shape.join(', ')}]`;
-}
 
 /**
  * Points as float32 [N, D] (images [N, H, W] / [N, 1, H, W] are flattened), checked for
@@ -15,7 +11,7 @@ export function toPoints(x: Tensor, d: number, where: string): Tensor<'float32'>
   const n = x.rank >= 1 ? x.shape[0] : 0;
   if (x.rank < 2 || x.size !== n * d)
     throw new FlowError(
-      `${where}: expected points [N, ${d}]${d === 784 ? ' (or images [N, 28, 28])' : ''}, got ${shapeText(x)}`,
+      `${where}: expected points [N, ${d}]${d === 784 ? ' (or images [N, 28, 28])' : ''}, got ${describeTensor(x)}`,
     );
   if (n === 0) throw new FlowError(`${where}: no points (N = 0)`);
   let data: Float32Array;
@@ -72,15 +68,6 @@ export function dequantize(pixels: Tensor<'float32'>, rng: Rng): Tensor<'float32
   return new Tensor('float32', [...pixels.shape], out);
 }
 
-/** Row subset of a [N, D] tensor, in the given order. */
-export function takeRows(x: Tensor<'float32'>, rows: ArrayLike<number>): Tensor<'float32'> {
-  const d = x.shape[1];
-  const out = new Float32Array(rows.length * d);
-  for (let i = 0; i < rows.length; i++)
-    out.set(x.data.subarray(rows[i] * d, (rows[i] + 1) * d), i * d);
-  return new Tensor('float32', [rows.length, d], out);
-}
-
 /** Rows [start, end) of a [N, D] tensor. */
 export function rowRange(x: Tensor<'float32'>, start: number, end: number): Tensor<'float32'> {
   const d = x.shape[1];
@@ -106,7 +93,7 @@ export function shuffledBatches(
       const perm = permRng.permutation(n);
       epoch++;
       for (let i = 0; i < n; i += batchSize) {
-        const b = takeRows(x, perm.subarray(i, i + batchSize));
+        const b = x.takeRows(perm.subarray(i, i + batchSize));
         yield { x: pixels ? dequantize(b, noiseRng) : b };
       }
     },

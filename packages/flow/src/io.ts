@@ -7,10 +7,8 @@ import { type FlowConfig, resolveConfig } from './config.js';
 import { FlowError } from './errors.js';
 import { FlowNetwork } from './network.js';
 
-/** The checkpoint's file name inside a model directory. */
-export const MODEL_FILE = 'model.safetensors';
-/** The config's file name inside a model directory. */
-export const CONFIG_FILE = 'config.json';
+/** The file names inside a model directory (the runtime's, for every family). */
+export { CONFIG_FILE, MODEL_FILE } from '@genmodels/runtime';
 /** Exportable parts, the default first: 'sampler' (z -> x) and 'log_density' (x -> log p(x)). */
 export const FLOW_PARTS = ['sampler', 'log_density'] as const;
 

@@ -41,16 +41,6 @@ export function oneHot(labels: ArrayLike<number>, k: number): Tensor<'float32'> 
   return new Tensor('float32', [labels.length, k], out);
 }
 
-/** Rows of x [N, F] at `rows` -> [rows.length, F]. */
-export function takeRows(x: Tensor<'float32'>, rows: ArrayLike<number>): Tensor<'float32'> {
-  const f = x.size / x.shape[0];
-  const src = x.data as Float32Array;
-  const out = new Float32Array(rows.length * f);
-  for (let r = 0; r < rows.length; r++)
-    out.set(src.subarray(rows[r] * f, (rows[r] + 1) * f), r * f);
-  return new Tensor('float32', [rows.length, f], out);
-}
-
 /** Standard normal noise [n, d] from rng. */
 export function normalNoise(rng: Rng, n: number, d: number): Tensor<'float32'> {
   return new Tensor('float32', [n, d], rng.normal([n, d]));

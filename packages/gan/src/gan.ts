@@ -5,6 +5,7 @@
  * `GenerativeModel`.
  */
 import {
+  describeTensor,
   emaUpdate,
   type FamilySampleOptions,
   type FamilySamples,
@@ -100,9 +101,7 @@ export class GAN extends GenerativeModel<
   async generate(z: Tensor, labels?: readonly number[]): Promise<Tensor<'float32'>> {
     const cfg = this.config;
     if (z.rank !== 2 || z.shape[1] !== cfg.zDim || z.dtype !== 'float32')
-      throw new GanError(
-        `generate: z must be float32 [N, ${cfg.zDim}], got ${z.dtype} [${z.shape.join(', ')}]`,
-      );
+      throw new GanError(`generate: z must be float32 [N, ${cfg.zDim}], got ${describeTensor(z)}`);
     const n = z.shape[0];
     const feed: Record<string, Tensor> = { z };
     if (cfg.numClasses > 0) {

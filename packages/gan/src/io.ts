@@ -8,10 +8,8 @@ import { GanError } from './errors.js';
 import { GanNetwork } from './network.js';
 import { stepInputs } from './steps.js';
 
-/** The checkpoint's file name inside a model directory. */
-export const MODEL_FILE = 'model.safetensors';
-/** The config's file name inside a model directory. */
-export const CONFIG_FILE = 'config.json';
+/** The file names inside a model directory (the runtime's, for every family). */
+export { CONFIG_FILE, MODEL_FILE } from '@genmodels/runtime';
 /** Exportable parts, the default first. */
 export const GAN_PARTS = ['generator'] as const;
 
@@ -31,10 +29,9 @@ export const ganStore = new FamilyStore<GanConfig, GanNetwork>({
 /**
  * The generator (eval mode) as an ONNX model's bytes: inputs z [batch, zDim] (and y
  * [batch, K] one-hot for a conditional GAN), output x [batch, dataDim] (images in [-1, 1]).
+ * `part` (the model checks it) is recorded in the metadata.
  */
 export function generatorOnnx(net: GanNetwork, part: string): Uint8Array {
-  if (part !== 'generator')
-    throw new GanError(`unknown GAN part '${part}'; expected one of ${GAN_PARTS.join(', ')}`);
   const cfg = net.cfg;
   return encodeOnnx(
     net,

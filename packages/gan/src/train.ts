@@ -10,7 +10,7 @@ import {
   type TrainStep,
 } from '@genmodels/runtime';
 import type { GanConfig } from './config.js';
-import { normalNoise, oneHot, randomLabels, takeRows } from './data.js';
+import { normalNoise, oneHot, randomLabels } from './data.js';
 import { GanError } from './errors.js';
 
 /** Progress of `GAN.fit`: metrics d_loss, g_loss, d_real, d_fake, fake_std, data_std, collapse. */
@@ -111,7 +111,7 @@ export async function trainLoop(
       const rows = perm.subarray(cursor, cursor + bs);
       cursor += bs;
       const batch: Record<string, Tensor> = {
-        real: takeRows(x, rows),
+        real: x.takeRows(rows),
         z: normalNoise(rng, bs, cfg.zDim),
       };
       if (cfg.loss === 'wgan-gp') batch.eps = new Tensor('float32', [bs, 1], rng.uniform([bs, 1]));

@@ -73,9 +73,11 @@ export type {
   WriteModelDirOptions,
 } from './io/model-dir.js';
 export {
+  CONFIG_FILE,
   describeModelSource,
   encodeModelFiles,
   MODEL_DIR_FILES,
+  MODEL_FILE,
   modelFilesFromList,
   readModelDir,
   writeModelDir,
@@ -161,10 +163,11 @@ export {
   splitPrefixed,
   withPrefix,
 } from './optim/index.js';
+export { importOptional } from './optional-import.js';
 export type { RngState } from './rng.js';
 export { philox4x32, Rng } from './rng.js';
 export type { DType, NestedArray, TensorData } from './tensor.js';
-export { DTYPES, isFloat, sizeOf, Tensor } from './tensor.js';
+export { DTYPES, describeTensor, isFloat, sizeOf, Tensor } from './tensor.js';
 export type { GradcheckInput, GradcheckOptions, GradcheckResult } from './testing/gradcheck.js';
 export { gradcheck } from './testing/gradcheck.js';
 export type { Batch, BatchSource, FitOptions, FitResult, ProgressEvent } from './train/fit.js';

@@ -69,4 +69,23 @@ describe('Tensor', () => {
     (c.data as Float32Array)[0] = 9;
     expect(t.data[0]).toBe(1);
   });
+
+  it('takeRows copies rows of axis 0 in order, keeps the other axes and dtype, and names a bad row', () => {
+    const x = new Tensor(
+      'float32',
+      [3, 2, 2],
+      Float32Array.from({ length: 12 }, (_, i) => i),
+    );
+    const y = x.takeRows([2, 0, 2]);
+    expect(y.shape).toEqual([3, 2, 2]);
+    expect(Array.from(y.data)).toEqual([8, 9, 10, 11, 0, 1, 2, 3, 8, 9, 10, 11]);
+    (y.data as Float32Array)[0] = -1;
+    expect(x.data[8]).toBe(8);
+    const ids = new Tensor('int64', [3], new BigInt64Array([5n, 6n, 7n])).takeRows([1]);
+    expect(ids.dtype).toBe('int64');
+    expect(Array.from(ids.data as BigInt64Array)).toEqual([6n]);
+    expect(x.takeRows([]).shape).toEqual([0, 2, 2]);
+    expect(() => x.takeRows([3])).toThrow(ShapeError);
+    expect(() => x.takeRows([1.5])).toThrow('Tensor.takeRows: row 1.5 is outside 0..2');
+  });
 });

@@ -59,6 +59,11 @@ function checkShape(shape: readonly number[]): void {
   }
 }
 
+/** A tensor's dtype and shape for messages: `float32 [4, 3]`. */
+export function describeTensor(x: { dtype: string; shape: readonly number[] }): string {
+  return `${x.dtype} [${x.shape.join(', ')}]`;
+}
+
 /**
  * A host tensor: contiguous row-major typed data plus a static shape.
  *
@@ -171,6 +176,27 @@ export class Tensor<D extends DType = DType> {
   /** Same data, other shape (element count must match). */
   reshape(shape: readonly number[]): Tensor<D> {
     return new Tensor(this.dtype, shape, this.data);
+  }
+
+  /**
+   * Rows `rows` of axis 0, in that order (repeats allowed), copied into a new tensor
+   * [rows.length, ...shape[1:]].
+   *
+   * @example x.takeRows([2, 0]) // rows 2 and 0 of x
+   */
+  takeRows(rows: ArrayLike<number>): Tensor<D> {
+    if (this.rank === 0) throw new ShapeError('Tensor.takeRows: a scalar has no rows');
+    const n = this.shape[0];
+    const per = n === 0 ? 0 : this.size / n;
+    const src = this.data as Float32Array;
+    const out = new (src.constructor as Float32ArrayConstructor)(rows.length * per);
+    for (let i = 0; i < rows.length; i++) {
+      const r = rows[i];
+      if (!(Number.isInteger(r) && r >= 0 && r < n))
+        throw new ShapeError(`Tensor.takeRows: row ${r} is outside 0..${n - 1}`);
+      out.set(src.subarray(r * per, (r + 1) * per), i * per);
+    }
+    return new Tensor(this.dtype, [rows.length, ...this.shape.slice(1)], out as DataTypeMap[D]);
   }
 
   /** Deep copy. */

@@ -23,16 +23,6 @@ export function toFlat(x: Tensor, d: number, what = 'x'): Tensor<'float32'> {
   throw new VaeError(`${what}: dtype ${x.dtype} is not supported; expected float32 or uint8`);
 }
 
-/** Row subset of a [N, D] tensor, in the given order. */
-export function takeRows(x: Tensor<'float32'>, rows: ArrayLike<number>): Tensor<'float32'> {
-  const d = x.shape[1];
-  const src = x.data;
-  const out = new Float32Array(rows.length * d);
-  for (let i = 0; i < rows.length; i++)
-    out.set(src.subarray(rows[i] * d, (rows[i] + 1) * d), i * d);
-  return new Tensor('float32', [rows.length, d], out);
-}
-
 /** Each row of x: [N, D] repeated k times in a row: [N * k, D]. */
 export function repeatRows(x: Tensor<'float32'>, k: number): Tensor<'float32'> {
   const [n, d] = x.shape;
@@ -58,7 +48,7 @@ export function shuffledBatches(
       const perm = new Rng(seed).split(epoch + 1)[epoch].permutation(n);
       epoch++;
       for (let i = 0; i < n; i += batchSize)
-        yield { x: takeRows(x, perm.subarray(i, i + batchSize)) };
+        yield { x: x.takeRows(perm.subarray(i, i + batchSize)) };
     },
   };
 }

@@ -7,10 +7,8 @@ import { resolveConfig, type VaeConfig } from './config.js';
 import { VaeError } from './errors.js';
 import { VaeNetwork } from './network.js';
 
-/** The checkpoint's file name inside a model directory. */
-export const MODEL_FILE = 'model.safetensors';
-/** The config's file name inside a model directory. */
-export const CONFIG_FILE = 'config.json';
+/** The file names inside a model directory (the runtime's, for every family). */
+export { CONFIG_FILE, MODEL_FILE } from '@genmodels/runtime';
 /** Exportable parts, the default first. */
 export const VAE_PARTS = ['decoder', 'encoder'] as const;
 

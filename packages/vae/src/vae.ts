@@ -22,7 +22,7 @@ import {
   type TrainStep,
 } from '@genmodels/runtime';
 import { klWeight, resolveConfig, type VaeConfig } from './config.js';
-import { logMeanExp, repeatRows, shuffledBatches, takeRows, toFlat } from './data.js';
+import { logMeanExp, repeatRows, shuffledBatches, toFlat } from './data.js';
 import { VaeError } from './errors.js';
 import { VAE_PARTS, vaeOnnx, vaeStore } from './io.js';
 import { elboTerms } from './likelihood.js';
@@ -232,7 +232,7 @@ export class VAE extends GenerativeModel<VaeConfig, VaeNetwork> {
     let kl = 0;
     for (let i = 0; i < n; i += bs) {
       const rows = Array.from({ length: Math.min(bs, n - i) }, (_, j) => i + j);
-      const t = await this.#terms(takeRows(flat, rows), rng);
+      const t = await this.#terms(flat.takeRows(rows), rng);
       for (const v of t.recon.data as Float32Array) recon += v;
       for (const v of t.kl.data as Float32Array) kl += v;
     }
@@ -246,7 +246,7 @@ export class VAE extends GenerativeModel<VaeConfig, VaeNetwork> {
       let nll = 0;
       for (let i = 0; i < limit; i += per) {
         const rows = Array.from({ length: Math.min(per, limit - i) }, (_, j) => i + j);
-        const logw = (await this.#terms(repeatRows(takeRows(flat, rows), k), rng)).logw
+        const logw = (await this.#terms(repeatRows(flat.takeRows(rows), k), rng)).logw
           .data as Float32Array;
         for (let r = 0; r < rows.length; r++) nll -= logMeanExp(logw.subarray(r * k, (r + 1) * k));
       }

@@ -4,7 +4,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { VERSION } from '@genmodels/runtime';
+import { CONFIG_FILE, MODEL_FILE, VERSION } from '@genmodels/runtime';
 import type { RunConfig } from '../checkpoint.js';
 import { type CliContext, getFamily, getPreset, makeRuntime } from '../common.js';
 import { UsageError } from '../errors.js';
@@ -92,7 +92,7 @@ export async function trainCommand(
     ...(args.corpus === undefined ? {} : { corpus: resolve(args.corpus) }),
     config: model.config,
   };
-  await writeJson(join(dir, 'config.json'), run);
+  await writeJson(join(dir, CONFIG_FILE), run);
   const metrics = await model.evaluate({ seed: args.seed });
   await writeJson(join(dir, 'metrics.json'), metrics);
   const samples = await model.sample(args.samples, args.seed);
@@ -101,9 +101,7 @@ export async function trainCommand(
   const extra = model.pictures ? await model.pictures(dir, args.seed) : [];
 
   // A family's pictures may replace samples.png with a richer one (e.g. points over the data).
-  const files = [
-    ...new Set(['model.safetensors', 'config.json', 'metrics.json', samplesFile, ...extra]),
-  ];
+  const files = [...new Set([MODEL_FILE, CONFIG_FILE, 'metrics.json', samplesFile, ...extra])];
   ctx.stdout.write(`metrics: ${JSON.stringify(metrics)}\n`);
   ctx.stdout.write(`wrote to ${dir}:\n${files.map((f) => `  ${join(dir, f)}\n`).join('')}`);
   return 0;
@@ -113,7 +111,7 @@ export async function trainCommand(
 async function savedConfig(dir: string): Promise<Record<string, unknown>> {
   let text: string;
   try {
-    text = await readFile(join(dir, 'config.json'), 'utf8');
+    text = await readFile(join(dir, CONFIG_FILE), 'utf8');
   } catch {
     return {};
   }

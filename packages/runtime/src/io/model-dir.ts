@@ -11,8 +11,12 @@ import type { Module } from '../nn/module.js';
 import type { Tensor } from '../tensor.js';
 import { decodeCheckpoint, encodeModule } from './checkpoint.js';
 
+/** The checkpoint's file name inside a model directory. */
+export const MODEL_FILE = 'model.safetensors';
+/** The config's file name inside a model directory. */
+export const CONFIG_FILE = 'config.json';
 /** File names inside a model directory. */
-export const MODEL_DIR_FILES = { model: 'model.safetensors', config: 'config.json' } as const;
+export const MODEL_DIR_FILES = { model: MODEL_FILE, config: CONFIG_FILE } as const;
 
 /** One file's content: bytes, text, or a `Blob`/`File` (e.g. from an `<input type=file>`). */
 export type ModelFileData = Uint8Array | ArrayBuffer | Blob | string;

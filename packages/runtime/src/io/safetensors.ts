@@ -13,6 +13,7 @@
  * errors, since they mean the file is corrupt or was not written by a safetensors writer.
  */
 import { CheckpointError } from '../errors.js';
+import { formatShape } from '../graph/shape.js';
 import { type DType, Tensor, type TensorData } from '../tensor.js';
 
 /** A decoded safetensors file: tensors by name plus the string-to-string `__metadata__`. */
@@ -67,10 +68,6 @@ function describeValue(v: unknown): string {
   if (v === null) return 'null';
   if (Array.isArray(v)) return 'an array';
   return `a ${typeof v}`;
-}
-
-function fmtShape(shape: readonly unknown[]): string {
-  return `[${shape.join(',')}]`;
 }
 
 /**
@@ -337,7 +334,7 @@ export function decodeSafetensors(bytes: Uint8Array, source?: string): Safetenso
     const need = count * info!.bytes;
     if (end - begin !== need) {
       fail(
-        `${t}: data_offsets [${begin}, ${end}] hold ${end - begin} bytes but shape ${fmtShape(shp)} of ${dtype} needs ${need}`,
+        `${t}: data_offsets [${begin}, ${end}] hold ${end - begin} bytes but shape ${formatShape(shp)} of ${dtype} needs ${need}`,
       );
     }
     if (end > dataLength) {

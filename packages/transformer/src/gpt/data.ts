@@ -5,20 +5,17 @@
  * validation stream.
  */
 import type { TextCorpus } from '@genmodels/datasets';
-import { readBytes } from '@genmodels/runtime';
+import { importOptional, readBytes } from '@genmodels/runtime';
 import { GptError } from './errors.js';
 
-type Datasets = typeof import('@genmodels/datasets');
-
-async function datasets(): Promise<Datasets> {
-  try {
-    return await import('@genmodels/datasets');
-  } catch (e) {
-    throw new GptError(
-      `training and evaluating on a corpus need @genmodels/datasets: install it next to @genmodels/transformer (${(e as Error).message})`,
-    );
-  }
-}
+const datasets = () =>
+  importOptional(
+    () => import('@genmodels/datasets'),
+    (why) =>
+      new GptError(
+        `training and evaluating on a corpus need @genmodels/datasets: install it next to @genmodels/transformer (${why})`,
+      ),
+  );
 
 /** A character corpus split into train (first 90%) and validation (last 10%) token streams. */
 export interface GptCorpus {

@@ -6,7 +6,6 @@ import {
   describeModelSource,
   encodeOnnx,
   FamilyStore,
-  MODEL_DIR_FILES,
   type ModelSource,
   Rng,
 } from '@genmodels/runtime';
@@ -15,10 +14,8 @@ import { decoderFn, decoderInputs } from './decoder.js';
 import { GptError } from './errors.js';
 import { GptNetwork } from './network.js';
 
-/** The checkpoint's file name inside a model directory. */
-export const GPT_MODEL_FILE = MODEL_DIR_FILES.model;
-/** The config's file name inside a model directory. */
-export const GPT_CONFIG_FILE = MODEL_DIR_FILES.config;
+/** The file names inside a model directory (the runtime's, for every family). */
+export { CONFIG_FILE as GPT_CONFIG_FILE, MODEL_FILE as GPT_MODEL_FILE } from '@genmodels/runtime';
 /** Exportable parts, the default first. */
 export const GPT_PARTS = ['decoder'] as const;
 

@@ -56,16 +56,3 @@ export function padIds(rows: readonly ArrayLike<number>[], len?: number): Tensor
   });
   return new Tensor('int64', [rows.length, L], data);
 }
-
-/** Rows `index` of a [n, ...] tensor, in that order (repeats allowed). */
-export function takeRows<T extends Tensor>(x: T, index: readonly number[]): T {
-  const per = x.shape.slice(1).reduce((a, b) => a * b, 1);
-  const src = x.data as Float32Array | BigInt64Array;
-  const out = new (src.constructor as Float32ArrayConstructor | BigInt64ArrayConstructor)(
-    index.length * per,
-  );
-  index.forEach((i, r) => {
-    (out as Float32Array).set((src as Float32Array).subarray(i * per, (i + 1) * per), r * per);
-  });
-  return new Tensor(x.dtype, [index.length, ...x.shape.slice(1)], out as Float32Array) as T;
-}

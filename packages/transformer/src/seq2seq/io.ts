@@ -2,16 +2,17 @@
  * model.safetensors + config.json (a directory on Node.js, or the same files as bytes
  * anywhere), and ONNX export of the graphs.
  */
-import { encodeOnnx, FamilyStore, MODEL_DIR_FILES, Rng } from '@genmodels/runtime';
+import { encodeOnnx, FamilyStore, Rng } from '@genmodels/runtime';
 import { resolveSeq2seqConfig, type Seq2seqConfig, type Seq2seqTaskSpec } from './config.js';
 import { Seq2seqModelError } from './errors.js';
 import { checkPart, partFn, partInputs } from './graphs.js';
 import { Seq2seqNetwork } from './network.js';
 
-/** The checkpoint's file name inside a model directory. */
-export const SEQ2SEQ_MODEL_FILE = MODEL_DIR_FILES.model;
-/** The config's file name inside a model directory. */
-export const SEQ2SEQ_CONFIG_FILE = MODEL_DIR_FILES.config;
+/** The file names inside a model directory (the runtime's, for every family). */
+export {
+  CONFIG_FILE as SEQ2SEQ_CONFIG_FILE,
+  MODEL_FILE as SEQ2SEQ_MODEL_FILE,
+} from '@genmodels/runtime';
 
 /** What a seq2seq model stores beside its preset and config. */
 export interface Seq2seqFields {

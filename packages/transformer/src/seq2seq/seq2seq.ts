@@ -42,7 +42,7 @@ import {
   type NextTokenFn,
 } from './decode.js';
 import { Seq2seqModelError } from './errors.js';
-import { padIds, partFn, partInputs, SEQ2SEQ_PARTS, type Seq2seqPart, takeRows } from './graphs.js';
+import { padIds, partFn, partInputs, SEQ2SEQ_PARTS, type Seq2seqPart } from './graphs.js';
 import { type Seq2seqFields, type Seq2seqStored, seq2seqOnnx, seq2seqStore } from './io.js';
 import { exactMatch, targetNll } from './metrics.js';
 import { PAD, Seq2seqNetwork } from './network.js';
@@ -308,8 +308,8 @@ export class Seq2seq extends GenerativeModel<
     return async (prefixes, examples) => {
       const len = prefixes[0].length;
       const out = await decoder.runHost({
-        memory: takeRows(memory, examples),
-        src: takeRows(src, examples),
+        memory: memory.takeRows(examples),
+        src: src.takeRows(examples),
         tgt_in: padIds(prefixes),
       });
       const logits = out.logits.data as Float32Array;

@@ -3,20 +3,18 @@
  * decoding a given source work without it) and the text form of token ids.
  */
 import type { Seq2seqExample, Seq2seqTask } from '@genmodels/datasets';
+import { importOptional } from '@genmodels/runtime';
 import type { Seq2seqConfig, Seq2seqTaskSpec } from './config.js';
 import { Seq2seqModelError } from './errors.js';
 
-type Datasets = typeof import('@genmodels/datasets');
-
-async function datasets(): Promise<Datasets> {
-  try {
-    return await import('@genmodels/datasets');
-  } catch (e) {
-    throw new Seq2seqModelError(
-      `training and evaluating seq2seq models need @genmodels/datasets: install it next to @genmodels/transformer (${(e as Error).message})`,
-    );
-  }
-}
+const datasets = () =>
+  importOptional(
+    () => import('@genmodels/datasets'),
+    (why) =>
+      new Seq2seqModelError(
+        `training and evaluating seq2seq models need @genmodels/datasets: install it next to @genmodels/transformer (${why})`,
+      ),
+  );
 
 /** The seeded example stream of `spec` on one side of its held-out split. */
 export async function openTask(
