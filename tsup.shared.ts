@@ -7,7 +7,7 @@
 import { defineConfig, type Options } from 'tsup';
 
 export function packageBuildConfig(
-  entry: string[] = ['src/index.ts'],
+  entry: string[] | Record<string, string> = ['src/index.ts'],
   opts: { web?: boolean } = {},
 ) {
   const options: Options = {

@@ -7,14 +7,9 @@ import {
   adam,
   type Batch,
   compileTrainStep,
-  describeTensor,
   encodeOnnx,
   type FamilySamples,
-  FamilyStore,
   type FitResult,
-  fit,
-  GenerativeModel,
-  type ModelFitOptions,
   type ModelSource,
   ops,
   Rng,
@@ -23,6 +18,12 @@ import {
   type TrainStep,
   type Value,
 } from '@genmodels/runtime';
+import {
+  describeTensor,
+  FamilyStore,
+  GenerativeModel,
+  type ModelFitOptions,
+} from '@genmodels/runtime/internal';
 import { type PixelCnnConfig, PixelCnnError, resolveConfig } from './config.js';
 import { PixelCnnNetwork } from './network.js';
 
@@ -71,11 +72,7 @@ export class PixelCNN extends GenerativeModel<PixelCnnConfig, PixelCnnNetwork> {
     const seed = opts.seed ?? 0;
     const step = await this.trainSteps(seed);
     const batches = shuffled(this.#images(data), opts.batchSize ?? this.config.batchSize, seed);
-    const { epochs, steps, onProgress, progressEvery, signal } = opts;
-    const lr = opts.lr ?? this.config.lr;
-    return this.train(step, () =>
-      fit(step, batches, { epochs, steps, lr, onProgress, progressEvery, signal }),
-    );
+    return this.fitOn(step, batches, opts, this.config.lr);
   }
 
   protected compileSteps(seed: number): Promise<TrainStep> {

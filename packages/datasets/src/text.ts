@@ -4,7 +4,8 @@
  * Characters are Unicode code points (not UTF-16 units), so astral characters are one token.
  */
 
-import { GenmodelsError, type Rng, readBytes, Tensor } from '@genmodels/runtime';
+import { GenmodelsError, type Rng, Tensor } from '@genmodels/runtime';
+import { readBytes } from '@genmodels/runtime/internal';
 
 /**
  * A tokenizer was built, used or deserialized incorrectly (unknown char, bad id, bad JSON).

@@ -1,5 +1,6 @@
 /** Host-side helpers: data checks and conversion, labels, row selection and the weight EMA. */
-import { describeTensor, Tensor } from '@genmodels/runtime';
+import { Tensor } from '@genmodels/runtime';
+import { describeTensor } from '@genmodels/runtime/internal';
 import { type DiffusionConfig, exampleShape } from './config.js';
 import { DiffusionError } from './errors.js';
 

@@ -4,17 +4,16 @@
  * save/load and ONNX export of the denoiser. Built on the runtime's `GenerativeModel`.
  */
 import {
-  describeTensor,
   type Executable,
   type FamilySampleOptions,
   type FamilySamples,
-  GenerativeModel,
   type ModelSource,
   Rng,
   type Runtime,
   Tensor,
   type TrainStep,
 } from '@genmodels/runtime';
+import { describeTensor, GenerativeModel } from '@genmodels/runtime/internal';
 import { type DiffusionConfig, exampleShape, resolveConfig, type SamplerKind } from './config.js';
 import { checkLabels, labelTensor, toData } from './data.js';
 import { DiffusionError } from './errors.js';

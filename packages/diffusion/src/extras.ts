@@ -2,14 +2,8 @@
  * Everything that needs @genmodels/datasets (toy reference data, MNIST, metrics,
  * pictures), imported on demand so that @genmodels/diffusion works without it otherwise.
  */
-import {
-  importOptional,
-  joinPath,
-  makeDir,
-  Rng,
-  type Tensor,
-  writeFileAtomic,
-} from '@genmodels/runtime';
+import { Rng, type Tensor } from '@genmodels/runtime';
+import { importOptional, joinPath, makeDir, writeFileAtomic } from '@genmodels/runtime/internal';
 import type { SamplerKind } from './config.js';
 import type { Diffusion } from './diffusion.js';
 import { DiffusionError } from './errors.js';

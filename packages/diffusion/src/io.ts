@@ -2,7 +2,8 @@
  * model.safetensors + config.json (a directory on Node.js, or the same files as bytes
  * anywhere), and ONNX export of the denoiser.
  */
-import { encodeOnnx, FamilyStore, ops, Rng } from '@genmodels/runtime';
+import { encodeOnnx, ops, Rng } from '@genmodels/runtime';
+import { FamilyStore } from '@genmodels/runtime/internal';
 import { type DiffusionConfig, resolveConfig } from './config.js';
 import { DiffusionError } from './errors.js';
 import { DiffusionNetwork } from './network.js';

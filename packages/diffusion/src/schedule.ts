@@ -3,7 +3,8 @@
  * with every array the samplers need, in float64. Timesteps are 0-based: t = 0..T-1 is
  * the paper's step t + 1 (as in Ho et al.'s code).
  */
-import { describeTensor, type Rng, Tensor } from '@genmodels/runtime';
+import { type Rng, Tensor } from '@genmodels/runtime';
+import { describeTensor } from '@genmodels/runtime/internal';
 import type { ScheduleKind } from './config.js';
 import { DiffusionError } from './errors.js';
 

@@ -3,7 +3,8 @@
  * host's seeded Rng each step, label dropout to the null class (classifier-free guidance),
  * one compiled step (forward, backward, Adam), the weight EMA, progress events.
  */
-import { emaUpdate, type ModelFitOptions, Rng, Tensor, type TrainStep } from '@genmodels/runtime';
+import { Rng, Tensor, type TrainStep } from '@genmodels/runtime';
+import { emaUpdate, type ModelFitOptions } from '@genmodels/runtime/internal';
 import type { DiffusionConfig } from './config.js';
 import { labelTensor } from './data.js';
 import { DiffusionError } from './errors.js';

@@ -1,5 +1,6 @@
 /** Host-side data helpers: validation with clear errors, dequantization, shuffled batches. */
-import { type Batch, describeTensor, Rng, Tensor } from '@genmodels/runtime';
+import { type Batch, Rng, Tensor } from '@genmodels/runtime';
+import { describeTensor } from '@genmodels/runtime/internal';
 import type { FlowConfig } from './config.js';
 import { FlowError } from './errors.js';
 

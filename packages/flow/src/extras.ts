@@ -2,15 +2,8 @@
  * Everything that needs @genmodels/datasets (toy sets, MNIST, pictures), imported on
  * demand so that @genmodels/flow works without it otherwise.
  */
-import {
-  type Batch,
-  importOptional,
-  joinPath,
-  makeDir,
-  Rng,
-  Tensor,
-  writeFileAtomic,
-} from '@genmodels/runtime';
+import { type Batch, Rng, Tensor } from '@genmodels/runtime';
+import { importOptional, joinPath, makeDir, writeFileAtomic } from '@genmodels/runtime/internal';
 import type { FlowToy } from './config.js';
 import { FlowError } from './errors.js';
 import type { Flow } from './flow.js';

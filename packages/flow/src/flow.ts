@@ -12,10 +12,7 @@ import {
   type FamilySamples,
   type FitOptions,
   type FitResult,
-  fit as fitSteps,
-  GenerativeModel,
   type InputSpecs,
-  type ModelFitOptions,
   type ModelSource,
   ops,
   Rng,
@@ -24,6 +21,7 @@ import {
   type TrainStep,
   type Value,
 } from '@genmodels/runtime';
+import { GenerativeModel, type ModelFitOptions } from '@genmodels/runtime/internal';
 import { ActNorm } from './actnorm.js';
 import { type FlowConfig, resolveConfig } from './config.js';
 import { dequantize, rowRange, shuffledBatches, toData, toPoints, toUnit } from './data.js';
@@ -119,16 +117,7 @@ export class Flow extends GenerativeModel<FlowConfig, FlowNetwork> {
     } else source = data;
     await this.#initActNorms(initBatch);
     const step = await this.trainSteps(seed);
-    return this.train(step, () =>
-      fitSteps(step, source, {
-        epochs: opts.epochs,
-        steps: opts.steps,
-        lr: opts.lr ?? cfg.lr,
-        onProgress: opts.onProgress,
-        progressEvery: opts.progressEvery,
-        signal: opts.signal,
-      }),
-    );
+    return this.fitOn(step, source, opts, cfg.lr);
   }
 
   /** ActNorm's data-dependent init from one batch (once; a loaded or trained model keeps its values). */

@@ -2,7 +2,8 @@
  * model.safetensors + config.json (a directory on Node.js, or the same files as bytes
  * anywhere), and ONNX export of the sampler and the log-density.
  */
-import { encodeOnnx, FamilyStore, ops, Rng } from '@genmodels/runtime';
+import { encodeOnnx, ops, Rng } from '@genmodels/runtime';
+import { FamilyStore } from '@genmodels/runtime/internal';
 import { type FlowConfig, resolveConfig } from './config.js';
 import { FlowError } from './errors.js';
 import { FlowNetwork } from './network.js';

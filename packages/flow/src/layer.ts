@@ -1,5 +1,6 @@
 /** What every invertible layer of a flow provides: forward with its log-determinant, and the inverse. */
-import { currentTrace, Module, Tensor, type Value } from '@genmodels/runtime';
+import { Module, Tensor, type Value } from '@genmodels/runtime';
+import { currentTrace } from '@genmodels/runtime/internal';
 
 /** y = f(x) and log|det df/dx| per point: [B] (or a scalar when it does not depend on x). */
 export interface FlowStep {

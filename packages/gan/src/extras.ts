@@ -2,14 +2,8 @@
  * Everything that needs @genmodels/datasets (toy reference data, MNIST, metrics,
  * pictures), imported on demand so that @genmodels/gan works without it otherwise.
  */
-import {
-  importOptional,
-  joinPath,
-  makeDir,
-  Rng,
-  type Tensor,
-  writeFileAtomic,
-} from '@genmodels/runtime';
+import { Rng, type Tensor } from '@genmodels/runtime';
+import { importOptional, joinPath, makeDir, writeFileAtomic } from '@genmodels/runtime/internal';
 import { GanError } from './errors.js';
 import type { GAN } from './gan.js';
 

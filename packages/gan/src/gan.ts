@@ -5,17 +5,15 @@
  * `GenerativeModel`.
  */
 import {
-  describeTensor,
-  emaUpdate,
   type FamilySampleOptions,
   type FamilySamples,
-  GenerativeModel,
   type ModelSource,
   Rng,
   type Runtime,
   Tensor,
   type TrainStep,
 } from '@genmodels/runtime';
+import { describeTensor, emaUpdate, GenerativeModel } from '@genmodels/runtime/internal';
 import { type GanConfig, resolveConfig } from './config.js';
 import { checkLabels, oneHot, toFlat } from './data.js';
 import { GanError } from './errors.js';

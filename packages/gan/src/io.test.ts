@@ -3,7 +3,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
   CheckpointError,
-  emaUpdate,
   encodeModule,
   Linear,
   modelFilesFromList,
@@ -12,6 +11,7 @@ import {
   saveModule,
   Tensor,
 } from '@genmodels/runtime';
+import { emaUpdate } from '@genmodels/runtime/internal';
 import * as ort from 'onnxruntime-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { oneHot } from './data.js';

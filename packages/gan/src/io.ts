@@ -2,7 +2,8 @@
  * model.safetensors + config.json (a directory on Node.js, or the same files as bytes
  * anywhere), and ONNX export of the generator.
  */
-import { encodeOnnx, FamilyStore, ops, Rng } from '@genmodels/runtime';
+import { encodeOnnx, ops, Rng } from '@genmodels/runtime';
+import { FamilyStore } from '@genmodels/runtime/internal';
 import { type GanConfig, resolveConfig } from './config.js';
 import { GanError } from './errors.js';
 import { GanNetwork } from './network.js';

@@ -1,4 +1,5 @@
-import { Graph, gradcheck, ops, Runtime, Tensor, type Value } from '@genmodels/runtime';
+import { Graph, ops, Runtime, Tensor, type Value } from '@genmodels/runtime';
+import { gradcheck } from '@genmodels/runtime/testing';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { discriminatorLoss, generatorLoss, gradientPenalty, r1Penalty } from './losses.js';
 

@@ -2,13 +2,8 @@
  * The alternating training loop: `dSteps` D steps on fresh real batches and fresh z,
  * then one G step; progress with the health figures and a collapse warning.
  */
-import {
-  type ModelFitOptions,
-  type ProgressEvent,
-  Rng,
-  Tensor,
-  type TrainStep,
-} from '@genmodels/runtime';
+import { type ProgressEvent, Rng, Tensor, type TrainStep } from '@genmodels/runtime';
+import type { ModelFitOptions } from '@genmodels/runtime/internal';
 import type { GanConfig } from './config.js';
 import { normalNoise, oneHot, randomLabels } from './data.js';
 import { GanError } from './errors.js';

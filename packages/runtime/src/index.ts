@@ -3,18 +3,6 @@
  * optimizers over ONNX Runtime. Every public name is exported here explicitly.
  */
 
-// File access for this platform (Node.js: the file system; browsers: fetch), chosen by the
-// package's `#platform` import: model packages and datasets use these instead of `node:`.
-export {
-  baseName,
-  dirOf,
-  gunzip,
-  joinPath,
-  makeDir,
-  platformName,
-  readBytes,
-  writeFileAtomic,
-} from '#platform';
 export { grad, vjp } from './autodiff/grad.js';
 export {
   CheckpointError,
@@ -27,7 +15,6 @@ export {
   NotDifferentiableError,
   ShapeError,
 } from './errors.js';
-export { ExecutableCache } from './exec/cache.js';
 export type { Feed, IOSpec } from './exec/executable.js';
 export { Executable } from './exec/executable.js';
 export type { CompileOptions, Device, RuntimeOptions } from './exec/runtime.js';
@@ -40,11 +27,8 @@ export type {
   ModelFamily,
   TrainedModel,
 } from './family.js';
-export { decodeModel, encodeModel, IR_VERSION, OPSET } from './graph/encode.js';
-export type { Attr, Attrs, Node, OutputSpec, Primitive, VjpRule } from './graph/graph.js';
-export { Graph, primitive, Value } from './graph/graph.js';
+export { Graph, Value } from './graph/graph.js';
 export type { Dim, Shape } from './graph/shape.js';
-export { broadcastShapes, formatShape } from './graph/shape.js';
 export type { Checkpoint, CheckpointInfo, SaveModuleInfo } from './io/checkpoint.js';
 export {
   CHECKPOINT_FORMAT,
@@ -56,43 +40,13 @@ export {
   saveCheckpoint,
   saveModule,
 } from './io/checkpoint.js';
-export type {
-  FamilyStoreOptions,
-  LoadedModel,
-  NoFields,
-  ReadModel,
-  StoredModel,
-} from './io/family-store.js';
-export { FamilyStore } from './io/family-store.js';
-export type {
-  ModelDirFiles,
-  ModelFileData,
-  ModelFiles,
-  ModelSource,
-  ReadModelDirOptions,
-  WriteModelDirOptions,
-} from './io/model-dir.js';
-export {
-  CONFIG_FILE,
-  describeModelSource,
-  encodeModelFiles,
-  MODEL_DIR_FILES,
-  MODEL_FILE,
-  modelFilesFromList,
-  readModelDir,
-  writeModelDir,
-} from './io/model-dir.js';
+export type { ModelDirFiles, ModelFileData, ModelFiles, ModelSource } from './io/model-dir.js';
+export { CONFIG_FILE, MODEL_FILE, modelFilesFromList } from './io/model-dir.js';
 export type { ExportOptions } from './io/onnx.js';
 export { encodeOnnx, exportOnnx } from './io/onnx.js';
 export type { SafetensorsFile } from './io/safetensors.js';
 export { decodeSafetensors, encodeSafetensors } from './io/safetensors.js';
 export { loadSafetensors, saveSafetensors } from './io/safetensors-file.js';
-export type {
-  ModelFitOptions,
-  ModelInferenceFn,
-  ModelNetwork,
-} from './model/generative-model.js';
-export { GenerativeModel } from './model/generative-model.js';
 export type {
   BatchNormOptions,
   Conv2dLayerOptions,
@@ -106,14 +60,12 @@ export type {
   MultiheadAttentionOptions,
   MultiheadAttentionResult,
   NoiseInput,
-  TraceContext,
 } from './nn/index.js';
 export {
   BatchNorm1d,
   BatchNorm2d,
   Conv2d,
   ConvTranspose2d,
-  currentTrace,
   Dropout,
   Embedding,
   Flatten,
@@ -134,10 +86,9 @@ export {
   Softplus,
   Tanh,
   Upsample,
-  withTrace,
 } from './nn/index.js';
-export type { InferenceFn, InputSpecs, TracedInference } from './nn/inference.js';
-export { compileInference, traceInference } from './nn/inference.js';
+export type { InferenceFn, InputSpecs } from './nn/inference.js';
+export { compileInference } from './nn/inference.js';
 export * as init from './nn/init.js';
 export { onesLike, zerosLike } from './ops/creation.js';
 export * as ops from './ops/index.js';
@@ -154,22 +105,15 @@ export {
   clipGradNorm,
   constant,
   cosine,
-  EMA_PREFIX,
-  emaUpdate,
   linearWarmup,
   noDecayOnBiasAndNorm,
   paramGroups,
   sgd,
-  splitPrefixed,
-  withPrefix,
 } from './optim/index.js';
-export { importOptional } from './optional-import.js';
 export type { RngState } from './rng.js';
-export { philox4x32, Rng } from './rng.js';
+export { Rng } from './rng.js';
 export type { DType, NestedArray, TensorData } from './tensor.js';
-export { DTYPES, describeTensor, isFloat, sizeOf, Tensor } from './tensor.js';
-export type { GradcheckInput, GradcheckOptions, GradcheckResult } from './testing/gradcheck.js';
-export { gradcheck } from './testing/gradcheck.js';
+export { DTYPES, isFloat, sizeOf, Tensor } from './tensor.js';
 export type { Batch, BatchSource, FitOptions, FitResult, ProgressEvent } from './train/fit.js';
 export { fit } from './train/fit.js';
 export type { LossOutput, StepResult, TrainState, TrainStepSpec } from './train/train-step.js';

@@ -10,9 +10,9 @@ import {
   type ModelFamily,
   type ModelSource,
   type Runtime,
-  readModelDir,
   type TrainedModel,
 } from '@genmodels/runtime';
+import { readModelDir } from '@genmodels/runtime/internal';
 import { GPT_PRESETS } from './gpt/config.js';
 import { gptFromStore } from './gpt/gpt.js';
 import { GPT_PARTS, gptStore } from './gpt/io.js';

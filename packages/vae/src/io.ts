@@ -2,7 +2,8 @@
  * model.safetensors + config.json (a directory on Node.js, or the same files as bytes
  * anywhere), and ONNX export of the encoder or decoder.
  */
-import { encodeOnnx, FamilyStore, ops, Rng } from '@genmodels/runtime';
+import { encodeOnnx, ops, Rng } from '@genmodels/runtime';
+import { FamilyStore } from '@genmodels/runtime/internal';
 import { resolveConfig, type VaeConfig } from './config.js';
 import { VaeError } from './errors.js';
 import { VaeNetwork } from './network.js';

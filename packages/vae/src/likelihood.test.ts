@@ -90,7 +90,7 @@ describe('elboTerms', () => {
     const xv = g.input('x', 'float32', [1, 1]);
     const ev = g.input('eps', 'float32', [1, 1]);
     net.setPaths();
-    const { withTrace } = await import('@genmodels/runtime');
+    const { withTrace } = await import('@genmodels/runtime/internal');
     const ctx = {
       graph: g,
       training: false,

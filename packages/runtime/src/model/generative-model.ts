@@ -15,7 +15,13 @@ import type { ModelDirFiles } from '../io/model-dir.js';
 import { compileInference, type InputSpecs } from '../nn/inference.js';
 import type { Module } from '../nn/module.js';
 import type { Tensor } from '../tensor.js';
-import type { ProgressEvent } from '../train/fit.js';
+import {
+  type BatchSource,
+  type FitOptions,
+  type FitResult,
+  fit as fitSteps,
+  type ProgressEvent,
+} from '../train/fit.js';
 import { TrainStep } from '../train/train-step.js';
 
 /** A family's network: a Module that carries its config. */
@@ -137,6 +143,30 @@ export abstract class GenerativeModel<
     } finally {
       this.#exec.clear();
     }
+  }
+
+  /**
+   * `fit` of `step` over `source` with the options every family shares (`opts.lr`, else
+   * the family's `lr`: a number or a schedule), trained into the live weights as `train`
+   * does.
+   */
+  protected fitOn(
+    step: TrainStep,
+    source: BatchSource,
+    opts: Omit<ModelFitOptions, 'lr'> & { lr?: FitOptions['lr'] },
+    lr: FitOptions['lr'],
+  ): Promise<FitResult> {
+    const { epochs, steps, onProgress, progressEvery, signal } = opts;
+    return this.train(step, () =>
+      fitSteps(step, source, {
+        epochs,
+        steps,
+        lr: opts.lr ?? lr,
+        onProgress,
+        progressEvery,
+        signal,
+      }),
+    );
   }
 
   /** Copy the live weights of `step` into the network mid-training (e.g. for an evaluation). */

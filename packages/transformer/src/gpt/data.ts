@@ -5,7 +5,7 @@
  * validation stream.
  */
 import type { TextCorpus } from '@genmodels/datasets';
-import { importOptional, readBytes } from '@genmodels/runtime';
+import { importOptional, readBytes } from '@genmodels/runtime/internal';
 import { GptError } from './errors.js';
 
 const datasets = () =>

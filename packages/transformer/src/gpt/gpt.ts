@@ -7,15 +7,10 @@ import type { TextCorpus } from '@genmodels/datasets';
 import {
   adamw,
   compileTrainStep,
-  cosine,
   type Executable,
   type FamilySampleOptions,
   type FamilySamples,
   type FitResult,
-  fit as fitSteps,
-  GenerativeModel,
-  type LoadedModel,
-  type ModelFitOptions,
   type ModelSource,
   noDecayOnBiasAndNorm,
   ops,
@@ -23,6 +18,12 @@ import {
   type Runtime,
   type TrainStep,
 } from '@genmodels/runtime';
+import {
+  GenerativeModel,
+  type LoadedModel,
+  type ModelFitOptions,
+} from '@genmodels/runtime/internal';
+import { type ScheduledFitOptions, type ScheduledRun, scheduledFit } from '../schedule.js';
 import { type GptConfig, resolveGptConfig } from './config.js';
 import { type GptCorpus, readCorpus } from './data.js';
 import { decoderFn, decoderInputs } from './decoder.js';
@@ -39,9 +40,7 @@ import { Vocabulary } from './vocab.js';
  * with the same seed continues its stream. Progress metrics add `lr`, `grad_norm` and
  * `tokens_per_sec`.
  */
-export interface GptFitOptions extends Omit<ModelFitOptions, 'epochs' | 'lr'> {
-  /** Horizon of the cosine decay (default: steps taken before plus `steps`). */
-  totalSteps?: number;
+export interface GptFitOptions extends Omit<ModelFitOptions, 'epochs' | 'lr'>, ScheduledFitOptions {
   /** Validation loss on 10 batches of random windows every this many steps, to `onEval`. */
   evalEvery?: number;
   onEval?: (step: number, valLoss: number) => void;
@@ -146,48 +145,23 @@ export class GPT extends GenerativeModel<GptConfig, GptNetwork, TrainStep, GptFi
     this.#corpus = corpus;
     this.#corpusPath = corpus.source ?? this.#corpusPath;
     const seed = opts.seed ?? 0;
-    const steps = opts.steps ?? cfg.steps;
     const step = await this.trainSteps(seed);
-    const total = opts.totalSteps ?? step.step + steps;
-    const lr = cosine(cfg.lr, {
-      warmupSteps: cfg.warmupSteps,
-      totalSteps: Math.max(total, cfg.warmupSteps + 1),
-      minLr: cfg.minLr,
-    });
     const rng = this.#batchRng;
-    const batches = {
-      length: steps,
-      *[Symbol.iterator]() {
-        for (let i = 0; i < steps; i++) {
-          const { x, y } = corpus.train.randomBatch(rng, cfg.batchSize, T);
-          yield { x, y };
-        }
+    const run: ScheduledRun = {
+      cfg,
+      next: () => {
+        const { x, y } = corpus.train.randomBatch(rng, cfg.batchSize, T);
+        return { x, y };
+      },
+      rate: (e) => ({ tokens_per_sec: e.samplesPerSec * T }),
+      evaluate: async (s) => {
+        await this.syncWeights(step);
+        const valLoss = await this.#randomWindowLoss(corpus.val, seed, 10, cfg.batchSize);
+        opts.onEval?.(s, valLoss);
+        return { val_loss: valLoss };
       },
     };
-    return this.train(step, () =>
-      fitSteps(step, batches, {
-        steps,
-        lr,
-        signal: opts.signal,
-        progressEvery: opts.progressEvery,
-        onProgress:
-          opts.onProgress &&
-          ((e) =>
-            opts.onProgress?.({
-              ...e,
-              metrics: { ...e.metrics, lr: lr(e.step - 1), tokens_per_sec: e.samplesPerSec * T },
-            })),
-        evalEvery: opts.evalEvery,
-        evaluate: opts.evalEvery
-          ? async (s) => {
-              await this.syncWeights(step);
-              const valLoss = await this.#randomWindowLoss(corpus.val, seed, 10, cfg.batchSize);
-              opts.onEval?.(s, valLoss);
-              return { val_loss: valLoss };
-            }
-          : undefined,
-      }),
-    );
+    return this.train(step, () => scheduledFit(step, run, opts));
   }
 
   #checkCorpus(corpus: GptCorpus): void {

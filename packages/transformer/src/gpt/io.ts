@@ -2,13 +2,8 @@
  * model.safetensors + config.json with the vocabulary (a directory on Node.js, or the same
  * files as bytes anywhere), and ONNX export.
  */
-import {
-  describeModelSource,
-  encodeOnnx,
-  FamilyStore,
-  type ModelSource,
-  Rng,
-} from '@genmodels/runtime';
+import { encodeOnnx, type ModelSource, Rng } from '@genmodels/runtime';
+import { describeModelSource, FamilyStore } from '@genmodels/runtime/internal';
 import { type GptConfig, resolveGptConfig } from './config.js';
 import { decoderFn, decoderInputs } from './decoder.js';
 import { GptError } from './errors.js';

@@ -2,7 +2,8 @@
  * model.safetensors + config.json (a directory on Node.js, or the same files as bytes
  * anywhere), and ONNX export of the graphs.
  */
-import { encodeOnnx, FamilyStore, Rng } from '@genmodels/runtime';
+import { encodeOnnx, Rng } from '@genmodels/runtime';
+import { FamilyStore } from '@genmodels/runtime/internal';
 import { resolveSeq2seqConfig, type Seq2seqConfig, type Seq2seqTaskSpec } from './config.js';
 import { Seq2seqModelError } from './errors.js';
 import { checkPart, partFn, partInputs } from './graphs.js';

@@ -8,16 +8,10 @@ import type { Seq2seqTask } from '@genmodels/datasets';
 import {
   adamw,
   compileTrainStep,
-  cosine,
-  describeModelSource,
   type Executable,
   type FamilySampleOptions,
   type FamilySamples,
   type FitResult,
-  fit as fitSteps,
-  GenerativeModel,
-  type LoadedModel,
-  type ModelFitOptions,
   type ModelSource,
   noDecayOnBiasAndNorm,
   ops,
@@ -26,6 +20,13 @@ import {
   type Tensor,
   type TrainStep,
 } from '@genmodels/runtime';
+import {
+  describeModelSource,
+  GenerativeModel,
+  type LoadedModel,
+  type ModelFitOptions,
+} from '@genmodels/runtime/internal';
+import { type ScheduledFitOptions, type ScheduledRun, scheduledFit } from '../schedule.js';
 import {
   checkTaskSpec,
   resolveSeq2seqConfig,
@@ -54,9 +55,9 @@ import { checkTaskFits, openTask, TokenText, taskTokens } from './task.js';
  * fit with the same seed continues the stream. Progress metrics add `lr` and
  * `examples_per_sec`.
  */
-export interface Seq2seqFitOptions extends Omit<ModelFitOptions, 'epochs' | 'lr'> {
-  /** Horizon of the cosine decay (default: steps taken before plus `steps`). */
-  totalSteps?: number;
+export interface Seq2seqFitOptions
+  extends Omit<ModelFitOptions, 'epochs' | 'lr'>,
+    ScheduledFitOptions {
   /** Held-out metrics (`evaluate({ examples: 256 })`) every this many steps, to `onEval`. */
   evalEvery?: number;
   onEval?: (step: number, metrics: Seq2seqMetrics) => void;
@@ -163,49 +164,24 @@ export class Seq2seq extends GenerativeModel<
   async fit(opts: Seq2seqFitOptions = {}): Promise<FitResult> {
     const cfg = this.config;
     const seed = opts.seed ?? 0;
-    const steps = opts.steps ?? cfg.steps;
     const step = await this.trainSteps(seed);
-    const total = opts.totalSteps ?? step.step + steps;
-    const lr = cosine(cfg.lr, {
-      warmupSteps: cfg.warmupSteps,
-      totalSteps: Math.max(total, cfg.warmupSteps + 1),
-      minLr: cfg.minLr,
-    });
     const task = this.#train as Seq2seqTask;
     const shape = { srcLen: cfg.maxSrcLen, tgtLen: cfg.maxTgtLen };
-    const batches = {
-      length: steps,
-      *[Symbol.iterator]() {
-        for (let i = 0; i < steps; i++) {
-          const { src, tgtIn, tgtOut } = task.batch(cfg.batchSize, shape);
-          yield { src, tgt_in: tgtIn, tgt_out: tgtOut };
-        }
+    const run: ScheduledRun = {
+      cfg,
+      next: () => {
+        const { src, tgtIn, tgtOut } = task.batch(cfg.batchSize, shape);
+        return { src, tgt_in: tgtIn, tgt_out: tgtOut };
+      },
+      rate: (e) => ({ examples_per_sec: e.samplesPerSec }),
+      evaluate: async (s) => {
+        await this.syncWeights(step);
+        const m = await this.evaluate({ seed, examples: 256 });
+        opts.onEval?.(s, m);
+        return m;
       },
     };
-    return this.train(step, () =>
-      fitSteps(step, batches, {
-        steps,
-        lr,
-        signal: opts.signal,
-        progressEvery: opts.progressEvery,
-        onProgress:
-          opts.onProgress &&
-          ((e) =>
-            opts.onProgress?.({
-              ...e,
-              metrics: { ...e.metrics, lr: lr(e.step - 1), examples_per_sec: e.samplesPerSec },
-            })),
-        evalEvery: opts.evalEvery,
-        evaluate: opts.evalEvery
-          ? async (s) => {
-              await this.syncWeights(step);
-              const m = await this.evaluate({ seed, examples: 256 });
-              opts.onEval?.(s, m);
-              return m;
-            }
-          : undefined,
-      }),
-    );
+    return this.train(step, () => scheduledFit(step, run, opts));
   }
 
   protected override async onSeed(seed: number): Promise<void> {

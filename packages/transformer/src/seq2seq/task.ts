@@ -3,7 +3,7 @@
  * decoding a given source work without it) and the text form of token ids.
  */
 import type { Seq2seqExample, Seq2seqTask } from '@genmodels/datasets';
-import { importOptional } from '@genmodels/runtime';
+import { importOptional } from '@genmodels/runtime/internal';
 import type { Seq2seqConfig, Seq2seqTaskSpec } from './config.js';
 import { Seq2seqModelError } from './errors.js';
 

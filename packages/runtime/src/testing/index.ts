@@ -1,0 +1,10 @@
+/**
+ * @genmodels/runtime/testing: checks for whoever writes a gradient rule, a layer or a
+ * backend. `gradcheck` compares a traced function's gradients with central finite
+ * differences; `threeAdamSteps` is the seeded cross-backend parity case (three Adam steps
+ * of a small MLP) whose results should agree across devices.
+ */
+export type { GradcheckInput, GradcheckOptions, GradcheckResult } from './gradcheck.js';
+export { gradcheck } from './gradcheck.js';
+export type { ParityResult } from './parity.js';
+export { threeAdamSteps } from './parity.js';
