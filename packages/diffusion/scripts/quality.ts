@@ -82,7 +82,7 @@ async function mnistEval(model: Diffusion): Promise<void> {
 async function mnist(): Promise<void> {
   const preset = values.preset ?? 'mnist-unet-tiny';
   const minutes = Number(values.minutes);
-  const { mnistSplit } = await import('../src/extras.js');
+  const { mnistSplit } = await import('../src/with-datasets.js');
   const data = await mnistSplit('train');
   const model = Diffusion.create(rt, preset, { seed });
   const dir = join(values.out, preset);

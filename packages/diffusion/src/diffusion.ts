@@ -5,7 +5,6 @@
  */
 import {
   type Executable,
-  type FamilySampleOptions,
   type FamilySamples,
   type ModelSource,
   Rng,
@@ -19,36 +18,10 @@ import { checkLabels, labelTensor, toData } from './data.js';
 import { DiffusionError } from './errors.js';
 import { DIFFUSION_PARTS, denoiserOnnx, diffusionStore } from './io.js';
 import { DiffusionNetwork } from './network.js';
-import { runSampler, type SamplerStep } from './sampler.js';
+import { type DiffusionSampleOptions, runSampler } from './sampler.js';
 import { NoiseSchedule } from './schedule.js';
 import { compileDiffusionStep, denoiserInputs } from './steps.js';
 import { type DiffusionFitOptions, type DiffusionFitResult, trainLoop } from './train.js';
-
-/** Options of `Diffusion.sample` / `sampleFlat` (defaults from the config). */
-export interface DiffusionSampleOptions extends FamilySampleOptions {
-  /** Denoising steps (1..T; default the config's sampleSteps). */
-  steps?: number;
-  sampler?: SamplerKind;
-  /** DDIM stochasticity (default 0: deterministic given the starting noise). */
-  eta?: number;
-  /**
-   * Classifier-free guidance weight w >= 0 (conditional models; default the config's):
-   * out = (1 + w) out(x, y) - w out(x, null), on the model output (eps for eps prediction).
-   */
-  guidance?: number;
-  /** One class per sample (conditional models; default 0..K-1 in turn). */
-  labels?: readonly number[];
-  /** One class for every sample (e.g. the CLI's `--label 7`). */
-  label?: number;
-  /** Seed of the starting noise and the sampler's noise (default 0). */
-  seed?: number;
-  /** Starting noise x_T, flat [n * example size] (default: N(0, I) from `seed`). */
-  noise?: Float32Array;
-  /** Use the EMA weights when there are any (default true). */
-  ema?: boolean;
-  /** Called after every denoising step. */
-  onStep?: (e: SamplerStep) => void;
-}
 
 /** Timing of the last sampling run, per step (ms): total, inside ORT's session.run, the rest on the host. */
 export interface SampleTiming {
@@ -268,7 +241,7 @@ export class Diffusion extends GenerativeModel<DiffusionConfig, DiffusionNetwork
     const x = await this.sampleFlat(n, { ...opts, seed: opts.seed ?? seed });
     if (this.config.arch === 'unet') return { kind: 'images', images: x, range: '-11' };
     if (this.config.toy) {
-      const { toyReference } = await import('./extras.js');
+      const { toyReference } = await import('./with-datasets.js');
       return { kind: 'points', points: x, reference: await toyReference(this.config.toy, n, seed) };
     }
     return { kind: 'points', points: x };
@@ -291,7 +264,7 @@ export class Diffusion extends GenerativeModel<DiffusionConfig, DiffusionNetwork
       guidance?: number;
     } = {},
   ): Promise<Record<string, number>> {
-    const { evaluateDiffusion } = await import('./extras.js');
+    const { evaluateDiffusion } = await import('./with-datasets.js');
     return evaluateDiffusion(this, opts);
   }
 
@@ -305,7 +278,7 @@ export class Diffusion extends GenerativeModel<DiffusionConfig, DiffusionNetwork
 
   /** 2-D: samples.png (scatter over data) and steps.json (trajectories); MNIST: samples.png. */
   async pictures(dir: string, seed = 0): Promise<string[]> {
-    const { writePictures } = await import('./extras.js');
+    const { writePictures } = await import('./with-datasets.js');
     return writePictures(this, dir, seed);
   }
 }

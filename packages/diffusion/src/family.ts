@@ -28,7 +28,7 @@ export const diffusionFamily: DiffusionFamily = {
   async train(rt: Runtime, opts: FamilyTrainOptions): Promise<Diffusion> {
     const cfg = resolveConfig(opts.preset); // unknown preset: DiffusionError before any data is read
     const seed = opts.seed ?? 0;
-    const { mnistSplit, toyTrain } = await import('./extras.js');
+    const { mnistSplit, toyTrain } = await import('./with-datasets.js');
     const data = cfg.toy
       ? { images: await toyTrain(cfg.toy, TOY_EPOCH, seed), labels: undefined }
       : await mnistSplit('train', { dir: opts.dataDir });

@@ -6,7 +6,7 @@
 export type { DiffusionConfig, Prediction, SamplerKind, ScheduleKind } from './config.js';
 export { DIFFUSION_PRESETS, exampleShape, resolveConfig, TOY_EPOCH } from './config.js';
 export { checkLabels, toData } from './data.js';
-export type { DiffusionSampleOptions, SampleTiming } from './diffusion.js';
+export type { SampleTiming } from './diffusion.js';
 export { Diffusion } from './diffusion.js';
 export { embeddingFrequencies, timestepEmbedding } from './embedding.js';
 export { DiffusionError } from './errors.js';
@@ -21,7 +21,13 @@ export {
   UNet,
   Upsample2,
 } from './network.js';
-export type { DenoiseFn, SamplerOptions, SamplerStats, SamplerStep } from './sampler.js';
+export type {
+  DenoiseFn,
+  DiffusionSampleOptions,
+  SamplerOptions,
+  SamplerStats,
+  SamplerStep,
+} from './sampler.js';
 export { runSampler, SAMPLERS } from './sampler.js';
 export {
   COSINE_MAX_BETA,

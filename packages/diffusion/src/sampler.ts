@@ -12,10 +12,36 @@
  *
  * The update runs in float64 per element; only the denoiser runs in ONNX Runtime.
  */
-import { Rng } from '@genmodels/runtime';
+import { type FamilySampleOptions, Rng } from '@genmodels/runtime';
 import type { Prediction, SamplerKind } from './config.js';
 import { DiffusionError } from './errors.js';
 import { type NoiseSchedule, samplingTimesteps } from './schedule.js';
+
+/** Options of `Diffusion.sample` / `sampleFlat` (defaults from the config). */
+export interface DiffusionSampleOptions extends FamilySampleOptions {
+  /** Denoising steps (1..T; default the config's sampleSteps). */
+  steps?: number;
+  sampler?: SamplerKind;
+  /** DDIM stochasticity (default 0: deterministic given the starting noise). */
+  eta?: number;
+  /**
+   * Classifier-free guidance weight w >= 0 (conditional models; default the config's):
+   * out = (1 + w) out(x, y) - w out(x, null), on the model output (eps for eps prediction).
+   */
+  guidance?: number;
+  /** One class per sample (conditional models; default 0..K-1 in turn). */
+  labels?: readonly number[];
+  /** One class for every sample (e.g. the CLI's `--label 7`). */
+  label?: number;
+  /** Seed of the starting noise and the sampler's noise (default 0). */
+  seed?: number;
+  /** Starting noise x_T, flat [n * example size] (default: N(0, I) from `seed`). */
+  noise?: Float32Array;
+  /** Use the EMA weights when there are any (default true). */
+  ema?: boolean;
+  /** Called after every denoising step. */
+  onStep?: (e: SamplerStep) => void;
+}
 
 /** One step of the reverse process, as reported to `onStep`. */
 export interface SamplerStep {

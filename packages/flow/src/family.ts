@@ -36,7 +36,7 @@ export const flowFamily: FlowFamily = {
   async train(rt: Runtime, opts: FamilyTrainOptions): Promise<Flow> {
     const cfg = resolveConfig(opts.preset); // unknown preset: FlowError before any data is read
     const seed = opts.seed ?? 0;
-    const extras = await import('./extras.js');
+    const extras = await import('./with-datasets.js');
     const flow = Flow.create(rt, opts.preset, { seed });
     const epochs = opts.epochs ?? FLOW_PRESETS[opts.preset]?.defaultEpochs ?? 1;
     let total: number;

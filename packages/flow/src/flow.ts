@@ -249,7 +249,7 @@ export class Flow extends GenerativeModel<FlowConfig, FlowNetwork> {
         range: '01',
       };
     if (cfg.toy) {
-      const { toyPoints } = await import('./extras.js');
+      const { toyPoints } = await import('./with-datasets.js');
       return {
         kind: 'points',
         points: x,
@@ -314,7 +314,7 @@ export class Flow extends GenerativeModel<FlowConfig, FlowNetwork> {
     opts: { seed?: number; n?: number; limit?: number; dataDir?: string } = {},
   ): Promise<Record<string, number>> {
     const cfg = this.config;
-    const extras = await import('./extras.js');
+    const extras = await import('./with-datasets.js');
     if (cfg.toy) {
       const test = await extras.toyPoints(
         cfg.toy,
@@ -337,7 +337,7 @@ export class Flow extends GenerativeModel<FlowConfig, FlowNetwork> {
 
   /** 2-D: samples.png (samples over data) and density.png (heat map); MNIST: samples.png. */
   async pictures(dir: string, seed = 0): Promise<string[]> {
-    const { writePictures } = await import('./extras.js');
+    const { writePictures } = await import('./with-datasets.js');
     return writePictures(this, dir, seed);
   }
 }

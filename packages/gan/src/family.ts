@@ -28,7 +28,7 @@ export const ganFamily: GanFamily = {
   async train(rt: Runtime, opts: FamilyTrainOptions): Promise<GAN> {
     const cfg = resolveConfig(opts.preset); // unknown preset: GanError before any data is read
     const seed = opts.seed ?? 0;
-    const { mnistSplit, toyReference } = await import('./extras.js');
+    const { mnistSplit, toyReference } = await import('./with-datasets.js');
     let data: Awaited<ReturnType<typeof mnistSplit>>;
     if (cfg.toy)
       data = { images: await toyReference(cfg.toy, TOY_EPOCH, seed), labels: new Int32Array(0) };

@@ -157,7 +157,7 @@ export class GAN extends GenerativeModel<
     if (cfg.arch === 'dcgan')
       return { kind: 'images', images: x.reshape([n, 1, 28, 28]), range: '-11' };
     if (cfg.toy) {
-      const { toyReference } = await import('./extras.js');
+      const { toyReference } = await import('./with-datasets.js');
       return { kind: 'points', points: x, reference: await toyReference(cfg.toy, n, seed) };
     }
     return { kind: 'points', points: x };
@@ -196,7 +196,7 @@ export class GAN extends GenerativeModel<
   async evaluate(
     opts: { seed?: number; n?: number; dataDir?: string; limit?: number } = {},
   ): Promise<Record<string, number>> {
-    const { evaluateGan } = await import('./extras.js');
+    const { evaluateGan } = await import('./with-datasets.js');
     return evaluateGan(this, opts);
   }
 
@@ -207,7 +207,7 @@ export class GAN extends GenerativeModel<
 
   /** samples.png (MNIST) or samples.png as a scatter of samples over data (2-D). */
   async pictures(dir: string, seed = 0): Promise<string[]> {
-    const { writePictures } = await import('./extras.js');
+    const { writePictures } = await import('./with-datasets.js');
     return writePictures(this, dir, seed);
   }
 }

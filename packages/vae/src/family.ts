@@ -25,7 +25,7 @@ export const vaeFamily: VaeFamily = {
   parts: VAE_PARTS,
   async train(rt: Runtime, opts: FamilyTrainOptions): Promise<VAE> {
     resolveConfig(opts.preset); // unknown preset: VaeError before any data is read
-    const { mnistImages } = await import('./mnist.js');
+    const { mnistImages } = await import('./with-datasets.js');
     const train = await mnistImages('train', { dir: opts.dataDir });
     const vae = VAE.create(rt, opts.preset, { seed: opts.seed ?? 0 });
     const perEpoch = Math.ceil(train.shape[0] / vae.config.batchSize);

@@ -249,7 +249,7 @@ export class VAE extends GenerativeModel<VaeConfig, VaeNetwork> {
   async evaluate(
     opts: { seed?: number; k?: number; iwaeLimit?: number; limit?: number; dataDir?: string } = {},
   ): Promise<VaeMetrics> {
-    const { mnistImages } = await import('./mnist.js');
+    const { mnistImages } = await import('./with-datasets.js');
     const test = await mnistImages('test', { limit: opts.limit, dir: opts.dataDir });
     return this.evaluateOn(test, opts);
   }
@@ -261,7 +261,7 @@ export class VAE extends GenerativeModel<VaeConfig, VaeNetwork> {
 
   /** reconstructions.png (test images over their reconstructions) and interpolation.png. */
   async pictures(dir: string, seed = 0): Promise<string[]> {
-    const { writePictures } = await import('./mnist.js');
+    const { writePictures } = await import('./with-datasets.js');
     return writePictures(this, dir, seed);
   }
 }

@@ -2,11 +2,11 @@
  * Everything that needs @genmodels/datasets (toy reference data, MNIST, metrics,
  * pictures), imported on demand so that @genmodels/diffusion works without it otherwise.
  */
-import { Rng, type Tensor } from '@genmodels/runtime';
+import { Rng, type Runtime, type Tensor } from '@genmodels/runtime';
 import { importOptional, joinPath, makeDir, writeFileAtomic } from '@genmodels/runtime/internal';
-import type { SamplerKind } from './config.js';
-import type { Diffusion } from './diffusion.js';
+import type { DiffusionConfig, SamplerKind } from './config.js';
 import { DiffusionError } from './errors.js';
+import type { DiffusionSampleOptions } from './sampler.js';
 
 /** @genmodels/datasets, or a DiffusionError saying what to install. */
 export const datasets = () =>
@@ -45,9 +45,16 @@ const HELD_OUT = 10_000;
 const BASELINE_A = 20_000;
 const BASELINE_B = 30_000;
 
+/** What evaluation and pictures read of a diffusion model (the class passes itself; no import of diffusion.ts). */
+export interface DiffusionSampler {
+  readonly rt: Runtime;
+  readonly config: DiffusionConfig;
+  sampleFlat(n: number, opts?: DiffusionSampleOptions): Promise<Tensor<'float32'>>;
+}
+
 /** See `Diffusion.evaluate`. */
 export async function evaluateDiffusion(
-  model: Diffusion,
+  model: DiffusionSampler,
   opts: {
     seed?: number;
     n?: number;
@@ -93,7 +100,7 @@ export const MAX_FRAMES = 100;
  * MNIST: samples.png, a 10x10 grid with class r in row r (conditional) or 64 samples.
  */
 export async function writePictures(
-  model: Diffusion,
+  model: DiffusionSampler,
   dir: string,
   seed: number,
 ): Promise<string[]> {

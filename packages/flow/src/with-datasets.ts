@@ -4,9 +4,8 @@
  */
 import { type Batch, Rng, Tensor } from '@genmodels/runtime';
 import { importOptional, joinPath, makeDir, writeFileAtomic } from '@genmodels/runtime/internal';
-import type { FlowToy } from './config.js';
+import type { FlowConfig, FlowToy } from './config.js';
 import { FlowError } from './errors.js';
-import type { Flow } from './flow.js';
 
 /** @genmodels/datasets, or a FlowError saying what to install. */
 export const datasets = () =>
@@ -54,8 +53,20 @@ export async function mnistPixels(
   return (await mnist[split](opts)).images;
 }
 
+/** What the pictures read of a flow (the class passes itself; no import of flow.ts). */
+export interface FlowSampler {
+  readonly config: FlowConfig;
+  readonly bounds: { xmin: number; xmax: number; ymin: number; ymax: number };
+  sampleFlat(n: number, seed: number): Promise<Tensor<'float32'>>;
+  logProb(x: Tensor): Promise<Tensor<'float32'>>;
+}
+
 /** 2-D: samples.png (2,500 samples over 2,500 data points) and density.png; MNIST: an 8x8 samples.png. */
-export async function writePictures(flow: Flow, dir: string, seed: number): Promise<string[]> {
+export async function writePictures(
+  flow: FlowSampler,
+  dir: string,
+  seed: number,
+): Promise<string[]> {
   const ds = await datasets();
   const cfg = flow.config;
   await makeDir(dir);

@@ -2,10 +2,10 @@
  * Everything that needs @genmodels/datasets (toy reference data, MNIST, metrics,
  * pictures), imported on demand so that @genmodels/gan works without it otherwise.
  */
-import { Rng, type Tensor } from '@genmodels/runtime';
+import { Rng, type Runtime, type Tensor } from '@genmodels/runtime';
 import { importOptional, joinPath, makeDir, writeFileAtomic } from '@genmodels/runtime/internal';
+import type { GanConfig } from './config.js';
 import { GanError } from './errors.js';
-import type { GAN } from './gan.js';
 
 /** @genmodels/datasets, or a GanError saying what to install. */
 export const datasets = () =>
@@ -33,9 +33,16 @@ export async function mnistSplit(
   return { images: s.images, labels: Int32Array.from(s.labels.data as BigInt64Array, Number) };
 }
 
+/** What evaluation and pictures read of a GAN (the class passes itself; no import of gan.ts). */
+export interface GanSampler {
+  readonly rt: Runtime;
+  readonly config: GanConfig;
+  sampleFlat(n: number, seed: number, labels?: readonly number[]): Promise<Tensor<'float32'>>;
+}
+
 /** See `GAN.evaluate`. */
 export async function evaluateGan(
-  gan: GAN,
+  gan: GanSampler,
   opts: { seed?: number; n?: number; dataDir?: string; limit?: number },
 ): Promise<Record<string, number>> {
   const cfg = gan.config;
@@ -61,7 +68,7 @@ export async function evaluateGan(
 }
 
 /** samples.png: an 8x8 grid (MNIST; conditional: row r holds class r) or a scatter over data (2-D). */
-export async function writePictures(gan: GAN, dir: string, seed: number): Promise<string[]> {
+export async function writePictures(gan: GanSampler, dir: string, seed: number): Promise<string[]> {
   const ds = await datasets();
   const cfg = gan.config;
   const path = joinPath(dir, 'samples.png');
