@@ -2,7 +2,7 @@
  * The run directory written by `genmodels train` and read by sample, eval and export:
  * `config.json` says which family and preset made it; the family loads the weights.
  */
-import { readFile, stat } from 'node:fs/promises';
+import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import {
   CONFIG_FILE,
@@ -11,6 +11,7 @@ import {
   type Runtime,
   type TrainedModel,
 } from '@genmodels/runtime';
+import { readBytes } from '@genmodels/runtime/internal';
 import { CheckpointDirError } from './errors.js';
 
 /** The contents of `config.json`. */
@@ -31,19 +32,26 @@ export interface RunConfig {
   [key: string]: unknown;
 }
 
+/** The largest config.json a run directory may hold (a vocabulary and a config are far smaller). */
+export const CONFIG_MAX_BYTES = 16 * 1024 * 1024;
+
 /** Read and check `dir/config.json`. */
 export async function readRunConfig(dir: string): Promise<RunConfig> {
   const s = await stat(dir).catch(() => null);
   if (!s) throw new CheckpointDirError(`checkpoint directory '${dir}' does not exist`);
   if (!s.isDirectory()) throw new CheckpointDirError(`checkpoint '${dir}' is not a directory`);
-  let text: string;
+  let bytes: Uint8Array | null;
   try {
-    text = await readFile(join(dir, CONFIG_FILE), 'utf8');
-  } catch {
+    // Only a regular file of sane size: a FIFO or /dev/zero here must not hang or fill memory.
+    bytes = await readBytes(join(dir, CONFIG_FILE), { maxBytes: CONFIG_MAX_BYTES });
+  } catch (e) {
+    throw new CheckpointDirError(`checkpoint '${dir}': ${(e as Error).message}`);
+  }
+  if (!bytes)
     throw new CheckpointDirError(
       `checkpoint directory '${dir}' has no config.json (not written by 'genmodels train')`,
     );
-  }
+  const text = new TextDecoder().decode(bytes);
   let cfg: unknown;
   try {
     cfg = JSON.parse(text);

@@ -52,12 +52,22 @@ export async function makeRuntime(device: string, threads?: number): Promise<Run
   return Runtime.create({ device: device as (typeof DEVICES)[number], threads });
 }
 
-/** Commander parser of a non-negative (or positive) integer option. */
-export function intOption(min: number): (value: string) => number {
+/**
+ * Upper bounds of the count options, so that a typo cannot ask for terabytes: samples per
+ * `sample` call, images in a training run's grid, new tokens per text, CPU threads.
+ */
+export const LIMITS = { samples: 100_000, grid: 1024, tokens: 100_000, threads: 256 } as const;
+
+/** Commander parser of an integer option in [min, max] (the error names both). */
+export function intOption(min: number, max = Number.MAX_SAFE_INTEGER): (value: string) => number {
   return (value) => {
     const n = Number(value);
-    if (!/^\d+$/.test(value) || !Number.isSafeInteger(n) || n < min) {
-      throw new InvalidArgumentError(`expected an integer >= ${min}`);
+    if (!/^\d+$/.test(value) || !Number.isSafeInteger(n) || n < min || n > max) {
+      throw new InvalidArgumentError(
+        max === Number.MAX_SAFE_INTEGER
+          ? `expected an integer >= ${min}`
+          : `expected an integer from ${min} to ${max}`,
+      );
     }
     return n;
   };

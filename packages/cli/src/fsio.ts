@@ -2,7 +2,7 @@
  * Output-path helpers: every file the CLI writes goes through `writeOutput` (atomic,
  * parent directories created), and every failure becomes an OutputError naming the path.
  */
-import { constants } from 'node:fs';
+import { constants, type Stats } from 'node:fs';
 import { access, mkdir, stat } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { writeFileAtomic } from '@genmodels/runtime/internal';
@@ -17,8 +17,19 @@ function why(e: unknown): string {
   return err.message ?? String(e);
 }
 
+/** What a path that is neither a regular file nor a directory is, for messages. */
+function specialKind(s: Stats): string | null {
+  if (s.isFile() || s.isDirectory()) return null;
+  if (s.isFIFO()) return 'a FIFO (named pipe)';
+  if (s.isCharacterDevice()) return 'a character device';
+  if (s.isBlockDevice()) return 'a block device';
+  if (s.isSocket()) return 'a socket';
+  return 'not a regular file';
+}
+
 /** Create `dir` (and parents) and check that files can be written inside it. */
 export async function ensureWritableDir(dir: string): Promise<string> {
+  if (dir.trim() === '') throw new OutputError('the output directory is empty; give a path');
   const abs = resolve(dir);
   try {
     await mkdir(abs, { recursive: true });
@@ -33,12 +44,17 @@ export async function ensureWritableDir(dir: string): Promise<string> {
 
 /** Check that `file` can be written: its parent is created or writable, and it is not a directory. */
 export async function ensureWritableFile(file: string): Promise<string> {
+  if (file.trim() === '') throw new OutputError('the output file is empty; give a path');
   const abs = resolve(file);
   await ensureWritableDir(dirname(abs)).catch((e: unknown) => {
     throw new OutputError(`cannot write '${file}': ${(e as Error).message}`);
   });
   const s = await stat(abs).catch(() => null);
   if (s?.isDirectory()) throw new OutputError(`cannot write '${file}': it is a directory`);
+  // Replacing a device or a pipe by a regular file (e.g. --out /dev/null as root) is never meant.
+  const special = s && specialKind(s);
+  if (special)
+    throw new OutputError(`cannot write '${file}': it is ${special}, not a regular file`);
   return abs;
 }
 

@@ -1,4 +1,5 @@
-import { mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { execFileSync } from 'node:child_process';
+import { mkdir, mkdtemp, readFile, rm, stat, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -321,6 +322,39 @@ describe('errors: one line on stderr, exit code 1', () => {
     );
     await writeFile(join(run, 'config.json'), '{"family": ');
     await fails(['eval', 'fake', '--from', run], /config\.json is not valid JSON/);
+  });
+
+  it('a FIFO or a link to /dev/zero in a run directory is refused, not read', async () => {
+    const run = join(tmp, 'run');
+    await trainInto(run);
+    await rm(join(run, 'config.json'));
+    execFileSync('mkfifo', [join(run, 'config.json')]);
+    await fails(['eval', 'fake', '--from', run], /config\.json': it is a FIFO \(named pipe\)/);
+    await rm(join(run, 'config.json'));
+    await symlink('/dev/zero', join(run, 'config.json'));
+    await fails(['eval', 'fake', '--from', run], /config\.json': it is a character device/);
+  });
+
+  it('count options name their upper bound; an empty or special --out is refused', async () => {
+    const big = testContext();
+    expect(await main(['sample', 'fake', '--from', tmp, '--n', '100000001'], big)).toBe(1);
+    expect(big.stderr.text).toContain(
+      "'100000001' is invalid. expected an integer from 1 to 100000",
+    );
+    await fails(['train', 'fake', '--out', ''], /the output directory is empty; give a path/);
+    const run = join(tmp, 'run');
+    await trainInto(run);
+    await fails(
+      ['sample', 'fake', '--from', run, '--out', ''],
+      /the output file is empty; give a path/,
+    );
+    const fifo = join(tmp, 'pipe.png');
+    execFileSync('mkfifo', [fifo]);
+    await fails(
+      ['sample', 'fake', '--from', run, '--out', fifo],
+      /cannot write '.*pipe\.png': it is a FIFO \(named pipe\), not a regular file/,
+    );
+    expect((await stat(fifo)).isFIFO()).toBe(true);
   });
 
   it('checkpoint of another family', async () => {

@@ -7,7 +7,14 @@ import { GenmodelsError, type ModelFamily } from '@genmodels/runtime';
 import { Command, CommanderError, Option } from 'commander';
 import { trainCommand } from './commands/train.js';
 import { evalCommand, exportCommand, sampleCommand } from './commands/use.js';
-import { type CliContext, DEVICES, familiesHelp, intOption, numberOption } from './common.js';
+import {
+  type CliContext,
+  DEVICES,
+  familiesHelp,
+  intOption,
+  LIMITS,
+  numberOption,
+} from './common.js';
 
 /** Build the commander program; actions store their exit code in `result.code`. */
 function program(ctx: CliContext, result: { code: number }): Command {
@@ -38,12 +45,16 @@ function program(ctx: CliContext, result: { code: number }): Command {
     .addOption(deviceOpt())
     .option('--out <dir>', 'output directory (default: out/<family>)')
     .addOption(
-      new Option('--threads <n>', 'CPU threads (default: all cores)').argParser(intOption(1)),
+      new Option('--threads <n>', 'CPU threads (default: all cores)').argParser(
+        intOption(1, LIMITS.threads),
+      ),
     )
     .option('--data-dir <dir>', "where the family's dataset lives when not found by default")
     .option('--corpus <file>', 'text families: the UTF-8 training text (e.g. tinyshakespeare.txt)')
     .addOption(
-      new Option('--samples <n>', 'images in samples.png').argParser(intOption(1)).default(64),
+      new Option('--samples <n>', 'images in samples.png')
+        .argParser(intOption(1, LIMITS.grid))
+        .default(64),
     )
     .addHelpText('after', () => familiesHelp(ctx))
     .action(async (name: string, opts) => {
@@ -57,7 +68,7 @@ function program(ctx: CliContext, result: { code: number }): Command {
     .requiredOption('--from <dir>', 'run directory written by train')
     .addOption(
       new Option('--n <n>', 'number of samples (default: 64 images or points, 1 text)').argParser(
-        intOption(1),
+        intOption(1, LIMITS.samples),
       ),
     )
     .addOption(seedOpt())
@@ -67,7 +78,9 @@ function program(ctx: CliContext, result: { code: number }): Command {
     )
     .option('--prompt <text>', 'text families: text to continue, or the seq2seq input')
     .addOption(
-      new Option('--tokens <n>', 'text families: new tokens per sample').argParser(intOption(1)),
+      new Option('--tokens <n>', 'text families: new tokens per sample').argParser(
+        intOption(1, LIMITS.tokens),
+      ),
     )
     .addOption(
       new Option(

@@ -6,6 +6,8 @@
  * chosen by the package's `#platform` import so that packages need no `node:` imports.
  * `docs/architecture.md` says how to add a family or an op with these.
  */
+
+export type { ReadBytesOptions } from '#platform';
 export {
   baseName,
   dirOf,

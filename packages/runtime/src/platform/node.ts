@@ -4,7 +4,8 @@
  * Both files export the same names with the same meaning.
  */
 import { randomBytes } from 'node:crypto';
-import { mkdir, open, readFile, rename, rm } from 'node:fs/promises';
+import { constants } from 'node:fs';
+import { mkdir, open, rename, rm } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { GenmodelsError } from '../errors.js';
@@ -12,16 +13,64 @@ import { GenmodelsError } from '../errors.js';
 /** Which platform file access is for: 'node' (the file system) or 'web' (fetch). */
 export const platformName: 'node' | 'web' = 'node';
 
-/** `path`'s bytes, or null when there is no such file. Other failures throw GenmodelsError. */
-export async function readBytes(path: string): Promise<Uint8Array | null> {
+/** Options of {@link readBytes}. */
+export interface ReadBytesOptions {
+  /** Refuse a file larger than this many bytes (named in the error), before reading it. */
+  maxBytes?: number;
+}
+
+/** What a path is, for messages about files that are not regular files. */
+function kindOf(st: import('node:fs').Stats): string {
+  if (st.isDirectory()) return 'a directory';
+  if (st.isFIFO()) return 'a FIFO (named pipe)';
+  if (st.isCharacterDevice()) return 'a character device';
+  if (st.isBlockDevice()) return 'a block device';
+  if (st.isSocket()) return 'a socket';
+  return 'not a regular file';
+}
+
+/**
+ * `path`'s bytes, or null when there is no such file. Only regular files are read (after
+ * following links): a FIFO, a device or a directory is a GenmodelsError naming it, so a
+ * reader never blocks on a pipe or reads /dev/zero until memory runs out; the size read is
+ * the size the file had when opened. Other failures throw GenmodelsError.
+ */
+export async function readBytes(
+  path: string,
+  opts: ReadBytesOptions = {},
+): Promise<Uint8Array | null> {
+  let fh: import('node:fs/promises').FileHandle;
   try {
-    const b = await readFile(path);
-    return new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
+    // Non-blocking, so that opening a FIFO with no writer returns instead of hanging.
+    fh = await open(path, constants.O_RDONLY | constants.O_NONBLOCK);
   } catch (e) {
     const err = e as NodeJS.ErrnoException;
     if (err.code === 'ENOENT') return null;
     if (err.code === 'EISDIR') throw new GenmodelsError(`cannot read '${path}': it is a directory`);
     throw new GenmodelsError(`cannot read '${path}': ${err.message}`);
+  }
+  try {
+    const st = await fh.stat();
+    if (!st.isFile())
+      throw new GenmodelsError(`cannot read '${path}': it is ${kindOf(st)}, not a regular file`);
+    if (opts.maxBytes !== undefined && st.size > opts.maxBytes)
+      throw new GenmodelsError(
+        `cannot read '${path}': it has ${st.size} bytes, more than the limit of ${opts.maxBytes}`,
+      );
+    const out = new Uint8Array(st.size);
+    let at = 0;
+    while (at < out.length) {
+      const { bytesRead } = await fh.read(out, at, out.length - at, at);
+      if (bytesRead === 0) break;
+      at += bytesRead;
+    }
+    // A file that shrank while being read gives what was there; one that grew, its size at open.
+    return at === out.length ? out : out.subarray(0, at);
+  } catch (e) {
+    if (e instanceof GenmodelsError) throw e;
+    throw new GenmodelsError(`cannot read '${path}': ${(e as Error).message}`);
+  } finally {
+    await fh.close();
   }
 }
 

@@ -16,8 +16,17 @@ function noFiles(what: string): GenmodelsError {
   );
 }
 
+/** Options of {@link readBytes}. */
+export interface ReadBytesOptions {
+  /** Refuse a response larger than this many bytes (named in the error). */
+  maxBytes?: number;
+}
+
 /** The bytes at URL `path`, or null on HTTP 404. Other failures throw GenmodelsError. */
-export async function readBytes(path: string): Promise<Uint8Array | null> {
+export async function readBytes(
+  path: string,
+  opts: ReadBytesOptions = {},
+): Promise<Uint8Array | null> {
   let res: Response;
   try {
     res = await fetch(path);
@@ -27,7 +36,15 @@ export async function readBytes(path: string): Promise<Uint8Array | null> {
   if (res.status === 404) return null;
   if (!res.ok)
     throw new GenmodelsError(`cannot fetch '${path}': HTTP ${res.status} ${res.statusText}`);
-  return new Uint8Array(await res.arrayBuffer());
+  const declared = Number(res.headers.get('content-length') ?? Number.NaN);
+  const tooLarge = (n: number) =>
+    new GenmodelsError(
+      `cannot fetch '${path}': it has ${n} bytes, more than the limit of ${opts.maxBytes}`,
+    );
+  if (opts.maxBytes !== undefined && declared > opts.maxBytes) throw tooLarge(declared);
+  const bytes = new Uint8Array(await res.arrayBuffer());
+  if (opts.maxBytes !== undefined && bytes.length > opts.maxBytes) throw tooLarge(bytes.length);
+  return bytes;
 }
 
 export async function makeDir(dir: string): Promise<void> {
