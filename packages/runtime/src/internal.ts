@@ -11,6 +11,7 @@ export type { ReadBytesOptions } from '#platform';
 export {
   baseName,
   dirOf,
+  GUNZIP_MAX_BYTES,
   gunzip,
   joinPath,
   makeDir,

@@ -187,4 +187,31 @@ describe('checkpoints', () => {
     });
     expect(() => resumeTrainStep(step, ckpt)).toThrow('has no optimizer state');
   });
+
+  it('metadata cannot point the loader outside the checkpoint directory', async () => {
+    const net = new Net(8, new Rng(0));
+    const sub = await mkdtemp(join(dir, 'escape-'));
+    const outside = join(dir, 'secret.optim.safetensors');
+    await writeFile(outside, encodeSafetensors(net.stateDict()));
+    const meta = (m: Record<string, string>) => encodeSafetensors(net.stateDict(), m);
+    const upward = join(sub, 'upward.safetensors');
+    await writeFile(
+      upward,
+      meta({
+        'genmodels.optimizer_file': '../secret.optim.safetensors',
+        'genmodels.params': '["fc1.weight"]',
+      }),
+    );
+    await expect(loadCheckpoint(upward)).rejects.toThrow(
+      "metadata 'genmodels.optimizer_file' must name a file beside the checkpoint, not a path",
+    );
+    const abs = join(sub, 'abs.safetensors');
+    await writeFile(abs, meta({ 'genmodels.optimizer_file': '/proc/self/environ' }));
+    await expect(loadCheckpoint(abs)).rejects.toThrow('not a path');
+    const noParams = join(sub, 'noparams.safetensors');
+    await writeFile(noParams, meta({ 'genmodels.optimizer_file': 'x.optim.safetensors' }));
+    await expect(loadCheckpoint(noParams)).rejects.toThrow(
+      "metadata 'genmodels.params' (the trained parameters' names) is missing or not a list of names",
+    );
+  });
 });

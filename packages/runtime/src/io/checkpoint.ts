@@ -146,7 +146,16 @@ export async function loadCheckpoint(
   const { metadata, tensors } = file;
   const optFile = metadata['genmodels.optimizer_file'];
   if (optFile) {
-    const names = parseJson(path, 'genmodels.params', metadata['genmodels.params']) as string[];
+    // A sibling file only: metadata never makes the loader read outside the checkpoint's directory.
+    if (/[/\\]/.test(optFile) || optFile === '.' || optFile === '..')
+      throw new CheckpointError(
+        `checkpoint '${path}': metadata 'genmodels.optimizer_file' must name a file beside the checkpoint, not a path`,
+      );
+    const names = parseJson(path, 'genmodels.params', metadata['genmodels.params']);
+    if (!Array.isArray(names) || !names.every((n) => typeof n === 'string'))
+      throw new CheckpointError(
+        `checkpoint '${path}': metadata 'genmodels.params' (the trained parameters' names) is missing or not a list of names`,
+      );
     const opt = await loadSafetensors(joinPath(dirOf(path), optFile));
     if (opt.metadata['genmodels.step'] !== metadata['genmodels.step']) {
       throw new CheckpointError(

@@ -2,9 +2,10 @@ import { execFileSync } from 'node:child_process';
 import { mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { GenmodelsError } from '../errors.js';
-import { readBytes } from './node.js';
+import { GUNZIP_MAX_BYTES, gunzip, readBytes } from './node.js';
 
 let dir: string;
 beforeAll(async () => {
@@ -45,5 +46,15 @@ describe('readBytes (Node.js)', () => {
     await expect(readBytes(f, { maxBytes: 99 })).rejects.toThrow(
       'it has 100 bytes, more than the limit of 99',
     );
+  });
+
+  it('gunzip stops a gzip bomb at its limit with a named error', async () => {
+    const zeros = gzipSync(new Uint8Array(4 * 1024 * 1024)); // 4 MiB of zeros in a few KB
+    expect(zeros.length).toBeLessThan(10_000);
+    expect((await gunzip(zeros)).length).toBe(4 * 1024 * 1024);
+    await expect(gunzip(zeros, { maxBytes: 1024 * 1024 })).rejects.toThrow(
+      'gunzip: the data expands to more than 1048576 bytes (the limit)',
+    );
+    expect(GUNZIP_MAX_BYTES).toBe(256 * 1024 * 1024);
   });
 });

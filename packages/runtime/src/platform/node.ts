@@ -83,9 +83,27 @@ export const joinPath: (...parts: string[]) => string = join;
 export const dirOf: (path: string) => string = dirname;
 export const baseName: (path: string) => string = basename;
 
-/** Decompress gzip bytes. */
-export async function gunzip(bytes: Uint8Array): Promise<Uint8Array> {
-  return gunzipSync(bytes);
+/** The most bytes `gunzip` writes unless told otherwise (256 MiB: the largest MNIST file is 47 MB). */
+export const GUNZIP_MAX_BYTES = 256 * 1024 * 1024;
+
+/**
+ * Decompress gzip bytes, at most `maxBytes` of output (default {@link GUNZIP_MAX_BYTES}):
+ * a small file that expands without bound (a gzip bomb) is a GenmodelsError, not an
+ * out-of-memory crash.
+ */
+export async function gunzip(
+  bytes: Uint8Array,
+  opts: { maxBytes?: number } = {},
+): Promise<Uint8Array> {
+  const max = opts.maxBytes ?? GUNZIP_MAX_BYTES;
+  try {
+    return gunzipSync(bytes, { maxOutputLength: max });
+  } catch (e) {
+    const err = e as NodeJS.ErrnoException;
+    if (err.code === 'ERR_BUFFER_TOO_LARGE' || err instanceof RangeError)
+      throw new GenmodelsError(`gunzip: the data expands to more than ${max} bytes (the limit)`);
+    throw e;
+  }
 }
 
 /** Best-effort fsync of a directory so a rename inside it is durable (no-op where unsupported). */

@@ -68,12 +68,41 @@ export function baseName(path: string): string {
   return path.slice(path.lastIndexOf('/') + 1);
 }
 
-/** Decompress gzip bytes with the browser's DecompressionStream. */
-export async function gunzip(bytes: Uint8Array): Promise<Uint8Array> {
-  const stream = new Blob([bytes as BlobPart])
+/** The most bytes `gunzip` writes unless told otherwise (256 MiB: the largest MNIST file is 47 MB). */
+export const GUNZIP_MAX_BYTES = 256 * 1024 * 1024;
+
+/**
+ * Decompress gzip bytes with the browser's DecompressionStream, at most `maxBytes` of
+ * output (default {@link GUNZIP_MAX_BYTES}); more is a GenmodelsError (a gzip bomb).
+ */
+export async function gunzip(
+  bytes: Uint8Array,
+  opts: { maxBytes?: number } = {},
+): Promise<Uint8Array> {
+  const max = opts.maxBytes ?? GUNZIP_MAX_BYTES;
+  const reader = new Blob([bytes as BlobPart])
     .stream()
-    .pipeThrough(new DecompressionStream('gzip'));
-  return new Uint8Array(await new Response(stream).arrayBuffer());
+    .pipeThrough(new DecompressionStream('gzip'))
+    .getReader();
+  const chunks: Uint8Array[] = [];
+  let total = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    total += value.length;
+    if (total > max) {
+      await reader.cancel();
+      throw new GenmodelsError(`gunzip: the data expands to more than ${max} bytes (the limit)`);
+    }
+    chunks.push(value);
+  }
+  const out = new Uint8Array(total);
+  let at = 0;
+  for (const c of chunks) {
+    out.set(c, at);
+    at += c.length;
+  }
+  return out;
 }
 
 export async function writeFileAtomic(
