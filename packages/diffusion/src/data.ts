@@ -1,6 +1,6 @@
 /** Host-side helpers: data checks and conversion, labels, row selection and the weight EMA. */
 import { Tensor } from '@genmodels/runtime';
-import { describeTensor } from '@genmodels/runtime/internal';
+import { describeTensor, firstNonFinite } from '@genmodels/runtime/internal';
 import { type DiffusionConfig, exampleShape } from './config.js';
 import { DiffusionError } from './errors.js';
 
@@ -28,11 +28,11 @@ export function toData(x: Tensor, cfg: DiffusionConfig, where = 'fit'): Tensor<'
     for (let i = 0; i < px.length; i++) out[i] = px[i] / 127.5 - 1;
   } else if (x.dtype === 'float32') {
     out = x.data as Float32Array;
-    for (let i = 0; i < out.length; i++)
-      if (!Number.isFinite(out[i]))
-        throw new DiffusionError(
-          `${where}: value ${out[i]} at flat index ${i} (row ${Math.floor(i / d)}) is not finite`,
-        );
+    const i = firstNonFinite(out);
+    if (i >= 0)
+      throw new DiffusionError(
+        `${where}: value ${out[i]} at flat index ${i} (row ${Math.floor(i / d)}) is not finite`,
+      );
   } else {
     throw new DiffusionError(`${where}: dtype ${x.dtype}, expected float32 or uint8`);
   }

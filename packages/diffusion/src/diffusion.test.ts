@@ -106,6 +106,9 @@ describe('Diffusion (MLP, 2-D)', () => {
     (bad.data as Float32Array)[7] = Number.NaN;
     await expect(m.fit(bad)).rejects.toThrow(/value NaN at flat index 7 \(row 3\) is not finite/);
     await expect(m.fit(gaussianPoints(8, [0, 0], 1, 0))).rejects.toThrow(/fewer than one batch/);
+    await expect(m.fit(gaussianPoints(8, [0, 0], 1, 0))).rejects.toThrow(
+      /fit: 8 examples, fewer than one batch of \d+ \(the config's batchSize\); give more data or a smaller batchSize/,
+    );
     await expect(m.sampleFlat(2, { sampler: 'heun' as 'ddim' })).rejects.toThrow(
       /unknown sampler 'heun'/,
     );

@@ -87,7 +87,10 @@ export async function trainLoop(
 ): Promise<DiffusionFitResult> {
   const n = x.shape[0];
   const bs = cfg.batchSize;
-  if (n < bs) throw new DiffusionError(`fit: ${n} examples, fewer than one batch of ${bs}`);
+  if (n < bs)
+    throw new DiffusionError(
+      `fit: ${n} examples, fewer than one batch of ${bs} (the config's batchSize); give more data or a smaller batchSize`,
+    );
   const perEpoch = Math.floor(n / bs);
   const total = opts.steps ?? Math.max(1, Math.round((opts.epochs ?? 1) * perEpoch));
   if (!(Number.isInteger(total) && total > 0))

@@ -1,6 +1,6 @@
 /** Host-side data helpers: validation with clear errors, dequantization, shuffled batches. */
 import { type Batch, Rng, Tensor } from '@genmodels/runtime';
-import { describeTensor } from '@genmodels/runtime/internal';
+import { describeTensor, firstNonFinite } from '@genmodels/runtime/internal';
 import type { FlowConfig } from './config.js';
 import { FlowError } from './errors.js';
 
@@ -20,12 +20,11 @@ export function toPoints(x: Tensor, d: number, where: string): Tensor<'float32'>
   else if (x.dtype === 'uint8') data = Float32Array.from(x.data as Uint8Array);
   else
     throw new FlowError(`${where}: dtype ${x.dtype} is not supported; expected float32 or uint8`);
-  for (let i = 0; i < data.length; i++) {
-    if (!Number.isFinite(data[i]))
-      throw new FlowError(
-        `${where}: value ${data[i]} at point ${Math.floor(i / d)}, coordinate ${i % d}; the data must be finite (no NaN or Infinity)`,
-      );
-  }
+  const i = firstNonFinite(data);
+  if (i >= 0)
+    throw new FlowError(
+      `${where}: value ${data[i]} at point ${Math.floor(i / d)}, coordinate ${i % d}; the data must be finite (no NaN or Infinity)`,
+    );
   return new Tensor('float32', [n, d], data);
 }
 

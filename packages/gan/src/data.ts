@@ -1,10 +1,12 @@
 /** Host-side helpers: flat data, one-hot labels, row selection, noise and the weight EMA. */
 import { type Rng, Tensor } from '@genmodels/runtime';
+import { firstNonFinite } from '@genmodels/runtime/internal';
 import { GanError } from './errors.js';
 
 /**
  * Data as float32 [N, d]: [N, d] float as given; images [N, 28, 28] or [N, 1, 28, 28];
- * uint8 pixels are scaled to [-1, 1] (the range of the generator's tanh).
+ * uint8 pixels are scaled to [-1, 1] (the range of the generator's tanh). NaN or
+ * infinite values are refused.
  */
 export function toFlat(x: Tensor, d: number, where = 'data'): Tensor<'float32'> {
   const n = x.shape[0];
@@ -20,6 +22,11 @@ export function toFlat(x: Tensor, d: number, where = 'data'): Tensor<'float32'> 
   }
   if (x.dtype !== 'float32')
     throw new GanError(`${where}: dtype ${x.dtype}, expected float32 or uint8`);
+  const bad = firstNonFinite(x.data as Float32Array);
+  if (bad >= 0)
+    throw new GanError(
+      `${where}: value ${x.data[bad]} at row ${Math.floor(bad / d)}, column ${bad % d}; the data must be finite (no NaN or Infinity)`,
+    );
   return new Tensor('float32', [n, d], x.data as Float32Array);
 }
 

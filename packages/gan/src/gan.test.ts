@@ -135,6 +135,14 @@ describe('GAN.fit', () => {
       /fit: expected \[N, 2\], got \[64, 3\]/,
     );
     await expect(gan.fit(gaussianPoints(8, [0, 0], 1, 0))).rejects.toThrow(/fewer than one batch/);
+    await expect(gan.fit(gaussianPoints(8, [0, 0], 1, 0))).rejects.toThrow(
+      `fit: 8 examples, fewer than one batch of ${TINY_MLP.batchSize} (the config's batchSize); give more data or a smaller batchSize`,
+    );
+    const nan = gaussianPoints(64, [0, 0], 1, 0);
+    (nan.data as Float32Array)[9] = Number.NaN;
+    await expect(gan.fit(nan)).rejects.toThrow(
+      'fit: value NaN at row 4, column 1; the data must be finite (no NaN or Infinity)',
+    );
     const cond = GAN.create(rt, { ...TINY_MLP, numClasses: 3 });
     await expect(cond.fit(gaussianPoints(64, [0, 0], 1, 0))).rejects.toThrow(GanError);
     await expect(

@@ -73,7 +73,10 @@ export async function trainLoop(
 ): Promise<GanFitResult> {
   const n = x.shape[0];
   const bs = cfg.batchSize;
-  if (n < bs) throw new GanError(`fit: ${n} examples, fewer than one batch of ${bs}`);
+  if (n < bs)
+    throw new GanError(
+      `fit: ${n} examples, fewer than one batch of ${bs} (the config's batchSize); give more data or a smaller batchSize`,
+    );
   const perEpoch = Math.floor(n / bs);
   const total = opts.steps ?? Math.max(1, Math.floor(((opts.epochs ?? 1) * perEpoch) / cfg.dSteps));
   if (!(Number.isInteger(total) && total > 0))

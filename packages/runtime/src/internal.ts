@@ -49,4 +49,4 @@ export { traceInference } from './nn/inference.js';
 export { EMA_PREFIX, emaUpdate, splitPrefixed, withPrefix } from './optim/index.js';
 export { importOptional } from './optional-import.js';
 export { philox4x32 } from './rng.js';
-export { describeTensor } from './tensor.js';
+export { describeTensor, firstNonFinite, valueRange } from './tensor.js';

@@ -59,6 +59,24 @@ function checkShape(shape: readonly number[]): void {
   }
 }
 
+/** The index of the first NaN or infinite value of `data`, or -1 when all are finite. */
+export function firstNonFinite(data: ArrayLike<number>): number {
+  for (let i = 0; i < data.length; i++) if (!Number.isFinite(data[i])) return i;
+  return -1;
+}
+
+/** The smallest and largest value of `data` ([Infinity, -Infinity] when empty). */
+export function valueRange(data: ArrayLike<number>): [number, number] {
+  let lo = Number.POSITIVE_INFINITY;
+  let hi = Number.NEGATIVE_INFINITY;
+  for (let i = 0; i < data.length; i++) {
+    const v = data[i];
+    if (v < lo) lo = v;
+    if (v > hi) hi = v;
+  }
+  return [lo, hi];
+}
+
 /** A tensor's dtype and shape for messages: `float32 [4, 3]`. */
 export function describeTensor(x: { dtype: string; shape: readonly number[] }): string {
   return `${x.dtype} [${x.shape.join(', ')}]`;

@@ -1,10 +1,12 @@
 /** Host-side data helpers: flat float images, shuffled batches, tiling for the IWAE bound. */
 import { type Batch, Rng, Tensor } from '@genmodels/runtime';
+import { firstNonFinite, valueRange } from '@genmodels/runtime/internal';
 import { VaeError } from './errors.js';
 
 /**
  * Images as float32 [N, D] in [0, 1]: accepts [N, D], [N, H, W] or [N, 1, H, W]; uint8
- * pixels are divided by 255.
+ * pixels are divided by 255. Float values must be finite and in [0, 1] (the error names the
+ * range found and how to rescale).
  */
 export function toFlat(x: Tensor, d: number, what = 'x'): Tensor<'float32'> {
   const n = x.shape[0];
@@ -13,7 +15,20 @@ export function toFlat(x: Tensor, d: number, what = 'x'): Tensor<'float32'> {
     throw new VaeError(
       `${what}: expected images [N, ${d}] (or [N, H, W] with H*W = ${d}), got [${x.shape.join(', ')}]`,
     );
-  if (x.dtype === 'float32') return new Tensor('float32', [n, d], x.data as Float32Array);
+  if (x.dtype === 'float32') {
+    const v = x.data as Float32Array;
+    const bad = firstNonFinite(v);
+    if (bad >= 0)
+      throw new VaeError(
+        `${what}: value ${v[bad]} at image ${Math.floor(bad / d)}, pixel ${bad % d}; the data must be finite (no NaN or Infinity)`,
+      );
+    const [lo, hi] = valueRange(v);
+    if (lo < 0 || hi > 1)
+      throw new VaeError(
+        `${what}: values span [${lo}, ${hi}] but the VAE models pixels in [0, 1]; ${hi > 1 && hi <= 255 ? 'divide 8-bit pixels by 255, or pass them as uint8 (scaled for you)' : 'rescale the data to [0, 1]'}`,
+      );
+    return new Tensor('float32', [n, d], v);
+  }
   if (x.dtype === 'uint8') {
     const src = x.data as Uint8Array;
     const out = new Float32Array(src.length);

@@ -48,6 +48,26 @@ describe('VAE shapes', () => {
     expect(() => resolveConfig({ latent: 0 })).toThrow(VaeError);
   });
 
+  it('names NaN data and 0..255 floats instead of training on them', async () => {
+    const vae = VAE.create(rt, tiny);
+    const nan = new Tensor('float32', [40, 64], new Float32Array(40 * 64).fill(0.5));
+    nan.data[70] = Number.NaN;
+    await expect(vae.fit(nan, { steps: 1 })).rejects.toThrow(
+      'x: value NaN at image 1, pixel 6; the data must be finite (no NaN or Infinity)',
+    );
+    const bytes = new Tensor(
+      'float32',
+      [40, 64],
+      Float32Array.from({ length: 40 * 64 }, (_, i) => i % 256),
+    );
+    await expect(vae.fit(bytes, { steps: 1 })).rejects.toThrow(
+      'x: values span [0, 255] but the VAE models pixels in [0, 1]; divide 8-bit pixels by 255, or pass them as uint8 (scaled for you)',
+    );
+    // The same pixels as uint8 are scaled and train.
+    const u8 = new Tensor('uint8', [40, 64], Uint8Array.from(bytes.data as Float32Array));
+    expect((await vae.fit(u8, { steps: 1 })).steps).toBe(1);
+  });
+
   it('sample is a function of the seed', async () => {
     const vae = VAE.create(rt, tiny);
     const a = await vae.sampleFlat(4, 3);
