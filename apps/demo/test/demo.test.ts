@@ -266,9 +266,9 @@ describe.runIf(chromiumAvailable())('the demo in Chromium', () => {
     }
     const watched = watch(page);
     await page.goto(`${server.url}/gan.html?device=webgpu`);
-    await idle(page, 120_000);
+    await idle(page);
     expect(await status(page)).toMatchObject({ device: 'webgpu' });
-    await train(page, 3, 150_000);
+    await train(page, 3);
     expect(Number.isFinite(Number((await status(page)).loss))).toBe(true);
     expect(await colors(page, '#samples')).toBeGreaterThan(3);
     await finish(page, 'gan-webgpu', watched);

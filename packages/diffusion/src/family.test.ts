@@ -69,7 +69,7 @@ describe('diffusionFamily', () => {
     }
     await expect(back.sample(5, 0, { label: 1 })).rejects.toThrow(/unconditional/);
     for (const f of ['model.safetensors', 'config.json']) await access(join(d, f));
-  }, 60_000);
+  });
 
   it('pictures of a 2-D toy model: samples.png and steps.json with the trajectories', async () => {
     const model = Diffusion.create(rt, { ...TINY_MLP, toy: 'moons' }, { seed: 0 });
@@ -100,5 +100,5 @@ describe('diffusionFamily', () => {
     ]);
     expect(m.label_agreement).toBeGreaterThanOrEqual(0);
     expect(m.label_agreement).toBeLessThanOrEqual(1);
-  }, 60_000);
+  });
 });

@@ -63,7 +63,7 @@ describe('ganFamily', () => {
     const files = await back.pictures(d, 0);
     expect(files).toEqual(['samples.png']);
     for (const f of ['model.safetensors', 'config.json', ...files]) await access(join(d, f));
-  }, 60_000);
+  });
 
   it('mnist-cdcgan: trains two steps on MNIST, samples a class, evaluates label agreement', async () => {
     const model = await ganFamily.train(rt, { preset: 'mnist-cdcgan', steps: 2, seed: 0 });
@@ -83,5 +83,5 @@ describe('ganFamily', () => {
     expect(m.label_agreement).toBeGreaterThanOrEqual(0);
     expect(m.label_agreement).toBeLessThanOrEqual(1);
     expect(await model.pictures(join(dir, 'cdcgan'), 0)).toEqual(['samples.png']);
-  }, 60_000);
+  });
 });

@@ -87,7 +87,7 @@ describe.runIf(chromiumAvailable())('in Chromium (onnxruntime-web)', () => {
       launchChromium({ webgpu: true }),
       launchChromium({ webgpu: false }),
     ]);
-  }, 60_000);
+  });
 
   afterAll(async () => {
     await Promise.all([withGpu?.close(), noGpu?.close(), isolated?.close(), plain?.close()]);
