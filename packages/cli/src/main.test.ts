@@ -357,6 +357,22 @@ describe('errors: one line on stderr, exit code 1', () => {
     expect((await stat(fifo)).isFIFO()).toBe(true);
   });
 
+  it('training into a run of another family needs --force', async () => {
+    const run = join(tmp, 'run');
+    await trainInto(run);
+    const ctx = testContext({ fake: fakeFamily(), other: fakeFamily('other') });
+    expect(await main(['train', 'other', '--steps', '2', '--out', run], ctx)).toBe(1);
+    expect(ctx.stderr.text).toMatch(
+      /'.*run' holds a 'fake' run \(preset tiny\); training other there would replace it: pass --force, or choose another --out/,
+    );
+    expect(JSON.parse(await readFile(join(run, 'config.json'), 'utf8')).family).toBe('fake');
+    const forced = testContext({ fake: fakeFamily(), other: fakeFamily('other') });
+    expect(await main(['train', 'other', '--steps', '2', '--out', run, '--force'], forced)).toBe(0);
+    expect(JSON.parse(await readFile(join(run, 'config.json'), 'utf8')).family).toBe('other');
+    // The same family retrains in place without --force.
+    expect(await main(['train', 'other', '--steps', '2', '--out', run], forced)).toBe(0);
+  });
+
   it('checkpoint of another family', async () => {
     const run = join(tmp, 'run');
     await trainInto(run);

@@ -56,6 +56,7 @@ function program(ctx: CliContext, result: { code: number }): Command {
         .argParser(intOption(1, LIMITS.grid))
         .default(64),
     )
+    .option('--force', 'replace a run of another family in --out')
     .addHelpText('after', () => familiesHelp(ctx))
     .action(async (name: string, opts) => {
       result.code = await trainCommand(ctx, name, opts);

@@ -5,7 +5,7 @@
 import { readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { CONFIG_FILE, MODEL_FILE, VERSION } from '@genmodels/runtime';
-import type { RunConfig } from '../checkpoint.js';
+import { type RunConfig, readRunConfig } from '../checkpoint.js';
 import { type CliContext, getFamily, getPreset, makeRuntime } from '../common.js';
 import { UsageError } from '../errors.js';
 import { ensureWritableDir, writeJson } from '../fsio.js';
@@ -24,6 +24,8 @@ export interface TrainArgs {
   dataDir?: string;
   corpus?: string;
   samples: number;
+  /** Replace a run of another family in `out`. */
+  force?: boolean;
 }
 
 /** Run `train`; returns the exit code. */
@@ -41,6 +43,7 @@ export async function trainCommand(
   const rt = await makeRuntime(args.device, args.threads);
   // Before training, so an unwritable --out fails in a second, not after the run.
   const dir = await ensureWritableDir(outArg);
+  await checkReplaces(dir, family.name, args.force ?? false);
   const length =
     args.steps !== undefined
       ? `${args.steps} steps`
@@ -105,6 +108,19 @@ export async function trainCommand(
   ctx.stdout.write(`metrics: ${JSON.stringify(metrics)}\n`);
   ctx.stdout.write(`wrote to ${dir}:\n${files.map((f) => `  ${join(dir, f)}\n`).join('')}`);
   return 0;
+}
+
+/**
+ * Refuse to train into a run directory of another family unless `force`: its weights would
+ * be replaced and the directory would hold neither model whole while training runs.
+ */
+async function checkReplaces(dir: string, family: string, force: boolean): Promise<void> {
+  if (force) return;
+  const existing = await readRunConfig(dir).catch(() => null);
+  if (existing && existing.family !== family)
+    throw new UsageError(
+      `'${dir}' holds a '${existing.family}' run (preset ${existing.preset}); training ${family} there would replace it: pass --force, or choose another --out`,
+    );
 }
 
 /** The JSON object a family's `save` wrote to `dir/config.json`, or {} when it wrote none. */
