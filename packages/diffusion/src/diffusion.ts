@@ -13,7 +13,7 @@ import {
   type TrainStep,
 } from '@genmodels/runtime';
 import { describeTensor, GenerativeModel } from '@genmodels/runtime/internal';
-import { type DiffusionConfig, exampleShape, resolveConfig, type SamplerKind } from './config.js';
+import { type DiffusionConfig, exampleShape, resolveConfig } from './config.js';
 import { checkLabels, labelTensor, toData } from './data.js';
 import { DiffusionError } from './errors.js';
 import { DIFFUSION_PARTS, denoiserOnnx, diffusionStore } from './io.js';
@@ -22,6 +22,7 @@ import { type DiffusionSampleOptions, runSampler } from './sampler.js';
 import { NoiseSchedule } from './schedule.js';
 import { compileDiffusionStep, denoiserInputs } from './steps.js';
 import { type DiffusionFitOptions, type DiffusionFitResult, trainLoop } from './train.js';
+import type { DiffusionEvalOptions } from './with-datasets.js';
 
 /** Timing of the last sampling run, per step (ms): total, inside ORT's session.run, the rest on the host. */
 export interface SampleTiming {
@@ -253,17 +254,7 @@ export class Diffusion extends GenerativeModel<DiffusionConfig, DiffusionNetwork
    * independent draws of n data points. MNIST: `fld`, `class_kl`, `mean_confidence`,
    * `confident_fraction`, `label_agreement` on n samples vs the test set.
    */
-  async evaluate(
-    opts: {
-      seed?: number;
-      n?: number;
-      dataDir?: string;
-      limit?: number;
-      sampler?: SamplerKind;
-      steps?: number;
-      guidance?: number;
-    } = {},
-  ): Promise<Record<string, number>> {
+  async evaluate(opts: DiffusionEvalOptions = {}): Promise<Record<string, number>> {
     const { evaluateDiffusion } = await import('./with-datasets.js');
     return evaluateDiffusion(this, opts);
   }

@@ -39,3 +39,4 @@ export {
 export { compileDiffusionStep, denoiserInputs, trainInputs } from './steps.js';
 export type { DiffusionFitOptions, DiffusionFitResult } from './train.js';
 export { emaDecayAt, makeBatch } from './train.js';
+export type { DiffusionEvalOptions } from './with-datasets.js';

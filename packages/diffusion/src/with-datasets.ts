@@ -52,18 +52,21 @@ export interface DiffusionSampler {
   sampleFlat(n: number, opts?: DiffusionSampleOptions): Promise<Tensor<'float32'>>;
 }
 
+/** Options of `Diffusion.evaluate` (see there). */
+export interface DiffusionEvalOptions {
+  seed?: number;
+  n?: number;
+  dataDir?: string;
+  limit?: number;
+  sampler?: SamplerKind;
+  steps?: number;
+  guidance?: number;
+}
+
 /** See `Diffusion.evaluate`. */
 export async function evaluateDiffusion(
   model: DiffusionSampler,
-  opts: {
-    seed?: number;
-    n?: number;
-    dataDir?: string;
-    limit?: number;
-    sampler?: SamplerKind;
-    steps?: number;
-    guidance?: number;
-  },
+  opts: DiffusionEvalOptions,
 ): Promise<Record<string, number>> {
   const cfg = model.config;
   const seed = opts.seed ?? 0;

@@ -9,6 +9,9 @@ import { mkdir, open, rename, rm } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { GenmodelsError } from '../errors.js';
+import { GUNZIP_MAX_BYTES } from './limits.js';
+
+export { GUNZIP_MAX_BYTES };
 
 /** Which platform file access is for: 'node' (the file system) or 'web' (fetch). */
 export const platformName: 'node' | 'web' = 'node';
@@ -82,9 +85,6 @@ export async function makeDir(dir: string): Promise<void> {
 export const joinPath: (...parts: string[]) => string = join;
 export const dirOf: (path: string) => string = dirname;
 export const baseName: (path: string) => string = basename;
-
-/** The most bytes `gunzip` writes unless told otherwise (256 MiB: the largest MNIST file is 47 MB). */
-export const GUNZIP_MAX_BYTES = 256 * 1024 * 1024;
 
 /**
  * Decompress gzip bytes, at most `maxBytes` of output (default {@link GUNZIP_MAX_BYTES}):

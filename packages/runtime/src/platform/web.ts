@@ -5,6 +5,9 @@
  * Same exports as `node.ts`.
  */
 import { GenmodelsError } from '../errors.js';
+import { GUNZIP_MAX_BYTES } from './limits.js';
+
+export { GUNZIP_MAX_BYTES };
 
 /** Which platform file access is for: 'node' (the file system) or 'web' (fetch). */
 export const platformName: 'node' | 'web' = 'web';
@@ -67,9 +70,6 @@ export function dirOf(path: string): string {
 export function baseName(path: string): string {
   return path.slice(path.lastIndexOf('/') + 1);
 }
-
-/** The most bytes `gunzip` writes unless told otherwise (256 MiB: the largest MNIST file is 47 MB). */
-export const GUNZIP_MAX_BYTES = 256 * 1024 * 1024;
 
 /**
  * Decompress gzip bytes with the browser's DecompressionStream, at most `maxBytes` of
