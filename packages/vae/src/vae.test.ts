@@ -1,3 +1,6 @@
+import { mkdtemp, rm, stat } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Runtime, Tensor } from '@genmodels/runtime';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { klWeight, resolveConfig } from './config.js';
@@ -46,6 +49,22 @@ describe('VAE shapes', () => {
     await expect(vae.sample(0, 0)).rejects.toThrow(VaeError);
     expect(() => VAE.create(rt, 'mnist-huge')).toThrow(/unknown VAE preset 'mnist-huge'/);
     expect(() => resolveConfig({ latent: 0 })).toThrow(VaeError);
+  });
+
+  it('pictures of a model that is not 28x28: from the given images, or none', async () => {
+    const vae = VAE.create(rt, tiny);
+    const dir = await mkdtemp(join(tmpdir(), 'vae-pictures-'));
+    try {
+      expect(await vae.pictures(dir)).toEqual([]);
+      const files = await vae.pictures(dir, 0, { images: barImages(20, 8, 0) });
+      expect(files).toEqual(['reconstructions.png', 'interpolation.png']);
+      for (const f of files) expect((await stat(join(dir, f))).size).toBeGreaterThan(100);
+      await expect(vae.pictures(dir, 0, { images: barImages(5, 8, 0) })).rejects.toThrow(
+        'pictures: images has 5 rows; reconstructions.png needs at least 16',
+      );
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 
   it('names NaN data and 0..255 floats instead of training on them', async () => {

@@ -259,9 +259,13 @@ export class VAE extends GenerativeModel<VaeConfig, VaeNetwork> {
     return vaeOnnx(this.net, part);
   }
 
-  /** reconstructions.png (test images over their reconstructions) and interpolation.png. */
-  async pictures(dir: string, seed = 0): Promise<string[]> {
+  /**
+   * reconstructions.png (16 images over their reconstructions) and interpolation.png (8
+   * pairs), from `images` ([N, D] or [N, H, W], at least 16) or, for a 28x28 model, the
+   * MNIST test set. A model of another size without `images` writes nothing (returns []).
+   */
+  async pictures(dir: string, seed = 0, opts: { images?: Tensor } = {}): Promise<string[]> {
     const { writePictures } = await import('./with-datasets.js');
-    return writePictures(this, dir, seed);
+    return writePictures(this, dir, seed, opts.images);
   }
 }

@@ -5,6 +5,7 @@
 import { Rng, Tensor } from '@genmodels/runtime';
 import { importOptional, joinPath } from '@genmodels/runtime/internal';
 import type { VaeConfig } from './config.js';
+import { toFlat } from './data.js';
 import { VaeError } from './errors.js';
 
 const datasets = () =>
@@ -32,15 +33,27 @@ export interface VaeSampler {
   interpolate(a: Tensor, b: Tensor, steps: number): Promise<Tensor>;
 }
 
-/** Write reconstructions.png and interpolation.png of the first test images into `dir`. */
-export async function writePictures(vae: VaeSampler, dir: string, seed: number): Promise<string[]> {
-  const { writePngGrid } = await datasets();
+/**
+ * Write reconstructions.png and interpolation.png into `dir`, from `images` (at least 16)
+ * or the first MNIST test images for a 28x28 model; another size without images writes
+ * nothing.
+ */
+export async function writePictures(
+  vae: VaeSampler,
+  dir: string,
+  seed: number,
+  images?: Tensor,
+): Promise<string[]> {
   const s = vae.config.imageSize;
   const d = s * s;
-  const test = await mnistImages('test', { limit: 64 });
-  const flat = new Float32Array(16 * d);
-  const px = test.data as Uint8Array;
-  for (let i = 0; i < 16 * d; i++) flat[i] = px[i] / 255;
+  if (!images && s !== 28) return [];
+  const { writePngGrid } = await datasets();
+  const all = toFlat(images ?? (await mnistImages('test', { limit: 64 })), d, 'pictures: images');
+  const n = all.shape[0];
+  if (n < 16)
+    throw new VaeError(`pictures: images has ${n} rows; reconstructions.png needs at least 16`);
+  const px = all.data;
+  const flat = px.slice(0, 16 * d);
   const x = new Tensor('float32', [16, d], flat);
   const rec = await vae.reconstruct(x);
   const both = new Float32Array(32 * d);
@@ -57,14 +70,9 @@ export async function writePictures(vae: VaeSampler, dir: string, seed: number):
   // Eight pairs of test images picked by `seed`, ten steps each.
   const steps = 10;
   const rows: Float32Array[] = [];
-  const pick = new Rng(seed).permutation(64);
+  const pick = new Rng(seed).permutation(Math.min(n, 64));
   for (let p = 0; p < 8; p++) {
-    const img = (i: number) =>
-      new Tensor(
-        'float32',
-        [1, d],
-        Float32Array.from(px.subarray(i * d, (i + 1) * d), (v) => v / 255),
-      );
+    const img = (i: number) => new Tensor('float32', [1, d], px.slice(i * d, (i + 1) * d));
     const line = await vae.interpolate(img(pick[2 * p]), img(pick[2 * p + 1]), steps);
     rows.push(line.data as Float32Array);
   }
