@@ -40,6 +40,17 @@ export {
   readModelDir,
   writeModelDir,
 } from './io/model-dir.js';
+export {
+  checkParameterCount,
+  convParameters,
+  intIn,
+  linearParameters,
+  MAX_PARAMETERS,
+  parseConfig,
+  positiveInt,
+  positiveNumber,
+  z,
+} from './model/config-schema.js';
 export type { ModelFitOptions, ModelInferenceFn, ModelNetwork } from './model/generative-model.js';
 export { GenerativeModel } from './model/generative-model.js';
 export type { TraceContext } from './nn/index.js';

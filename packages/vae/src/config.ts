@@ -1,32 +1,49 @@
 /** VAE configurations and the presets of the reference configs. */
 import type { FamilyPreset } from '@genmodels/runtime';
+import {
+  checkParameterCount,
+  convParameters,
+  intIn,
+  linearParameters,
+  parseConfig,
+  positiveInt,
+  positiveNumber,
+  z,
+} from '@genmodels/runtime/internal';
 import { VaeError } from './errors.js';
 
 /** How p(x|z) scores a pixel: Bernoulli (BCE from logits) or Gaussian (MSE-like). */
 export type Likelihood = 'bernoulli' | 'gaussian';
 
-export interface VaeConfig {
+/**
+ * The VAE config's schema: every config (given to `create`, or read from a model directory)
+ * is checked against it before a network is built. {@link VaeConfig} is derived from it.
+ */
+export const vaeConfigSchema = z.strictObject({
   /** 'mlp': fully connected encoder/decoder; 'conv': strided Conv2d / ConvTranspose2d. */
-  arch: 'mlp' | 'conv';
+  arch: z.enum(['mlp', 'conv']),
   /** Image height and width (inputs are [B, H*W] or [B, H, W], values in [0, 1]). */
-  imageSize: number;
+  imageSize: positiveInt(4096),
   /** Dimension of z. */
-  latent: number;
-  /** Hidden width of the MLP (and of the conv decoder's first Linear input, unused by 'mlp'). */
-  hidden: number;
+  latent: positiveInt(65536),
+  /** Hidden width of the MLP (unused by 'conv'). */
+  hidden: positiveInt(65536),
   /** Conv channels of the two stride-2 layers (conv only). */
-  channels: [number, number];
-  likelihood: Likelihood;
+  channels: z.tuple([positiveInt(4096), positiveInt(4096)]),
+  likelihood: z.enum(['bernoulli', 'gaussian']),
   /** Gaussian only: a fixed standard deviation, or a learned one (`decoder.log_sigma`, one scalar). */
-  gaussianSigma: number | 'learned';
+  gaussianSigma: z.union([positiveNumber(), z.literal('learned')]),
   /** Weight of the KL term (beta-VAE); 1 is the ELBO. */
-  beta: number;
+  beta: z.number().min(0),
   /** Linear KL warm-up from 0 to beta over this many steps (0: none). */
-  klWarmupSteps: number;
+  klWarmupSteps: intIn(0, 1e9),
   /** Adam learning rate and batch size used by `fit` unless overridden. */
-  lr: number;
-  batchSize: number;
-}
+  lr: positiveNumber(),
+  batchSize: positiveInt(1 << 20),
+});
+
+/** A VAE's config (see {@link vaeConfigSchema} for each field and its range). */
+export type VaeConfig = z.infer<typeof vaeConfigSchema>;
 
 const base: VaeConfig = {
   arch: 'mlp',
@@ -60,11 +77,13 @@ export const VAE_PRESETS: Readonly<Record<string, FamilyPreset<VaeConfig>>> = {
   },
 };
 
+const fail = (m: string) => new VaeError(m);
+
 /** A full config from a preset name or a partial config over `mnist-mlp`'s defaults; validated. */
 export function resolveConfig(c: string | Partial<VaeConfig> = {}): VaeConfig {
   let cfg: VaeConfig;
   if (typeof c === 'string') {
-    const p = VAE_PRESETS[c];
+    const p = Object.hasOwn(VAE_PRESETS, c) ? VAE_PRESETS[c] : undefined;
     if (!p)
       throw new VaeError(
         `unknown VAE preset '${c}'; expected one of ${Object.keys(VAE_PRESETS).join(', ')}`,
@@ -73,26 +92,36 @@ export function resolveConfig(c: string | Partial<VaeConfig> = {}): VaeConfig {
   } else {
     cfg = { ...base, ...c };
   }
-  const posInt = (k: keyof VaeConfig) => {
-    const v = cfg[k];
-    if (typeof v !== 'number' || !Number.isInteger(v) || v <= 0)
-      throw new VaeError(`VAE config: ${k} (${String(v)}) must be a positive integer`);
-  };
-  for (const k of ['imageSize', 'latent', 'hidden', 'batchSize'] as const) posInt(k);
-  if (cfg.arch !== 'mlp' && cfg.arch !== 'conv')
-    throw new VaeError(`VAE config: arch '${cfg.arch}' must be 'mlp' or 'conv'`);
+  cfg = parseConfig(vaeConfigSchema, cfg, 'VAE', fail);
   if (cfg.arch === 'conv' && cfg.imageSize % 4 !== 0)
-    throw new VaeError(`VAE config: conv needs imageSize divisible by 4, got ${cfg.imageSize}`);
-  if (cfg.likelihood !== 'bernoulli' && cfg.likelihood !== 'gaussian')
-    throw new VaeError(
-      `VAE config: likelihood '${cfg.likelihood}' must be 'bernoulli' or 'gaussian'`,
-    );
-  if (cfg.gaussianSigma !== 'learned' && !(cfg.gaussianSigma > 0))
-    throw new VaeError(`VAE config: gaussianSigma (${cfg.gaussianSigma}) must be > 0 or 'learned'`);
-  if (!(cfg.beta >= 0)) throw new VaeError(`VAE config: beta (${cfg.beta}) must be >= 0`);
-  if (!(cfg.klWarmupSteps >= 0))
-    throw new VaeError(`VAE config: klWarmupSteps (${cfg.klWarmupSteps}) must be >= 0`);
+    throw fail(`VAE config: conv needs imageSize divisible by 4, got ${cfg.imageSize}`);
+  checkParameterCount(vaeParameterCount(cfg), 'VAE', fail);
   return cfg;
+}
+
+/** The number of parameter values of the network of `cfg` (what `VaeNetwork` allocates). */
+export function vaeParameterCount(cfg: VaeConfig): number {
+  const d = cfg.imageSize ** 2;
+  const sigma = cfg.likelihood === 'gaussian' && cfg.gaussianSigma === 'learned' ? 1 : 0;
+  if (cfg.arch === 'mlp')
+    return (
+      linearParameters(d, cfg.hidden) +
+      2 * linearParameters(cfg.hidden, cfg.latent) +
+      linearParameters(cfg.latent, cfg.hidden) +
+      linearParameters(cfg.hidden, d) +
+      sigma
+    );
+  const [c1, c2] = cfg.channels;
+  const flat = c2 * (cfg.imageSize / 4) ** 2;
+  return (
+    convParameters(1, c1, 4) +
+    convParameters(c1, c2, 4) +
+    2 * linearParameters(flat, cfg.latent) +
+    linearParameters(cfg.latent, flat) +
+    convParameters(c2, c1, 4) +
+    convParameters(c1, 1, 4) +
+    sigma
+  );
 }
 
 /** The KL weight at 0-based `step`: beta * min(1, (step + 1) / klWarmupSteps). */

@@ -3,7 +3,13 @@
  * Bernoulli or Gaussian likelihood, beta and KL warm-up) trained with @genmodels/runtime.
  */
 export type { Likelihood, VaeConfig } from './config.js';
-export { klWeight, resolveConfig, VAE_PRESETS } from './config.js';
+export {
+  klWeight,
+  resolveConfig,
+  VAE_PRESETS,
+  vaeConfigSchema,
+  vaeParameterCount,
+} from './config.js';
 export { VaeError } from './errors.js';
 export type { VaeFamily } from './family.js';
 export { vaeFamily } from './family.js';

@@ -4,7 +4,7 @@
  */
 import { encodeOnnx, ops, Rng } from '@genmodels/runtime';
 import { FamilyStore } from '@genmodels/runtime/internal';
-import { resolveConfig, type VaeConfig } from './config.js';
+import { resolveConfig, type VaeConfig, vaeParameterCount } from './config.js';
 import { VaeError } from './errors.js';
 import { VaeNetwork } from './network.js';
 
@@ -23,6 +23,7 @@ export const vaeStore = new FamilyStore<VaeConfig, VaeNetwork>({
   fail: (m) => new VaeError(m),
   resolve: resolveConfig,
   build: (cfg) => new VaeNetwork(cfg, new Rng(0)),
+  parameters: vaeParameterCount,
 });
 
 /** `part` ('decoder': z -> x in [0, 1]; 'encoder': x -> mu, logvar) as an ONNX model's bytes. */

@@ -40,6 +40,12 @@ export interface FamilyStoreOptions<C, N extends Module, F extends object = NoFi
    * them (before the config is resolved) and throws the family's error naming `where`.
    */
   fields?: (stored: Readonly<Record<string, unknown>>, where: string) => F;
+  /**
+   * The number of parameter values the network of a config has (exactly what `build` would
+   * allocate). A stored config that describes more values than the checkpoint holds is
+   * refused before the network is built, so a crafted config.json cannot exhaust memory.
+   */
+  parameters?: (config: C) => number;
 }
 
 /** The stored fields of a family that stores only its preset and config. */
@@ -144,8 +150,9 @@ export class FamilyStore<C, N extends Module, F extends object = NoFields> {
     const stored = read.stored ?? {};
     const fields = this.opts.fields ? this.opts.fields(stored, where) : ({} as F);
     if (!stored.config) throw fail(`${where}: no ${label} config found`);
+    const cfg = resolve(stored.config as Partial<C>);
     const out: StoredModel<C, F> = {
-      cfg: resolve(stored.config as Partial<C>),
+      cfg,
       preset: typeof stored.preset === 'string' ? stored.preset : 'custom',
       fields,
       stateDict: read.stateDict,
@@ -154,6 +161,15 @@ export class FamilyStore<C, N extends Module, F extends object = NoFields> {
       const { own, prefixed } = splitPrefixed(read.stateDict);
       out.stateDict = own;
       out.ema = prefixed;
+    }
+    if (this.opts.parameters) {
+      const described = this.opts.parameters(cfg);
+      let held = 0;
+      for (const t of Object.values(out.stateDict)) held += t.size;
+      if (described > held)
+        throw fail(
+          `${where}: the config describes a ${label} of ${described} parameters but model.safetensors holds ${held} values: config and weights do not match`,
+        );
     }
     return out;
   }
