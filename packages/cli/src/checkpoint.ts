@@ -3,7 +3,7 @@
  * `config.json` says which family and preset made it; the family loads the weights.
  */
 import { stat } from 'node:fs/promises';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import {
   CONFIG_FILE,
   MODEL_FILE,
@@ -13,6 +13,7 @@ import {
 } from '@genmodels/runtime';
 import { readBytes } from '@genmodels/runtime/internal';
 import { CheckpointDirError } from './errors.js';
+import { recoverRunDir } from './rundir.js';
 
 /** The contents of `config.json`. */
 export interface RunConfig {
@@ -37,6 +38,8 @@ export const CONFIG_MAX_BYTES = 16 * 1024 * 1024;
 
 /** Read and check `dir/config.json`. */
 export async function readRunConfig(dir: string): Promise<RunConfig> {
+  // A save killed between its two renames left the old run beside the name: put it back.
+  await recoverRunDir(resolve(dir)).catch(() => false);
   const s = await stat(dir).catch(() => null);
   if (!s) throw new CheckpointDirError(`checkpoint directory '${dir}' does not exist`);
   if (!s.isDirectory()) throw new CheckpointDirError(`checkpoint '${dir}' is not a directory`);

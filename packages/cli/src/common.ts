@@ -45,11 +45,15 @@ export function getPreset(family: ModelFamily, name: string | undefined): string
 }
 
 /** A runtime on `device`, after checking the name against {@link DEVICES}. */
-export async function makeRuntime(device: string, threads?: number): Promise<Runtime> {
+export async function makeRuntime(
+  device: string,
+  threads?: number,
+  verbose = false,
+): Promise<Runtime> {
   if (!(DEVICES as readonly string[]).includes(device)) {
     throw new UsageError(`unknown device '${device}'; use one of ${DEVICES.join(', ')}`);
   }
-  return Runtime.create({ device: device as (typeof DEVICES)[number], threads });
+  return Runtime.create({ device: device as (typeof DEVICES)[number], threads, verbose });
 }
 
 /**

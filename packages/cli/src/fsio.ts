@@ -31,6 +31,9 @@ function specialKind(s: Stats): string | null {
 export async function ensureWritableDir(dir: string): Promise<string> {
   if (dir.trim() === '') throw new OutputError('the output directory is empty; give a path');
   const abs = resolve(dir);
+  const existing = await stat(abs).catch(() => null);
+  if (existing && !existing.isDirectory())
+    throw new OutputError(`cannot write to directory '${dir}': it is a file, not a directory`);
   try {
     await mkdir(abs, { recursive: true });
     const s = await stat(abs);

@@ -43,6 +43,7 @@ function program(ctx: CliContext, result: { code: number }): Command {
     )
     .addOption(seedOpt())
     .addOption(deviceOpt())
+    .option('--verbose', 'show what the GPU drivers print while a device is probed')
     .option('--out <dir>', 'output directory (default: out/<family>)')
     .addOption(
       new Option('--threads <n>', 'CPU threads (default: all cores)').argParser(
@@ -117,6 +118,7 @@ function program(ctx: CliContext, result: { code: number }): Command {
       ),
     )
     .addOption(deviceOpt())
+    .option('--verbose', 'show what the GPU drivers print while a device is probed')
     .addHelpText('after', () => familiesHelp(ctx))
     .action(async (name: string, opts) => {
       result.code = await sampleCommand(ctx, name, opts);
@@ -129,6 +131,7 @@ function program(ctx: CliContext, result: { code: number }): Command {
     .requiredOption('--from <dir>', 'run directory written by train')
     .addOption(seedOpt())
     .addOption(deviceOpt())
+    .option('--verbose', 'show what the GPU drivers print while a device is probed')
     .addHelpText('after', () => familiesHelp(ctx))
     .action(async (name: string, opts) => {
       result.code = await evalCommand(ctx, name, opts);

@@ -1,15 +1,17 @@
 /**
  * `genmodels train <family>`: train a preset with a progress bar, then write
- * model.safetensors, config.json, metrics.json, samples and the family's pictures.
+ * model.safetensors, config.json, metrics.json, samples and the family's pictures into a
+ * staged directory that replaces the run directory as one unit (see rundir.ts).
  */
-import { readFile } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
+import { readdir, readFile } from 'node:fs/promises';
+import { dirname, join, resolve } from 'node:path';
 import { CONFIG_FILE, MODEL_FILE, VERSION } from '@genmodels/runtime';
 import { type RunConfig, readRunConfig } from '../checkpoint.js';
 import { type CliContext, getFamily, getPreset, makeRuntime } from '../common.js';
 import { UsageError } from '../errors.js';
 import { ensureWritableDir, writeJson } from '../fsio.js';
 import { createProgress } from '../progress.js';
+import { recoverRunDir, type StagedRun, stageRunDir } from '../rundir.js';
 import { writeSamples } from '../writers.js';
 
 /** Options of `train` as commander parses them. */
@@ -19,6 +21,8 @@ export interface TrainArgs {
   steps?: number;
   seed: number;
   device: string;
+  /** Show GPU driver output while the device is probed. */
+  verbose?: boolean;
   out?: string;
   threads?: number;
   dataDir?: string;
@@ -40,10 +44,33 @@ export async function trainCommand(
     throw new UsageError('give either --epochs or --steps, not both');
   }
   const outArg = args.out ?? join('out', family.name);
-  const rt = await makeRuntime(args.device, args.threads);
+  if (outArg.trim() === '') throw new UsageError('the output directory is empty; give a path');
+  const rt = await makeRuntime(args.device, args.threads, args.verbose);
   // Before training, so an unwritable --out fails in a second, not after the run.
-  const dir = await ensureWritableDir(outArg);
+  const dir = resolve(outArg);
+  await ensureWritableDir(dirname(dir));
+  await recoverRunDir(dir);
   await checkReplaces(dir, family.name, args.force ?? false);
+  const stage = await stageRunDir(dir);
+  try {
+    return await trainInto(ctx, family, preset, args, rt, stage);
+  } catch (e) {
+    await stage.discard();
+    throw e;
+  }
+}
+
+/** Train, write every file of the run into `stage`, then commit it as the run directory. */
+async function trainInto(
+  ctx: CliContext,
+  family: ReturnType<typeof getFamily>,
+  preset: string,
+  args: TrainArgs,
+  rt: Awaited<ReturnType<typeof makeRuntime>>,
+  stage: StagedRun,
+): Promise<number> {
+  const { dir } = stage;
+  const tmp = stage.path;
   const length =
     args.steps !== undefined
       ? `${args.steps} steps`
@@ -81,10 +108,10 @@ export async function trainCommand(
     `trained in ${seconds.toFixed(1)} s${abort.signal.aborted ? ' (interrupted)' : ''}\n`,
   );
 
-  await model.save(dir);
+  await model.save(tmp);
   // Keep what the family's own save put in config.json (e.g. a vocabulary) under the run fields.
   const run: RunConfig = {
-    ...(await savedConfig(dir)),
+    ...(await savedConfig(tmp)),
     family: family.name,
     preset,
     seed: args.seed,
@@ -95,29 +122,41 @@ export async function trainCommand(
     ...(args.corpus === undefined ? {} : { corpus: resolve(args.corpus) }),
     config: model.config,
   };
-  await writeJson(join(dir, CONFIG_FILE), run);
+  await writeJson(join(tmp, CONFIG_FILE), run);
   const metrics = await model.evaluate({ seed: args.seed });
-  await writeJson(join(dir, 'metrics.json'), metrics);
+  await writeJson(join(tmp, 'metrics.json'), metrics);
   const samples = await model.sample(args.samples, args.seed);
   const samplesFile = samples.kind === 'text' ? 'samples.txt' : 'samples.png';
-  await writeSamples(join(dir, samplesFile), samples);
-  const extra = model.pictures ? await model.pictures(dir, args.seed) : [];
+  await writeSamples(join(tmp, samplesFile), samples);
+  const extra = model.pictures ? await model.pictures(tmp, args.seed) : [];
 
   // A family's pictures may replace samples.png with a richer one (e.g. points over the data).
   const files = [...new Set([MODEL_FILE, CONFIG_FILE, 'metrics.json', samplesFile, ...extra])];
+  await stage.commit();
   ctx.stdout.write(`metrics: ${JSON.stringify(metrics)}\n`);
   ctx.stdout.write(`wrote to ${dir}:\n${files.map((f) => `  ${join(dir, f)}\n`).join('')}`);
   return 0;
 }
 
 /**
- * Refuse to train into a run directory of another family unless `force`: its weights would
- * be replaced and the directory would hold neither model whole while training runs.
+ * What `train` may replace: nothing, an empty directory, or a run directory (config.json
+ * names its family) of the same family, or of another one with `force`. A directory of
+ * other files is never replaced: the run directory is switched in whole.
  */
 async function checkReplaces(dir: string, family: string, force: boolean): Promise<void> {
-  if (force) return;
+  const entries = await readdir(dir).catch((e: NodeJS.ErrnoException) => {
+    if (e.code === 'ENOENT') return [];
+    if (e.code === 'ENOTDIR')
+      throw new UsageError(`--out '${dir}' is a file, not a directory; choose another --out`);
+    throw new UsageError(`cannot read --out '${dir}': ${e.message}`);
+  });
+  if (entries.length === 0) return;
   const existing = await readRunConfig(dir).catch(() => null);
-  if (existing && existing.family !== family)
+  if (!existing)
+    throw new UsageError(
+      `'${dir}' is not empty and is not a genmodels run directory (no readable config.json); a run replaces its directory whole: choose a new or empty --out`,
+    );
+  if (existing.family !== family && !force)
     throw new UsageError(
       `'${dir}' holds a '${existing.family}' run (preset ${existing.preset}); training ${family} there would replace it: pass --force, or choose another --out`,
     );

@@ -18,6 +18,8 @@ export interface SampleArgs {
   /** Text samples without a file go to stdout. */
   out?: string;
   device: string;
+  /** Show GPU driver output while the device is probed. */
+  verbose?: boolean;
   prompt?: string;
   tokens?: number;
   temperature?: number;
@@ -66,7 +68,7 @@ export async function sampleCommand(
   checkSampleOptions(family, args);
   const out = args.out;
   if (out !== undefined) await ensureWritableFile(out);
-  const rt = await makeRuntime(args.device);
+  const rt = await makeRuntime(args.device, undefined, args.verbose);
   const { model } = await loadRun(family, rt, args.from);
   const n = args.n ?? (out === undefined ? 1 : 64);
   // Without a file, the first text streams to stdout as it is generated.
@@ -118,12 +120,14 @@ export interface EvalArgs {
   from: string;
   seed: number;
   device: string;
+  /** Show GPU driver output while the device is probed. */
+  verbose?: boolean;
 }
 
 /** `genmodels eval <family> --from DIR`: prints the metrics as JSON; returns the exit code. */
 export async function evalCommand(ctx: CliContext, name: string, args: EvalArgs): Promise<number> {
   const family = getFamily(ctx, name);
-  const rt = await makeRuntime(args.device);
+  const rt = await makeRuntime(args.device, undefined, args.verbose);
   const { model } = await loadRun(family, rt, args.from);
   const metrics = await model.evaluate({ seed: args.seed });
   ctx.stdout.write(`${JSON.stringify(metrics, null, 2)}\n`);

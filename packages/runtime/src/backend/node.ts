@@ -45,17 +45,65 @@ export function setWasmPaths(_prefix: string): void {
   throw new DeviceError('wasmPaths: only browsers load ONNX Runtime from .wasm files');
 }
 
-/** Throw a DeviceError with setup instructions when no WebGPU adapter can be created. */
-export async function probeWebGpu(
-  createSession: () => Promise<{ release(): Promise<void> }>,
-): Promise<void> {
+/** What the WebGPU probe needs: a tiny model, how to open it in this process, and whether to show native output. */
+export interface WebGpuProbe {
+  /** A tiny ONNX model (the probe opens a WebGPU session on it). */
+  model: Uint8Array;
+  /** Open a WebGPU session on `model` in this process. */
+  createSession: () => Promise<{ release(): Promise<void> }>;
+  /** Show what the GPU drivers (Dawn, Vulkan) print while probing. */
+  verbose: boolean;
+}
+
+const WEBGPU_HELP =
+  'On Linux without a GPU: apt-get install libvulkan1 chromium, then set ' +
+  "VK_ICD_FILENAMES=/usr/lib/chromium/vk_swiftshader_icd.json; or use device 'cpu'.";
+
+/**
+ * Throw a DeviceError with setup instructions when no WebGPU adapter can be created. The
+ * first try runs in a child process, so that what the drivers print to stderr while they
+ * look for an adapter (Dawn and Vulkan warnings, several lines) is shown only when
+ * `verbose`; only when it succeeds does this process open its own WebGPU session. The
+ * Vulkan loader complains on every start when XDG_RUNTIME_DIR is unset, so (unless
+ * `verbose`) it is set to a private directory for this process when it is missing.
+ */
+export async function probeWebGpu(probe: WebGpuProbe): Promise<void> {
+  const dir = mkdtempSync(join(tmpdir(), 'genmodels-webgpu-'));
+  if (!probe.verbose && !process.env.XDG_RUNTIME_DIR) process.env.XDG_RUNTIME_DIR = dir;
+  let child: ReturnType<typeof spawnSync>;
+  const file = join(dir, 'probe.onnx');
   try {
-    await (await createSession()).release();
+    writeFileSync(file, probe.model);
+    const ortPath = require.resolve('onnxruntime-node');
+    const script = `const ort = require(${JSON.stringify(ortPath)});
+ort.InferenceSession.create(${JSON.stringify(file)}, { executionProviders: ['webgpu'] })
+  .then((s) => s.release()).then(() => process.exit(0), (e) => { console.log(String(e && e.message || e)); process.exit(3); });`;
+    child = spawnSync(process.execPath, ['-e', script], {
+      encoding: 'utf8',
+      env: process.env,
+      timeout: 300_000,
+    });
+  } finally {
+    rmSync(process.env.XDG_RUNTIME_DIR === dir ? file : dir, { recursive: true, force: true });
+  }
+  const native = String(child.stderr ?? '').trim();
+  if (probe.verbose && native) process.stderr.write(`${native}\n`);
+  if (child.status !== 0) {
+    const said = String(child.stdout ?? '').trim();
+    // ORT's message starts with its source location; the last sentence is what happened.
+    const why =
+      said.match(/Failed to get a WebGPU adapter[^\n]*/)?.[0] ??
+      (said || (child.error?.message ?? `exit ${child.status}`));
+    throw new DeviceError(
+      `device 'webgpu': no WebGPU adapter could be created (${why}). ${WEBGPU_HELP}` +
+        (probe.verbose || !native ? '' : ' (--verbose shows what the drivers printed)'),
+    );
+  }
+  try {
+    await (await probe.createSession()).release();
   } catch (e) {
     throw new DeviceError(
-      `device 'webgpu': no WebGPU adapter could be created (${(e as Error).message}). ` +
-        'On Linux without a GPU: apt-get install libvulkan1 chromium, then set ' +
-        "VK_ICD_FILENAMES=/usr/lib/chromium/vk_swiftshader_icd.json; or use device 'cpu'.",
+      `device 'webgpu': no WebGPU adapter could be created (${(e as Error).message}). ${WEBGPU_HELP}`,
     );
   }
 }

@@ -82,7 +82,13 @@ export function setWasmPaths(prefix: string): void {
 }
 
 /** Throw a DeviceError that suggests 'wasm' when this browser has no usable WebGPU adapter. */
-export async function probeWebGpu(createSession: () => Promise<{ release(): Promise<void> }>) {
+export async function probeWebGpu({
+  createSession,
+}: {
+  model: Uint8Array;
+  createSession: () => Promise<{ release(): Promise<void> }>;
+  verbose: boolean;
+}) {
   const gpu = (globalThis.navigator as { gpu?: { requestAdapter(): Promise<unknown> } }).gpu;
   if (!gpu)
     throw new DeviceError(

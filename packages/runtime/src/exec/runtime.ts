@@ -34,6 +34,8 @@ export interface RuntimeOptions {
   strictDevice?: boolean;
   /** ORT log level: 0 verbose ... 4 fatal; default 3 (errors). */
   logSeverityLevel?: 0 | 1 | 2 | 3 | 4;
+  /** Node.js, device 'webgpu': show what the GPU drivers print while the adapter is probed. */
+  verbose?: boolean;
 }
 
 export interface CompileOptions {
@@ -74,11 +76,12 @@ export class Runtime {
     if (device === 'webgpu') {
       const g = new Graph('probe');
       const x = g.input('x', 'float32', [1]);
-      await probeWebGpu(() =>
-        ort.InferenceSession.create(encodeModel(g, { outputs: { y: x } }), {
-          executionProviders: ['webgpu'],
-        }),
-      );
+      const model = encodeModel(g, { outputs: { y: x } });
+      await probeWebGpu({
+        model,
+        createSession: () => ort.InferenceSession.create(model, { executionProviders: ['webgpu'] }),
+        verbose: opts.verbose ?? false,
+      });
     }
     return rt;
   }

@@ -1,0 +1,30 @@
+/**
+ * The kill test of run directories (scripts/kill-test.mjs) as part of `pnpm test`: 20
+ * SIGKILLs of a training run that overwrites a run of another family, each leaving the old
+ * or the new run loadable; then a failed save and a read-only config.json.
+ */
+import { spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+
+const script = fileURLToPath(new URL('../scripts/kill-test.mjs', import.meta.url));
+
+describe('run directories under SIGKILL', () => {
+  it('20 seeded kills leave the old or the new run; a failed save leaves the old one', async () => {
+    // Asynchronously, so the test worker stays responsive for the minutes this takes.
+    const child = spawn(process.execPath, [script, '--kills', '20', '--seed', '1']);
+    let out = '';
+    child.stdout.on('data', (d) => {
+      out += d;
+    });
+    child.stderr.on('data', (d) => {
+      out += d;
+    });
+    const r = await new Promise<{ status: number | null }>((res) =>
+      child.once('close', (status) => res({ status })),
+    );
+    expect(out, out).toMatch(/kill-test: PASS \(\d+ kills left the old run, \d+ the new one\)/);
+    expect(r.status, out).toBe(0);
+    expect(out.match(/^kill +\d+ at/gm)).toHaveLength(20);
+  });
+});
