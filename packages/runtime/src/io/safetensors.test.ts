@@ -359,20 +359,48 @@ describe('decodeSafetensors errors', () => {
     new DataView(bytes.buffer).setBigUint64(0, 100n, true);
     expectCheckpointError(
       () => decodeSafetensors(bytes, 'f'),
-      "safetensors 'f': truncated: header length 100 is larger than the 2 bytes after the 8-byte prefix",
+      "safetensors 'f': truncated or not a safetensors file: the header length in its first 8 bytes is larger than the 2 bytes after them",
     );
     const huge = assemble('{}');
     new DataView(huge.buffer).setBigUint64(0, 0xffffffffffffffffn, true);
     expectCheckpointError(
       () => decodeSafetensors(huge),
-      /truncated: header length 18446744073709551615/,
+      /truncated or not a safetensors file: the header length in its first 8 bytes is larger than the 2 bytes after them$/,
     );
+  });
+
+  it('never spells out the bytes of a file that is not safetensors (e.g. /proc/self/environ)', () => {
+    const secret = new TextEncoder().encode('PASSWORD=hunter2hunter2\0HOME=/root\0');
+    const message = (() => {
+      try {
+        decodeSafetensors(secret, 'f');
+      } catch (e) {
+        return (e as Error).message;
+      }
+      return '';
+    })();
+    expect(message).toMatch(/not a safetensors file/);
+    const asNumber = new DataView(secret.buffer).getBigUint64(0, true).toString();
+    expect(message).not.toContain(asNumber);
+    expect(message).not.toMatch(/PASSWORD|hunter2/);
+    // A header that is not JSON: its position and at most a short, escaped prefix.
+    const long = `{"a": ${'x'.repeat(200)}\u0001`;
+    let m2 = '';
+    try {
+      decodeSafetensors(assemble(long), 'f');
+    } catch (e) {
+      m2 = (e as Error).message;
+    }
+    expect(m2).toMatch(
+      /is not valid JSON( \(at position \d+\))?; it starts with '\{\\"a\\": x{34}\.\.\.'$/,
+    );
+    expect(m2.length).toBeLessThan(160);
   });
 
   it('rejects a header that is not valid JSON or not UTF-8', () => {
     expectCheckpointError(
       () => decodeSafetensors(assemble('{"x": '), 'f'),
-      /safetensors 'f': header \(6 bytes\) is not valid JSON: /,
+      /safetensors 'f': header \(6 bytes\) is not valid JSON/,
     );
     const bad = assemble('{"a":1}');
     bad[10] = 0xff;

@@ -64,6 +64,12 @@ function setOwn<T>(obj: Record<string, T>, key: string, value: T): void {
   Object.defineProperty(obj, key, { value, enumerable: true, writable: true, configurable: true });
 }
 
+/** `text` for messages: in single quotes, escaped (no control characters), at most 40 characters of it. */
+export function shortText(text: string): string {
+  const escaped = JSON.stringify(text.length > 40 ? text.slice(0, 40) : text).slice(1, -1);
+  return `'${escaped}${text.length > 40 ? '...' : ''}'`;
+}
+
 function describeValue(v: unknown): string {
   if (v === null) return 'null';
   if (Array.isArray(v)) return 'an array';
@@ -246,8 +252,10 @@ export function decodeSafetensors(bytes: Uint8Array, source?: string): Safetenso
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const n64 = view.getBigUint64(0, true);
   if (n64 > BigInt(bytes.length - 8)) {
+    // The value itself is not shown: for a file that is not safetensors it would spell out
+    // its first 8 bytes (e.g. of /proc/self/environ).
     fail(
-      `truncated: header length ${n64} is larger than the ${bytes.length - 8} bytes after the 8-byte prefix`,
+      `truncated or not a safetensors file: the header length in its first 8 bytes is larger than the ${bytes.length - 8} bytes after them`,
     );
   }
   const n = Number(n64);
@@ -262,7 +270,11 @@ export function decodeSafetensors(bytes: Uint8Array, source?: string): Safetenso
   try {
     header = JSON.parse(text);
   } catch (e) {
-    fail(`header (${n} bytes) is not valid JSON: ${(e as Error).message}`);
+    // V8's own message quotes the text; only the position is kept, with a short prefix.
+    const at = /position (\d+)/.exec((e as Error).message)?.[1];
+    fail(
+      `header (${n} bytes) is not valid JSON${at ? ` (at position ${at})` : ''}; it starts with ${shortText(text)}`,
+    );
   }
   if (typeof header !== 'object' || header === null || Array.isArray(header)) {
     fail(`header is ${describeValue(header)}; expected a JSON object of tensor entries`);
@@ -284,13 +296,13 @@ export function decodeSafetensors(bytes: Uint8Array, source?: string): Safetenso
       }
       for (const [k, v] of Object.entries(entry as Record<string, unknown>)) {
         if (typeof v !== 'string') {
-          fail(`metadata value for key '${k}' is ${describeValue(v)}; expected a string`);
+          fail(`metadata value for key ${shortText(k)} is ${describeValue(v)}; expected a string`);
         }
         setOwn(metadata, k, v as string);
       }
       continue;
     }
-    const t = `tensor '${name}'`;
+    const t = `tensor ${shortText(name)}`;
     if (typeof entry !== 'object' || entry === null || Array.isArray(entry)) {
       fail(
         `${t}: entry is ${describeValue(entry)}; expected an object with dtype, shape, data_offsets`,
