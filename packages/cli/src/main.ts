@@ -132,6 +132,10 @@ function program(ctx: CliContext, result: { code: number }): Command {
     .addOption(seedOpt())
     .addOption(deviceOpt())
     .option('--verbose', 'show what the GPU drivers print while a device is probed')
+    .option(
+      '--corpus <file>',
+      'text families: the text to evaluate on (its last 10% is the validation split)',
+    )
     .addHelpText('after', () => familiesHelp(ctx))
     .action(async (name: string, opts) => {
       result.code = await evalCommand(ctx, name, opts);

@@ -5,7 +5,13 @@
  */
 export { ActNorm } from './actnorm.js';
 export type { FlowConfig, FlowToy } from './config.js';
-export { FLOW_PRESETS, resolveConfig, TOY_EPOCH } from './config.js';
+export {
+  FLOW_PRESETS,
+  flowConfigSchema,
+  flowParameterCount,
+  resolveConfig,
+  TOY_EPOCH,
+} from './config.js';
 export type { CouplingSplit } from './coupling.js';
 export { AffineCoupling, couplingSplits } from './coupling.js';
 export { dequantize } from './data.js';

@@ -4,7 +4,7 @@
  */
 import { encodeOnnx, ops, Rng } from '@genmodels/runtime';
 import { FamilyStore } from '@genmodels/runtime/internal';
-import { type FlowConfig, resolveConfig } from './config.js';
+import { type FlowConfig, flowParameterCount, resolveConfig } from './config.js';
 import { FlowError } from './errors.js';
 import { FlowNetwork } from './network.js';
 
@@ -23,6 +23,7 @@ export const flowStore = new FamilyStore<FlowConfig, FlowNetwork>({
   fail: (m) => new FlowError(m),
   resolve: resolveConfig,
   build: (cfg) => new FlowNetwork(cfg, new Rng(0)),
+  parameters: flowParameterCount,
 });
 
 /**

@@ -1,38 +1,62 @@
 /** GAN configurations and the presets of reference-configs ("GAN"). */
 import type { FamilyPreset } from '@genmodels/runtime';
+import {
+  checkParameterCount,
+  convParameters,
+  intIn,
+  linearParameters,
+  parseConfig,
+  positiveInt,
+  positiveNumber,
+  z,
+} from '@genmodels/runtime/internal';
 import { GanError } from './errors.js';
 
+const ganLossSchema = z.enum(['nonsaturating', 'hinge', 'wgan-gp']);
 /** Adversarial objective: non-saturating with logits, hinge, or Wasserstein with gradient penalty. */
-export type GanLoss = 'nonsaturating' | 'hinge' | 'wgan-gp';
+export type GanLoss = z.infer<typeof ganLossSchema>;
 
-export interface GanConfig {
+/** An Adam beta: a decay rate in [0, 1). */
+const beta = () => z.number().min(0).lt(1);
+
+/**
+ * The GAN config's schema (unconditional and class-conditional GANs alike): every config
+ * (given to `create`, or read from a model directory) is checked against it before a network
+ * is built. {@link GanConfig} is derived from it.
+ */
+export const ganConfigSchema = z.strictObject({
   /** 'mlp' for 2-D points, 'dcgan' for 28x28 images. */
-  arch: 'mlp' | 'dcgan';
+  arch: z.enum(['mlp', 'dcgan']),
   /** Noise dimension of z ~ N(0, I). */
-  zDim: number;
+  zDim: positiveInt(65536),
   /** MLP hidden width (mlp) or the base channel count c (dcgan: 2c -> c -> 1). */
-  hidden: number;
-  /** Point dimension (mlp); images are 28x28 (dcgan). */
-  dataDim: number;
+  hidden: positiveInt(65536),
+  /** Point dimension (mlp, up to a flattened 4096x4096 image); images are 28x28 (dcgan: 784). */
+  dataDim: positiveInt(1 << 24),
   /** Classes for class-conditional G and D (0: unconditional). */
-  numClasses: number;
-  loss: GanLoss;
+  numClasses: intIn(0, 65536),
+  loss: ganLossSchema,
   /** WGAN-GP penalty weight lambda. */
-  gpWeight: number;
+  gpWeight: z.number().min(0),
   /** R1 penalty weight gamma (0: off): gamma/2 * ||grad_x D(real)||^2. */
-  r1Gamma: number;
-  lr: number;
-  betas: [number, number];
-  batchSize: number;
+  r1Gamma: z.number().min(0),
+  /** Adam learning rate used by `fit` unless overridden. */
+  lr: positiveNumber(),
+  /** Adam's beta1 and beta2, each in [0, 1). */
+  betas: z.tuple([beta(), beta()]),
+  batchSize: positiveInt(1 << 20),
   /** D steps per G step. */
-  dSteps: number;
-  /** Decay of the generator's weight EMA used for sampling (0: off). */
-  emaDecay: number;
+  dSteps: positiveInt(1024),
+  /** Decay of the generator's weight EMA used for sampling (0: off), in [0, 1). */
+  emaDecay: z.number().min(0).lt(1),
   /** Std of the N(0, std) weight init (DCGAN's 0.02); 0 keeps PyTorch's default init. */
-  initStd: number;
+  initStd: z.number().min(0),
   /** Toy set the 2-D presets train on and are evaluated against. */
-  toy?: 'ring8';
-}
+  toy: z.enum(['ring8']).optional(),
+});
+
+/** A GAN's config (see {@link ganConfigSchema} for each field and its range). */
+export type GanConfig = z.infer<typeof ganConfigSchema>;
 
 const BASE: GanConfig = {
   arch: 'mlp',
@@ -90,34 +114,69 @@ export const GAN_PRESETS: Readonly<Record<string, FamilyPreset<GanConfig>>> = Ob
 /** Points per epoch of the 2-D presets (the toy sets are infinite). */
 export const TOY_EPOCH = 25_600;
 
+const fail = (m: string) => new GanError(m);
+
 /** A full, validated config from a preset name or a partial config (over the ring8 defaults). */
 export function resolveConfig(config: string | Partial<GanConfig>): GanConfig {
+  let cfg: GanConfig;
   if (typeof config === 'string') {
     const p = Object.hasOwn(GAN_PRESETS, config) ? GAN_PRESETS[config] : undefined;
     if (!p)
       throw new GanError(
         `unknown GAN preset '${config}'; expected one of ${Object.keys(GAN_PRESETS).join(', ')}`,
       );
-    return { ...p.config, betas: [...p.config.betas] };
+    cfg = { ...p.config, betas: [...p.config.betas] };
+  } else {
+    const given: unknown = config;
+    // Not an object (a stored config of 5, null, [...]): a GanError saying what it is.
+    if (typeof given !== 'object' || given === null || Array.isArray(given))
+      parseConfig(ganConfigSchema, given, 'GAN', fail);
+    const base = config.arch === 'dcgan' ? DCGAN : BASE;
+    cfg = { ...base, ...config };
   }
-  const base = config.arch === 'dcgan' ? DCGAN : BASE;
-  const cfg: GanConfig = { ...base, ...config };
-  const positive: (keyof GanConfig)[] = ['zDim', 'hidden', 'dataDim', 'batchSize', 'dSteps'];
-  for (const k of positive) {
-    const v = cfg[k];
-    if (!(Number.isInteger(v) && (v as number) > 0))
-      throw new GanError(`GAN config: ${k} (${String(v)}) must be a positive integer`);
-  }
-  if (!['mlp', 'dcgan'].includes(cfg.arch))
-    throw new GanError(`GAN config: arch '${cfg.arch}' must be 'mlp' or 'dcgan'`);
-  if (!['nonsaturating', 'hinge', 'wgan-gp'].includes(cfg.loss))
-    throw new GanError(`GAN config: loss '${cfg.loss}' must be nonsaturating, hinge or wgan-gp`);
+  cfg = parseConfig(ganConfigSchema, cfg, 'GAN', fail);
   if (cfg.arch === 'dcgan' && cfg.dataDim !== 784)
-    throw new GanError(`GAN config: dcgan images are 28x28 (dataDim 784), got ${cfg.dataDim}`);
-  if (!(Number.isInteger(cfg.numClasses) && cfg.numClasses >= 0))
-    throw new GanError(`GAN config: numClasses (${cfg.numClasses}) must be an integer >= 0`);
-  if (!(cfg.emaDecay >= 0 && cfg.emaDecay < 1))
-    throw new GanError(`GAN config: emaDecay (${cfg.emaDecay}) must be in [0, 1)`);
-  if (!(cfg.lr > 0)) throw new GanError(`GAN config: lr (${cfg.lr}) must be > 0`);
+    throw fail(`GAN config: dcgan images are 28x28 (dataDim 784), got ${cfg.dataDim}`);
+  checkParameterCount(ganParameterCount(cfg), 'GAN', fail);
   return cfg;
+}
+
+/** Values of a BatchNorm over `c` features: weight, bias, running mean and var, the batch count. */
+function batchNormValues(c: number): number {
+  return 4 * c + 1;
+}
+
+/**
+ * The number of values in the state dict of the network of `cfg` (what `GanNetwork`
+ * allocates: generator and discriminator parameters and BatchNorm buffers; the generator's
+ * EMA copy, kept apart, is not counted).
+ */
+export function ganParameterCount(cfg: GanConfig): number {
+  const k = cfg.numClasses;
+  const h = cfg.hidden;
+  if (cfg.arch === 'mlp')
+    return (
+      // generator: z (+ y) -> h -> h -> dataDim
+      linearParameters(cfg.zDim + k, h) +
+      linearParameters(h, h) +
+      linearParameters(h, cfg.dataDim) +
+      // discriminator: x (+ y) -> h -> h -> 1
+      linearParameters(cfg.dataDim + k, h) +
+      linearParameters(h, h) +
+      linearParameters(h, 1)
+    );
+  const flat = 2 * h * 49;
+  return (
+    // generator: Linear 2c*7*7, BN, ConvT 2c -> c, BN, ConvT c -> 1
+    linearParameters(cfg.zDim + k, flat) +
+    batchNormValues(flat) +
+    convParameters(2 * h, h, 4) +
+    batchNormValues(h) +
+    convParameters(h, 1, 4) +
+    // discriminator: Conv (1+K) -> c, Conv c -> 2c, BN, Linear -> 1
+    convParameters(1 + k, h, 4) +
+    convParameters(h, 2 * h, 4) +
+    batchNormValues(2 * h) +
+    linearParameters(flat, 1)
+  );
 }

@@ -4,7 +4,13 @@
  * with @genmodels/runtime.
  */
 export type { GanConfig, GanLoss } from './config.js';
-export { GAN_PRESETS, resolveConfig, TOY_EPOCH } from './config.js';
+export {
+  GAN_PRESETS,
+  ganConfigSchema,
+  ganParameterCount,
+  resolveConfig,
+  TOY_EPOCH,
+} from './config.js';
 export { checkLabels, oneHot } from './data.js';
 export { GanError } from './errors.js';
 export type { GanFamily } from './family.js';

@@ -4,7 +4,7 @@
  */
 import { encodeOnnx, ops, Rng } from '@genmodels/runtime';
 import { FamilyStore } from '@genmodels/runtime/internal';
-import { type GanConfig, resolveConfig } from './config.js';
+import { type GanConfig, ganParameterCount, resolveConfig } from './config.js';
 import { GanError } from './errors.js';
 import { GanNetwork } from './network.js';
 import { stepInputs } from './steps.js';
@@ -25,6 +25,7 @@ export const ganStore = new FamilyStore<GanConfig, GanNetwork>({
   resolve: resolveConfig,
   build: (cfg) => new GanNetwork(cfg, new Rng(0)),
   ema: true,
+  parameters: ganParameterCount,
 });
 
 /**

@@ -89,8 +89,12 @@ export interface TrainedModel {
    */
   toFiles(): ModelFiles;
   sample(n: number, seed: number, opts?: FamilySampleOptions): Promise<FamilySamples>;
-  /** Test-set metrics with the snake_case names of the CLI contract (e.g. neg_elbo, recon, kl). */
-  evaluate(opts?: { seed?: number }): Promise<Record<string, number>>;
+  /**
+   * Test-set metrics with the snake_case names of the CLI contract (e.g. neg_elbo, recon, kl).
+   * `corpus`: text families, the text to evaluate on (a loaded model reads no path its
+   * config records); only for families whose `evalOptions` list it.
+   */
+  evaluate(opts?: FamilyEvalOptions): Promise<Record<string, number>>;
   /**
    * This model's exportable parts, the first being the default, when the family has
    * several kinds of model with different parts; absent: the family's `parts`.
@@ -107,6 +111,13 @@ export interface TrainedModel {
   pictures?(dir: string, seed: number): Promise<string[]>;
 }
 
+/** What `TrainedModel.evaluate` takes. */
+export interface FamilyEvalOptions {
+  seed?: number;
+  /** Text families: the corpus (path or URL) whose validation split is scored. */
+  corpus?: string;
+}
+
 export interface ModelFamily {
   readonly name: string;
   readonly description: string;
@@ -118,6 +129,8 @@ export interface ModelFamily {
    * can refuse the others instead of ignoring them; absent or empty: none.
    */
   readonly sampleOptions?: readonly Exclude<keyof FamilySampleOptions, 'onText'>[];
+  /** The `FamilyEvalOptions` besides `seed` that this family's models read; absent: none. */
+  readonly evalOptions?: readonly Exclude<keyof FamilyEvalOptions, 'seed'>[];
   train(rt: Runtime, opts: FamilyTrainOptions): Promise<TrainedModel>;
   /**
    * Load what `save` wrote (or `toFiles` gave): a directory (Node.js), a URL base

@@ -122,14 +122,21 @@ export interface EvalArgs {
   device: string;
   /** Show GPU driver output while the device is probed. */
   verbose?: boolean;
+  /** Text families: the corpus to evaluate on. */
+  corpus?: string;
 }
 
 /** `genmodels eval <family> --from DIR`: prints the metrics as JSON; returns the exit code. */
 export async function evalCommand(ctx: CliContext, name: string, args: EvalArgs): Promise<number> {
   const family = getFamily(ctx, name);
+  if (args.corpus !== undefined && !family.evalOptions?.includes('corpus'))
+    throw new UsageError(`${family.name} evaluates on its own test data; it takes no --corpus`);
   const rt = await makeRuntime(args.device, undefined, args.verbose);
   const { model } = await loadRun(family, rt, args.from);
-  const metrics = await model.evaluate({ seed: args.seed });
+  const metrics = await model.evaluate({
+    seed: args.seed,
+    ...(args.corpus === undefined ? {} : { corpus: resolve(args.corpus) }),
+  });
   ctx.stdout.write(`${JSON.stringify(metrics, null, 2)}\n`);
   return 0;
 }

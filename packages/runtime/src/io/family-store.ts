@@ -168,7 +168,7 @@ export class FamilyStore<C, N extends Module, F extends object = NoFields> {
       for (const t of Object.values(out.stateDict)) held += t.size;
       if (described > held)
         throw fail(
-          `${where}: the config describes a ${label} of ${described} parameters but model.safetensors holds ${held} values: config and weights do not match`,
+          `${where}: model.safetensors does not match its config: the config describes a ${label} of ${described} parameters but model.safetensors holds ${held} values: config and weights do not match`,
         );
     }
     return out;

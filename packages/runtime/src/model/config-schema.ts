@@ -111,12 +111,23 @@ export function parseConfig<S extends z.ZodType>(
 ): z.output<S> {
   const r = schema.safeParse(value);
   if (r.success) return r.data;
-  const parts = r.error.issues.slice(0, 3).map((issue) => {
+  // One problem per field: zod reports 1e308 for an int field as above the safe-integer
+  // range and as above the field's own bound; the field's bound says more.
+  const key = (issue: z.core.$ZodIssue) => issue.path.map(String).join('.');
+  const unsafe = (issue: z.core.$ZodIssue) =>
+    issue.code === 'too_big' && issue.maximum === Number.MAX_SAFE_INTEGER;
+  const fields = new Map<string, z.core.$ZodIssue>();
+  for (const issue of r.error.issues) {
+    const had = fields.get(key(issue));
+    if (!had || (unsafe(had) && !unsafe(issue))) fields.set(key(issue), issue);
+  }
+  const issues = [...fields.values()];
+  const parts = issues.slice(0, 3).map((issue) => {
     const name = issue.path.map(String).join('.') || 'the config';
     const got = issue.code === 'unrecognized_keys' ? '' : ` (${shown(at(value, issue.path))})`;
     return `${name}${got} ${expectation(issue)}`;
   });
-  const more = r.error.issues.length > 3 ? `; and ${r.error.issues.length - 3} more` : '';
+  const more = issues.length > 3 ? `; and ${issues.length - 3} more` : '';
   throw fail(`${label} config: ${parts.join('; ')}${more}`);
 }
 

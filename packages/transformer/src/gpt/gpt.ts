@@ -249,17 +249,23 @@ export class GPT extends GenerativeModel<GptConfig, GptNetwork, TrainStep, GptFi
   }
 
   /**
-   * Metrics on the validation split (last 10%) of the training corpus: the one in memory
-   * after `fit`, else the file recorded in config.json (`corpus`), or `opts.corpus`.
+   * Metrics on the validation split (last 10%) of a corpus: `opts.corpus` (a path, or a URL
+   * in browsers), else the one in memory after `fit`. A loaded model does not read the path
+   * its config.json records: that path is information, and a model directory must not make
+   * the loader read an arbitrary file; pass `{ corpus }` (CLI: `eval --corpus PATH`).
    */
   async evaluate(opts: GptEvalOptions & { corpus?: string } = {}): Promise<GptMetrics> {
     let corpus = opts.corpus ? undefined : this.#corpus;
     if (!corpus) {
-      const path = opts.corpus ?? this.#corpusPath;
-      if (!path)
+      const path = opts.corpus;
+      if (!path) {
+        const recorded = this.#corpusPath
+          ? ` (its config.json says it was trained on ${JSON.stringify(this.#corpusPath.slice(0, 200))})`
+          : '';
         throw new GptError(
-          'evaluate: this model knows no corpus; pass { corpus: PATH } (the text it was trained on)',
+          `evaluate: this model has no corpus in memory${recorded}; pass { corpus: PATH } with the text to evaluate on (CLI: eval --corpus PATH)`,
         );
+      }
       corpus = await readCorpus(path);
       this.#checkCorpus(corpus);
       this.#corpus = corpus;

@@ -214,7 +214,7 @@ describe('training and loading errors', () => {
     ).rejects.toThrow('the training split has 110 tokens; blockSize 128 needs at least 129');
   });
 
-  it('trains through the family entry point and evaluates on the recorded corpus after loading', async () => {
+  it('trains through the family entry point; after loading evaluates on the corpus it is given', async () => {
     const file = join(dir, 'rhyme.txt');
     await writeFile(file, RHYME);
     const events: (number | null)[] = [];
@@ -232,7 +232,11 @@ describe('training and loading errors', () => {
     expect(back.preset).toBe('shakespeare-char');
     const stored = JSON.parse(await readFile(join(sub, 'config.json'), 'utf8'));
     expect(stored).toMatchObject({ family: 'transformer', model: 'gpt', corpus: file });
-    const m = await back.evaluate({ batches: 1, stride: 64 });
+    // The recorded path is information only: a loaded model reads the corpus it is given.
+    await expect(back.evaluate({ batches: 1, stride: 64 })).rejects.toThrow(
+      `evaluate: this model has no corpus in memory (its config.json says it was trained on ${JSON.stringify(file)}); pass { corpus: PATH } with the text to evaluate on (CLI: eval --corpus PATH)`,
+    );
+    const m = await back.evaluate({ batches: 1, stride: 64, corpus: file });
     expect(Object.keys(m).sort()).toEqual(['bpc', 'val_loss', 'val_loss_stream', 'val_tokens']);
     expect(m.val_loss).toBeGreaterThan(1); // two steps: far from trained
   });

@@ -1,0 +1,162 @@
+import { Rng, Runtime } from '@genmodels/runtime';
+import { describe, expect, it } from 'vitest';
+import {
+  FLOW_PRESETS,
+  Flow,
+  type FlowConfig,
+  FlowError,
+  FlowNetwork,
+  flowConfigSchema,
+  flowParameterCount,
+  resolveConfig,
+} from './index.js';
+
+const rt = await Runtime.create({ device: 'cpu' });
+
+/** Values a built network's state dict really holds (parameters and buffers). */
+function heldValues(net: FlowNetwork): number {
+  return Object.values(net.stateDict()).reduce((n, t) => n + t.size, 0);
+}
+
+describe('flow config schema', () => {
+  it('resolves every preset to exactly its config, in its key order', () => {
+    for (const [name, preset] of Object.entries(FLOW_PRESETS)) {
+      const cfg = resolveConfig(name);
+      expect(cfg).toEqual(preset.config);
+      expect(Object.keys(cfg)).toEqual(Object.keys(preset.config));
+      expect(cfg).not.toBe(preset.config);
+      expect(flowConfigSchema.parse(cfg)).toEqual(cfg);
+    }
+    const partial = resolveConfig({ toy: 'ring8', couplings: 4 });
+    expect(Object.keys(partial)).toEqual(Object.keys(FLOW_PRESETS.ring8.config));
+  });
+
+  it('counts the values of every preset and of varied configs exactly', () => {
+    const configs: FlowConfig[] = [
+      ...Object.keys(FLOW_PRESETS).map((p) => resolveConfig(p)),
+      // odd D, an odd number of alternating couplings, one hidden layer, ActNorm and LU mixing
+      resolveConfig({ dim: 5, couplings: 3, hidden: 4, depth: 1, actnorm: true, mixing: 'lu' }),
+      resolveConfig({ dim: 7, couplings: 3, hidden: 6, depth: 3, mask: 'permuted' }),
+      resolveConfig({ dim: 9, imageSize: 3, couplings: 5, hidden: 5, mixing: 'lu' }),
+      resolveConfig({
+        pixels: true,
+        dim: 16,
+        imageSize: 4,
+        couplings: 2,
+        hidden: 8,
+        actnorm: true,
+      }),
+      resolveConfig({ dim: 2, couplings: 1, hidden: 3, mask: 'permuted', actnorm: true }),
+    ];
+    for (const cfg of configs)
+      expect(flowParameterCount(cfg), JSON.stringify(cfg)).toBe(
+        heldValues(new FlowNetwork(cfg, new Rng(0))),
+      );
+  });
+
+  it('names each wrong field, its value and what it must be', () => {
+    const cases: [unknown, string][] = [
+      [{ couplings: 1e308 }, 'flow config: couplings (1e+308) must be at most 1024'],
+      [{ couplings: 2.5 }, 'couplings (2.5) must be a positive integer'],
+      [{ couplings: -1 }, 'couplings (-1) must be a positive integer'],
+      [{ hidden: 0 }, 'hidden (0) must be a positive integer'],
+      [{ hidden: null }, 'hidden (null) must be a number'],
+      [{ hidden: 1e5 }, 'hidden (100000) must be at most 65536'],
+      [{ dim: '2' }, 'dim ("2") must be a number'],
+      [{ dim: 2 ** 25 }, 'dim (33554432) must be at most 16777216'],
+      [{ depth: [2] }, 'depth ([2]) must be a number'],
+      [{ depth: 2000 }, 'depth (2000) must be at most 1024'],
+      [{ imageSize: -1 }, 'imageSize (-1) must be at least 0'],
+      [{ imageSize: 5000 }, 'imageSize (5000) must be at most 4096'],
+      [{ imageSize: 1.5 }, 'imageSize (1.5) must be an integer'],
+      [{ mask: 'random' }, 'mask ("random") must be one of "alternating", "permuted"'],
+      [{ mixing: 'glow' }, 'mixing ("glow") must be one of "none", "lu"'],
+      [{ actnorm: 'yes' }, 'actnorm ("yes") must be true or false'],
+      [{ pixels: 1 }, 'pixels (1) must be true or false'],
+      [{ logitAlpha: 0.5 }, 'logitAlpha (0.5) must be below 0.5'],
+      [{ logitAlpha: -1e-6 }, 'logitAlpha (-0.000001) must be at least 0'],
+      [{ lr: -1 }, 'lr (-1) must be > 0'],
+      [{ lr: '1e-3' }, 'lr ("1e-3") must be a number'],
+      [{ batchSize: 2 ** 21 }, 'batchSize (2097152) must be at most 1048576'],
+      [{ clipNorm: -1 }, 'clipNorm (-1) must be at least 0'],
+      [
+        { toy: 'spiral' },
+        'toy ("spiral") must be one of "moons", "8gaussians", "ring8", "checkerboard"',
+      ],
+      [{ coupling: 4 }, 'has unknown field(s) coupling'],
+      [{ dim: 1 }, 'flow config: dim (1) must be >= 2 for couplings'],
+      [{ dim: 10, imageSize: 3 }, 'imageSize 3 does not match dim 10'],
+      [{ toy: 'moons', dim: 3 }, "toy set 'moons' is 2-D, but dim is 3"],
+      [{ dim: 2 ** 24, couplings: 1024 }, 'flow config describes 8.84e+12 parameters'],
+      [{ dim: 20000, mixing: 'lu' }, 'over the limit of 1.07e+9; make the network smaller'],
+      [5, 'flow config: the config (5) must be an object'],
+      [null, 'flow config: the config (null) must be an object'],
+    ];
+    for (const [given, message] of cases) {
+      const resolve = () => resolveConfig(given as never);
+      expect(resolve, JSON.stringify(given)).toThrow(FlowError);
+      expect(resolve, JSON.stringify(given)).toThrow(message);
+    }
+  });
+
+  it('refuses a crafted stored config with a named error, before building', async () => {
+    const files = Flow.create(rt, { couplings: 2, hidden: 8 }, { seed: 0 }).toFiles();
+    const stored = JSON.parse(files['config.json'] as string);
+    const bytes = stripMetadataConfig(files['model.safetensors'] as Uint8Array);
+    const load = (config: Record<string, unknown>) =>
+      Flow.load(rt, {
+        'model.safetensors': bytes,
+        'config.json': JSON.stringify({ ...stored, config: { ...stored.config, ...config } }),
+      });
+    const before = process.memoryUsage().rss;
+    // In range (2 x 20000^2 = 8e8 values < 2^30), but building it would allocate 3.2 GB.
+    await expect(load({ hidden: 20000 })).rejects.toThrow(
+      /model.safetensors does not match its config: the config describes a flow of 800\d+ parameters but model.safetensors holds 234 values: config and weights do not match$/,
+    );
+    // Out of range or of the wrong type: the schema names the field (no heap exhaustion).
+    for (const [config, message] of [
+      [{ couplings: 1e308 }, 'flow config: couplings (1e+308) must be at most 1024'],
+      [{ hidden: '8' }, 'flow config: hidden ("8") must be a number'],
+      [{ depth: null }, 'flow config: depth (null) must be a number'],
+      [{ mixing: ['lu'] }, 'flow config: mixing (["lu"]) must be one of "none", "lu"'],
+    ] as const) {
+      const err = await load(config).catch((e) => e);
+      expect(err).toBeInstanceOf(FlowError);
+      expect(err.message).toBe(message);
+    }
+    expect(process.memoryUsage().rss - before).toBeLessThan(512 * 1024 * 1024);
+    // The saved files themselves (config in the metadata too) still load.
+    await expect(Flow.load(rt, files)).resolves.toBeDefined();
+  });
+
+  it('still loads what save has always written: the toy presets and custom configs', async () => {
+    const models = [
+      ...Object.keys(FLOW_PRESETS)
+        .filter((p) => p !== 'mnist-mlp')
+        .map((p) => Flow.create(rt, p, { seed: 0 })),
+      Flow.create(rt, { couplings: 3, hidden: 16, actnorm: true, mixing: 'lu', mask: 'permuted' }),
+      Flow.create(rt, { pixels: true, dim: 16, imageSize: 4, couplings: 2, hidden: 8 }),
+    ];
+    for (const flow of models) {
+      const back = await Flow.load(rt, flow.toFiles());
+      expect(back.config).toEqual(flow.config);
+      expect(back.preset).toBe(flow.preset);
+    }
+  });
+});
+
+/** The same safetensors file with the stored config removed from its metadata. */
+function stripMetadataConfig(bytes: Uint8Array): Uint8Array {
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const n = Number(view.getBigUint64(0, true));
+  const header = JSON.parse(new TextDecoder().decode(bytes.subarray(8, 8 + n)));
+  header.__metadata__ = { format: 'pt' };
+  let text = JSON.stringify(header);
+  while ((8 + text.length) % 8 !== 0) text += ' ';
+  const h = new TextEncoder().encode(text);
+  const out = new Uint8Array(8 + h.length + bytes.length - 8 - n);
+  new DataView(out.buffer).setBigUint64(0, BigInt(h.length), true);
+  out.set(h, 8);
+  out.set(bytes.subarray(8 + n), 8 + h.length);
+  return out;
+}
