@@ -373,6 +373,15 @@ describe('errors: one line on stderr, exit code 1', () => {
     expect(await main(['train', 'other', '--steps', '2', '--out', run], forced)).toBe(0);
   });
 
+  it('eval --corpus only for families that read one', async () => {
+    const run = join(tmp, 'run');
+    await trainInto(run);
+    await fails(
+      ['eval', 'fake', '--from', run, '--corpus', join(tmp, 'x.txt')],
+      /^genmodels: error: fake evaluates on its own test data; it takes no --corpus$/m,
+    );
+  });
+
   it('checkpoint of another family', async () => {
     const run = join(tmp, 'run');
     await trainInto(run);

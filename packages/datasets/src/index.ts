@@ -41,6 +41,40 @@ export type { Points } from './metrics/points.js';
 export { MetricError } from './metrics/points.js';
 export type { IdxFileData, IdxFiles, ImageDataset, LoadOptions } from './mnist.js';
 export { DatasetNotFoundError, FASHION_MNIST_CLASSES, fashionMnist, mnist } from './mnist.js';
+export {
+  DataBudgetError,
+  DataReadError,
+  EmptyDataError,
+  ImageDecodeError,
+  NpyFormatError,
+  TableFormatError,
+} from './own-data/errors.js';
+export type {
+  ImageEntry,
+  ImageFolderData,
+  ImageReadOptions,
+} from './own-data/images.js';
+export {
+  DEFAULT_IMAGE_FILE_BYTES,
+  DEFAULT_IMAGE_MEMORY_BYTES,
+  DEFAULT_MAX_IMAGE_PIXELS,
+  IMAGE_EXTENSIONS,
+  readImageFiles,
+  readImageFolder,
+} from './own-data/images.js';
+export type {
+  NpyArray,
+  NpyDataMap,
+  NpyDType,
+  NpyReadOptions,
+  NpyToTensorOptions,
+} from './own-data/npy.js';
+export { npyToTensor, parseNpy, parseNpz, readNpy, readNpz } from './own-data/npy.js';
+export type { DataBytes, DataSource, NamedData } from './own-data/source.js';
+export type { PointTable, PointTableOptions, TableDelimiter } from './own-data/table.js';
+export { DEFAULT_TABLE_MAX_BYTES, parsePointTable, readPointTable } from './own-data/table.js';
+export type { TextFiles, TextFilesOptions } from './own-data/text-files.js';
+export { DEFAULT_TEXT_MAX_BYTES, readTextFiles } from './own-data/text-files.js';
 export type { Bounds, HeatmapOptions, RGB, ScatterOptions, ScatterSet } from './plot.js';
 export { densityHeatmap, NAMED_COLORS, parseColor, scatterPlot, viridis } from './plot.js';
 export type { ImageGridOptions, ImageRange, RasterImage } from './png.js';

@@ -1,10 +1,18 @@
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Rng } from '@genmodels/runtime';
+import { zipSync } from 'fflate';
 import { describe, expect, it } from 'vitest';
 import {
   DataLoader,
   mmd,
   mnist,
   modeMetrics,
+  npyToTensor,
+  readImageFolder,
+  readNpz,
+  readPointTable,
   scaleTo01,
   scatterPlot,
   seq2seqTask,
@@ -12,6 +20,7 @@ import {
   toyData,
   toyMixture,
 } from './index.js';
+import { makeJpeg, makeNpy, makePng } from './own-data/testing.js';
 
 // The README's snippets, kept runnable.
 describe('README examples', () => {
@@ -56,5 +65,56 @@ describe('README examples', () => {
     expect(val.length).toBeGreaterThan(16);
     const ex = seq2seqTask('reverse', { seed: 0 }).next();
     expect(Array.from(ex.tgt)).toEqual(Array.from(ex.src).reverse());
+  });
+
+  it('your own data', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'genmodels-readme-'));
+    const at = (rel: string) => join(dir, rel);
+    try {
+      mkdirSync(at('pets/cat'), { recursive: true });
+      mkdirSync(at('pets/dog'), { recursive: true });
+      mkdirSync(at('poems'));
+      writeFileSync(
+        at('pets/cat/a.png'),
+        makePng(40, 30, 3, () => [200, 10, 10]),
+      );
+      writeFileSync(
+        at('pets/dog/b.jpg'),
+        makeJpeg(20, 50, () => [10, 10, 200]),
+      );
+      writeFileSync(
+        at('faces.npz'),
+        zipSync({
+          'x.npy': makeNpy('<f8', [2, 1, 2, 2], new Float64Array(8).fill(0.5)),
+          'y.npy': makeNpy('<i8', [2], new BigInt64Array([0n, 1n])),
+        }),
+      );
+      writeFileSync(at('points.csv'), 'x,y\n0.5,1\n-1,2\n');
+      writeFileSync(at('poems/a.txt'), 'roses are red');
+
+      const { images, labels, classes, skipped } = await readImageFolder(at('pets'), {
+        size: 32,
+        skipUndecodable: true,
+      });
+      expect(images.shape).toEqual([2, 3, 32, 32]);
+      expect(classes).toEqual(['cat', 'dog']);
+      expect(skipped).toEqual([]);
+      const loader = new DataLoader(
+        { x: images, y: labels ?? images },
+        { batchSize: 64, shuffle: true, seed: 0 },
+      );
+      expect(loader.length).toBe(1);
+      const { x, y } = await readNpz(at('faces.npz'));
+      const faces = npyToTensor(x);
+      expect([faces.dtype, faces.shape]).toEqual(['float32', [2, 1, 2, 2]]);
+      expect(npyToTensor(y).dtype).toBe('int64');
+      const { points, columns } = await readPointTable(at('points.csv'));
+      expect(points.shape).toEqual([2, 2]);
+      expect(columns).toEqual(['x', 'y']);
+      const corpus = await TextCorpus.fromFiles(at('poems'));
+      expect(corpus.text).toBe('roses are red');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

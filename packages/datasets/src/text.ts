@@ -6,6 +6,12 @@
 
 import { GenmodelsError, type Rng, Tensor } from '@genmodels/runtime';
 import { readBytes } from '@genmodels/runtime/internal';
+import type { NamedData } from './own-data/source.js';
+import {
+  DEFAULT_TEXT_MAX_BYTES,
+  readTextFiles,
+  type TextFilesOptions,
+} from './own-data/text-files.js';
 
 /**
  * A tokenizer was built, used or deserialized incorrectly (unknown char, bad id, bad JSON).
@@ -215,6 +221,8 @@ export interface TextCorpusOptions {
   tokenizer?: CharTokenizer;
   /** Special tokens for the default tokenizer. */
   specials?: readonly string[];
+  /** `fromFile` / `fromFiles`: refuse more than this many bytes of text. Default 256 MiB. */
+  maxBytes?: number;
 }
 
 /** One block batch: inputs and next-token targets, both int64 [B, T]. */
@@ -266,13 +274,14 @@ export class TextCorpus {
   /**
    * Reads a UTF-8 text file: a path on Node.js, a URL in browsers (fetched). Text already in
    * memory (a pasted string, `await file.text()` of a `File`) goes to `new TextCorpus(text)`.
-   * A missing or unreadable file throws a {@link CorpusError} naming it.
+   * A missing or unreadable file (a FIFO, a device, more than `maxBytes`, default 256 MiB)
+   * throws a {@link CorpusError} naming it. A folder of text files: {@link TextCorpus.fromFiles}.
    * @example const corpus = await TextCorpus.fromFile('data/tinyshakespeare.txt');
    */
   static async fromFile(path: string, options: TextCorpusOptions = {}): Promise<TextCorpus> {
     let bytes: Uint8Array | null;
     try {
-      bytes = await readBytes(path);
+      bytes = await readBytes(path, { maxBytes: options.maxBytes ?? DEFAULT_TEXT_MAX_BYTES });
     } catch (e) {
       throw new CorpusError(`TextCorpus.fromFile: ${(e as Error).message}`);
     }
@@ -281,6 +290,20 @@ export class TextCorpus {
         `TextCorpus.fromFile: no file at '${path}'; pass the path (or, in a browser, the URL) of a UTF-8 text file, or build the corpus from a string with new TextCorpus(text)`,
       );
     return new TextCorpus(new TextDecoder().decode(bytes), options);
+  }
+
+  /**
+   * A corpus of the user's own text: a file, a folder of `.txt` files (recursively, sorted,
+   * joined by a newline; Node.js) or a list of `File` / `{ name, bytes }` entries, read by
+   * {@link readTextFiles} (whose errors, DataReadError and its kinds, pass through).
+   * @example const corpus = await TextCorpus.fromFiles('data/poems', { separator: '\n\n' });
+   */
+  static async fromFiles(
+    source: string | readonly (File | NamedData)[],
+    options: TextCorpusOptions & Omit<TextFilesOptions, 'maxBytes'> = {},
+  ): Promise<TextCorpus> {
+    const { text } = await readTextFiles(source, options);
+    return new TextCorpus(text, options);
   }
 
   /** Number of tokens. @example new TextCorpus('abc').length // 3 */
