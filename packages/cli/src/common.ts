@@ -57,10 +57,24 @@ export async function makeRuntime(
 }
 
 /**
- * Upper bounds of the count options, so that a typo cannot ask for terabytes: samples per
- * `sample` call, images in a training run's grid, new tokens per text, CPU threads.
+ * Upper bounds of the numeric options, so that a typo cannot ask for terabytes or years:
+ * samples per `sample` call, images in a training run's grid, new tokens per text, CPU
+ * threads, seeds, training length, denoising steps, top-k and class labels.
  */
-export const LIMITS = { samples: 100_000, grid: 1024, tokens: 100_000, threads: 256 } as const;
+export const LIMITS = {
+  samples: 100_000,
+  grid: 1024,
+  tokens: 100_000,
+  threads: 256,
+  /** Random seeds are 32-bit. */
+  seed: 2 ** 32 - 1,
+  epochs: 1_000_000,
+  steps: 1_000_000_000,
+  /** Diffusion: denoising steps of one sample call (no schedule has more timesteps). */
+  denoise: 100_000,
+  topK: 1 << 20,
+  label: 65_536,
+} as const;
 
 /** Commander parser of an integer option in [min, max] (the error names both). */
 export function intOption(min: number, max = Number.MAX_SAFE_INTEGER): (value: string) => number {

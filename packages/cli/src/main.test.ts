@@ -84,7 +84,7 @@ describe('train', () => {
     expect(ctx.stderr.text).toBe('genmodels: error: give either --epochs or --steps, not both\n');
     const ctx2 = testContext();
     expect(await main(['train', 'fake', '--steps', 'x', '--out', tmp], ctx2)).toBe(1);
-    expect(ctx2.stderr.text).toContain("'x' is invalid. expected an integer >= 1");
+    expect(ctx2.stderr.text).toContain("'x' is invalid. expected an integer from 1 to 1000000000");
   });
 });
 
@@ -128,7 +128,7 @@ describe('text families', () => {
     for (const [flag, value, msg] of [
       ['--temperature', '-1', 'expected a number >= 0'],
       ['--top-p', '1.5', 'expected a number > 0 and <= 1'],
-      ['--top-k', '0', 'expected an integer >= 1'],
+      ['--top-k', '0', 'expected an integer from 1 to 1048576'],
     ]) {
       const ctx = testContext({ lm: fam });
       expect(await main(['sample', 'lm', '--from', run, flag, value], ctx)).toBe(1);
@@ -341,6 +341,18 @@ describe('errors: one line on stderr, exit code 1', () => {
     expect(big.stderr.text).toContain(
       "'100000001' is invalid. expected an integer from 1 to 100000",
     );
+    for (const [argv, range] of [
+      [['train', 'fake', '--epochs', '1000001'], '1 to 1000000'],
+      [['train', 'fake', '--steps', '1000000001'], '1 to 1000000000'],
+      [['train', 'fake', '--seed', '4294967296'], '0 to 4294967295'],
+      [['sample', 'fake', '--from', tmp, '--steps', '100001'], '1 to 100000'],
+      [['sample', 'fake', '--from', tmp, '--top-k', '1048577'], '1 to 1048576'],
+      [['sample', 'fake', '--from', tmp, '--label', '65537'], '0 to 65536'],
+    ] as const) {
+      const ctx = testContext();
+      expect(await main([...argv], ctx)).toBe(1);
+      expect(ctx.stderr.text).toContain(`is invalid. expected an integer from ${range}`);
+    }
     await fails(['train', 'fake', '--out', ''], /the output directory is empty; give a path/);
     const run = join(tmp, 'run');
     await trainInto(run);

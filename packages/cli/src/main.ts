@@ -30,16 +30,23 @@ function program(ctx: CliContext, result: { code: number }): Command {
   // A plain option: makeRuntime's UsageError names the bad device and lists the valid ones.
   const deviceOpt = () =>
     new Option('--device <name>', `one of ${DEVICES.join(', ')}`).default('cpu');
-  const seedOpt = () => new Option('--seed <n>', 'random seed').argParser(intOption(0)).default(0);
+  const seedOpt = () =>
+    new Option('--seed <n>', 'random seed').argParser(intOption(0, LIMITS.seed)).default(0);
 
   prog
     .command('train')
     .description('train a family preset and write a run directory')
     .argument('<family>', 'model family, e.g. vae')
     .option('--preset <name>', "preset (default: the family's first)")
-    .addOption(new Option('--epochs <n>', 'passes over the training data').argParser(intOption(1)))
     .addOption(
-      new Option('--steps <n>', 'optimizer steps instead of epochs').argParser(intOption(1)),
+      new Option('--epochs <n>', 'passes over the training data').argParser(
+        intOption(1, LIMITS.epochs),
+      ),
+    )
+    .addOption(
+      new Option('--steps <n>', 'optimizer steps instead of epochs').argParser(
+        intOption(1, LIMITS.steps),
+      ),
     )
     .addOption(seedOpt())
     .addOption(deviceOpt())
@@ -92,7 +99,7 @@ function program(ctx: CliContext, result: { code: number }): Command {
     )
     .addOption(
       new Option('--top-k <k>', 'text families: keep the k most likely tokens').argParser(
-        intOption(1),
+        intOption(1, LIMITS.topK),
       ),
     )
     .addOption(
@@ -102,10 +109,14 @@ function program(ctx: CliContext, result: { code: number }): Command {
     )
     .addOption(
       new Option('--label <k>', 'class-conditional presets: the class of every sample').argParser(
-        intOption(0),
+        intOption(0, LIMITS.label),
       ),
     )
-    .addOption(new Option('--steps <n>', 'diffusion: denoising steps').argParser(intOption(1)))
+    .addOption(
+      new Option('--steps <n>', 'diffusion: denoising steps').argParser(
+        intOption(1, LIMITS.denoise),
+      ),
+    )
     .option('--sampler <name>', 'diffusion: ddpm or ddim')
     .addOption(
       new Option('--eta <x>', 'diffusion: DDIM stochasticity in [0, 1]').argParser(
