@@ -221,7 +221,7 @@ export interface TextCorpusOptions {
   tokenizer?: CharTokenizer;
   /** Special tokens for the default tokenizer. */
   specials?: readonly string[];
-  /** `fromFile` / `fromFiles`: refuse more than this many bytes of text. Default 256 MiB. */
+  /** `fromFile` / `fromFiles`: refuse more than this many bytes of text. Default 64 MiB. */
   maxBytes?: number;
 }
 
@@ -274,7 +274,7 @@ export class TextCorpus {
   /**
    * Reads a UTF-8 text file: a path on Node.js, a URL in browsers (fetched). Text already in
    * memory (a pasted string, `await file.text()` of a `File`) goes to `new TextCorpus(text)`.
-   * A missing or unreadable file (a FIFO, a device, more than `maxBytes`, default 256 MiB)
+   * A missing or unreadable file (a FIFO, a device, more than `maxBytes`, default 64 MiB)
    * throws a {@link CorpusError} naming it. A folder of text files: {@link TextCorpus.fromFiles}.
    * @example const corpus = await TextCorpus.fromFile('data/tinyshakespeare.txt');
    */

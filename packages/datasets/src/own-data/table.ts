@@ -26,7 +26,7 @@ export interface PointTableOptions {
   delimiter?: TableDelimiter | 'auto';
   /** Whether the first row names the columns; default `'auto'`: yes when any of its cells is not a number. */
   header?: 'auto' | boolean;
-  /** Refuse a file larger than this many bytes. Default 256 MiB. */
+  /** Refuse a file larger than this many bytes. Default 64 MiB. */
   maxBytes?: number;
 }
 
@@ -40,8 +40,8 @@ export interface PointTable {
   delimiter: TableDelimiter;
 }
 
-/** Default cap on a table file: 256 MiB. */
-export const DEFAULT_TABLE_MAX_BYTES = 256 * 1024 ** 2;
+/** Default cap on a table file: 64 MiB. */
+export const DEFAULT_TABLE_MAX_BYTES = 64 * 1024 ** 2;
 
 const NUMBER = /^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$/;
 const NON_FINITE = /^[+-]?(?:nan|inf|infinity)$/i;

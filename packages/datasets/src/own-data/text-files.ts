@@ -15,12 +15,12 @@ import {
 import { comparePaths, isHidden, normalizeRel } from './paths.js';
 import { contentOf, isNamed, type NamedData, readPath } from './source.js';
 
-/** Default cap on the total text read: 256 MiB. */
-export const DEFAULT_TEXT_MAX_BYTES = 256 * 1024 ** 2;
+/** Default cap on the total text read: 64 MiB (a text that size tokenizes into about 0.5 GB). */
+export const DEFAULT_TEXT_MAX_BYTES = 64 * 1024 ** 2;
 
 /** Options of {@link readTextFiles}. */
 export interface TextFilesOptions {
-  /** Refuse more than this many bytes in all (checked before each file is read). Default 256 MiB. */
+  /** Refuse more than this many bytes in all (checked before each file is read). Default 64 MiB. */
   maxBytes?: number;
   /** Put between consecutive files' texts. Default `'\n'`. */
   separator?: string;
@@ -45,7 +45,7 @@ export interface TextFiles {
  * `extensions`, recursively, in sorted path order; hidden names skipped), or a list of
  * `File` / `{ name, bytes }` entries (browsers: e.g. a dropped folder; read in sorted name
  * order). Texts are joined with `separator` (default one newline) in that order. The total
- * is capped by `maxBytes` (default 256 MiB; over it is a DataBudgetError); invalid UTF-8, a
+ * is capped by `maxBytes` (default 64 MiB; over it is a DataBudgetError); invalid UTF-8, a
  * FIFO or device, a missing path, or no text files at all (EmptyDataError) are errors naming
  * the file. In a browser a string is one URL (fetched).
  *

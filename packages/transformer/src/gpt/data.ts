@@ -48,15 +48,21 @@ export async function corpusFromText(
   return { source: opts.source, chars: all.tokenizer.chars, train, val };
 }
 
+/** The largest corpus file `readCorpus` reads unless told otherwise (64 MiB: a corpus that size tokenizes into about 0.5 GB). */
+export const CORPUS_MAX_BYTES = 64 * 1024 * 1024;
+
 /**
- * Read a UTF-8 corpus file (a path on Node.js, a URL in browsers); a missing file or an
- * empty one is a GptError naming it. The path is recorded as given (`source`), so give an
- * absolute one if the model's `evaluate()` is to find it again from elsewhere.
+ * Read a UTF-8 corpus file (a path on Node.js, a URL in browsers); a missing, empty or
+ * special file (FIFO, device), or one over `maxBytes` (default {@link CORPUS_MAX_BYTES}, 64 MiB), is
+ * a GptError naming it. The path is recorded as given (`source`), for information.
  */
-export async function readCorpus(path: string): Promise<GptCorpus> {
+export async function readCorpus(
+  path: string,
+  opts: { maxBytes?: number } = {},
+): Promise<GptCorpus> {
   let bytes: Uint8Array | null;
   try {
-    bytes = await readBytes(path);
+    bytes = await readBytes(path, { maxBytes: opts.maxBytes ?? CORPUS_MAX_BYTES });
   } catch (e) {
     throw new GptError(`cannot read the corpus: ${(e as Error).message}`);
   }
