@@ -70,6 +70,8 @@ export type {
   NpyToTensorOptions,
 } from './own-data/npy.js';
 export { npyToTensor, parseNpy, parseNpz, readNpy, readNpz } from './own-data/npy.js';
+export type { ReadPointsOptions, RowSplit } from './own-data/points.js';
+export { readPoints, splitRows } from './own-data/points.js';
 export type { DataBytes, DataSource, NamedData } from './own-data/source.js';
 export type { PointTable, PointTableOptions, TableDelimiter } from './own-data/table.js';
 export { DEFAULT_TABLE_MAX_BYTES, parsePointTable, readPointTable } from './own-data/table.js';

@@ -1,53 +1,77 @@
 /** Diffusion configurations and the presets of reference-configs ("Diffusion"). */
 import type { FamilyPreset } from '@genmodels/runtime';
+import {
+  checkParameterCount,
+  convParameters,
+  intIn,
+  linearParameters,
+  parseConfig,
+  positiveInt,
+  positiveNumber,
+  z,
+} from '@genmodels/runtime/internal';
 import { DiffusionError } from './errors.js';
 
+const scheduleKind = z.enum(['linear', 'cosine']);
+const prediction = z.enum(['eps', 'x0', 'v']);
+const samplerKind = z.enum(['ddpm', 'ddim']);
 /** Noise schedule of the forward process. */
-export type ScheduleKind = 'linear' | 'cosine';
+export type ScheduleKind = z.infer<typeof scheduleKind>;
 /** What the denoiser predicts: the noise, the clean data, or v = sqrt(ab) eps - sqrt(1 - ab) x0. */
-export type Prediction = 'eps' | 'x0' | 'v';
+export type Prediction = z.infer<typeof prediction>;
 /** Reverse-process sampler. */
-export type SamplerKind = 'ddpm' | 'ddim';
+export type SamplerKind = z.infer<typeof samplerKind>;
 
-export interface DiffusionConfig {
+/** The most diffusion steps T a config may have (the schedule holds a dozen float64 arrays of T). */
+const MAX_TIMESTEPS = 100_000;
+
+/**
+ * The diffusion config's schema: every config (given to `create`, or read from a model
+ * directory) is checked against it before a network is built. {@link DiffusionConfig} is
+ * derived from it.
+ */
+export const diffusionConfigSchema = z.strictObject({
   /** 'mlp' for points [N, dataDim]; 'unet' for 28x28 images [N, 1, 28, 28]. */
-  arch: 'mlp' | 'unet';
+  arch: z.enum(['mlp', 'unet']),
   /** Point dimension (mlp); 784 for the U-Net. */
-  dataDim: number;
+  dataDim: positiveInt(65536),
   /** Diffusion steps T. */
-  timesteps: number;
-  schedule: ScheduleKind;
-  /** Linear schedule end points (beta_1, beta_T). */
-  betaStart: number;
-  betaEnd: number;
-  prediction: Prediction;
-  /** MLP: hidden width; the sinusoidal time embedding has the same width. */
-  hidden: number;
+  timesteps: positiveInt(MAX_TIMESTEPS),
+  schedule: scheduleKind,
+  /** Linear schedule end points (beta_1, beta_T), each in (0, 1), start <= end. */
+  betaStart: positiveNumber().lt(1),
+  betaEnd: positiveNumber().lt(1),
+  prediction,
+  /** MLP: hidden width (even); the sinusoidal time embedding has the same width. */
+  hidden: positiveInt(65536),
   /** MLP: hidden layers (each gets the time embedding added). */
-  layers: number;
+  layers: positiveInt(1024),
   /** U-Net channels per resolution (28, 14, 7). */
-  channels: [number, number, number];
+  channels: z.tuple([positiveInt(4096), positiveInt(4096), positiveInt(4096)]),
   /** GroupNorm groups of the U-Net (every channel count must be divisible by it). */
-  groups: number;
+  groups: positiveInt(4096),
   /** Self-attention at 7x7 in the U-Net's middle (heads; 0: off). */
-  attentionHeads: number;
+  attentionHeads: intIn(0, 1024),
   /** Classes for class-conditional denoisers (0: unconditional); class K is the null class. */
-  numClasses: number;
-  /** Probability of replacing a label by the null class in training (classifier-free guidance). */
-  labelDropout: number;
-  lr: number;
-  batchSize: number;
-  /** Decay of the weight EMA used for sampling (0: off). */
-  emaDecay: number;
+  numClasses: intIn(0, 1 << 20),
+  /** Probability of replacing a label by the null class in training (classifier-free guidance), in [0, 1). */
+  labelDropout: z.number().min(0).lt(1),
+  lr: positiveNumber(),
+  batchSize: positiveInt(1 << 20),
+  /** Decay of the weight EMA used for sampling (0: off), in [0, 1). */
+  emaDecay: z.number().min(0).lt(1),
   /** Clip the predicted x0 to [-1, 1] while sampling (images). */
-  clipDenoised: boolean;
-  /** Default sampler, steps and guidance of `sample`. */
-  sampler: SamplerKind;
-  sampleSteps: number;
-  guidance: number;
+  clipDenoised: z.boolean(),
+  /** Default sampler, steps (1..timesteps) and guidance of `sample`. */
+  sampler: samplerKind,
+  sampleSteps: positiveInt(MAX_TIMESTEPS),
+  guidance: z.number().min(0),
   /** Toy set the 2-D presets train on and are evaluated against. */
-  toy?: 'moons';
-}
+  toy: z.enum(['moons']).optional(),
+});
+
+/** A diffusion model's config (see {@link diffusionConfigSchema} for each field and its range). */
+export type DiffusionConfig = z.infer<typeof diffusionConfigSchema>;
 
 const BASE: DiffusionConfig = {
   arch: 'mlp',
@@ -121,42 +145,31 @@ export const DIFFUSION_PRESETS: Readonly<Record<string, FamilyPreset<DiffusionCo
 /** Points per epoch of the 2-D presets (the toy sets are infinite). */
 export const TOY_EPOCH = 25_600;
 
-function deepCopy(c: DiffusionConfig): DiffusionConfig {
-  return { ...c, channels: [...c.channels] };
-}
+const fail = (m: string) => new DiffusionError(m);
 
 /** A full, validated config from a preset name or a partial config (over the moons-2d / mnist-unet defaults). */
 export function resolveConfig(config: string | Partial<DiffusionConfig>): DiffusionConfig {
+  let given: unknown;
   if (typeof config === 'string') {
     const p = Object.hasOwn(DIFFUSION_PRESETS, config) ? DIFFUSION_PRESETS[config] : undefined;
     if (!p)
       throw new DiffusionError(
         `unknown diffusion preset '${config}'; expected one of ${Object.keys(DIFFUSION_PRESETS).join(', ')}`,
       );
-    return deepCopy(p.config);
+    given = p.config;
+  } else {
+    // A stored config can be any JSON value: only an object is merged over the defaults.
+    parseConfig(z.looseObject({}), config, 'diffusion', fail);
+    given = { ...(config.arch === 'unet' ? UNET : BASE), ...config };
   }
-  const base = config.arch === 'unet' ? UNET : BASE;
-  const cfg = deepCopy({ ...base, ...config });
-  const bad = (msg: string) => new DiffusionError(`diffusion config: ${msg}`);
-  for (const k of ['dataDim', 'timesteps', 'hidden', 'layers', 'batchSize', 'groups'] as const) {
-    const v = cfg[k];
-    if (!(Number.isInteger(v) && v > 0))
-      throw bad(`${k} (${String(v)}) must be a positive integer`);
-  }
-  if (!['mlp', 'unet'].includes(cfg.arch)) throw bad(`arch '${cfg.arch}' must be 'mlp' or 'unet'`);
-  if (!['linear', 'cosine'].includes(cfg.schedule))
-    throw bad(`schedule '${cfg.schedule}' must be 'linear' or 'cosine'`);
-  if (!['eps', 'x0', 'v'].includes(cfg.prediction))
-    throw bad(`prediction '${cfg.prediction}' must be 'eps', 'x0' or 'v'`);
-  if (!['ddpm', 'ddim'].includes(cfg.sampler))
-    throw bad(`sampler '${cfg.sampler}' must be 'ddpm' or 'ddim'`);
-  if (!(cfg.betaStart > 0 && cfg.betaStart <= cfg.betaEnd && cfg.betaEnd < 1))
+  // The schema's output is a fresh object (with a fresh `channels`): a preset is never shared.
+  const cfg = parseConfig(diffusionConfigSchema, given, 'diffusion', fail);
+  const bad = (msg: string) => fail(`diffusion config: ${msg}`);
+  if (!(cfg.betaStart <= cfg.betaEnd))
     throw bad(`betas ${cfg.betaStart}..${cfg.betaEnd} must satisfy 0 < start <= end < 1`);
   if (cfg.arch === 'unet') {
     if (cfg.dataDim !== 784)
       throw bad(`the U-Net takes 28x28 images (dataDim 784), got ${cfg.dataDim}`);
-    if (cfg.channels.length !== 3 || cfg.channels.some((c) => !(Number.isInteger(c) && c > 0)))
-      throw bad(`channels [${cfg.channels.join(', ')}] must be three positive integers`);
     if (cfg.channels.some((c) => c % cfg.groups !== 0))
       throw bad(
         `every channel count [${cfg.channels.join(', ')}] must be divisible by groups ${cfg.groups}`,
@@ -167,19 +180,73 @@ export function resolveConfig(config: string | Partial<DiffusionConfig>): Diffus
       );
   } else if (cfg.hidden % 2 !== 0)
     throw bad(`hidden (${cfg.hidden}) must be even (sin/cos halves)`);
-  if (!(Number.isInteger(cfg.numClasses) && cfg.numClasses >= 0))
-    throw bad(`numClasses (${cfg.numClasses}) must be an integer >= 0`);
-  if (!(cfg.labelDropout >= 0 && cfg.labelDropout < 1))
-    throw bad(`labelDropout (${cfg.labelDropout}) must be in [0, 1)`);
-  if (!(cfg.emaDecay >= 0 && cfg.emaDecay < 1))
-    throw bad(`emaDecay (${cfg.emaDecay}) must be in [0, 1)`);
-  if (!(cfg.lr > 0)) throw bad(`lr (${cfg.lr}) must be > 0`);
-  if (
-    !(Number.isInteger(cfg.sampleSteps) && cfg.sampleSteps >= 1 && cfg.sampleSteps <= cfg.timesteps)
-  )
+  if (cfg.sampleSteps > cfg.timesteps)
     throw bad(`sampleSteps (${cfg.sampleSteps}) must be an integer in 1..${cfg.timesteps}`);
-  if (!(cfg.guidance >= 0)) throw bad(`guidance (${cfg.guidance}) must be >= 0`);
+  checkParameterCount(diffusionParameterCount(cfg), 'diffusion', fail);
   return cfg;
+}
+
+/** Parameter values of a GroupNorm (or LayerNorm) over `c` channels: weight and bias. */
+function normParameters(c: number): number {
+  return 2 * c;
+}
+
+/** Parameter values of the U-Net's ResBlock `cin` -> `cout` with a `tdim`-wide time embedding. */
+function resBlockParameters(cin: number, cout: number, tdim: number): number {
+  return (
+    normParameters(cin) +
+    convParameters(cin, cout, 3) +
+    linearParameters(tdim, cout) +
+    normParameters(cout) +
+    convParameters(cout, cout, 3) +
+    (cin !== cout ? convParameters(cin, cout, 1) : 0)
+  );
+}
+
+/**
+ * The number of parameter values of the denoiser of `cfg` (what `DiffusionNetwork`
+ * allocates; the EMA copy, when kept, holds as many again).
+ */
+export function diffusionParameterCount(cfg: DiffusionConfig): number {
+  const K = cfg.numClasses;
+  if (cfg.arch === 'mlp') {
+    const h = cfg.hidden;
+    const D = cfg.dataDim;
+    return (
+      2 * linearParameters(h, h) + // time1, time2
+      (K > 0 ? (K + 1) * h : 0) + // class embedding (K + 1: the null class)
+      linearParameters(D, h) + // input
+      (cfg.layers - 1) * linearParameters(h, h) + // layers
+      cfg.layers * linearParameters(h, h) + // timeProj
+      linearParameters(h, D) // output
+    );
+  }
+  const [c0, c1, c2] = cfg.channels;
+  const td = 4 * c0;
+  const heads = cfg.attentionHeads;
+  return (
+    linearParameters(c0, td) +
+    linearParameters(td, td) +
+    (K > 0 ? (K + 1) * td : 0) +
+    convParameters(1, c0, 3) +
+    // down path and its stride-2 convs
+    resBlockParameters(c0, c0, td) +
+    resBlockParameters(c0, c1, td) +
+    resBlockParameters(c1, c2, td) +
+    convParameters(c0, c0, 3) +
+    convParameters(c1, c1, 3) +
+    // middle: Res, attention (GroupNorm, in_proj 3C x C + 3C, out_proj C x C + C), Res
+    2 * resBlockParameters(c2, c2, td) +
+    (heads > 0 ? normParameters(c2) + 3 * c2 * c2 + 3 * c2 + linearParameters(c2, c2) : 0) +
+    // up path with skip concatenation, and its upsampling convs
+    resBlockParameters(c2 + c2, c2, td) +
+    resBlockParameters(c2 + c1, c1, td) +
+    resBlockParameters(c1 + c0, c0, td) +
+    convParameters(c2, c2, 3) +
+    convParameters(c1, c1, 3) +
+    normParameters(c0) +
+    convParameters(c0, 1, 3)
+  );
 }
 
 /** The data shape of one example: [dataDim] for points, [1, 28, 28] for images. */

@@ -4,7 +4,14 @@
  * points and a U-Net for MNIST) trained with @genmodels/runtime.
  */
 export type { DiffusionConfig, Prediction, SamplerKind, ScheduleKind } from './config.js';
-export { DIFFUSION_PRESETS, exampleShape, resolveConfig, TOY_EPOCH } from './config.js';
+export {
+  DIFFUSION_PRESETS,
+  diffusionConfigSchema,
+  diffusionParameterCount,
+  exampleShape,
+  resolveConfig,
+  TOY_EPOCH,
+} from './config.js';
 export { checkLabels, toData } from './data.js';
 export type { SampleTiming } from './diffusion.js';
 export { Diffusion } from './diffusion.js';

@@ -4,7 +4,7 @@
  */
 import { encodeOnnx, ops, Rng } from '@genmodels/runtime';
 import { FamilyStore } from '@genmodels/runtime/internal';
-import { type DiffusionConfig, resolveConfig } from './config.js';
+import { type DiffusionConfig, diffusionParameterCount, resolveConfig } from './config.js';
 import { DiffusionError } from './errors.js';
 import { DiffusionNetwork } from './network.js';
 import { denoiserInputs } from './steps.js';
@@ -25,6 +25,7 @@ export const diffusionStore = new FamilyStore<DiffusionConfig, DiffusionNetwork>
   resolve: resolveConfig,
   build: (cfg) => new DiffusionNetwork(cfg, new Rng(0)),
   ema: true,
+  parameters: diffusionParameterCount,
 });
 
 /**

@@ -36,6 +36,26 @@ export interface FamilyTrainOptions {
   corpus?: string;
   /** Text families: the training text itself, instead of `corpus`. */
   corpusText?: string;
+  /**
+   * The user's own training data instead of the preset's (families whose `trainOptions`
+   * list 'data'): a file of points (.csv, .tsv, .npy) for the 2-D presets. A seeded
+   * `valFraction` of it is held out for `evaluate()`.
+   */
+  data?: string;
+  /** The fraction of `data` held out for evaluation (default 0.1). */
+  valFraction?: number;
+}
+
+/** Where a model's training data came from, as `genmodels train` records it in config.json. */
+export interface DataProvenance {
+  /** The file (an absolute path on Node.js) or a name. */
+  source: string;
+  /** The shape of all the data before the split, e.g. [N, 2] for points. */
+  shape: number[];
+  /** How values were scaled for training ('none' when used as they are). */
+  normalization: string;
+  /** The held-out split: its fraction and seed, and the rows on each side. */
+  split: { valFraction: number; seed: number; trainRows: number; valRows: number };
 }
 
 /** Options of `TrainedModel.sample` that only some families use (text generation). */
@@ -100,6 +120,8 @@ export interface TrainedModel {
    * several kinds of model with different parts; absent: the family's `parts`.
    */
   readonly parts?: readonly string[];
+  /** The user's data the model was trained on, when it was (see FamilyTrainOptions.data). */
+  readonly data?: DataProvenance;
   /** Export one part (see ModelFamily.parts) as a standalone ONNX file (the bytes of `onnx(part)`). */
   exportOnnx(path: string, part?: string): Promise<void>;
   /**
@@ -116,6 +138,8 @@ export interface FamilyEvalOptions {
   seed?: number;
   /** Text families: the corpus (path or URL) whose validation split is scored. */
   corpus?: string;
+  /** Held-out data to score against (a file of points for the 2-D presets). */
+  data?: string;
 }
 
 export interface ModelFamily {
@@ -129,6 +153,8 @@ export interface ModelFamily {
    * can refuse the others instead of ignoring them; absent or empty: none.
    */
   readonly sampleOptions?: readonly Exclude<keyof FamilySampleOptions, 'onText'>[];
+  /** The `FamilyTrainOptions` of the user's own data that this family reads; absent: none. */
+  readonly trainOptions?: readonly ('data' | 'valFraction')[];
   /** The `FamilyEvalOptions` besides `seed` that this family's models read; absent: none. */
   readonly evalOptions?: readonly Exclude<keyof FamilyEvalOptions, 'seed'>[];
   train(rt: Runtime, opts: FamilyTrainOptions): Promise<TrainedModel>;

@@ -20,6 +20,7 @@ export { Executable } from './exec/executable.js';
 export type { CompileOptions, Device, RuntimeOptions } from './exec/runtime.js';
 export { Runtime } from './exec/runtime.js';
 export type {
+  DataProvenance,
   FamilyEvalOptions,
   FamilyPreset,
   FamilySampleOptions,

@@ -10,7 +10,7 @@
  * onnxruntime-common, onnx-proto, fast-png, ...); the genmodels packages
  * themselves come only from the tarballs.
  */
-import { execFileSync } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { readdirSync, readFileSync, realpathSync } from 'node:fs';
 import { mkdir, mkdtemp, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -27,8 +27,18 @@ export interface InstallCheckOptions {
   script: string;
 }
 
-function sh(cmd: string, args: string[], cwd: string): string {
-  return execFileSync(cmd, args, { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+/**
+ * Run a command and return its stdout. Asynchronous, so that the test worker's event loop
+ * keeps answering vitest while builds and installs take minutes (a blocked worker fails
+ * the run with "Timeout calling onTaskUpdate" on a loaded machine).
+ */
+function sh(cmd: string, args: string[], cwd: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    execFile(cmd, args, { cwd, encoding: 'utf8', maxBuffer: 256 << 20 }, (err, stdout, stderr) => {
+      if (err) reject(new Error(`${cmd} ${args.join(' ')} failed: ${err.message}\n${stderr}`));
+      else resolve(stdout);
+    });
+  });
 }
 
 /**
@@ -91,8 +101,8 @@ export async function installAndRun(opts: InstallCheckOptions): Promise<unknown>
     const packs = join(work, 'packs');
     const app = join(work, 'app');
     await withBuildLock(async () => {
-      sh('pnpm', opts.packages.flatMap((name) => ['--filter', name]).concat('build'), repo);
-      for (const dir of chosen) sh('pnpm', ['pack', '--pack-destination', packs], dir);
+      await sh('pnpm', opts.packages.flatMap((name) => ['--filter', name]).concat('build'), repo);
+      for (const dir of chosen) await sh('pnpm', ['pack', '--pack-destination', packs], dir);
     });
     const tarballs = (await readdir(packs))
       .filter((f) => f.endsWith('.tgz'))
@@ -120,13 +130,13 @@ export async function installAndRun(opts: InstallCheckOptions): Promise<unknown>
         overrides: Object.fromEntries(thirdParty),
       }),
     );
-    sh(
+    await sh(
       'npm',
       ['install', '--offline', '--no-audit', '--no-fund', '--ignore-scripts', ...tarballs],
       app,
     );
     await writeFile(join(app, 'run.mjs'), opts.script);
-    return JSON.parse(sh('node', ['run.mjs'], app).trim().split('\n').at(-1) ?? '');
+    return JSON.parse((await sh('node', ['run.mjs'], app)).trim().split('\n').at(-1) ?? '');
   } finally {
     await rm(work, { recursive: true, force: true });
   }

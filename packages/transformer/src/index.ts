@@ -17,6 +17,7 @@ export type {
   ScoredWindow,
 } from './gpt/index.js';
 export {
+  CORPUS_MAX_BYTES,
   corpusFromText,
   decoderInputs,
   GPT,
@@ -28,6 +29,8 @@ export {
   GptError,
   GptMlp,
   GptNetwork,
+  gptConfigSchema,
+  gptParameterCount,
   loadGpt,
   pickToken,
   readCorpus,
@@ -69,6 +72,8 @@ export {
   Seq2seq,
   Seq2seqModelError,
   Seq2seqNetwork,
+  seq2seqConfigSchema,
+  seq2seqParameterCount,
   seq2seqPreset,
   sinusoidalTable,
   TokenText,

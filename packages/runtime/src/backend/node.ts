@@ -3,7 +3,7 @@
  * The browser backend (onnxruntime-web) lives in web.ts; the package's
  * conditional exports pick one, so a bundle never carries both.
  */
-import { spawnSync } from 'node:child_process';
+import { execFile, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { availableParallelism, tmpdir } from 'node:os';
@@ -70,7 +70,7 @@ const WEBGPU_HELP =
 export async function probeWebGpu(probe: WebGpuProbe): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'genmodels-webgpu-'));
   if (!probe.verbose && !process.env.XDG_RUNTIME_DIR) process.env.XDG_RUNTIME_DIR = dir;
-  let child: ReturnType<typeof spawnSync>;
+  let child: { status: number | null; stdout: string; stderr: string; error?: Error };
   const file = join(dir, 'probe.onnx');
   try {
     writeFileSync(file, probe.model);
@@ -78,10 +78,22 @@ export async function probeWebGpu(probe: WebGpuProbe): Promise<void> {
     const script = `const ort = require(${JSON.stringify(ortPath)});
 ort.InferenceSession.create(${JSON.stringify(file)}, { executionProviders: ['webgpu'] })
   .then((s) => s.release()).then(() => process.exit(0), (e) => { console.log(String(e && e.message || e)); process.exit(3); });`;
-    child = spawnSync(process.execPath, ['-e', script], {
-      encoding: 'utf8',
-      env: process.env,
-      timeout: 300_000,
+    // Asynchronously: the probe takes seconds, and the event loop should not stall meanwhile.
+    child = await new Promise((resolve) => {
+      execFile(
+        process.execPath,
+        ['-e', script],
+        { encoding: 'utf8', env: process.env, timeout: 300_000 },
+        (err, stdout, stderr) => {
+          const status = err ? (typeof err.code === 'number' ? err.code : 1) : 0;
+          resolve({
+            status,
+            stdout,
+            stderr,
+            error: err && typeof err.code !== 'number' ? err : undefined,
+          });
+        },
+      );
     });
   } finally {
     rmSync(process.env.XDG_RUNTIME_DIR === dir ? file : dir, { recursive: true, force: true });

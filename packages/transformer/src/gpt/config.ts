@@ -1,30 +1,46 @@
 /** GPT configurations and the `shakespeare-char` preset of the reference configs. */
 import type { FamilyPreset } from '@genmodels/runtime';
+import {
+  checkParameterCount,
+  intIn,
+  linearParameters,
+  parseConfig,
+  positiveInt,
+  z,
+} from '@genmodels/runtime/internal';
 import { GptError } from './errors.js';
 
-/** Architecture and training hyper-parameters of a decoder-only character GPT. */
-export interface GptConfig {
+/**
+ * The GPT config's schema (architecture and training hyper-parameters of a decoder-only
+ * character GPT): every config (given to `create`, or read from a model directory) is
+ * checked against it before a network is built. {@link GptConfig} is derived from it.
+ */
+export const gptConfigSchema = z.strictObject({
   /** Tokens in the vocabulary (set from the corpus when training starts). */
-  vocabSize: number;
-  nLayer: number;
-  nHead: number;
+  vocabSize: positiveInt(1 << 20),
+  nLayer: positiveInt(1024),
+  nHead: positiveInt(1024),
   /** Width of the residual stream; a multiple of nHead. */
-  nEmbd: number;
+  nEmbd: positiveInt(65536),
   /** Longest context (learned positions 0..blockSize-1). */
-  blockSize: number;
+  blockSize: positiveInt(65536),
   /** AdamW peak learning rate, reached after `warmupSteps`, then cosine decay to `minLr`. */
-  lr: number;
-  minLr: number;
-  warmupSteps: number;
-  betas: [number, number];
+  lr: z.number().min(0),
+  minLr: z.number().min(0),
+  warmupSteps: intIn(0, 1e9),
+  /** AdamW's two decay rates, each in [0, 1). */
+  betas: z.tuple([z.number().min(0).lt(1), z.number().min(0).lt(1)]),
   /** Decoupled weight decay on every parameter of rank >= 2 (matrices and embeddings). */
-  weightDecay: number;
-  /** Global gradient-norm clipping. */
-  gradClip: number;
-  batchSize: number;
+  weightDecay: z.number().min(0),
+  /** Global gradient-norm clipping (0: none). */
+  gradClip: z.number().min(0),
+  batchSize: positiveInt(1 << 20),
   /** Training length when the caller gives neither steps nor epochs (also the cosine horizon). */
-  steps: number;
-}
+  steps: positiveInt(1e9),
+});
+
+/** A GPT's config (see {@link gptConfigSchema} for each field and its range). */
+export type GptConfig = z.infer<typeof gptConfigSchema>;
 
 const base: GptConfig = {
   vocabSize: 65,
@@ -52,43 +68,50 @@ export const GPT_PRESETS: Readonly<Record<string, FamilyPreset<GptConfig>>> = {
   },
 };
 
+const fail = (m: string) => new GptError(m);
+
 /** A full config from a preset name or a partial config over `shakespeare-char`'s; validated. */
 export function resolveGptConfig(c: string | Partial<GptConfig> = {}): GptConfig {
-  let cfg: GptConfig;
+  let given: unknown;
   if (typeof c === 'string') {
-    const p = GPT_PRESETS[c];
+    const p = Object.hasOwn(GPT_PRESETS, c) ? GPT_PRESETS[c] : undefined;
     if (!p)
       throw new GptError(
         `unknown GPT preset '${c}'; expected one of ${Object.keys(GPT_PRESETS).join(', ')}`,
       );
-    cfg = { ...p.config };
-  } else cfg = { ...base, ...c };
-  for (const k of [
-    'vocabSize',
-    'nLayer',
-    'nHead',
-    'nEmbd',
-    'blockSize',
-    'batchSize',
-    'steps',
-  ] as const) {
-    const v = cfg[k];
-    if (!Number.isInteger(v) || v < 1)
-      throw new GptError(`GPT config: ${k} (${String(v)}) must be a positive integer`);
+    given = p.config;
+  } else {
+    // A stored config can be any JSON value: only an object is merged over the defaults.
+    parseConfig(z.looseObject({}), c, 'GPT', fail);
+    given = { ...base, ...c };
   }
+  // The schema's output is a fresh object (with fresh `betas`): a preset is never shared.
+  const cfg = parseConfig(gptConfigSchema, given, 'GPT', fail);
   if (cfg.nEmbd % cfg.nHead !== 0)
-    throw new GptError(
-      `GPT config: nEmbd (${cfg.nEmbd}) must be divisible by nHead (${cfg.nHead})`,
-    );
-  for (const k of ['lr', 'minLr', 'weightDecay', 'gradClip', 'warmupSteps'] as const) {
-    if (!(cfg[k] >= 0 && Number.isFinite(cfg[k])))
-      throw new GptError(`GPT config: ${k} (${cfg[k]}) must be a finite number >= 0`);
-  }
-  if (
-    !(Array.isArray(cfg.betas) && cfg.betas.length === 2 && cfg.betas.every((b) => b >= 0 && b < 1))
-  )
-    throw new GptError(
-      `GPT config: betas (${JSON.stringify(cfg.betas)}) must be two numbers in [0, 1)`,
-    );
+    throw fail(`GPT config: nEmbd (${cfg.nEmbd}) must be divisible by nHead (${cfg.nHead})`);
+  checkParameterCount(gptParameterCount(cfg), 'GPT', fail);
   return cfg;
+}
+
+/**
+ * The number of parameter values of the network of `cfg` (what `GptNetwork` allocates):
+ * token and position embeddings, per block two LayerNorms, the attention (in_proj 3E x E +
+ * 3E, out_proj E x E + E) and the MLP (E -> 4E -> E), the final LayerNorm and the LM head.
+ */
+export function gptParameterCount(cfg: GptConfig): number {
+  const E = cfg.nEmbd;
+  const block =
+    2 * (2 * E) + // ln_1, ln_2
+    3 * E * E +
+    3 * E + // attn in_proj
+    linearParameters(E, E) + // attn out_proj
+    linearParameters(E, 4 * E) + // mlp c_fc
+    linearParameters(4 * E, E); // mlp c_proj
+  return (
+    cfg.vocabSize * E + // wte
+    cfg.blockSize * E + // wpe
+    cfg.nLayer * block +
+    2 * E + // ln_f
+    linearParameters(E, cfg.vocabSize, false) // lm_head
+  );
 }

@@ -13,7 +13,7 @@ import {
   Tensor,
 } from '@genmodels/runtime';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { corpusFromText } from './data.js';
+import { CORPUS_MAX_BYTES, corpusFromText, readCorpus } from './data.js';
 import { idsTensor, positionsTensor } from './decoder.js';
 import { GptError } from './errors.js';
 import { GPT } from './gpt.js';
@@ -212,6 +212,11 @@ describe('training and loading errors', () => {
     await expect(
       trainGpt(rt, { preset: 'shakespeare-char', corpus: short, steps: 1 }),
     ).rejects.toThrow('the training split has 110 tokens; blockSize 128 needs at least 129');
+    // A corpus over the size cap is refused before it is read.
+    await expect(readCorpus(short, { maxBytes: 100 })).rejects.toThrow(
+      `cannot read the corpus: cannot read '${short}': it has 123 bytes, more than the limit of 100`,
+    );
+    expect(CORPUS_MAX_BYTES).toBe(64 * 1024 * 1024);
   });
 
   it('trains through the family entry point; after loading evaluates on the corpus it is given', async () => {

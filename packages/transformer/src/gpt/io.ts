@@ -4,7 +4,7 @@
  */
 import { encodeOnnx, type ModelSource, Rng } from '@genmodels/runtime';
 import { describeModelSource, FamilyStore } from '@genmodels/runtime/internal';
-import { type GptConfig, resolveGptConfig } from './config.js';
+import { type GptConfig, gptParameterCount, resolveGptConfig } from './config.js';
 import { decoderFn, decoderInputs } from './decoder.js';
 import { GptError } from './errors.js';
 import { GptNetwork } from './network.js';
@@ -38,6 +38,7 @@ export const gptStore = new FamilyStore<GptConfig, GptNetwork, GptFields>({
   fail: (m) => new GptError(m),
   resolve: resolveGptConfig,
   build: (cfg) => new GptNetwork(cfg, new Rng(0)),
+  parameters: gptParameterCount,
   fields: (stored, where) => {
     if (stored.model !== 'gpt')
       throw new GptError(

@@ -1,5 +1,13 @@
 /** Encoder-decoder configurations and the `seq2seq-reverse` / `seq2seq-addition` presets. */
 import type { FamilyPreset } from '@genmodels/runtime';
+import {
+  checkParameterCount,
+  intIn,
+  linearParameters,
+  parseConfig,
+  positiveInt,
+  z,
+} from '@genmodels/runtime/internal';
 import { Seq2seqModelError } from './errors.js';
 
 /** Which synthetic task of @genmodels/datasets a model is trained and evaluated on. */
@@ -16,33 +24,49 @@ export interface Seq2seqTaskSpec {
   testFraction?: number;
 }
 
-/** Architecture and training hyper-parameters of the encoder-decoder Transformer. */
-export interface Seq2seqConfig {
-  /** Ids in the (shared source/target) vocabulary, PAD = 0, BOS = 1, EOS = 2 included. */
-  vocabSize: number;
-  dModel: number;
-  nHead: number;
-  nEncoderLayers: number;
-  nDecoderLayers: number;
+/**
+ * The seq2seq config's schema (architecture and training hyper-parameters of the
+ * encoder-decoder Transformer): every config (given to `create`, or read from a model
+ * directory) is checked against it before a network is built. {@link Seq2seqConfig} is
+ * derived from it.
+ */
+export const seq2seqConfigSchema = z.strictObject({
+  /** Ids in the (shared source/target) vocabulary, PAD = 0, BOS = 1, EOS = 2 included (>= 4). */
+  vocabSize: positiveInt(1 << 20),
+  /** Model width: even and a multiple of nHead. */
+  dModel: positiveInt(65536),
+  nHead: positiveInt(1024),
+  nEncoderLayers: positiveInt(1024),
+  nDecoderLayers: positiveInt(1024),
   /** Hidden width of the ReLU feed-forward sublayers. */
-  dFf: number;
+  dFf: positiveInt(1 << 18),
   /** Longest source (the encoder's positions). */
-  maxSrcLen: number;
+  maxSrcLen: positiveInt(65536),
   /** Longest decoder sequence: target + 1 (BOS in, EOS out); also the decoding limit. */
-  maxTgtLen: number;
+  maxTgtLen: positiveInt(65536),
   /** AdamW peak learning rate, reached after `warmupSteps`, then cosine decay to `minLr`. */
-  lr: number;
-  minLr: number;
-  warmupSteps: number;
-  betas: [number, number];
+  lr: z.number().min(0),
+  minLr: z.number().min(0),
+  warmupSteps: intIn(0, 1e9),
+  /** AdamW's two decay rates, each in [0, 1). */
+  betas: z.tuple([z.number().min(0).lt(1), z.number().min(0).lt(1)]),
   /** Decoupled weight decay on parameters of rank >= 2. */
-  weightDecay: number;
+  weightDecay: z.number().min(0),
   /** Global gradient-norm clipping (0: none). */
-  gradClip: number;
-  batchSize: number;
+  gradClip: z.number().min(0),
+  batchSize: positiveInt(1 << 20),
   /** Training length when the caller gives neither steps nor epochs (also the cosine horizon). */
-  steps: number;
-}
+  steps: positiveInt(1e9),
+});
+
+/** A seq2seq model's config (see {@link seq2seqConfigSchema} for each field and its range). */
+export type Seq2seqConfig = z.infer<typeof seq2seqConfigSchema>;
+
+/**
+ * The most values of the sinusoidal position table (max(maxSrcLen, maxTgtLen) x dModel,
+ * float32, built with the network but not a parameter): 2^26, 256 MiB.
+ */
+export const MAX_POSITION_TABLE = 2 ** 26;
 
 const base: Seq2seqConfig = {
   vocabSize: 13,
@@ -88,7 +112,7 @@ export const SEQ2SEQ_PRESETS: Readonly<Record<string, Seq2seqPreset>> = {
 
 /** The preset `name`, or a Seq2seqModelError listing the known ones. */
 export function seq2seqPreset(name: string): Seq2seqPreset {
-  const p = SEQ2SEQ_PRESETS[name];
+  const p = Object.hasOwn(SEQ2SEQ_PRESETS, name) ? SEQ2SEQ_PRESETS[name] : undefined;
   if (!p)
     throw new Seq2seqModelError(
       `unknown seq2seq preset '${name}'; expected one of ${Object.keys(SEQ2SEQ_PRESETS).join(', ')}`,
@@ -106,42 +130,59 @@ export function checkTaskSpec(spec: Seq2seqTaskSpec): void {
     );
 }
 
+const fail = (m: string) => new Seq2seqModelError(m);
+
 /** A full config from a preset name or a partial config over `seq2seq-reverse`'s; validated. */
 export function resolveSeq2seqConfig(c: string | Partial<Seq2seqConfig> = {}): Seq2seqConfig {
-  const cfg = typeof c === 'string' ? { ...seq2seqPreset(c).config } : { ...base, ...c };
-  for (const k of [
-    'vocabSize',
-    'dModel',
-    'nHead',
-    'nEncoderLayers',
-    'nDecoderLayers',
-    'dFf',
-    'maxSrcLen',
-    'maxTgtLen',
-    'batchSize',
-    'steps',
-  ] as const) {
-    const v = cfg[k];
-    if (!Number.isInteger(v) || v < 1)
-      throw new Seq2seqModelError(`seq2seq config: ${k} (${String(v)}) must be a positive integer`);
+  let given: unknown;
+  if (typeof c === 'string') given = seq2seqPreset(c).config;
+  else {
+    // A stored config can be any JSON value: only an object is merged over the defaults.
+    parseConfig(z.looseObject({}), c, 'seq2seq', fail);
+    given = { ...base, ...c };
   }
+  // The schema's output is a fresh object (with fresh `betas`): a preset is never shared.
+  const cfg = parseConfig(seq2seqConfigSchema, given, 'seq2seq', fail);
   if (cfg.vocabSize < 4)
-    throw new Seq2seqModelError(
+    throw fail(
       `seq2seq config: vocabSize (${cfg.vocabSize}) must be >= 4 (PAD, BOS, EOS and one symbol)`,
     );
   if (cfg.dModel % cfg.nHead !== 0 || cfg.dModel % 2 !== 0)
-    throw new Seq2seqModelError(
+    throw fail(
       `seq2seq config: dModel (${cfg.dModel}) must be even and divisible by nHead (${cfg.nHead})`,
     );
-  for (const k of ['lr', 'minLr', 'weightDecay', 'gradClip', 'warmupSteps'] as const) {
-    if (!(cfg[k] >= 0 && Number.isFinite(cfg[k])))
-      throw new Seq2seqModelError(`seq2seq config: ${k} (${cfg[k]}) must be a finite number >= 0`);
-  }
-  if (
-    !(Array.isArray(cfg.betas) && cfg.betas.length === 2 && cfg.betas.every((b) => b >= 0 && b < 1))
-  )
-    throw new Seq2seqModelError(
-      `seq2seq config: betas (${JSON.stringify(cfg.betas)}) must be two numbers in [0, 1)`,
+  checkParameterCount(seq2seqParameterCount(cfg), 'seq2seq', fail);
+  const table = Math.max(cfg.maxSrcLen, cfg.maxTgtLen) * cfg.dModel;
+  if (table > MAX_POSITION_TABLE)
+    throw fail(
+      `seq2seq config: the position table of max(maxSrcLen, maxTgtLen) x dModel = ${table} values is over the limit of ${MAX_POSITION_TABLE}; shorten the sequences or narrow the model`,
     );
   return cfg;
+}
+
+/** Parameter values of a MultiheadAttention of width `d`: in_proj 3d x d + 3d, out_proj d x d + d. */
+function attentionParameters(d: number): number {
+  return 3 * d * d + 3 * d + linearParameters(d, d);
+}
+
+/**
+ * The number of parameter values of the network of `cfg` (what `Seq2seqNetwork`
+ * allocates): the source and target embeddings, the encoder layers (self-attention, FFN,
+ * two LayerNorms), the decoder layers (self- and cross-attention, FFN, three LayerNorms),
+ * the final LayerNorm of each side and the generator. The sinusoidal position table is a
+ * constant, not a parameter.
+ */
+export function seq2seqParameterCount(cfg: Seq2seqConfig): number {
+  const d = cfg.dModel;
+  const ffn = linearParameters(d, cfg.dFf) + linearParameters(cfg.dFf, d);
+  const encoderLayer = attentionParameters(d) + ffn + 2 * (2 * d);
+  const decoderLayer = 2 * attentionParameters(d) + ffn + 3 * (2 * d);
+  return (
+    2 * cfg.vocabSize * d + // src_embed, tgt_embed
+    cfg.nEncoderLayers * encoderLayer +
+    2 * d + // encoder.norm
+    cfg.nDecoderLayers * decoderLayer +
+    2 * d + // decoder.norm
+    linearParameters(d, cfg.vocabSize) // generator
+  );
 }

@@ -1,6 +1,13 @@
 /** The encoder-decoder Transformer for seq2seq tasks of @genmodels/transformer. */
 export type { Seq2seqConfig, Seq2seqPreset, Seq2seqTaskSpec } from './config.js';
-export { checkTaskSpec, resolveSeq2seqConfig, SEQ2SEQ_PRESETS, seq2seqPreset } from './config.js';
+export {
+  checkTaskSpec,
+  resolveSeq2seqConfig,
+  SEQ2SEQ_PRESETS,
+  seq2seqConfigSchema,
+  seq2seqParameterCount,
+  seq2seqPreset,
+} from './config.js';
 export type { BeamOptions, Hypothesis, NextTokenFn } from './decode.js';
 export { beamDecode, beamScore, greedyDecode } from './decode.js';
 export { Seq2seqModelError } from './errors.js';

@@ -4,7 +4,12 @@
  */
 import { encodeOnnx, Rng } from '@genmodels/runtime';
 import { FamilyStore } from '@genmodels/runtime/internal';
-import { resolveSeq2seqConfig, type Seq2seqConfig, type Seq2seqTaskSpec } from './config.js';
+import {
+  resolveSeq2seqConfig,
+  type Seq2seqConfig,
+  type Seq2seqTaskSpec,
+  seq2seqParameterCount,
+} from './config.js';
 import { Seq2seqModelError } from './errors.js';
 import { checkPart, partFn, partInputs } from './graphs.js';
 import { Seq2seqNetwork } from './network.js';
@@ -39,6 +44,7 @@ export const seq2seqStore = new FamilyStore<Seq2seqConfig, Seq2seqNetwork, Seq2s
   fail: (m) => new Seq2seqModelError(m),
   resolve: resolveSeq2seqConfig,
   build: (cfg) => new Seq2seqNetwork(cfg, new Rng(0)),
+  parameters: seq2seqParameterCount,
   fields: (stored, where) => {
     if (stored.model !== 'seq2seq')
       throw new Seq2seqModelError(

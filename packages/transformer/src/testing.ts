@@ -1,0 +1,17 @@
+/** Helpers shared by the GPT and seq2seq tests (not exported from the package). */
+
+/** The same safetensors file with the stored config removed from its metadata (config.json then counts). */
+export function withoutMetadataConfig(bytes: Uint8Array): Uint8Array {
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const n = Number(view.getBigUint64(0, true));
+  const header = JSON.parse(new TextDecoder().decode(bytes.subarray(8, 8 + n)));
+  header.__metadata__ = { format: 'pt' };
+  let text = JSON.stringify(header);
+  while ((8 + text.length) % 8 !== 0) text += ' ';
+  const h = new TextEncoder().encode(text);
+  const out = new Uint8Array(8 + h.length + bytes.length - 8 - n);
+  new DataView(out.buffer).setBigUint64(0, BigInt(h.length), true);
+  out.set(h, 8);
+  out.set(bytes.subarray(8 + n), 8 + h.length);
+  return out;
+}
