@@ -394,6 +394,74 @@ describe('errors: one line on stderr, exit code 1', () => {
     );
   });
 
+  it('--data: given to families that read it (absolute, with --val-fraction), recorded in config.json', async () => {
+    const points = fakeFamily('points', 'images', {
+      trainOptions: ['data', 'valFraction'],
+      evalOptions: ['data'],
+    });
+    const text = fakeFamily('text', 'text', { trainOptions: ['corpus'], evalOptions: ['corpus'] });
+    const fams = { fake: fakeFamily(), points, text };
+    const run = join(tmp, 'run');
+    const ctx = testContext(fams);
+    const argv = ['train', 'points', '--steps', '2', '--out', run];
+    expect(
+      await main([...argv, '--data', 'p.csv', '--val-fraction', '0.2'], ctx),
+      ctx.stderr.text,
+    ).toBe(0);
+    expect(points.lastTrain).toMatchObject({ data: resolve('p.csv'), valFraction: 0.2 });
+    const config = JSON.parse(await readFile(join(run, 'config.json'), 'utf8'));
+    expect(config.data).toEqual({
+      source: resolve('p.csv'),
+      shape: [10, 2],
+      normalization: 'standardize',
+      split: { valFraction: 0.2, seed: 0, trainRows: 9, valRows: 1 },
+    });
+    const ev = testContext(fams);
+    expect(await main(['eval', 'points', '--from', run, '--data', 'held.csv'], ev)).toBe(0);
+    expect(points.seen.evaluate).toEqual({ seed: 0, data: resolve('held.csv') });
+    // The transformer's way: --data is its corpus, in training and in eval.
+    const tr = join(tmp, 'text-run');
+    expect(
+      await main(
+        ['train', 'text', '--steps', '1', '--out', tr, '--data', 'a.txt'],
+        testContext(fams),
+      ),
+    ).toBe(0);
+    expect(text.lastTrain).toMatchObject({ corpus: resolve('a.txt') });
+    expect(text.lastTrain?.data).toBeUndefined();
+    expect(await main(['eval', 'text', '--from', tr, '--data', 'b.txt'], testContext(fams))).toBe(
+      0,
+    );
+    expect(text.seen.evaluate).toEqual({ seed: 0, corpus: resolve('b.txt') });
+    // Families that read neither; both options at once; a fraction out of range.
+    for (const [args, pattern] of [
+      [
+        ['train', 'fake', '--data', 'p.csv', '--out', join(tmp, 'n1')],
+        /fake trains on its presets' own data; --data is not supported for it yet/,
+      ],
+      [
+        ['eval', 'fake', '--from', run.replace('run', 'nope'), '--data', 'p.csv'],
+        /fake evaluates on its own test data; it takes no --data/,
+      ],
+      [
+        ['train', 'points', '--data', 'p.csv', '--corpus', 'a.txt'],
+        /give --data or --corpus, not both/,
+      ],
+      [
+        ['train', 'points', '--corpus', 'a.txt'],
+        /points trains on no text corpus; give your data with --data/,
+      ],
+      [
+        ['train', 'points', '--data', 'p.csv', '--val-fraction', '0.95'],
+        /expected a number >= 0 and <= 0\.9/,
+      ],
+    ] as const) {
+      const c = testContext(fams);
+      expect(await main([...args], c)).toBe(1);
+      expect(c.stderr.text).toMatch(pattern);
+    }
+  });
+
   it('checkpoint of another family', async () => {
     const run = join(tmp, 'run');
     await trainInto(run);

@@ -59,6 +59,15 @@ function program(ctx: CliContext, result: { code: number }): Command {
     )
     .option('--data-dir <dir>', "where the family's dataset lives when not found by default")
     .option('--corpus <file>', 'text families: the UTF-8 training text (e.g. tinyshakespeare.txt)')
+    .option(
+      '--data <file>',
+      'your own training data: points (.csv, .tsv, .npy) for 2-D presets; text for the transformer (as --corpus)',
+    )
+    .addOption(
+      new Option('--val-fraction <f>', 'with --data: the seeded fraction held out for eval')
+        .argParser(numberOption(0, 0.9, false))
+        .default(0.1),
+    )
     .addOption(
       new Option('--samples <n>', 'images in samples.png')
         .argParser(intOption(1, LIMITS.grid))
@@ -146,6 +155,10 @@ function program(ctx: CliContext, result: { code: number }): Command {
     .option(
       '--corpus <file>',
       'text families: the text to evaluate on (its last 10% is the validation split)',
+    )
+    .option(
+      '--data <file>',
+      'held-out data to score against: points (.csv, .tsv, .npy) for 2-D presets; text for the transformer (as --corpus)',
     )
     .addHelpText('after', () => familiesHelp(ctx))
     .action(async (name: string, opts) => {

@@ -6,6 +6,8 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import {
+  type DataProvenance,
+  type FamilyEvalOptions,
   type FamilySampleOptions,
   type FamilySamples,
   type FamilyTrainOptions,
@@ -44,12 +46,14 @@ function model(
   preset: string,
   trained: { steps: number },
   kind: Kind,
-  seen: { sample?: FamilySampleOptions },
+  seen: FakeFamily['seen'],
+  data?: DataProvenance,
 ): TrainedModel {
   return {
     family: name,
     preset,
     config: { hidden: 4, steps: trained.steps },
+    ...(data ? { data } : {}),
     async save(dir) {
       await writeFile(join(dir, 'model.safetensors'), MARK);
       if (kind === 'text') await writeFile(join(dir, 'config.json'), '{"vocab":"abc"}');
@@ -58,7 +62,8 @@ function model(
       seen.sample = opts;
       return kind === 'text' ? texts(n, seed, opts) : images(n, seed);
     },
-    async evaluate() {
+    async evaluate(opts) {
+      seen.evaluate = opts;
       return { neg_elbo: 100.5, recon: 90.25, kl: 10.25 };
     },
     toFiles() {
@@ -80,13 +85,24 @@ function model(
 /** What the fake family was last asked to do. */
 export interface FakeFamily extends ModelFamily {
   lastTrain?: FamilyTrainOptions;
-  seen: { sample?: FamilySampleOptions };
+  seen: { sample?: FamilySampleOptions; evaluate?: FamilyEvalOptions };
+}
+
+/** Which of the user's-data options a fake family reads. */
+export interface FakeTakes {
+  trainOptions?: ModelFamily['trainOptions'];
+  evalOptions?: ModelFamily['evalOptions'];
 }
 
 /** A family named `name` with presets `tiny` and `small` and parts decoder, encoder. */
-export function fakeFamily(name = 'fake', kind: Kind = 'images'): FakeFamily {
+export function fakeFamily(
+  name = 'fake',
+  kind: Kind = 'images',
+  takes: FakeTakes = {},
+): FakeFamily {
   const seen: FakeFamily['seen'] = {};
   const fam: FakeFamily = {
+    ...takes,
     seen,
     name,
     description: `a fake ${name} family for tests`,
@@ -113,7 +129,22 @@ export function fakeFamily(name = 'fake', kind: Kind = 'images'): FakeFamily {
           total,
         });
       }
-      return model(name, opts.preset, { steps: total }, kind, seen);
+      // A family that reads --data reports where its data came from.
+      const data: DataProvenance | undefined =
+        opts.data === undefined
+          ? undefined
+          : {
+              source: opts.data,
+              shape: [10, 2],
+              normalization: 'standardize',
+              split: {
+                valFraction: opts.valFraction ?? 0.1,
+                seed: opts.seed ?? 0,
+                trainRows: 9,
+                valRows: 1,
+              },
+            };
+      return model(name, opts.preset, { steps: total }, kind, seen, data);
     },
     async load(_rt: Runtime, dir: string) {
       const text = await readFile(join(dir, 'model.safetensors'), 'utf8');

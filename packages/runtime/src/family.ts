@@ -154,7 +154,7 @@ export interface ModelFamily {
    */
   readonly sampleOptions?: readonly Exclude<keyof FamilySampleOptions, 'onText'>[];
   /** The `FamilyTrainOptions` of the user's own data that this family reads; absent: none. */
-  readonly trainOptions?: readonly ('data' | 'valFraction')[];
+  readonly trainOptions?: readonly ('data' | 'valFraction' | 'corpus')[];
   /** The `FamilyEvalOptions` besides `seed` that this family's models read; absent: none. */
   readonly evalOptions?: readonly Exclude<keyof FamilyEvalOptions, 'seed'>[];
   train(rt: Runtime, opts: FamilyTrainOptions): Promise<TrainedModel>;

@@ -46,6 +46,7 @@ export const transformerFamily: ModelFamily = {
   presets: TRANSFORMER_PRESETS,
   parts: [...new Set<string>([...GPT_PARTS, ...SEQ2SEQ_PARTS])],
   sampleOptions: ['prompt', 'tokens', 'temperature', 'topK', 'topP'],
+  trainOptions: ['corpus'],
   evalOptions: ['corpus'],
   async train(rt: Runtime, opts: FamilyTrainOptions): Promise<TrainedModel> {
     if (opts.preset in GPT_PRESETS) return trainGpt(rt, opts);

@@ -27,6 +27,10 @@ export interface TrainArgs {
   threads?: number;
   dataDir?: string;
   corpus?: string;
+  /** The user's own training data (points; text for families that train on a corpus). */
+  data?: string;
+  /** With `data`: the held-out fraction. */
+  valFraction?: number;
   samples: number;
   /** Replace a run of another family in `out`. */
   force?: boolean;
@@ -43,6 +47,7 @@ export async function trainCommand(
   if (args.epochs !== undefined && args.steps !== undefined) {
     throw new UsageError('give either --epochs or --steps, not both');
   }
+  const own = dataOptions(family, args);
   const outArg = args.out ?? join('out', family.name);
   if (outArg.trim() === '') throw new UsageError('the output directory is empty; give a path');
   const rt = await makeRuntime(args.device, args.threads, args.verbose);
@@ -53,7 +58,7 @@ export async function trainCommand(
   await checkReplaces(dir, family.name, args.force ?? false);
   const stage = await stageRunDir(dir);
   try {
-    return await trainInto(ctx, family, preset, args, rt, stage);
+    return await trainInto(ctx, family, preset, { ...args, ...own }, rt, stage);
   } catch (e) {
     await stage.discard();
     throw e;
@@ -94,8 +99,11 @@ async function trainInto(
       steps: args.steps,
       seed: args.seed,
       dataDir: args.dataDir,
-      // Absolute, so the model's own record of its corpus (evaluate() after loading) works from any directory.
+      // Absolute, so that config.json records where the text or data came from.
       corpus: args.corpus === undefined ? undefined : resolve(args.corpus),
+      ...(args.data === undefined
+        ? {}
+        : { data: resolve(args.data), valFraction: args.valFraction ?? 0.1 }),
       signal: abort.signal,
       onProgress: (e) => progress.update(e),
     });
@@ -120,6 +128,7 @@ async function trainInto(
     steps: args.steps ?? null,
     runtime: VERSION,
     ...(args.corpus === undefined ? {} : { corpus: resolve(args.corpus) }),
+    ...(model.data ? { data: model.data } : {}),
     config: model.config,
   };
   await writeJson(join(tmp, CONFIG_FILE), run);
@@ -136,6 +145,29 @@ async function trainInto(
   ctx.stdout.write(`metrics: ${JSON.stringify(metrics)}\n`);
   ctx.stdout.write(`wrote to ${dir}:\n${files.map((f) => `  ${join(dir, f)}\n`).join('')}`);
   return 0;
+}
+
+/**
+ * `--data` as the family reads it: points (or other data) for families whose trainOptions
+ * list 'data', the corpus for families that train on text; anything else is a UsageError.
+ */
+function dataOptions(
+  family: ReturnType<typeof getFamily>,
+  args: TrainArgs,
+): Pick<TrainArgs, 'data' | 'corpus'> {
+  const takes: readonly string[] = family.trainOptions ?? [];
+  if (args.data !== undefined && args.corpus !== undefined)
+    throw new UsageError('give --data or --corpus, not both');
+  if (args.corpus !== undefined && family.trainOptions && !takes.includes('corpus'))
+    throw new UsageError(
+      `${family.name} trains on no text corpus; ${takes.includes('data') ? 'give your data with --data' : 'it takes no --corpus'}`,
+    );
+  if (args.data === undefined) return { data: undefined, corpus: args.corpus };
+  if (takes.includes('data')) return { data: args.data, corpus: undefined };
+  if (takes.includes('corpus')) return { data: undefined, corpus: args.data };
+  throw new UsageError(
+    `${family.name} trains on its presets' own data; --data is not supported for it yet`,
+  );
 }
 
 /**

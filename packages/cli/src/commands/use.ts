@@ -124,18 +124,28 @@ export interface EvalArgs {
   verbose?: boolean;
   /** Text families: the corpus to evaluate on. */
   corpus?: string;
+  /** Held-out data to score against (text families: the corpus). */
+  data?: string;
 }
 
 /** `genmodels eval <family> --from DIR`: prints the metrics as JSON; returns the exit code. */
 export async function evalCommand(ctx: CliContext, name: string, args: EvalArgs): Promise<number> {
   const family = getFamily(ctx, name);
-  if (args.corpus !== undefined && !family.evalOptions?.includes('corpus'))
+  const takes: readonly string[] = family.evalOptions ?? [];
+  if (args.corpus !== undefined && args.data !== undefined)
+    throw new UsageError('give --data or --corpus, not both');
+  if (args.corpus !== undefined && !takes.includes('corpus'))
     throw new UsageError(`${family.name} evaluates on its own test data; it takes no --corpus`);
+  if (args.data !== undefined && !takes.includes('data') && !takes.includes('corpus'))
+    throw new UsageError(`${family.name} evaluates on its own test data; it takes no --data`);
+  const data = args.data === undefined ? undefined : resolve(args.data);
+  const held = data === undefined ? {} : takes.includes('data') ? { data } : { corpus: data };
   const rt = await makeRuntime(args.device, undefined, args.verbose);
   const { model } = await loadRun(family, rt, args.from);
   const metrics = await model.evaluate({
     seed: args.seed,
     ...(args.corpus === undefined ? {} : { corpus: resolve(args.corpus) }),
+    ...held,
   });
   ctx.stdout.write(`${JSON.stringify(metrics, null, 2)}\n`);
   return 0;
