@@ -9,7 +9,6 @@ import { execFileSync } from 'node:child_process';
 import { mkdir, mkdtemp, readFile, rm, stat, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createGzip } from 'node:zlib';
 import { Diffusion } from '@genmodels/diffusion';
 import { Flow } from '@genmodels/flow';
 import { GAN } from '@genmodels/gan';
@@ -17,6 +16,7 @@ import { decodeSafetensors, encodeSafetensors, Runtime } from '@genmodels/runtim
 import { GPT } from '@genmodels/transformer';
 import { VAE } from '@genmodels/vae';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { gzipBomb } from '../test/bomb.js';
 import { testContext } from '../test/fake-family.js';
 import { main } from './main.js';
 import { families } from './registry.js';
@@ -97,28 +97,7 @@ describe('issue 18 defects, each a named error', () => {
     const dir = join(tmp, 'bomb');
     await mkdir(dir);
     // 300 MiB of zeros behind an IDX header claiming 300 MiB of 28x28 images, in ~300 KB.
-    const gz = await new Promise<Buffer>((resolve) => {
-      const z = createGzip({ level: 9 });
-      const parts: Buffer[] = [];
-      z.on('data', (d: Buffer) => parts.push(d));
-      z.on('end', () => resolve(Buffer.concat(parts)));
-      const head = Buffer.alloc(16);
-      head.writeUInt32BE(0x803, 0);
-      head.writeUInt32BE(401_224, 4);
-      head.writeUInt32BE(28, 8);
-      head.writeUInt32BE(28, 12);
-      z.write(head);
-      const mb = Buffer.alloc(1 << 20);
-      let left = 300;
-      const pump = () => {
-        while (left > 0) {
-          left--;
-          if (!z.write(mb)) return void z.once('drain', pump);
-        }
-        z.end();
-      };
-      pump();
-    });
+    const gz = await gzipBomb(300);
     expect(gz.length).toBeLessThan(1 << 20);
     await writeFile(join(dir, 'train-images-idx3-ubyte.gz'), gz);
     const labels = Buffer.alloc(8 + 10);

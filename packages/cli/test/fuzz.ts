@@ -22,7 +22,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdir, mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createGzip, gzipSync } from 'node:zlib';
+import { gzipSync } from 'node:zlib';
 import * as datasets from '@genmodels/datasets';
 import { DIFFUSION_PRESETS, Diffusion, diffusionFamily } from '@genmodels/diffusion';
 import { Flow, flowFamily } from '@genmodels/flow';
@@ -32,27 +32,19 @@ import {
   decodeSafetensors,
   encodeSafetensors,
   GenmodelsError,
+  Rng,
   Runtime,
   Tensor,
 } from '@genmodels/runtime';
 import { GPT, readCorpus, Seq2seq, transformerFamily } from '@genmodels/transformer';
 import { VAE, vaeFamily } from '@genmodels/vae';
+import { gzipBomb } from './bomb.js';
 
 const seed = Number(process.argv[2] ?? 1);
 
-/** Seeded uniform numbers in [0, 1) (mulberry32). */
-function uniform(s: number): () => number {
-  let a = s >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-const rand = uniform(seed);
-const int = (n: number) => Math.floor(rand() * n);
+const rng = new Rng(seed);
+/** A seeded integer in 0..n-1. */
+const int = (n: number) => Math.floor(rng.uniform(1)[0] * n);
 
 interface ClassReport {
   inputs: number;
@@ -209,31 +201,8 @@ const rt = await Runtime.create({ device: 'cpu', threads: 1 });
     await attempt('idx-gzip', () => load(gzImages.subarray(0, cut), labels));
   for (let i = 0; i < 1500; i++)
     await attempt('idx-gzip', () => load(flip(gzImages, int(gzImages.length * 8)), labels));
-  // A gzip bomb: an IDX header claiming 300 MiB, then 300 MiB of zeros, compressed in chunks
-  // (the whole file is never in this process's memory).
-  const bomb = await new Promise<Uint8Array>((resolve) => {
-    const z = createGzip({ level: 9 });
-    const parts: Buffer[] = [];
-    z.on('data', (d: Buffer) => parts.push(d));
-    z.on('end', () => resolve(new Uint8Array(Buffer.concat(parts))));
-    const head = new Uint8Array(16);
-    const v = new DataView(head.buffer);
-    v.setUint32(0, 0x00000803);
-    v.setUint32(4, 300 * 1024 * 16);
-    v.setUint32(8, 8);
-    v.setUint32(12, 8);
-    z.write(head);
-    const mb = new Uint8Array(1 << 20);
-    let left = 300;
-    const pump = () => {
-      while (left > 0) {
-        left--;
-        if (!z.write(mb)) return void z.once('drain', pump);
-      }
-      z.end();
-    };
-    pump();
-  });
+  // A gzip bomb: 300 MiB of zeros behind an IDX header, in about 300 KB.
+  const bomb = await gzipBomb(300);
   await attempt('idx-gzip', () => load(bomb, labels));
   await writeFile(join(work, 'bomb-size.txt'), String(bomb.length));
 }

@@ -2,12 +2,12 @@
 import type { FamilyPreset } from '@genmodels/runtime';
 import {
   checkParameterCount,
-  intIn,
   linearParameters,
   parseConfig,
   positiveInt,
   z,
 } from '@genmodels/runtime/internal';
+import { trainingFields } from '../training-fields.js';
 import { GptError } from './errors.js';
 
 /**
@@ -24,19 +24,7 @@ export const gptConfigSchema = z.strictObject({
   nEmbd: positiveInt(65536),
   /** Longest context (learned positions 0..blockSize-1). */
   blockSize: positiveInt(65536),
-  /** AdamW peak learning rate, reached after `warmupSteps`, then cosine decay to `minLr`. */
-  lr: z.number().min(0),
-  minLr: z.number().min(0),
-  warmupSteps: intIn(0, 1e9),
-  /** AdamW's two decay rates, each in [0, 1). */
-  betas: z.tuple([z.number().min(0).lt(1), z.number().min(0).lt(1)]),
-  /** Decoupled weight decay on every parameter of rank >= 2 (matrices and embeddings). */
-  weightDecay: z.number().min(0),
-  /** Global gradient-norm clipping (0: none). */
-  gradClip: z.number().min(0),
-  batchSize: positiveInt(1 << 20),
-  /** Training length when the caller gives neither steps nor epochs (also the cosine horizon). */
-  steps: positiveInt(1e9),
+  ...trainingFields,
 });
 
 /** A GPT's config (see {@link gptConfigSchema} for each field and its range). */

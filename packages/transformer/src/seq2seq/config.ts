@@ -2,12 +2,12 @@
 import type { FamilyPreset } from '@genmodels/runtime';
 import {
   checkParameterCount,
-  intIn,
   linearParameters,
   parseConfig,
   positiveInt,
   z,
 } from '@genmodels/runtime/internal';
+import { trainingFields } from '../training-fields.js';
 import { Seq2seqModelError } from './errors.js';
 
 /** Which synthetic task of @genmodels/datasets a model is trained and evaluated on. */
@@ -44,19 +44,7 @@ export const seq2seqConfigSchema = z.strictObject({
   maxSrcLen: positiveInt(65536),
   /** Longest decoder sequence: target + 1 (BOS in, EOS out); also the decoding limit. */
   maxTgtLen: positiveInt(65536),
-  /** AdamW peak learning rate, reached after `warmupSteps`, then cosine decay to `minLr`. */
-  lr: z.number().min(0),
-  minLr: z.number().min(0),
-  warmupSteps: intIn(0, 1e9),
-  /** AdamW's two decay rates, each in [0, 1). */
-  betas: z.tuple([z.number().min(0).lt(1), z.number().min(0).lt(1)]),
-  /** Decoupled weight decay on parameters of rank >= 2. */
-  weightDecay: z.number().min(0),
-  /** Global gradient-norm clipping (0: none). */
-  gradClip: z.number().min(0),
-  batchSize: positiveInt(1 << 20),
-  /** Training length when the caller gives neither steps nor epochs (also the cosine horizon). */
-  steps: positiveInt(1e9),
+  ...trainingFields,
 });
 
 /** A seq2seq model's config (see {@link seq2seqConfigSchema} for each field and its range). */
