@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { Rng, Runtime } from '@genmodels/runtime';
+import { withoutStoredConfig } from '@genmodels/runtime/testing';
 import { describe, expect, it } from 'vitest';
-import { withoutMetadataConfig } from '../testing.js';
 import { GPT_PRESETS, gptConfigSchema, gptParameterCount, resolveGptConfig } from './config.js';
 import { corpusFromText } from './data.js';
 import { GptError } from './errors.js';
@@ -104,7 +104,7 @@ describe('GPT config schema', () => {
     const stored = JSON.parse(saved['config.json']);
     // config.json is what counts once the checkpoint's metadata holds no config.
     const files = (config: Record<string, unknown>) => ({
-      'model.safetensors': withoutMetadataConfig(saved['model.safetensors']),
+      'model.safetensors': withoutStoredConfig(saved['model.safetensors']),
       'config.json': JSON.stringify({ ...stored, config: { ...stored.config, ...config } }),
     });
     await expect(GPT.load(rt, files({}))).resolves.toBeDefined();

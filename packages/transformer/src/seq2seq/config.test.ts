@@ -1,6 +1,6 @@
 import { Rng, Runtime } from '@genmodels/runtime';
+import { withoutStoredConfig } from '@genmodels/runtime/testing';
 import { describe, expect, it } from 'vitest';
-import { withoutMetadataConfig } from '../testing.js';
 import {
   MAX_POSITION_TABLE,
   resolveSeq2seqConfig,
@@ -121,7 +121,7 @@ describe('seq2seq config schema', () => {
     const stored = JSON.parse(saved['config.json']);
     // config.json is what counts once the checkpoint's metadata holds no config.
     const files = (config: Record<string, unknown>) => ({
-      'model.safetensors': withoutMetadataConfig(saved['model.safetensors']),
+      'model.safetensors': withoutStoredConfig(saved['model.safetensors']),
       'config.json': JSON.stringify({ ...stored, config: { ...stored.config, ...config } }),
     });
     await expect(Seq2seq.load(rt, files({}))).resolves.toBeDefined();

@@ -1,7 +1,13 @@
-/** Helpers shared by the GPT and seq2seq tests (not exported from the package). */
+/** Checkpoint files changed for tests of what loaders do with them. */
 
-/** The same safetensors file with the stored config removed from its metadata (config.json then counts). */
-export function withoutMetadataConfig(bytes: Uint8Array): Uint8Array {
+/**
+ * The same safetensors bytes with the metadata replaced by `{ format: 'pt' }`, as PyTorch
+ * writes it: no stored family or config, so a loader falls back to config.json. Tensor
+ * entries and data are untouched.
+ *
+ * @example await Model.load(rt, { 'model.safetensors': withoutStoredConfig(bytes), 'config.json': text });
+ */
+export function withoutStoredConfig(bytes: Uint8Array): Uint8Array {
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const n = Number(view.getBigUint64(0, true));
   const header = JSON.parse(new TextDecoder().decode(bytes.subarray(8, 8 + n)));
