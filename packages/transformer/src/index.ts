@@ -75,6 +75,7 @@ export {
   seq2seqConfigSchema,
   seq2seqParameterCount,
   seq2seqPreset,
+  seq2seqTaskSchema,
   sinusoidalTable,
   TokenText,
   trainSeq2seq,

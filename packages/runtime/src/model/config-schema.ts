@@ -67,7 +67,9 @@ function expectation(issue: z.core.$ZodIssue): string {
       return typeof issue.maximum === 'number' || typeof issue.maximum === 'bigint'
         ? issue.origin === 'array'
           ? `must have at most ${issue.maximum} entries`
-          : `must be ${issue.inclusive ? 'at most' : 'below'} ${issue.maximum}`
+          : issue.origin === 'string'
+            ? `must have at most ${issue.maximum} characters`
+            : `must be ${issue.inclusive ? 'at most' : 'below'} ${issue.maximum}`
         : issue.message;
     case 'too_small':
       return issue.origin === 'array'
@@ -98,7 +100,7 @@ function at(root: unknown, path: readonly PropertyKey[]): unknown {
 
 /**
  * `value` checked against `schema`; the first problems become one `fail` error naming each
- * field, what it is and what it must be, e.g.
+ * field, what it is and what it must be (`what` names the value: 'config' by default), e.g.
  * "VAE config: latent (1000000) must be at most 65536; arch ("rnn") must be one of "mlp", "conv"".
  *
  * @example const cfg = parseConfig(vaeConfigSchema, { ...base, ...partial }, 'VAE', (m) => new VaeError(m));
@@ -108,6 +110,7 @@ export function parseConfig<S extends z.ZodType>(
   value: unknown,
   label: string,
   fail: (message: string) => Error,
+  what = 'config',
 ): z.output<S> {
   const r = schema.safeParse(value);
   if (r.success) return r.data;
@@ -123,12 +126,12 @@ export function parseConfig<S extends z.ZodType>(
   }
   const issues = [...fields.values()];
   const parts = issues.slice(0, 3).map((issue) => {
-    const name = issue.path.map(String).join('.') || 'the config';
+    const name = issue.path.map(String).join('.') || `the ${what}`;
     const got = issue.code === 'unrecognized_keys' ? '' : ` (${shown(at(value, issue.path))})`;
     return `${name}${got} ${expectation(issue)}`;
   });
   const more = issues.length > 3 ? `; and ${issues.length - 3} more` : '';
-  throw fail(`${label} config: ${parts.join('; ')}${more}`);
+  throw fail(`${label} ${what}: ${parts.join('; ')}${more}`);
 }
 
 /** "1.2e+9" style, for parameter counts in messages. */

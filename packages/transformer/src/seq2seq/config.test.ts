@@ -141,4 +141,28 @@ describe('seq2seq config schema', () => {
     );
     expect(process.memoryUsage().rss - before).toBeLessThan(256 * 1024 * 1024);
   });
+
+  it('checks the stored task and token list against their schemas', async () => {
+    const model = await Seq2seq.create(rt, { config: TINY, task: TINY_TASK }, { seed: 0 });
+    const saved = model.toFiles();
+    const stored = JSON.parse(saved['config.json']);
+    const files = (change: Record<string, unknown>) => ({
+      'model.safetensors': withoutStoredConfig(saved['model.safetensors']),
+      'config.json': JSON.stringify({ ...stored, ...change }),
+    });
+    for (const [change, message] of [
+      [
+        { task: { ...stored.task, maxLen: 1e9 } },
+        'seq2seq task: maxLen (1000000000) must be at most 4096',
+      ],
+      [{ task: { ...stored.task, name: 'rot13' } }, 'seq2seq task: name ("rot13") must be one of'],
+      [{ task: { ...stored.task, extra: 1 } }, 'seq2seq task: the task has unknown field(s) extra'],
+      [{ tokens: [1, 2] }, 'seq2seq token list: 0 (1) must be a string'],
+      [{ tokens: ['x'.repeat(65)] }, 'must have at most 64 characters'],
+    ] as const) {
+      const err = await Seq2seq.load(rt, files(change)).catch((e) => e);
+      expect(err, JSON.stringify(change)).toBeInstanceOf(Seq2seqModelError);
+      expect(err.message).toContain(message);
+    }
+  });
 });

@@ -11,18 +11,26 @@ import { trainingFields } from '../training-fields.js';
 import { Seq2seqModelError } from './errors.js';
 
 /** Which synthetic task of @genmodels/datasets a model is trained and evaluated on. */
-export interface Seq2seqTaskSpec {
-  name: 'copy' | 'reverse' | 'sort' | 'addition';
+/**
+ * The synthetic task of a seq2seq model, as stored beside its config: checked against this
+ * schema when a model directory is read (the task's own constructor checks the ranges that
+ * depend on the task's kind). {@link Seq2seqTaskSpec} is derived from it.
+ */
+export const seq2seqTaskSchema = z.strictObject({
+  name: z.enum(['copy', 'reverse', 'sort', 'addition']),
   /** copy/reverse/sort: shortest and longest source. */
-  minLen?: number;
-  maxLen?: number;
+  minLen: positiveInt(4096).optional(),
+  maxLen: positiveInt(4096).optional(),
   /** copy/reverse/sort: alphabet size (default 10). */
-  symbols?: number;
+  symbols: positiveInt(1 << 16).optional(),
   /** addition: digits per operand. */
-  digits?: number;
+  digits: positiveInt(9).optional(),
   /** Share of all sources held out for evaluation (default 0.1). */
-  testFraction?: number;
-}
+  testFraction: z.number().min(0).lt(1).optional(),
+});
+
+/** A seq2seq task (see {@link seq2seqTaskSchema}). */
+export type Seq2seqTaskSpec = z.infer<typeof seq2seqTaskSchema>;
 
 /**
  * The seq2seq config's schema (architecture and training hyper-parameters of the

@@ -7,6 +7,7 @@ export {
   seq2seqConfigSchema,
   seq2seqParameterCount,
   seq2seqPreset,
+  seq2seqTaskSchema,
 } from './config.js';
 export type { BeamOptions, Hypothesis, NextTokenFn } from './decode.js';
 export { beamDecode, beamScore, greedyDecode } from './decode.js';

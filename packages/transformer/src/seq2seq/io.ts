@@ -3,12 +3,13 @@
  * anywhere), and ONNX export of the graphs.
  */
 import { encodeOnnx, Rng } from '@genmodels/runtime';
-import { FamilyStore } from '@genmodels/runtime/internal';
+import { FamilyStore, parseConfig, z } from '@genmodels/runtime/internal';
 import {
   resolveSeq2seqConfig,
   type Seq2seqConfig,
   type Seq2seqTaskSpec,
   seq2seqParameterCount,
+  seq2seqTaskSchema,
 } from './config.js';
 import { Seq2seqModelError } from './errors.js';
 import { checkPart, partFn, partInputs } from './graphs.js';
@@ -36,6 +37,9 @@ export interface Seq2seqStored extends Seq2seqFields {
   config: Seq2seqConfig;
 }
 
+/** The stored token list: at most 2^20 tokens of at most 64 characters. */
+const TOKENS = z.array(z.string().max(64)).max(1 << 20);
+
 /** A seq2seq model directory: family 'transformer', model 'seq2seq', the task and token list beside the config. */
 export const seq2seqStore = new FamilyStore<Seq2seqConfig, Seq2seqNetwork, Seq2seqFields>({
   family: 'transformer',
@@ -52,8 +56,10 @@ export const seq2seqStore = new FamilyStore<Seq2seqConfig, Seq2seqNetwork, Seq2s
       );
     if (!stored.config || !stored.task || !Array.isArray(stored.tokens))
       throw new Seq2seqModelError(`${where}: the seq2seq config, task or token list is missing`);
-    const task = stored.task as Seq2seqTaskSpec;
-    return { model: 'seq2seq', task, tokens: stored.tokens as string[] };
+    const fail = (m: string) => new Seq2seqModelError(`${where}: ${m}`);
+    const task = parseConfig(seq2seqTaskSchema, stored.task, 'seq2seq', fail, 'task');
+    const tokens = parseConfig(TOKENS, stored.tokens, 'seq2seq', fail, 'token list');
+    return { model: 'seq2seq', task, tokens };
   },
 });
 
