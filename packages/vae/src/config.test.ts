@@ -2,6 +2,7 @@ import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Rng, Runtime } from '@genmodels/runtime';
+import { withoutStoredConfig } from '@genmodels/runtime/testing';
 import { describe, expect, it } from 'vitest';
 import { resolveConfig, VAE, VAE_PRESETS, VaeError, vaeParameterCount } from './index.js';
 import { VaeNetwork } from './network.js';
@@ -28,6 +29,22 @@ describe('VAE config schema', () => {
       resolveConfig({
         arch: 'conv',
         imageSize: 8,
+        likelihood: 'gaussian',
+        gaussianSigma: 'learned',
+      }),
+      // RGB, non-square, and both; any channel count.
+      resolveConfig({ imageChannels: 3, imageSize: 8, latent: 3, hidden: 5 }),
+      resolveConfig({ imageHeight: 6, imageWidth: 10, latent: 3, hidden: 5 }),
+      resolveConfig({ imageChannels: 3, imageHeight: 8, imageWidth: 12, hidden: 7 }),
+      resolveConfig({ arch: 'conv', imageChannels: 3, imageSize: 8, channels: [3, 5] }),
+      resolveConfig({ arch: 'conv', imageHeight: 8, imageWidth: 12, channels: [2, 3] }),
+      resolveConfig({
+        arch: 'conv',
+        imageChannels: 4,
+        imageHeight: 16,
+        imageWidth: 4,
+        latent: 2,
+        channels: [3, 5],
         likelihood: 'gaussian',
         gaussianSigma: 'learned',
       }),
@@ -75,26 +92,10 @@ describe('VAE config schema', () => {
     };
     const before = process.memoryUsage().rss;
     await expect(VAE.load(rt, files)).resolves.toBeDefined(); // the metadata config wins
-    const meta = await stripMetadataConfig(files['model.safetensors']);
+    const meta = withoutStoredConfig(files['model.safetensors']);
     await expect(VAE.load(rt, { ...files, 'model.safetensors': meta })).rejects.toThrow(
       /describes a VAE of \d+ parameters but model.safetensors holds \d+ values: config and weights do not match/,
     );
     expect(process.memoryUsage().rss - before).toBeLessThan(512 * 1024 * 1024);
   });
 });
-
-/** The same safetensors file with the stored config removed from its metadata. */
-async function stripMetadataConfig(bytes: Uint8Array): Promise<Uint8Array> {
-  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const n = Number(view.getBigUint64(0, true));
-  const header = JSON.parse(new TextDecoder().decode(bytes.subarray(8, 8 + n)));
-  header.__metadata__ = { format: 'pt' };
-  let text = JSON.stringify(header);
-  while ((8 + text.length) % 8 !== 0) text += ' ';
-  const h = new TextEncoder().encode(text);
-  const out = new Uint8Array(8 + h.length + bytes.length - 8 - n);
-  new DataView(out.buffer).setBigUint64(0, BigInt(h.length), true);
-  out.set(h, 8);
-  out.set(bytes.subarray(8 + n), 8 + h.length);
-  return out;
-}

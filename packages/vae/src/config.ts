@@ -22,8 +22,17 @@ export type Likelihood = 'bernoulli' | 'gaussian';
 export const vaeConfigSchema = z.strictObject({
   /** 'mlp': fully connected encoder/decoder; 'conv': strided Conv2d / ConvTranspose2d. */
   arch: z.enum(['mlp', 'conv']),
-  /** Image height and width (inputs are [B, H*W] or [B, H, W], values in [0, 1]). */
-  imageSize: positiveInt(4096),
+  /**
+   * Height and width of square images (default 28). A config of non-square images has
+   * `imageHeight` and `imageWidth` instead (see {@link vaeImageShape}).
+   */
+  imageSize: positiveInt(4096).optional(),
+  /** Channels C of the images: 1 (gray, the default), 3 (RGB) or any other count. */
+  imageChannels: positiveInt(4096).optional(),
+  /** Image height H (default `imageSize`). */
+  imageHeight: positiveInt(4096).optional(),
+  /** Image width W (default `imageSize`). */
+  imageWidth: positiveInt(4096).optional(),
   /** Dimension of z. */
   latent: positiveInt(65536),
   /** Hidden width of the MLP (unused by 'conv'). */
@@ -79,6 +88,49 @@ export const VAE_PRESETS: Readonly<Record<string, FamilyPreset<VaeConfig>>> = {
 
 const fail = (m: string) => new VaeError(m);
 
+/** An image shape [C, H, W]: channels, height, width. */
+export type ImageShape = [channels: number, height: number, width: number];
+
+/**
+ * The image shape [C, H, W] of a config: `imageChannels` (default 1), `imageHeight` and
+ * `imageWidth` (default `imageSize`). The network reads images flat, [N, C*H*W], in the
+ * memory order of [N, C, H, W] (channel planes one after the other).
+ *
+ * @example vaeImageShape(resolveConfig({ imageChannels: 3, imageHeight: 8, imageWidth: 12 })) // [3, 8, 12]
+ */
+export function vaeImageShape(cfg: VaeConfig): ImageShape {
+  const h = cfg.imageHeight ?? cfg.imageSize;
+  const w = cfg.imageWidth ?? cfg.imageSize;
+  if (h === undefined || w === undefined)
+    throw fail(
+      'VAE config: no image size; give imageSize (square images) or imageHeight and imageWidth',
+    );
+  return [cfg.imageChannels ?? 1, h, w];
+}
+
+/** "3x8x12" */
+export function formatImageShape(shape: readonly number[]): string {
+  return shape.join('x');
+}
+
+/**
+ * One way to write each image shape, so one model has one config (and one checkpoint):
+ * square images keep `imageSize` alone, non-square ones `imageHeight` and `imageWidth`;
+ * `imageChannels` only when it is not 1. A gray square config is written as before the
+ * field existed.
+ */
+function canonicalShape(cfg: VaeConfig): VaeConfig {
+  const [c, h, w] = vaeImageShape(cfg);
+  const { arch, imageSize: _s, imageChannels: _c, imageHeight: _h, imageWidth: _w, ...rest } = cfg;
+  return {
+    arch,
+    ...(h === w ? { imageSize: h } : {}),
+    ...(c === 1 ? {} : { imageChannels: c }),
+    ...(h === w ? {} : { imageHeight: h, imageWidth: w }),
+    ...rest,
+  };
+}
+
 /** A full config from a preset name or a partial config over `mnist-mlp`'s defaults; validated. */
 export function resolveConfig(c: string | Partial<VaeConfig> = {}): VaeConfig {
   let cfg: VaeConfig;
@@ -92,16 +144,22 @@ export function resolveConfig(c: string | Partial<VaeConfig> = {}): VaeConfig {
   } else {
     cfg = { ...base, ...c };
   }
-  cfg = parseConfig(vaeConfigSchema, cfg, 'VAE', fail);
-  if (cfg.arch === 'conv' && cfg.imageSize % 4 !== 0)
-    throw fail(`VAE config: conv needs imageSize divisible by 4, got ${cfg.imageSize}`);
+  cfg = canonicalShape(parseConfig(vaeConfigSchema, cfg, 'VAE', fail));
+  const [, h, w] = vaeImageShape(cfg);
+  if (cfg.arch === 'conv' && (h % 4 !== 0 || w % 4 !== 0))
+    throw fail(
+      h === w
+        ? `VAE config: conv needs imageSize divisible by 4, got ${h}`
+        : `VAE config: conv needs imageHeight and imageWidth divisible by 4, got ${h}x${w}`,
+    );
   checkParameterCount(vaeParameterCount(cfg), 'VAE', fail);
   return cfg;
 }
 
 /** The number of parameter values of the network of `cfg` (what `VaeNetwork` allocates). */
 export function vaeParameterCount(cfg: VaeConfig): number {
-  const d = cfg.imageSize ** 2;
+  const [ch, h, w] = vaeImageShape(cfg);
+  const d = ch * h * w;
   const sigma = cfg.likelihood === 'gaussian' && cfg.gaussianSigma === 'learned' ? 1 : 0;
   if (cfg.arch === 'mlp')
     return (
@@ -112,14 +170,14 @@ export function vaeParameterCount(cfg: VaeConfig): number {
       sigma
     );
   const [c1, c2] = cfg.channels;
-  const flat = c2 * (cfg.imageSize / 4) ** 2;
+  const flat = c2 * (h / 4) * (w / 4);
   return (
-    convParameters(1, c1, 4) +
+    convParameters(ch, c1, 4) +
     convParameters(c1, c2, 4) +
     2 * linearParameters(flat, cfg.latent) +
     linearParameters(cfg.latent, flat) +
     convParameters(c2, c1, 4) +
-    convParameters(c1, 1, 4) +
+    convParameters(c1, ch, 4) +
     sigma
   );
 }

@@ -1,20 +1,56 @@
-/** Host-side data helpers: flat float images, shuffled batches, tiling for the IWAE bound. */
+/** Host-side data helpers: flat float images (shape-checked), shuffled batches, tiling for the IWAE bound. */
 import { type Batch, Rng, Tensor } from '@genmodels/runtime';
 import { firstNonFinite, valueRange } from '@genmodels/runtime/internal';
+import { formatImageShape, type ImageShape } from './config.js';
 import { VaeError } from './errors.js';
 
+/** Whether x's shape is one of the accepted layouts of images of `shape` (see {@link toFlat}). */
+function fitsShape(x: Tensor, [c, h, w]: ImageShape): boolean {
+  const s = x.shape;
+  if (s.length === 2) return s[1] === c * h * w;
+  if (s.length === 4 && s[1] === c && s[2] === h && s[3] === w) return true;
+  // Gray: [N, H, W], or channels last [N, H, W, 1] (the same memory as [N, 1, H, W]).
+  if (c !== 1 || s[1] !== h || s[2] !== w) return false;
+  return s.length === 3 || (s.length === 4 && s[3] === 1);
+}
+
+/** The accepted layouts, e.g. "[N, 192] or [N, 3, 8, 8]". */
+export function expectedLayouts([c, h, w]: ImageShape): string {
+  const d = c * h * w;
+  return c === 1
+    ? `[N, ${d}], [N, 1, ${h}, ${w}] or [N, ${h}, ${w}]`
+    : `[N, ${d}] or [N, ${c}, ${h}, ${w}]`;
+}
+
+/** Why x's shape does not fit images of `shape`: both shapes, the accepted layouts, a hint. */
+function shapeMismatch(x: Tensor, shape: ImageShape, what: string): VaeError {
+  const s = x.shape;
+  const [c, h, w] = shape;
+  const each =
+    s.length >= 3
+      ? ` (${formatImageShape(s.slice(1))} each)`
+      : s.length === 2
+        ? ` (${s[1]} values each)`
+        : '';
+  const channelsLast =
+    c !== 1 && s.length === 4 && s[1] === h && s[2] === w && s[3] === c
+      ? `; channels-last images [N, H, W, C] must be transposed to [N, ${c}, ${h}, ${w}]`
+      : '';
+  return new VaeError(
+    `${what}: images [${s.join(', ')}]${each} do not match the model's image shape ${formatImageShape(shape)} (C x H x W); expected images ${expectedLayouts(shape)}${channelsLast}`,
+  );
+}
+
 /**
- * Images as float32 [N, D] in [0, 1]: accepts [N, D], [N, H, W] or [N, 1, H, W]; uint8
- * pixels are divided by 255. Float values must be finite and in [0, 1] (the error names the
- * range found and how to rescale).
+ * Images of `shape` [C, H, W] as float32 [N, C*H*W] in [0, 1]: accepts [N, C*H*W],
+ * [N, C, H, W], and for gray images (C = 1) [N, H, W] (or [N, H, W, 1]); another shape is
+ * a VaeError naming it and the model's. uint8 pixels are divided by 255. Float values must be
+ * finite and in [0, 1] (the error names the range found and how to rescale).
  */
-export function toFlat(x: Tensor, d: number, what = 'x'): Tensor<'float32'> {
+export function toFlat(x: Tensor, shape: ImageShape, what = 'x'): Tensor<'float32'> {
+  const d = shape[0] * shape[1] * shape[2];
   const n = x.shape[0];
-  const per = x.rank >= 1 ? x.size / Math.max(n, 1) : 0;
-  if (x.rank < 2 || per !== d)
-    throw new VaeError(
-      `${what}: expected images [N, ${d}] (or [N, H, W] with H*W = ${d}), got [${x.shape.join(', ')}]`,
-    );
+  if (!fitsShape(x, shape)) throw shapeMismatch(x, shape, what);
   if (x.dtype === 'float32') {
     const v = x.data as Float32Array;
     const bad = firstNonFinite(v);
@@ -36,6 +72,24 @@ export function toFlat(x: Tensor, d: number, what = 'x'): Tensor<'float32'> {
     return new Tensor('float32', [n, d], out);
   }
   throw new VaeError(`${what}: dtype ${x.dtype} is not supported; expected float32 or uint8`);
+}
+
+/**
+ * One image of `shape` as float32 [1, C*H*W]: [C*H*W], [C, H, W], or [H, W] for gray images,
+ * each with or without a leading batch axis of 1; another shape is a VaeError naming it.
+ */
+export function oneImage(x: Tensor, shape: ImageShape, what: string): Tensor<'float32'> {
+  const batched = x.reshape([1, ...x.shape]);
+  if (fitsShape(batched, shape)) return toFlat(batched, shape, what);
+  if (x.rank >= 2 && x.shape[0] === 1 && fitsShape(x, shape)) return toFlat(x, shape, what);
+  const [c, h, w] = shape;
+  const layouts =
+    c === 1
+      ? `[${h * w}], [1, ${h}, ${w}] or [${h}, ${w}]`
+      : `[${c * h * w}] or [${c}, ${h}, ${w}]`;
+  throw new VaeError(
+    `${what}: expected one image ${layouts} (the model's image shape ${formatImageShape(shape)}, C x H x W), got [${x.shape.join(', ')}]`,
+  );
 }
 
 /** Each row of x: [N, D] repeated k times in a row: [N * k, D]. */

@@ -2,12 +2,13 @@
  * @genmodels/vae: variational autoencoders (MLP and convolutional encoders/decoders,
  * Bernoulli or Gaussian likelihood, beta and KL warm-up) trained with @genmodels/runtime.
  */
-export type { Likelihood, VaeConfig } from './config.js';
+export type { ImageShape, Likelihood, VaeConfig } from './config.js';
 export {
   klWeight,
   resolveConfig,
   VAE_PRESETS,
   vaeConfigSchema,
+  vaeImageShape,
   vaeParameterCount,
 } from './config.js';
 export { VaeError } from './errors.js';

@@ -4,7 +4,7 @@
  */
 import { encodeOnnx, ops, Rng } from '@genmodels/runtime';
 import { FamilyStore } from '@genmodels/runtime/internal';
-import { resolveConfig, type VaeConfig, vaeParameterCount } from './config.js';
+import { resolveConfig, type VaeConfig, vaeImageShape, vaeParameterCount } from './config.js';
 import { VaeError } from './errors.js';
 import { VaeNetwork } from './network.js';
 
@@ -26,11 +26,17 @@ export const vaeStore = new FamilyStore<VaeConfig, VaeNetwork>({
   parameters: vaeParameterCount,
 });
 
-/** `part` ('decoder': z -> x in [0, 1]; 'encoder': x -> mu, logvar) as an ONNX model's bytes. */
+/**
+ * `part` ('decoder': z [batch, latent] -> x [batch, C*H*W] in [0, 1]; 'encoder': x
+ * [batch, C*H*W] -> mu, logvar [batch, latent]) as an ONNX model's bytes. Images are flat,
+ * in the memory order of [batch, C, H, W]; the metadata's config (`genmodels.config`) has
+ * the config and `imageShape: [C, H, W]`.
+ */
 export function vaeOnnx(net: VaeNetwork, part: string): Uint8Array {
   const cfg = net.cfg;
-  const d = cfg.imageSize ** 2;
-  const meta = { config: { family: 'vae', part, ...cfg } };
+  const imageShape = vaeImageShape(cfg);
+  const d = imageShape[0] * imageShape[1] * imageShape[2];
+  const meta = { config: { family: 'vae', part, ...cfg, imageShape } };
   if (part === 'decoder')
     return encodeOnnx(
       net,

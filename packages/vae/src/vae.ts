@@ -19,8 +19,14 @@ import {
   type TrainStep,
 } from '@genmodels/runtime';
 import { GenerativeModel, type ModelFitOptions } from '@genmodels/runtime/internal';
-import { klWeight, resolveConfig, type VaeConfig } from './config.js';
-import { logMeanExp, repeatRows, shuffledBatches, toFlat } from './data.js';
+import {
+  type ImageShape,
+  klWeight,
+  resolveConfig,
+  type VaeConfig,
+  vaeImageShape,
+} from './config.js';
+import { logMeanExp, oneImage, repeatRows, shuffledBatches, toFlat } from './data.js';
 import { VaeError } from './errors.js';
 import { VAE_PARTS, vaeOnnx, vaeStore } from './io.js';
 import { elboTerms } from './likelihood.js';
@@ -70,28 +76,42 @@ export class VAE extends GenerativeModel<VaeConfig, VaeNetwork> {
     return new VAE(rt, net, preset);
   }
 
-  /** Pixels per image (D) and latent size (L). */
+  /** The image shape [C, H, W] the model reads and writes (see `vaeImageShape`). */
+  get imageShape(): ImageShape {
+    return vaeImageShape(this.config);
+  }
+
+  /** Values per image (D = C*H*W) and latent size (L). */
   get dims(): { d: number; latent: number } {
-    return { d: this.config.imageSize ** 2, latent: this.config.latent };
+    const [c, h, w] = this.imageShape;
+    return { d: c * h * w, latent: this.config.latent };
   }
 
   /**
    * Minimize recon + beta_t * KL with Adam, epsilon ~ N(0, I) from the seeded host Rng.
-   * data: images [N, D] / [N, H, W] in [0, 1] (or uint8), or batches `{ x: [B, D] }`.
+   * data: images [N, C*H*W] / [N, C, H, W] (gray: also [N, H, W]) in [0, 1] (or uint8), or
+   * batches `{ x: [B, C*H*W] }` (or [B, C, H, W]); images of another shape than the
+   * config's are a VaeError naming both shapes.
    */
   async fit(data: Tensor | BatchSource, opts: VaeFitOptions = {}): Promise<FitResult> {
     const cfg = this.config;
     const seed = opts.seed ?? 0;
     const source: BatchSource =
       data instanceof Tensor
-        ? shuffledBatches(toFlat(data, this.dims.d), opts.batchSize ?? cfg.batchSize, seed)
+        ? shuffledBatches(toFlat(data, this.imageShape), opts.batchSize ?? cfg.batchSize, seed)
         : data;
     const step = await this.trainSteps(seed);
+    const shape = this.imageShape;
+    const d = this.dims.d;
     const withBeta = {
       length: (source as { length?: number }).length,
       async *[Symbol.asyncIterator]() {
         for await (const b of source as AsyncIterable<Record<string, Tensor>>) {
-          yield { x: b.x, beta: Tensor.scalar(klWeight(cfg, step.step)) };
+          if (!(b.x instanceof Tensor))
+            throw new VaeError('fit: each batch must be { x: images [B, C*H*W] or [B, C, H, W] }');
+          // Flat batches go in as they are; other layouts are checked against the shape.
+          const x = b.x.rank === 2 && b.x.shape[1] === d ? b.x : toFlat(b.x, shape, 'batch x');
+          yield { x, beta: Tensor.scalar(klWeight(cfg, step.step)) };
         }
       },
     };
@@ -129,14 +149,14 @@ export class VAE extends GenerativeModel<VaeConfig, VaeNetwork> {
     return { z: { dtype: 'float32', shape: ['batch', this.dims.latent] } };
   }
 
-  /** q(z|x): x [N, D] (or [N, H, W]) -> mu, logvar: [N, latent]. */
+  /** q(z|x): x [N, C*H*W] (or [N, C, H, W]; gray: [N, H, W]) -> mu, logvar: [N, latent]. */
   async encode(x: Tensor): Promise<{ mu: Tensor; logvar: Tensor }> {
     const e = await this.compiled('encode', this.#xSpec(), (i, net) => ({ ...net.call(i.x) }));
-    const out = await e.runHost({ x: toFlat(x, this.dims.d) });
+    const out = await e.runHost({ x: toFlat(x, this.imageShape) });
     return { mu: out.mu, logvar: out.logvar };
   }
 
-  /** Decoder means (sigmoid of the logits): z [N, latent] -> [N, D] in [0, 1]. */
+  /** Decoder means (sigmoid of the logits): z [N, latent] -> [N, C*H*W] in [0, 1]. */
   async decode(z: Tensor): Promise<Tensor> {
     const { latent } = this.dims;
     if (z.rank !== 2 || z.shape[1] !== latent)
@@ -147,12 +167,12 @@ export class VAE extends GenerativeModel<VaeConfig, VaeNetwork> {
     return (await e.runHost({ z })).output;
   }
 
-  /** decode(mu(x)): x [N, D] -> [N, D]. */
+  /** decode(mu(x)): x [N, C*H*W] (or [N, C, H, W]) -> [N, C*H*W]. */
   async reconstruct(x: Tensor): Promise<Tensor> {
     return this.decode((await this.encode(x)).mu);
   }
 
-  /** Decoded z ~ N(0, I) from Rng(seed): [n, D] in [0, 1]. */
+  /** Decoded z ~ N(0, I) from Rng(seed): [n, C*H*W] in [0, 1]. */
   async sampleFlat(n: number, seed: number): Promise<Tensor> {
     this.checkCount(n);
     const z = new Tensor(
@@ -163,24 +183,26 @@ export class VAE extends GenerativeModel<VaeConfig, VaeNetwork> {
     return this.decode(z);
   }
 
-  /** n samples as images [n, 1, H, W] in [0, 1]. */
+  /** n samples as images [n, C, H, W] in [0, 1]. */
   async sample(n: number, seed: number): Promise<FamilySamples> {
-    const s = this.config.imageSize;
     return {
       kind: 'images',
-      images: (await this.sampleFlat(n, seed)).reshape([n, 1, s, s]),
+      images: (await this.sampleFlat(n, seed)).reshape([n, ...this.imageShape]),
       range: '01',
     };
   }
 
-  /** Decode `steps` points on the line between the posterior means of images a and b: [steps, D]. */
+  /**
+   * Decode `steps` points on the line between the posterior means of images a and b (each
+   * [C*H*W] or [C, H, W]; gray: [H, W]): [steps, C*H*W].
+   */
   async interpolate(a: Tensor, b: Tensor, steps: number): Promise<Tensor> {
     if (!Number.isInteger(steps) || steps < 2)
       throw new VaeError(`interpolate: steps (${steps}) must be an integer >= 2`);
     const { d, latent } = this.dims;
     const ab = new Float32Array(2 * d);
-    ab.set(toFlat(a.reshape([1, a.size]), d, 'interpolate a').data, 0);
-    ab.set(toFlat(b.reshape([1, b.size]), d, 'interpolate b').data, d);
+    ab.set(oneImage(a, this.imageShape, 'interpolate a').data, 0);
+    ab.set(oneImage(b, this.imageShape, 'interpolate b').data, d);
     const mu = (await this.encode(new Tensor('float32', [2, d], ab))).mu.data as Float32Array;
     const z = new Float32Array(steps * latent);
     for (let s = 0; s < steps; s++) {
@@ -205,7 +227,8 @@ export class VAE extends GenerativeModel<VaeConfig, VaeNetwork> {
   }
 
   /**
-   * Negative ELBO (one sample of z per image), its recon and KL terms, in nats per image;
+   * Negative ELBO (one sample of z per image), its recon and KL terms, in nats per image
+   * (summed over all C*H*W values of an image; x as for `encode`);
    * with `k`, also the importance-weighted bound -log mean_k w (`iwae_k`, <= neg_elbo in
    * expectation) on the first `iwaeLimit` images.
    */
@@ -213,7 +236,7 @@ export class VAE extends GenerativeModel<VaeConfig, VaeNetwork> {
     x: Tensor,
     opts: { seed?: number; k?: number; iwaeLimit?: number; batchSize?: number } = {},
   ): Promise<VaeMetrics> {
-    const flat = toFlat(x, this.dims.d);
+    const flat = toFlat(x, this.imageShape);
     const n = flat.shape[0];
     const rng = new Rng(opts.seed ?? 0);
     const bs = opts.batchSize ?? 1000;
@@ -261,8 +284,9 @@ export class VAE extends GenerativeModel<VaeConfig, VaeNetwork> {
 
   /**
    * reconstructions.png (16 images over their reconstructions) and interpolation.png (8
-   * pairs), from `images` ([N, D] or [N, H, W], at least 16) or, for a 28x28 model, the
-   * MNIST test set. A model of another size without `images` writes nothing (returns []).
+   * pairs), from `images` (as for `encode`, at least 16) or, for a gray 28x28 model, the
+   * MNIST test set. A model of another shape without `images` writes nothing (returns []).
+   * Gray and RGB (C = 1 or 3) images only: PNG grids of other channel counts are a VaeError.
    */
   async pictures(dir: string, seed = 0, opts: { images?: Tensor } = {}): Promise<string[]> {
     const { writePictures } = await import('./with-datasets.js');

@@ -4,7 +4,7 @@
  */
 import { Rng, Tensor } from '@genmodels/runtime';
 import { importOptional, joinPath } from '@genmodels/runtime/internal';
-import type { VaeConfig } from './config.js';
+import { formatImageShape, type VaeConfig, vaeImageShape } from './config.js';
 import { toFlat } from './data.js';
 import { VaeError } from './errors.js';
 
@@ -34,9 +34,10 @@ export interface VaeSampler {
 }
 
 /**
- * Write reconstructions.png and interpolation.png into `dir`, from `images` (at least 16)
- * or the first MNIST test images for a 28x28 model; another size without images writes
- * nothing.
+ * Write reconstructions.png and interpolation.png into `dir`, from `images` (at least 16, of
+ * the model's image shape) or the first MNIST test images for a gray 28x28 model; another
+ * shape without images writes nothing. Gray (C = 1) or RGB (C = 3) grids; images of other
+ * channel counts are a VaeError (a PNG grid shows 1 or 3 channels).
  */
 export async function writePictures(
   vae: VaeSampler,
@@ -44,11 +45,16 @@ export async function writePictures(
   seed: number,
   images?: Tensor,
 ): Promise<string[]> {
-  const s = vae.config.imageSize;
-  const d = s * s;
-  if (!images && s !== 28) return [];
+  const shape = vaeImageShape(vae.config);
+  const [c, h, w] = shape;
+  const d = c * h * w;
+  if (!images && !(c === 1 && h === 28 && w === 28)) return [];
+  if (c !== 1 && c !== 3)
+    throw new VaeError(
+      `pictures: a PNG grid shows gray (C = 1) or RGB (C = 3) images; this model's image shape is ${formatImageShape(shape)} (C x H x W)`,
+    );
   const { writePngGrid } = await datasets();
-  const all = toFlat(images ?? (await mnistImages('test', { limit: 64 })), d, 'pictures: images');
+  const all = toFlat(images ?? (await mnistImages('test', { limit: 64 })), shape, 'pictures');
   const n = all.shape[0];
   if (n < 16)
     throw new VaeError(`pictures: images has ${n} rows; reconstructions.png needs at least 16`);
@@ -61,7 +67,7 @@ export async function writePictures(
   both.set(rec.data as Float32Array, 16 * d);
   await writePngGrid(
     joinPath(dir, 'reconstructions.png'),
-    new Tensor('float32', [32, 1, s, s], both),
+    new Tensor('float32', [32, ...shape], both),
     {
       range: '01',
       nrow: 16,
@@ -80,7 +86,7 @@ export async function writePictures(
   for (const [i, r] of rows.entries()) grid.set(r, i * steps * d);
   await writePngGrid(
     joinPath(dir, 'interpolation.png'),
-    new Tensor('float32', [8 * steps, 1, s, s], grid),
+    new Tensor('float32', [8 * steps, ...shape], grid),
     {
       range: '01',
       nrow: steps,
