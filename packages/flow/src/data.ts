@@ -28,6 +28,15 @@ export function toPoints(x: Tensor, d: number, where: string): Tensor<'float32'>
   return new Tensor('float32', [n, d], data);
 }
 
+/** Points [N, d] of rank 2 (a FlowError naming `where` and the shape otherwise), finite float32. */
+export function pointsOf(x: Tensor, d: number, where: string): Tensor<'float32'> {
+  if (x.rank !== 2 || x.shape[1] !== d)
+    throw new FlowError(
+      `${where}: expected points [N, ${d}] (this flow models ${d}-D points), got ${describeTensor(x)}`,
+    );
+  return toPoints(x, d, where);
+}
+
 /** Pixel data: integers 0..255 (uint8, or float32 holding integers). */
 export function toPixels(x: Tensor, d: number, where: string): Tensor<'float32'> {
   const p = toPoints(x, d, where);

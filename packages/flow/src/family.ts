@@ -5,12 +5,15 @@ import {
   type ModelFamily,
   type ModelSource,
   type ProgressEvent,
+  Rng,
   type Runtime,
 } from '@genmodels/runtime';
-import { FLOW_PRESETS, resolveConfig, TOY_EPOCH } from './config.js';
+import { FLOW_PRESETS, type FlowConfig, resolveConfig, TOY_EPOCH } from './config.js';
 import { toData } from './data.js';
+import { FlowError } from './errors.js';
 import { Flow } from './flow.js';
 import { FLOW_PARTS } from './io.js';
+import { FlowNetwork } from './network.js';
 
 /** The flow family, typed so that train/load return the full `Flow` API. */
 export interface FlowFamily extends ModelFamily {
@@ -21,20 +24,26 @@ export interface FlowFamily extends ModelFamily {
 /**
  * The flow family: presets `moons`, `8gaussians`, `ring8`, `checkerboard` (2-D) and
  * `mnist-mlp`; parts ['sampler', 'log_density']. A run uses Adam at the config's lr with a
- * short warm-up and cosine decay to 0 over the run.
+ * short warm-up and cosine decay to 0 over the run. `data` (with a 2-D preset): train on
+ * your own points instead of the toy set (see {@link trainOnPoints}); `evaluate({ data })`
+ * scores held-out points.
  *
  * @example
  * const model = await flowFamily.train(rt, { preset: 'moons', seed: 0 });
  * await model.save('out/flow');
+ * const own = await flowFamily.train(rt, { preset: 'moons', data: 'points.csv', valFraction: 0.1 });
  */
 export const flowFamily: FlowFamily = {
   name: 'flow',
   description:
-    'Normalizing flow (RealNVP affine couplings; 2-D toy densities, dequantized MNIST with bits/dim)',
+    'Normalizing flow (RealNVP affine couplings; 2-D toy densities or your own points, dequantized MNIST with bits/dim)',
   presets: FLOW_PRESETS,
   parts: FLOW_PARTS,
+  trainOptions: ['data', 'valFraction'],
+  evalOptions: ['data'],
   async train(rt: Runtime, opts: FamilyTrainOptions): Promise<Flow> {
     const cfg = resolveConfig(opts.preset); // unknown preset: FlowError before any data is read
+    if (opts.data !== undefined) return trainOnPoints(rt, opts, opts.data, cfg);
     const seed = opts.seed ?? 0;
     const extras = await import('./with-datasets.js');
     const flow = Flow.create(rt, opts.preset, { seed });
@@ -51,17 +60,89 @@ export const flowFamily: FlowFamily = {
       const perEpoch = TOY_EPOCH / cfg.batchSize;
       total = opts.steps ?? epochs * perEpoch;
       const stream = await extras.toyStream(cfg.toy, cfg.batchSize, perEpoch, seed);
-      run = (lr) => flow.fit(stream, { ...common, steps: total, lr, initBatch: stream.initBatch });
+      run = (lr) =>
+        flow.fit(stream, {
+          ...common,
+          steps: total,
+          lr,
+          initBatch: stream.initBatch,
+          reference: 'preset',
+        });
     } else {
       const train = toData(await extras.mnistPixels('train', { dir: opts.dataDir }), cfg, 'train');
       total = opts.steps ?? epochs * Math.ceil(train.shape[0] / cfg.batchSize);
-      run = (lr) => flow.fit(train, { ...common, steps: total, lr });
+      run = (lr) => flow.fit(train, { ...common, steps: total, lr, reference: 'preset' });
     }
-    const warmupSteps = Math.min(100, Math.floor(total / 10));
-    await run(cosine(cfg.lr, { warmupSteps, totalSteps: Math.max(total, warmupSteps + 1) }));
+    await run(schedule(cfg.lr, total));
     return flow;
   },
   load(rt: Runtime, source: ModelSource): Promise<Flow> {
     return Flow.load(rt, source);
   },
 };
+
+/** The family's learning rate: a warm-up of up to 100 steps (a tenth of the run), then cosine decay to 0. */
+function schedule(lr: number, total: number): ReturnType<typeof cosine> {
+  const warmupSteps = Math.min(100, Math.floor(total / 10));
+  return cosine(lr, { warmupSteps, totalSteps: Math.max(total, warmupSteps + 1) });
+}
+
+/**
+ * A 2-D preset trained on the points of `source` (.csv, .tsv, .txt or .npy, read with
+ * `readPoints`): the preset's config with `dim` = the data's D (2 or more) and no toy set; a
+ * seeded `valFraction` (default 0.1) held out (`splitRows`), the rest standardized by its
+ * own mean and std and trained on, the held-out points kept for `evaluate()`. An epoch is
+ * one pass over the training rows (ceil(rows / batch) steps). `model.data` records the
+ * source, shape, normalization and split.
+ */
+async function trainOnPoints(
+  rt: Runtime,
+  opts: FamilyTrainOptions,
+  source: string,
+  cfg: FlowConfig,
+): Promise<Flow> {
+  if (cfg.pixels || cfg.imageSize > 0)
+    throw new FlowError(
+      `--data for image presets comes with image-folder support; '${opts.preset}' trains on MNIST. Your own points train a 2-D preset: --preset moons --data points.csv`,
+    );
+  const valFraction = opts.valFraction ?? 0.1;
+  if (!(typeof valFraction === 'number' && valFraction >= 0 && valFraction < 1))
+    throw new FlowError(`valFraction (${valFraction}) must be a number in [0, 1)`);
+  const seed = opts.seed ?? 0;
+  const { datasets } = await import('./with-datasets.js');
+  const { readPoints, splitRows } = await datasets();
+  const points = await readPoints(source);
+  const d = points.shape[1];
+  if (d < 2)
+    throw new FlowError(
+      `'${source}' holds points with ${d} column; a flow's couplings need 2 or more (D >= 2)`,
+    );
+  const { train, val } = splitRows(points, valFraction, seed);
+  const rows = train.shape[0];
+  const { toy: _toy, ...preset } = cfg;
+  const flow = new Flow(
+    rt,
+    new FlowNetwork(resolveConfig({ ...preset, dim: d }), new Rng(seed)),
+    opts.preset,
+  );
+  const perEpoch = Math.max(1, Math.ceil(rows / cfg.batchSize));
+  const epochs = opts.epochs ?? FLOW_PRESETS[opts.preset]?.defaultEpochs ?? 1;
+  const total = opts.steps ?? epochs * perEpoch;
+  await flow.fit(train, {
+    steps: total,
+    seed,
+    lr: schedule(cfg.lr, total),
+    standardize: true,
+    reference: val.shape[0] > 0 ? val : undefined,
+    signal: opts.signal,
+    progressEvery: Math.min(50, total),
+    onProgress: opts.onProgress && ((e: ProgressEvent) => opts.onProgress?.({ ...e, total })),
+  });
+  flow.data = {
+    source,
+    shape: [...points.shape],
+    normalization: 'standardize',
+    split: { valFraction, seed, trainRows: rows, valRows: val.shape[0] },
+  };
+  return flow;
+}

@@ -8,7 +8,9 @@ import {
   type BatchSource,
   compileInference,
   compileTrainStep,
+  type DataProvenance,
   type Executable,
+  type FamilyEvalOptions,
   type FamilySamples,
   type FitOptions,
   type FitResult,
@@ -21,13 +23,33 @@ import {
   type TrainStep,
   type Value,
 } from '@genmodels/runtime';
-import { GenerativeModel, type ModelFitOptions } from '@genmodels/runtime/internal';
+import {
+  describeModelSource,
+  GenerativeModel,
+  type ModelFitOptions,
+} from '@genmodels/runtime/internal';
 import { ActNorm } from './actnorm.js';
 import { type FlowConfig, resolveConfig } from './config.js';
-import { dequantize, rowRange, shuffledBatches, toData, toPoints, toUnit } from './data.js';
+import {
+  dequantize,
+  pointsOf,
+  rowRange,
+  shuffledBatches,
+  toData,
+  toPoints,
+  toUnit,
+} from './data.js';
 import { FlowError } from './errors.js';
 import { FLOW_PARTS, flowOnnx, flowStore } from './io.js';
 import { FlowNetwork } from './network.js';
+import {
+  type FlowFields,
+  fitNormalization,
+  type Normalization,
+  standardize,
+  standardizeLogDet,
+  unstandardize,
+} from './normalize.js';
 
 /**
  * Options of `Flow.fit`; the seed draws the data order, the ActNorm init batch and the
@@ -39,10 +61,43 @@ export interface FlowFitOptions extends Omit<ModelFitOptions, 'lr'> {
   /** Default: the config's batchSize (Tensor data only). */
   batchSize?: number;
   /**
-   * Points (pixel configs: dequantized y in [0, 1]) for the ActNorm data-dependent init;
-   * default: up to 1,024 rows of the data (needed when `data` is a BatchSource).
+   * Points (pixel configs: dequantized y in [0, 1]) for the ActNorm data-dependent init, in
+   * the model's units (standardized when the flow has a normalization); default: up to
+   * 1,024 rows of the data (needed when `data` is a BatchSource).
    */
   initBatch?: Tensor;
+  /**
+   * What `evaluate()` scores a point flow against afterwards. 'preset': the data is the
+   * preset's own toy set (what `flowFamily.train` passes), so evaluate() keeps using the
+   * preset's test set. Points [M, D] (data units): held-out points the flow does not train
+   * on, which evaluate() scores. Absent: the data is yours and nothing is held out, so
+   * evaluate() needs `{ data: held-out points }`.
+   */
+  reference?: 'preset' | Tensor;
+  /**
+   * Point flows, Tensor data: train on (x - mean) / std per column, with the statistics of
+   * this data (default false: the points as they are). The statistics stay with the model
+   * (config.json `normalization`): later fits, log-densities (with the Jacobian of the
+   * standardization), samples and evaluation use them, so everything outside is in data units.
+   */
+  standardize?: boolean;
+}
+
+/** Options of `Flow.evaluate`. */
+export interface FlowEvalOptions extends Omit<FamilyEvalOptions, 'data'> {
+  /** Dequantization noise of pixel configs, and the samples of the MMD (default 0). */
+  seed?: number;
+  /** 2-D presets: test points (default TOY_TEST_SIZE); against `data`: samples for the MMD (default 2,000). */
+  n?: number;
+  /** MNIST: test images (default all). */
+  limit?: number;
+  /** MNIST: where the IDX files are. */
+  dataDir?: string;
+  /**
+   * Point flows: held-out points [N, D] in data units, or the path of a .csv, .tsv, .txt or
+   * .npy file of them, to score (NLL in data units, and MMD of samples).
+   */
+  data?: Tensor | string;
 }
 
 /** A 2-D density on a grid: log p at cell centers, row 0 at the top (y = ymax), as in an image. */
@@ -58,13 +113,45 @@ export const TOY_TEST_SEED = 8_675_309;
 export const TOY_TEST_SIZE = 20_000;
 const HALF_SIDE: Record<string, number> = { moons: 4, '8gaussians': 4, ring8: 3, checkerboard: 4 };
 
-/** A normalizing flow bound to a Runtime. */
-export class Flow extends GenerativeModel<FlowConfig, FlowNetwork> {
+/**
+ * A normalizing flow bound to a Runtime.
+ *
+ * A point flow knows what it was trained on (`trainedOn`): its preset's toy set, whose test
+ * set `evaluate()` uses, or points you gave to `fit`, in which case `evaluate()` takes
+ * held-out points (`{ data }`, or the `reference` given to `fit`) and refuses otherwise.
+ * With `standardize` it trains on standardized points (`normalization`); its public methods
+ * stay in data units (log-densities include the standardization's Jacobian).
+ */
+export class Flow extends GenerativeModel<FlowConfig, FlowNetwork, TrainStep, FlowFields> {
   readonly family = 'flow';
   readonly parts: readonly string[] = FLOW_PARTS;
   protected readonly store = flowStore;
   /** Set once the training step is compiled: ActNorm's data-dependent init must come first. */
   #stepCompiled = false;
+  /** Where the training points came from, when `flowFamily.train` read them from a file (stored). */
+  data?: DataProvenance;
+  #trainedOn: FlowFields['trainedOn'] = 'preset';
+  #normalization: Normalization | null = null;
+  /** Held-out points (data units) given to `fit` as its `reference`; not stored. */
+  #heldOut?: Tensor<'float32'>;
+  /** The points of the last fit on your data (data units), for pictures; not stored. */
+  #trainPoints?: Tensor<'float32'>;
+
+  /**
+   * 'preset': trained on the preset's toy set (or not trained): `evaluate()` uses its test
+   * set. 'data': trained on points you gave: `evaluate()` needs held-out points.
+   */
+  get trainedOn(): 'preset' | 'data' {
+    return this.#trainedOn;
+  }
+
+  /**
+   * The per-column mean and std the network's units are standardized by (`fit` with
+   * `standardize`), or null. The exported ONNX parts work in standardized units.
+   */
+  get normalization(): Normalization | null {
+    return this.#normalization;
+  }
 
   /**
    * A freshly initialized flow (every coupling the identity) from a preset name or a
@@ -88,8 +175,17 @@ export class Flow extends GenerativeModel<FlowConfig, FlowNetwork> {
    * file and the problem.
    */
   static async load(rt: Runtime, source: ModelSource): Promise<Flow> {
-    const { net, preset } = await flowStore.load(source);
-    return new Flow(rt, net, preset);
+    const { net, preset, fields } = await flowStore.load(source);
+    const norm = fields.normalization;
+    if (norm && (net.cfg.pixels || norm.mean.length !== net.cfg.dim))
+      throw new FlowError(
+        `${describeModelSource(source)}: the stored normalization has ${norm.mean.length} values per statistic, but this flow models ${net.cfg.pixels ? 'pixels' : `${net.cfg.dim}-D points`}`,
+      );
+    const flow = new Flow(rt, net, preset);
+    flow.#trainedOn = net.cfg.pixels ? 'preset' : fields.trainedOn;
+    flow.#normalization = norm;
+    flow.data = fields.data;
+    return flow;
   }
 
   #spec(name: string): InputSpecs {
@@ -102,6 +198,52 @@ export class Flow extends GenerativeModel<FlowConfig, FlowNetwork> {
    * batches `{ x: [B, D] }` already in model space. Loss: mean NLL in nats, or bits/dim.
    */
   async fit(data: Tensor | BatchSource, opts: FlowFitOptions = {}): Promise<FitResult> {
+    const cfg = this.config;
+    const seed = opts.seed ?? 0;
+    const ref = opts.reference;
+    if (ref !== undefined && ref !== 'preset' && !(ref instanceof Tensor))
+      throw new FlowError(
+        `fit: reference must be 'preset' or held-out points [M, ${cfg.dim}], got ${String(ref)}`,
+      );
+    if (cfg.pixels) {
+      if (ref instanceof Tensor || opts.standardize)
+        throw new FlowError(
+          'fit: `reference` points and `standardize` are for point flows; a pixel flow is scored on MNIST',
+        );
+      return this.#fit(data, opts);
+    }
+    const heldOut = ref instanceof Tensor ? pointsOf(ref, cfg.dim, 'fit: reference') : undefined;
+    let norm = this.#normalization;
+    let x: Tensor<'float32'> | undefined;
+    if (data instanceof Tensor) x = toData(data, cfg, 'fit');
+    if (ref === 'preset') {
+      if (norm)
+        throw new FlowError(
+          "fit: reference 'preset' says the points are the preset's toy set, but this flow works in the standardized units of your data (it has a normalization)",
+        );
+    } else if (opts.standardize && !norm) {
+      if (!x)
+        throw new FlowError(
+          'fit: `standardize` needs the points as a Tensor (batches from a BatchSource are taken in the model units)',
+        );
+      norm = fitNormalization(x);
+    }
+    const count = async () => (this.#stepCompiled ? (await this.trainSteps(seed)).step : 0);
+    const before = await count();
+    try {
+      return await this.#fit(x && norm ? standardize(x, norm) : (x ?? data), opts);
+    } finally {
+      // Only a fit that trained marks the model (a refused one leaves it as it was).
+      if ((await count()) > before) {
+        this.#normalization = norm;
+        this.#trainedOn = ref === 'preset' ? 'preset' : 'data';
+        this.#heldOut = heldOut;
+        this.#trainPoints = ref === 'preset' ? undefined : x;
+      }
+    }
+  }
+
+  async #fit(data: Tensor | BatchSource, opts: FlowFitOptions): Promise<FitResult> {
     const cfg = this.config;
     const seed = opts.seed ?? 0;
     let source: BatchSource;
@@ -190,40 +332,59 @@ export class Flow extends GenerativeModel<FlowConfig, FlowNetwork> {
     return out;
   }
 
-  /** Model-space input: finite points [N, D], or y in [0, 1]^D for pixel configs. */
+  /**
+   * Model-space input: finite points [N, D] (standardized when the flow has a
+   * normalization), or y in [0, 1]^D for pixel configs.
+   */
   #input(x: Tensor, where: string): Tensor<'float32'> {
     const d = this.config.dim;
-    return this.config.pixels ? toUnit(x, d, where) : toPoints(x, d, where);
+    if (this.config.pixels) return toUnit(x, d, where);
+    const p = toPoints(x, d, where);
+    return this.#normalization ? standardize(p, this.#normalization) : p;
+  }
+
+  /** Add the standardization's log-Jacobian (-sum log std) to per-point log-densities, in place. */
+  #addLogDet(t: Tensor<'float32'>): Tensor<'float32'> {
+    if (!this.#normalization) return t;
+    const c = standardizeLogDet(this.#normalization);
+    const v = t.data;
+    for (let i = 0; i < v.length; i++) v[i] += c;
+    return t;
   }
 
   /**
-   * Exact log-density log p(x) in nats: x [N, D] -> [N]. Pixel configs: the density of
-   * dequantized y in [0, 1]^D (the logit transform's Jacobian included).
+   * Exact log-density log p(x) in nats: x [N, D] -> [N], in data units (a standardized
+   * flow adds -sum log std, the Jacobian of the standardization). Pixel configs: the
+   * density of dequantized y in [0, 1]^D (the logit transform's Jacobian included).
    */
   async logProb(x: Tensor): Promise<Tensor<'float32'>> {
     const exe = await this.compiled('log_prob', this.#spec('x'), (i, net) => ({
       log_prob: net.logProb(i.x),
     }));
     const out = await this.#chunked(exe, 'x', this.#input(x, 'logProb'));
-    return out.log_prob as Tensor<'float32'>;
+    return this.#addLogDet(out.log_prob as Tensor<'float32'>);
   }
 
-  /** x [N, D] -> z [N, D] and log|det dz/dx| [N]. */
+  /** x [N, D] (data units) -> z [N, D] and log|det dz/dx| [N] (the standardization included). */
   async forward(x: Tensor): Promise<{ z: Tensor<'float32'>; logdet: Tensor<'float32'> }> {
     const exe = await this.compiled('forward', this.#spec('x'), (i, net) => ({
       ...net.call(i.x),
     }));
     const out = await this.#chunked(exe, 'x', this.#input(x, 'forward'));
-    return { z: out.z as Tensor<'float32'>, logdet: out.logdet as Tensor<'float32'> };
+    return {
+      z: out.z as Tensor<'float32'>,
+      logdet: this.#addLogDet(out.logdet as Tensor<'float32'>),
+    };
   }
 
-  /** z [N, D] -> x [N, D], the inverse of `forward`. */
+  /** z [N, D] -> x [N, D] (data units), the inverse of `forward`. */
   async inverse(z: Tensor): Promise<Tensor<'float32'>> {
     const exe = await this.compiled('inverse', this.#spec('z'), (i, net) => ({
       x: ops.identity(net.inverse(i.z)),
     }));
     const out = await this.#chunked(exe, 'z', toPoints(z, this.config.dim, 'inverse'));
-    return out.x as Tensor<'float32'>;
+    const x = out.x as Tensor<'float32'>;
+    return this.#normalization ? unstandardize(x, this.#normalization) : x;
   }
 
   /** n samples [n, D]: z ~ N(0, I) from Rng(seed), mapped through the inverse. */
@@ -248,19 +409,40 @@ export class Flow extends GenerativeModel<FlowConfig, FlowNetwork> {
         images: x.reshape([n, 1, cfg.imageSize, cfg.imageSize]),
         range: '01',
       };
-    if (cfg.toy) {
-      const { toyPoints } = await import('./with-datasets.js');
-      return {
-        kind: 'points',
-        points: x,
-        reference: await toyPoints(cfg.toy, n, new Rng(seed + 1)),
-      };
-    }
-    return { kind: 'points', points: x };
+    const reference = await this.referencePoints(n, seed);
+    return reference ? { kind: 'points', points: x, reference } : { kind: 'points', points: x };
   }
 
-  /** The square the pictures and the default density grid cover: [-h, h]^2. */
+  /**
+   * Up to n data points that samples are shown over (point flows, data units): the preset's
+   * toy set (seeded), else the held-out points given to `fit`, else the points of the last
+   * fit; undefined when there are none (a loaded flow trained on your data, a custom config).
+   */
+  async referencePoints(n: number, seed: number): Promise<Tensor<'float32'> | undefined> {
+    const cfg = this.config;
+    if (cfg.pixels || cfg.imageSize > 0) return undefined;
+    if (this.#trainedOn === 'preset') {
+      if (!cfg.toy) return undefined;
+      const { toyPoints } = await import('./with-datasets.js');
+      return toyPoints(cfg.toy, n, new Rng(seed + 1));
+    }
+    const points = this.#heldOut ?? this.#trainPoints;
+    if (!points) return undefined;
+    const rows = Math.min(n, points.shape[0]);
+    return rows === points.shape[0] ? points : rowRange(points, 0, rows);
+  }
+
+  /**
+   * The box the pictures and the default density grid cover: [-h, h]^2 for the presets, the
+   * mean +- 4 std of each coordinate for a standardized flow.
+   */
   get bounds(): DensityGrid['bounds'] {
+    const norm = this.#normalization;
+    if (norm && norm.mean.length >= 2) {
+      const [mx, my] = norm.mean;
+      const [sx, sy] = norm.std;
+      return { xmin: mx - 4 * sx, xmax: mx + 4 * sx, ymin: my - 4 * sy, ymax: my + 4 * sy };
+    }
     const h = HALF_SIDE[this.config.toy ?? ''] ?? 4;
     return { xmin: -h, xmax: h, ymin: -h, ymax: h };
   }
@@ -306,15 +488,31 @@ export class Flow extends GenerativeModel<FlowConfig, FlowNetwork> {
   }
 
   /**
-   * Figures on the held-out test set (needs @genmodels/datasets). 2-D presets: `test_nll`
-   * on TOY_TEST_SIZE points regenerated from TOY_TEST_SEED (never a training stream);
-   * MNIST: `bpd` on the test split (the first `limit` images), dequantized by Rng(seed).
+   * Figures on the held-out test set (needs @genmodels/datasets). 2-D presets trained on
+   * their toy set: `test_nll` on TOY_TEST_SIZE points regenerated from TOY_TEST_SEED (never a
+   * training stream); MNIST: `bpd` on the test split (the first `limit` images), dequantized
+   * by Rng(seed).
+   *
+   * `data` (held-out points [N, D] in data units, or a .csv/.tsv/.npy path): `test_nll`
+   * (mean -log p(x) in nats, data units), `nll_per_dim`, `bits_per_dim` (= nll_per_dim /
+   * ln 2) and `mmd` (samples against the points; see `evaluatePoints`). A flow trained on your
+   * own points never scores against a set it was not trained for: without `data` it uses the
+   * held-out `reference` given to `fit`, else throws a FlowError saying what to pass.
    */
-  async evaluate(
-    opts: { seed?: number; n?: number; limit?: number; dataDir?: string } = {},
-  ): Promise<Record<string, number>> {
+  async evaluate(opts: FlowEvalOptions = {}): Promise<Record<string, number>> {
     const cfg = this.config;
     const extras = await import('./with-datasets.js');
+    if (opts.data !== undefined || (!cfg.pixels && this.#trainedOn === 'data')) {
+      if (cfg.pixels)
+        throw new FlowError(
+          'evaluate: `data` (held-out points) is for point flows; a pixel flow is scored on the MNIST test set',
+        );
+      const heldOut =
+        opts.data !== undefined
+          ? await extras.readHeldOut(opts.data, cfg.dim)
+          : (this.#heldOut ?? missingHeldOut(cfg.dim));
+      return extras.evaluatePoints(this, heldOut, opts);
+    }
     if (cfg.toy) {
       const test = await extras.toyPoints(
         cfg.toy,
@@ -327,12 +525,25 @@ export class Flow extends GenerativeModel<FlowConfig, FlowNetwork> {
       const test = await extras.mnistPixels('test', { limit: opts.limit, dir: opts.dataDir });
       return this.evaluateOn(test, opts);
     }
-    throw new FlowError('evaluate: a custom flow has no reference test set; use evaluateOn(x)');
+    throw new FlowError(
+      `evaluate: a custom flow has no reference test set; pass held-out points: evaluate({ data }) with a Tensor [N, ${cfg.dim}] or a .csv/.tsv/.npy file (or use evaluateOn(x))`,
+    );
   }
 
-  /** 'sampler' (z -> x) or 'log_density' (x -> log_prob). */
+  /**
+   * 'sampler' (z -> x) or 'log_density' (x -> log_prob). A standardized flow's parts work
+   * in standardized units (see `flowOnnx`; `normalization` is in their metadata).
+   */
   protected exportPart(part: string): Uint8Array {
-    return flowOnnx(this.net, part);
+    return flowOnnx(this.net, part, this.#normalization);
+  }
+
+  /** What the model stores beside its config; nothing for a preset's model (its checkpoint is as before). */
+  protected override storedFields(): FlowFields | undefined {
+    if (this.#trainedOn === 'preset' && !this.#normalization && !this.data) return undefined;
+    const fields: FlowFields = { trainedOn: this.#trainedOn, normalization: this.#normalization };
+    if (this.data) fields.data = this.data;
+    return fields;
   }
 
   /** 2-D: samples.png (samples over data) and density.png (heat map); MNIST: samples.png. */
@@ -340,4 +551,11 @@ export class Flow extends GenerativeModel<FlowConfig, FlowNetwork> {
     const { writePictures } = await import('./with-datasets.js');
     return writePictures(this, dir, seed);
   }
+}
+
+/** The refusal of `evaluate()` for a flow trained on your points with nothing held out. */
+function missingHeldOut(d: number): never {
+  throw new FlowError(
+    `evaluate: this flow was trained on points you gave (fit), so it has no test set of its own to score against; pass held-out points it did not train on: evaluate({ data }) with a Tensor [N, ${d}] or a .csv/.tsv/.npy file (genmodels eval flow --from DIR --data held-out.csv)`,
+  );
 }

@@ -7,6 +7,7 @@ import { FamilyStore } from '@genmodels/runtime/internal';
 import { type FlowConfig, flowParameterCount, resolveConfig } from './config.js';
 import { FlowError } from './errors.js';
 import { FlowNetwork } from './network.js';
+import { type FlowFields, type Normalization, readFlowFields } from './normalize.js';
 
 /** The file names inside a model directory (the runtime's, for every family). */
 export { CONFIG_FILE, MODEL_FILE } from '@genmodels/runtime';
@@ -15,26 +16,41 @@ export const FLOW_PARTS = ['sampler', 'log_density'] as const;
 
 /**
  * The family's model directory (family 'flow', preset and config in metadata and config.json;
- * ONNX exports written with the family's error).
+ * ONNX exports written with the family's error). A flow trained on the user's points also
+ * stores `trainedOn: 'data'`, its `normalization` (mean/std) and the data's provenance; a
+ * preset's checkpoint stores none of them (read as 'preset', null).
  */
-export const flowStore = new FamilyStore<FlowConfig, FlowNetwork>({
+export const flowStore = new FamilyStore<FlowConfig, FlowNetwork, FlowFields>({
   family: 'flow',
   label: 'flow',
   fail: (m) => new FlowError(m),
   resolve: resolveConfig,
   build: (cfg) => new FlowNetwork(cfg, new Rng(0)),
   parameters: flowParameterCount,
+  fields: readFlowFields,
 });
 
 /**
  * `part` as an ONNX model's bytes: 'sampler' maps z [batch, D] ~ N(0, I) to x [batch, D]
  * (pixel configs: dequantized pixels in [0, 1]); 'log_density' maps x [batch, D] to
  * log_prob [batch] in nats (pixel configs: the density of y in [0, 1]^D, logit Jacobian
- * included).
+ * included). A flow trained on standardized points works in standardized units u =
+ * (x - mean) / std: the sampler outputs u, log_density takes u and gives log p(u) (log p(x)
+ * = log p(u) - sum log std); mean and std are in the metadata as `genmodels.normalization`
+ * (and in config.json).
  */
-export function flowOnnx(net: FlowNetwork, part: string): Uint8Array {
+export function flowOnnx(
+  net: FlowNetwork,
+  part: string,
+  normalization: Normalization | null = null,
+): Uint8Array {
   const d = net.cfg.dim;
-  const meta = { config: { family: 'flow', part, ...net.cfg } };
+  const meta = {
+    config: { family: 'flow', part, ...net.cfg },
+    ...(normalization && {
+      metadata: { 'genmodels.normalization': JSON.stringify(normalization) },
+    }),
+  };
   if (part === 'sampler')
     return encodeOnnx(
       net,

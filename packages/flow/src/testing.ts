@@ -98,3 +98,38 @@ export async function finiteDifferenceLogdet(
   }
   return out;
 }
+
+/**
+ * n points [n, 2] of a noisy two-turn spiral (radius up to 3 pi), scaled by `scale` and
+ * shifted by `shift` in both coordinates: data in units far from the toy sets'.
+ */
+export function spiralPoints(n: number, seed: number, scale = 1, shift = 0): Tensor<'float32'> {
+  const rng = new Rng(seed);
+  const u = rng.uniform(n);
+  const e = rng.normal([n, 2]);
+  const out = new Float32Array(2 * n);
+  for (let i = 0; i < n; i++) {
+    const t = Math.sqrt(u[i]) * 3 * Math.PI;
+    out[2 * i] = shift + scale * (t * Math.cos(t) + 0.2 * e[2 * i]);
+    out[2 * i + 1] = shift + scale * (t * Math.sin(t) + 0.2 * e[2 * i + 1]);
+  }
+  return new Tensor('float32', [n, 2], out);
+}
+
+/** Points [n, d] as CSV text with a header row (x0,x1,...). */
+export function pointsCsv(x: Tensor): string {
+  const [n, d] = x.shape;
+  const v = x.data as Float32Array;
+  const lines = [Array.from({ length: d }, (_, j) => `x${j}`).join(',')];
+  for (let i = 0; i < n; i++) lines.push(Array.from(v.subarray(i * d, (i + 1) * d)).join(','));
+  return `${lines.join('\n')}\n`;
+}
+
+/** Column means of points [n, d]. */
+export function columnMeans(x: Tensor): number[] {
+  const [n, d] = x.shape;
+  const v = x.data as Float32Array;
+  const m = new Array<number>(d).fill(0);
+  for (let i = 0; i < n; i++) for (let j = 0; j < d; j++) m[j] += v[i * d + j] / n;
+  return m;
+}

@@ -1,6 +1,6 @@
 /** Host-side helpers: flat data, one-hot labels, row selection, noise and the weight EMA. */
 import { type Rng, Tensor } from '@genmodels/runtime';
-import { firstNonFinite } from '@genmodels/runtime/internal';
+import { describeTensor, firstNonFinite } from '@genmodels/runtime/internal';
 import { GanError } from './errors.js';
 
 /**
@@ -28,6 +28,16 @@ export function toFlat(x: Tensor, d: number, where = 'data'): Tensor<'float32'> 
       `${where}: value ${x.data[bad]} at row ${Math.floor(bad / d)}, column ${bad % d}; the data must be finite (no NaN or Infinity)`,
     );
   return new Tensor('float32', [n, d], x.data as Float32Array);
+}
+
+/** Points [N, d] (rank 2, finite float32), or a GanError naming `where` and the shape. */
+export function pointsOf(x: Tensor, d: number, where: string): Tensor<'float32'> {
+  if (x.rank !== 2 || x.shape[1] !== d)
+    throw new GanError(
+      `${where}: expected points [N, ${d}] (this GAN makes ${d}-D points), got ${describeTensor(x)}`,
+    );
+  if (x.shape[0] === 0) throw new GanError(`${where}: no points (N = 0)`);
+  return toFlat(x, d, where);
 }
 
 /** Check class labels: n integers in [0, k). */

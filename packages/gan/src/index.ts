@@ -15,7 +15,7 @@ export { checkLabels, oneHot } from './data.js';
 export { GanError } from './errors.js';
 export type { GanFamily } from './family.js';
 export { ganFamily } from './family.js';
-export type { GanSampleOptions } from './gan.js';
+export type { GanEvalOptions, GanSampleOptions } from './gan.js';
 export { GAN } from './gan.js';
 export { CONFIG_FILE, GAN_PARTS, MODEL_FILE } from './io.js';
 export type { Critic } from './losses.js';
@@ -29,6 +29,7 @@ export {
   MlpDiscriminator,
   MlpGenerator,
 } from './network.js';
+export type { GanFields, Normalization } from './normalize.js';
 export { compileGanSteps, stepInputs } from './steps.js';
 export type { GanFitOptions, GanFitResult, GanProgress } from './train.js';
 export { COLLAPSE_RATIO, meanFeatureStd } from './train.js';

@@ -29,6 +29,21 @@ export interface GanFitOptions extends ModelFitOptions<GanProgress> {
   progressEvery?: number;
   /** Called with the collapse warning (also in the progress event). */
   onWarning?: (message: string) => void;
+  /**
+   * What `evaluate()` scores a 2-D (point) GAN against afterwards. 'preset': the data is the
+   * preset's own toy set (what `ganFamily.train` passes), so evaluate() keeps scoring
+   * against it. Points [M, D] (in data units): held-out points the GAN does not train on,
+   * which evaluate() compares its samples with. Absent: the data is yours and nothing is
+   * held out, so evaluate() needs `{ data: held-out points }`.
+   */
+  reference?: 'preset' | Tensor;
+  /**
+   * 2-D (point) GANs: train on (x - mean) / std per column, with the statistics of this
+   * data (default false: the points as they are). The statistics stay with the model
+   * (config.json `normalization`): later fits, samples and evaluation use them, so
+   * everything outside stays in data units.
+   */
+  standardize?: boolean;
 }
 
 export interface GanFitResult {

@@ -2,10 +2,12 @@
  * Everything that needs @genmodels/datasets (toy reference data, MNIST, metrics,
  * pictures), imported on demand so that @genmodels/gan works without it otherwise.
  */
-import { Rng, type Runtime, type Tensor } from '@genmodels/runtime';
+import { Rng, type Runtime, Tensor } from '@genmodels/runtime';
 import { importOptional, joinPath, makeDir, writeFileAtomic } from '@genmodels/runtime/internal';
 import type { GanConfig } from './config.js';
+import { pointsOf } from './data.js';
 import { GanError } from './errors.js';
+import { fitNormalization, standardize } from './normalize.js';
 
 /** @genmodels/datasets, or a GanError saying what to install. */
 export const datasets = () =>
@@ -38,6 +40,7 @@ export interface GanSampler {
   readonly rt: Runtime;
   readonly config: GanConfig;
   sampleFlat(n: number, seed: number, labels?: readonly number[]): Promise<Tensor<'float32'>>;
+  referencePoints(n: number, seed: number): Promise<Tensor<'float32'> | undefined>;
 }
 
 /** See `GAN.evaluate`. */
@@ -49,7 +52,10 @@ export async function evaluateGan(
   const seed = opts.seed ?? 0;
   const ds = await datasets();
   if (cfg.arch === 'mlp') {
-    if (!cfg.toy) throw new GanError('evaluate: a custom 2-D GAN has no reference set');
+    if (!cfg.toy)
+      throw new GanError(
+        `evaluate: a custom 2-D GAN has no reference set; pass held-out points: evaluate({ data }) with a Tensor [N, ${cfg.dataDim}] or a .csv/.tsv/.npy file`,
+      );
     const n = opts.n ?? 2500;
     const { centers, std } = ds.toyMixture(cfg.toy);
     const m = ds.modeMetrics(await gan.sampleFlat(n, seed), centers, std);
@@ -65,6 +71,50 @@ export async function evaluateGan(
     testLimit: opts.limit ?? n,
     dir: opts.dataDir,
   });
+}
+
+/**
+ * Held-out points [N, d]: a Tensor as given, or read from a .csv/.tsv/.txt/.npy file
+ * (`readPoints`); another dimension is a GanError.
+ */
+export async function readHeldOut(data: Tensor | string, d: number): Promise<Tensor<'float32'>> {
+  const x = typeof data === 'string' ? await (await datasets()).readPoints(data) : data;
+  if (!(x instanceof Tensor))
+    throw new GanError('evaluate: data must be held-out points (a Tensor [N, D]) or a file path');
+  if (x.rank === 2 && x.shape[1] !== d)
+    throw new GanError(
+      `evaluate: the held-out points${typeof data === 'string' ? ` in '${data}'` : ''} have ${x.shape[1]} columns (D = ${x.shape[1]}), but this GAN makes ${d}-D points; pass points of the data it was trained on`,
+    );
+  return pointsOf(x, d, 'evaluate: data');
+}
+
+/** At most this many held-out points enter the MMD (a seeded subset of larger sets). */
+const MMD_POINTS = 2000;
+
+/**
+ * `mmd`: the squared MMD (RBF kernels, bandwidths 0.1, 0.2, 0.5, 1) between n samples
+ * (default 2,000, seeded) and up to 2,000 of the held-out points (a seeded subset), both
+ * in data units scaled by the held-out points' own mean and std per column, so the figure
+ * does not depend on the data's units or on the model's normalization. 0: same
+ * distribution; smaller is better.
+ */
+export async function evaluatePoints(
+  gan: GanSampler,
+  heldOut: Tensor<'float32'>,
+  opts: { seed?: number; n?: number },
+): Promise<Record<string, number>> {
+  const seed = opts.seed ?? 0;
+  const ds = await datasets();
+  let ref = heldOut;
+  if (ref.shape[0] > MMD_POINTS)
+    ref = ref.takeRows(
+      Array.from(new Rng(seed + 1).permutation(ref.shape[0]).subarray(0, MMD_POINTS)).sort(
+        (a, b) => a - b,
+      ),
+    );
+  const samples = await gan.sampleFlat(opts.n ?? MMD_POINTS, seed);
+  const scale = fitNormalization(ref);
+  return { mmd: ds.mmd(standardize(samples, scale), standardize(ref, scale)) };
 }
 
 /** samples.png: an 8x8 grid (MNIST; conditional: row r holds class r) or a scatter over data (2-D). */
@@ -85,8 +135,8 @@ export async function writePictures(gan: GanSampler, dir: string, seed: number):
   const sets: { points: Tensor; color: string; label: string }[] = [
     { points, color: 'orange', label: 'samples' },
   ];
-  if (cfg.toy)
-    sets.unshift({ points: await toyReference(cfg.toy, n, seed), color: 'blue', label: 'data' });
+  const reference = await gan.referencePoints(n, seed);
+  if (reference) sets.unshift({ points: reference, color: 'blue', label: 'data' });
   const { png } = ds.scatterPlot(sets);
   await makeDir(dir);
   await writeFileAtomic(path, png);
