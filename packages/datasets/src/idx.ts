@@ -121,7 +121,10 @@ export function encodeIdx(dims: readonly number[], data: Uint8Array): Uint8Array
 
 /** One split of an image-classification set. Tensors may be shared with the cache: do not mutate them. */
 export interface ImageSplit {
-  /** `[N, 28, 28]` raw pixels 0..255 (row-major, zero-copy view of the file). Use `images.reshape([N, 1, 28, 28])` for NCHW. */
+  /**
+   * Raw pixels 0..255. MNIST: `[N, 28, 28]` (row-major, zero-copy view of the file; use
+   * `images.reshape([N, 1, 28, 28])` for NCHW). CIFAR-10: `[N, 3, 32, 32]` (NCHW).
+   */
   images: Tensor<'uint8'>;
   /** `[N]` class indices 0..9. */
   labels: Tensor<'int64'>;

@@ -3,6 +3,14 @@
  * Every public name is exported here explicitly.
  */
 
+export type {
+  Cifar10Dataset,
+  Cifar10Files,
+  Cifar10LoadOptions,
+  Cifar10Split,
+} from './cifar10/cifar10.js';
+export { cifar10 } from './cifar10/cifar10.js';
+export { CIFAR10_CLASSES, Cifar10FormatError } from './cifar10/format.js';
 export type { IdxArray, ImageSplit } from './idx.js';
 export {
   encodeIdx,

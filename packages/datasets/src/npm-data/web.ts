@@ -4,7 +4,7 @@
  */
 
 /** Always a reason: an npm package's files are found on Node.js only. */
-export function npmDataDir(name: string): { dir: string } | { why: string } {
+export function npmDataDir(name: string, _sub = 'data'): { dir: string } | { why: string } {
   return {
     why: `npm package ${name} (found on Node.js only; in a browser serve the files and pass their URL as { dir }, or pass { files })`,
   };
