@@ -53,6 +53,13 @@ export {
 } from './model/config-schema.js';
 export type { ModelFitOptions, ModelInferenceFn, ModelNetwork } from './model/generative-model.js';
 export { GenerativeModel } from './model/generative-model.js';
+export type { Normalization, PointFields } from './model/own-points.js';
+export {
+  fitNormalization,
+  readPointFields,
+  standardize,
+  unstandardize,
+} from './model/own-points.js';
 export type { TraceContext } from './nn/index.js';
 export { currentTrace, withTrace } from './nn/index.js';
 export type { TracedInference } from './nn/inference.js';
