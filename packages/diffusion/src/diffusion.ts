@@ -4,6 +4,7 @@
  * save/load and ONNX export of the denoiser. Built on the runtime's `GenerativeModel`.
  */
 import {
+  type DataProvenance,
   type Executable,
   type FamilySamples,
   type ModelSource,
@@ -12,12 +13,21 @@ import {
   Tensor,
   type TrainStep,
 } from '@genmodels/runtime';
-import { describeTensor, GenerativeModel } from '@genmodels/runtime/internal';
+import { describeModelSource, describeTensor, GenerativeModel } from '@genmodels/runtime/internal';
 import { type DiffusionConfig, exampleShape, resolveConfig } from './config.js';
 import { checkLabels, labelTensor, toData } from './data.js';
 import { DiffusionError } from './errors.js';
-import { DIFFUSION_PARTS, denoiserOnnx, diffusionStore } from './io.js';
+import { DIFFUSION_PARTS, type DiffusionFields, denoiserOnnx, diffusionStore } from './io.js';
 import { DiffusionNetwork } from './network.js';
+import {
+  checkPoints,
+  type PointNormalization,
+  pointStatistics,
+  someRows,
+  standardize,
+  type TrainedOn,
+  toDataUnits,
+} from './normalize.js';
 import { type DiffusionSampleOptions, runSampler } from './sampler.js';
 import { NoiseSchedule } from './schedule.js';
 import { compileDiffusionStep, denoiserInputs } from './steps.js';
@@ -32,11 +42,38 @@ export interface SampleTiming {
   hostMsPerStep: number;
 }
 
-/** A denoising diffusion model bound to a Runtime. */
-export class Diffusion extends GenerativeModel<DiffusionConfig, DiffusionNetwork> {
+/** Points to compare samples with, and what to call them in pictures. */
+interface PointReference {
+  points: Tensor<'float32'>;
+  label: string;
+}
+
+/**
+ * A denoising diffusion model bound to a Runtime. A point model (`arch: 'mlp'`) knows what
+ * it was trained on: a preset's toy set (`evaluate()` scores against it) or points you gave
+ * (`evaluate()` then needs held-out points), and standardizes your points for training.
+ */
+export class Diffusion extends GenerativeModel<
+  DiffusionConfig,
+  DiffusionNetwork,
+  TrainStep,
+  DiffusionFields
+> {
   readonly family = 'diffusion';
   readonly parts: readonly string[] = DIFFUSION_PARTS;
   protected readonly store = diffusionStore;
+  /**
+   * Where the training data came from, for a model `diffusionFamily.train` trained on a
+   * file of points (`genmodels train --data` writes it into config.json). In memory only;
+   * a later `fit` clears it.
+   */
+  data?: DataProvenance;
+  #trainedOn: TrainedOn;
+  #normalization: PointNormalization | null;
+  /** Held-out points in data units given to the last fit (in memory only). */
+  #heldOut?: Tensor<'float32'>;
+  /** The last fit's own points in data units, when they were yours (pictures without held-out points). */
+  #trainPoints?: Tensor<'float32'>;
   /** The config's noise schedule (betas and the alpha-bar terms). */
   readonly schedule = new NoiseSchedule(this.config.schedule, this.config.timesteps, {
     start: this.config.betaStart,
@@ -44,6 +81,41 @@ export class Diffusion extends GenerativeModel<DiffusionConfig, DiffusionNetwork
   });
   /** Timing of the last `sampleFlat`. */
   lastTiming?: SampleTiming;
+
+  /**
+   * @param preset the preset name recorded in config.json ('custom' for a hand-made config).
+   * @param fields what the model was trained on and its normalization (default: a preset's
+   *   own data, none); `load` passes what was stored.
+   */
+  constructor(
+    rt: Runtime,
+    net: DiffusionNetwork,
+    preset = 'custom',
+    ema?: Record<string, Tensor>,
+    fields: Partial<DiffusionFields> = {},
+  ) {
+    super(rt, net, preset, ema);
+    this.#trainedOn = fields.trainedOn ?? 'preset';
+    this.#normalization = fields.normalization ?? null;
+    if (fields.data) this.data = fields.data;
+  }
+
+  /**
+   * What the model was trained on: 'preset' (a preset's own toy set, or nothing yet) or
+   * 'data' (points you gave to `fit`; `evaluate()` then needs held-out points).
+   */
+  get trainedOn(): TrainedOn {
+    return this.#trainedOn;
+  }
+
+  /**
+   * The per-dimension mean and std the model standardizes its points with (null: none, as
+   * for the presets' own data and MNIST). The denoiser (`denoise`, the ONNX export) works in
+   * standardized units; `sample`, `sampleFlat`, `evaluate` and the pictures in data units.
+   */
+  get normalization(): PointNormalization | null {
+    return this.#normalization;
+  }
 
   /**
    * A freshly initialized model from a preset name or a partial config, seeded.
@@ -66,8 +138,25 @@ export class Diffusion extends GenerativeModel<DiffusionConfig, DiffusionNetwork
    * DiffusionError name the file and the problem.
    */
   static async load(rt: Runtime, source: ModelSource): Promise<Diffusion> {
-    const { net, preset, ema } = await diffusionStore.load(source);
-    return new Diffusion(rt, net, preset, ema);
+    const { net, cfg, preset, ema, fields } = await diffusionStore.load(source);
+    const norm = fields.normalization;
+    if (norm && (cfg.arch !== 'mlp' || norm.mean.length !== cfg.dataDim))
+      throw new DiffusionError(
+        `${describeModelSource(source)}: normalization has ${norm.mean.length} dimensions, but the config describes ${cfg.arch === 'mlp' ? `points of dataDim ${cfg.dataDim}` : 'a U-Net on images'}`,
+      );
+    return new Diffusion(rt, net, preset, ema, fields);
+  }
+
+  /** What save writes beside the config: nothing for a preset's own data (the format before these fields). */
+  protected override storedFields(): DiffusionFields | undefined {
+    if (this.#trainedOn === 'preset' && this.#normalization === null && !this.data)
+      return undefined;
+    const fields: DiffusionFields = {
+      trainedOn: this.#trainedOn,
+      normalization: this.#normalization,
+    };
+    if (this.data) fields.data = this.data;
+    return fields;
   }
 
   /**
@@ -86,18 +175,56 @@ export class Diffusion extends GenerativeModel<DiffusionConfig, DiffusionNetwork
   /**
    * Train with the denoising objective. data: points [N, dataDim] or images [N, 28, 28] /
    * [N, 1, 28, 28] (uint8, or float32 in [-1, 1]); `labels` (N) for a conditional model.
+   *
+   * Points are taken as yours unless `reference: 'preset'` says they are the preset's own
+   * toy set. Your points mark the model as trained on your data (`trainedOn` 'data'), are
+   * standardized per dimension for training (see `normalize`), and `evaluate()` then scores
+   * against `reference` (held-out points) or, without one, asks for `{ data }`. A fit
+   * clears `data` (the provenance of an earlier training file).
+   *
+   * @example await model.fit(train, { epochs: 50, reference: heldOut }); await model.evaluate();
    */
   async fit(data: Tensor, opts: DiffusionFitOptions = {}): Promise<DiffusionFitResult> {
     const cfg = this.config;
-    const x = toData(data, cfg, 'fit');
+    let x = toData(data, cfg, 'fit');
     if (cfg.numClasses > 0) {
       if (!opts.labels)
         throw new DiffusionError('fit: a class-conditional model needs `labels` for the data');
       checkLabels(opts.labels, x.shape[0], cfg.numClasses, 'fit');
     } else if (opts.labels) checkLabels(opts.labels, x.shape[0], 0, 'fit');
+    let start: (() => void) | undefined;
+    if (cfg.arch === 'mlp') {
+      const ref = opts.reference;
+      if (ref === 'preset' && !cfg.toy)
+        throw new DiffusionError(
+          "fit: reference 'preset' names the preset's toy set, but this model has none (a custom config); give held-out points [M, D] or leave reference out",
+        );
+      if (ref !== undefined && ref !== 'preset' && !(ref instanceof Tensor))
+        throw new DiffusionError(
+          `fit: reference must be 'preset' or a Tensor of held-out points, got ${typeof ref === 'string' ? `'${ref}'` : typeof ref}`,
+        );
+      const trainedOn: TrainedOn = ref === 'preset' ? 'preset' : 'data';
+      const heldOut =
+        ref instanceof Tensor ? checkPoints(ref, cfg.dataDim, 'fit: reference') : undefined;
+      const points = x;
+      const norm =
+        this.#normalization ??
+        ((opts.normalize ?? trainedOn === 'data') ? pointStatistics(points) : null);
+      if (norm) x = standardize(x, norm);
+      start = () => {
+        this.#trainedOn = trainedOn;
+        this.#normalization = norm;
+        this.#heldOut = heldOut;
+        this.#trainPoints = trainedOn === 'data' ? points : undefined;
+        this.data = undefined;
+      };
+    } else if (opts.reference !== undefined || opts.normalize !== undefined)
+      throw new DiffusionError(
+        `fit: ${opts.reference !== undefined ? 'reference' : 'normalize'} is for point models (arch 'mlp'); the U-Net trains on images in [-1, 1]`,
+      );
     const step = await this.trainSteps(opts.seed ?? 0);
     const ema = cfg.emaDecay > 0 ? this.startEma() : undefined;
-    return this.train(step, () => trainLoop(cfg, this.schedule, step, x, opts, ema));
+    return this.train(step, () => trainLoop(cfg, this.schedule, step, x, opts, ema, start));
   }
 
   /**
@@ -178,7 +305,11 @@ export class Diffusion extends GenerativeModel<DiffusionConfig, DiffusionNetwork
     return { sampler, steps, guidance, labels, eta: o.eta ?? 0 };
   }
 
-  /** n samples [n, ...example shape] (points, or images in [-1, 1]). */
+  /**
+   * n samples [n, ...example shape]: points in data units (un-standardized for a model
+   * trained on your own points; `onStep` sees them so too, while `noise` is x_T in the
+   * model's standardized units), or images in [-1, 1].
+   */
   async sampleFlat(n: number, opts: DiffusionSampleOptions = {}): Promise<Tensor<'float32'>> {
     const cfg = this.config;
     const r = this.#resolve(n, opts);
@@ -213,6 +344,8 @@ export class Diffusion extends GenerativeModel<DiffusionConfig, DiffusionNetwork
       for (let j = 0; j < n * f; j++) g[j] = (1 + w) * out[j] - w * out[n * f + j];
       return g;
     };
+    const norm = this.#normalization;
+    const onStep = opts.onStep;
     const t0 = performance.now();
     const { x, stats } = await runSampler(this.schedule, n * f, denoise, {
       sampler: r.sampler,
@@ -222,7 +355,7 @@ export class Diffusion extends GenerativeModel<DiffusionConfig, DiffusionNetwork
       clipDenoised: cfg.clipDenoised,
       seed: opts.seed ?? 0,
       noise: opts.noise,
-      onStep: opts.onStep,
+      onStep: norm && onStep ? (e) => onStep({ ...e, x: toDataUnits(e.x, norm) }) : onStep,
     });
     const total = performance.now() - t0;
     this.lastTiming = {
@@ -231,31 +364,81 @@ export class Diffusion extends GenerativeModel<DiffusionConfig, DiffusionNetwork
       runMsPerStep: runMs / stats.steps,
       hostMsPerStep: (total - runMs) / stats.steps,
     };
-    return new Tensor('float32', [n, ...shape], x);
+    return new Tensor('float32', [n, ...shape], norm ? toDataUnits(x, norm, x) : x);
   }
 
   /**
-   * Samples as the CLI shows them: points [n, 2] (with n held-out reference points for a toy
-   * preset), or images [n, 1, 28, 28] in [-1, 1]. `label` / `labels` pick classes.
+   * Samples as the CLI shows them: points [n, D] in data units with up to n reference points
+   * (fresh toy points for a toy preset; for a model trained on your points, the held-out
+   * points of its fit, else its training points, while in memory), or images
+   * [n, 1, 28, 28] in [-1, 1]. `label` / `labels` pick classes.
    */
   async sample(n: number, seed = 0, opts: DiffusionSampleOptions = {}): Promise<FamilySamples> {
     const x = await this.sampleFlat(n, { ...opts, seed: opts.seed ?? seed });
     if (this.config.arch === 'unet') return { kind: 'images', images: x, range: '-11' };
-    if (this.config.toy) {
+    const ref = await this.#reference(n, seed);
+    return ref
+      ? { kind: 'points', points: x, reference: ref.points }
+      : { kind: 'points', points: x };
+  }
+
+  /** Up to n points of what the model was trained towards, in data units (see `sample`). */
+  async #reference(n: number, seed: number): Promise<PointReference | undefined> {
+    const toy = this.config.toy;
+    if (this.#trainedOn === 'preset') {
+      if (!toy) return undefined;
       const { toyReference } = await import('./with-datasets.js');
-      return { kind: 'points', points: x, reference: await toyReference(this.config.toy, n, seed) };
+      return { points: (await toyReference(toy, n, seed)) as Tensor<'float32'>, label: 'data' };
     }
-    return { kind: 'points', points: x };
+    if (this.#heldOut) return { points: someRows(this.#heldOut, n, seed), label: 'held-out data' };
+    if (this.#trainPoints)
+      return { points: someRows(this.#trainPoints, n, seed), label: 'training data' };
+    return undefined;
   }
 
   /**
-   * Sample quality (needs @genmodels/datasets). 2-D toy presets: `mmd` (RBF, bandwidths
-   * 0.1..1) between n samples and n held-out points, and `mmd_data_baseline` between two
-   * independent draws of n data points. MNIST: `fld`, `class_kl`, `mean_confidence`,
-   * `confident_fraction`, `label_agreement` on n samples vs the test set.
+   * Sample quality (needs @genmodels/datasets).
+   *
+   * Points: `mmd`, the squared MMD (RBF, bandwidths 0.1, 0.2, 0.5, 1) between n samples and
+   * reference points, and `mmd_data_baseline`, the same between two sets of reference
+   * points (what a perfect model would score). The reference:
+   * - `{ data }`: held-out points [M, D] in data units (a Tensor, or a .csv/.tsv/.txt/.npy
+   *   path): MMD^2 by the unbiased estimator (comparable across set sizes; it can be
+   *   slightly negative) in the model's training units (standardized with its mean/std for
+   *   a model trained on your points), on at most n of the points, the baseline between
+   *   two random halves of them (when each half has 2 or more);
+   * - else, a model trained on your points (`fit` without `reference: 'preset'`): the
+   *   held-out points of its last fit (in memory); without them (after `load`, or a fit
+   *   without `reference`) it refuses and says to pass `{ data }`;
+   * - else a toy preset: n fresh points of the toy set, the baseline between two
+   *   independent draws of n (biased estimator, as before).
+   *
+   * MNIST: `fld`, `class_kl`, `mean_confidence`, `confident_fraction`, `label_agreement`
+   * on n samples vs the test set.
    */
   async evaluate(opts: DiffusionEvalOptions = {}): Promise<Record<string, number>> {
-    const { evaluateDiffusion } = await import('./with-datasets.js');
+    const cfg = this.config;
+    const { evaluateDiffusion, evaluatePoints, readHeldOut } = await import('./with-datasets.js');
+    if (cfg.arch === 'unet') {
+      if (opts.data !== undefined)
+        throw new DiffusionError(
+          'evaluate: { data } (held-out points) is for point models; a U-Net is scored against the MNIST test set',
+        );
+      return evaluateDiffusion(this, opts);
+    }
+    const d = cfg.dataDim;
+    if (opts.data !== undefined)
+      return evaluatePoints(this, await readHeldOut(opts.data, d, 'evaluate: data'), opts);
+    if (this.#trainedOn === 'data') {
+      if (this.#heldOut) return evaluatePoints(this, this.#heldOut, opts);
+      throw new DiffusionError(
+        `evaluate: this model was trained on points you gave (fit), not on its preset's data, so there is nothing of its own to score against; pass { data: held-out points [N, ${d}] } (a Tensor, or a .csv/.tsv/.npy file; genmodels eval --data FILE), or fit with { reference: heldOut }`,
+      );
+    }
+    if (!cfg.toy)
+      throw new DiffusionError(
+        `evaluate: a custom point model has no reference set of its own; pass { data: held-out points [N, ${d}] } (a Tensor, or a .csv/.tsv/.npy file)`,
+      );
     return evaluateDiffusion(this, opts);
   }
 
@@ -264,12 +447,16 @@ export class Diffusion extends GenerativeModel<DiffusionConfig, DiffusionNetwork
    * [batch] when conditional) -> the model output, named `eps` (or `x0` / `v`).
    */
   protected exportPart(part: string): Uint8Array {
-    return denoiserOnnx(this.samplingNetwork(), part);
+    return denoiserOnnx(this.samplingNetwork(), part, this.#normalization);
   }
 
-  /** 2-D: samples.png (scatter over data) and steps.json (trajectories); MNIST: samples.png. */
+  /**
+   * Points: samples.png (samples over the toy set, or over the held-out / training points of
+   * a model trained on yours; the first two dimensions when D is not 2) and steps.json
+   * (trajectories, in data units); MNIST: samples.png.
+   */
   async pictures(dir: string, seed = 0): Promise<string[]> {
     const { writePictures } = await import('./with-datasets.js');
-    return writePictures(this, dir, seed);
+    return writePictures(this, dir, seed, (n) => this.#reference(n, seed));
   }
 }

@@ -19,6 +19,7 @@ export { embeddingFrequencies, timestepEmbedding } from './embedding.js';
 export { DiffusionError } from './errors.js';
 export type { DiffusionFamily } from './family.js';
 export { diffusionFamily } from './family.js';
+export type { DiffusionFields } from './io.js';
 export { CONFIG_FILE, DIFFUSION_PARTS, MODEL_FILE } from './io.js';
 export {
   AttentionBlock,
@@ -28,6 +29,7 @@ export {
   UNet,
   Upsample2,
 } from './network.js';
+export type { PointNormalization, TrainedOn } from './normalize.js';
 export type {
   DenoiseFn,
   DiffusionSampleOptions,

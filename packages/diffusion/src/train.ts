@@ -17,6 +17,24 @@ import type { NoiseSchedule } from './schedule.js';
 export interface DiffusionFitOptions extends ModelFitOptions {
   /** Class of each data row (class-conditional models). */
   labels?: ArrayLike<number>;
+  /**
+   * Point models: what `evaluate()` compares samples with after this fit.
+   * - absent: the points are yours and none were held out; `evaluate()` refuses until it
+   *   is given `{ data: held-out points }`.
+   * - a Tensor [M, dataDim]: held-out points in data units (not trained on); `evaluate()`
+   *   and the pictures use them. Kept in memory only: after `load`, pass `{ data }`.
+   * - 'preset': the points are the preset's own toy set (what `diffusionFamily.train` does
+   *   for the presets); `evaluate()` scores against fresh toy points.
+   * Each fit sets this anew: pass it to every fit of a model you want to evaluate.
+   */
+  reference?: 'preset' | Tensor;
+  /**
+   * Point models: standardize the points per dimension, (x - mean) / std, for training;
+   * samples come back as mean + std * x (default: true for your own points, false with
+   * `reference: 'preset'`). It only decides for a model without statistics: once a model
+   * has them (an earlier fit, a loaded model) every fit uses them.
+   */
+  normalize?: boolean;
 }
 
 export interface DiffusionFitResult {
@@ -76,7 +94,10 @@ export function makeBatch(
   return batch;
 }
 
-/** Run the loop; `ema` (when given) is updated after every step. */
+/**
+ * Run the loop; `ema` (when given) is updated after every step. `start` runs once the
+ * options are checked, before the first step (the model records what it trains on there).
+ */
 export async function trainLoop(
   cfg: DiffusionConfig,
   schedule: NoiseSchedule,
@@ -84,6 +105,7 @@ export async function trainLoop(
   x: Tensor<'float32'>,
   opts: DiffusionFitOptions,
   ema?: Record<string, Tensor>,
+  start?: () => void,
 ): Promise<DiffusionFitResult> {
   const n = x.shape[0];
   const bs = cfg.batchSize;
@@ -97,6 +119,7 @@ export async function trainLoop(
     throw new DiffusionError(`fit: steps (${opts.steps}) must be a positive integer`);
   const lr = opts.lr ?? cfg.lr;
   if (!(lr > 0)) throw new DiffusionError(`fit: lr (${lr}) must be > 0`);
+  start?.();
   const rng = new Rng(opts.seed ?? 0);
   const every = opts.progressEvery ?? 100;
   let perm = rng.permutation(n);
@@ -105,8 +128,8 @@ export async function trainLoop(
   let sum = 0;
   let count = 0;
   let last = Number.NaN;
-  const start = performance.now();
-  let t0 = start;
+  const begin = performance.now();
+  let t0 = begin;
   for (let it = 1; it <= total; it++) {
     if (opts.signal?.aborted) throw new DiffusionError(`fit: aborted at step ${it - 1}`);
     if (cursor + bs > n) {
@@ -137,6 +160,6 @@ export async function trainLoop(
       t0 = now;
     }
   }
-  const secs = (performance.now() - start) / 1000;
+  const secs = (performance.now() - begin) / 1000;
   return { steps: total, loss: last, samplesPerSec: (total * bs) / Math.max(secs, 1e-9) };
 }

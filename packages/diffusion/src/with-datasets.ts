@@ -2,10 +2,17 @@
  * Everything that needs @genmodels/datasets (toy reference data, MNIST, metrics,
  * pictures), imported on demand so that @genmodels/diffusion works without it otherwise.
  */
-import { Rng, type Runtime, type Tensor } from '@genmodels/runtime';
+import { Rng, type Runtime, Tensor } from '@genmodels/runtime';
 import { importOptional, joinPath, makeDir, writeFileAtomic } from '@genmodels/runtime/internal';
 import type { DiffusionConfig, SamplerKind } from './config.js';
 import { DiffusionError } from './errors.js';
+import {
+  checkPoints,
+  type PointNormalization,
+  someRows,
+  standardize,
+  toDataUnits,
+} from './normalize.js';
 import type { DiffusionSampleOptions } from './sampler.js';
 
 /** @genmodels/datasets, or a DiffusionError saying what to install. */
@@ -49,18 +56,80 @@ const BASELINE_B = 30_000;
 export interface DiffusionSampler {
   readonly rt: Runtime;
   readonly config: DiffusionConfig;
+  /** Point models trained on your points: the standardization of their training units. */
+  readonly normalization: PointNormalization | null;
+  /** Samples in data units (points) or images in [-1, 1]. */
   sampleFlat(n: number, opts?: DiffusionSampleOptions): Promise<Tensor<'float32'>>;
 }
 
 /** Options of `Diffusion.evaluate` (see there). */
 export interface DiffusionEvalOptions {
   seed?: number;
+  /** Samples to draw (default 2,000 for points, 1,000 for MNIST). */
   n?: number;
   dataDir?: string;
   limit?: number;
   sampler?: SamplerKind;
   steps?: number;
   guidance?: number;
+  /**
+   * Point models: held-out points [M, dataDim] in data units to score against, as a Tensor
+   * or a file (.csv, .tsv, .txt or .npy; read with @genmodels/datasets' `readPoints`).
+   */
+  data?: string | Tensor;
+}
+
+/**
+ * Held-out points [M, d] from a Tensor or a file of points; a file or tensor of another
+ * dimension, or with non-finite values, is a DiffusionError naming it (`what`).
+ */
+export async function readHeldOut(
+  data: string | Tensor,
+  d: number,
+  what: string,
+): Promise<Tensor<'float32'>> {
+  if (typeof data === 'string') {
+    const { readPoints } = await datasets();
+    return checkPoints(await readPoints(data), d, `${what} '${data}'`);
+  }
+  if (!(data instanceof Tensor))
+    throw new DiffusionError(`${what}: expected a Tensor of points or a file path`);
+  return checkPoints(data, d, what);
+}
+
+/**
+ * `mmd` between n samples and at most n of the held-out points, and `mmd_data_baseline`
+ * between two seeded random halves of those points (when each has 2 or more): unbiased
+ * MMD^2 in the model's training units (see `Diffusion.evaluate`).
+ */
+export async function evaluatePoints(
+  model: DiffusionSampler,
+  heldOut: Tensor<'float32'>,
+  opts: DiffusionEvalOptions,
+): Promise<Record<string, number>> {
+  const seed = opts.seed ?? 0;
+  const m = heldOut.shape[0];
+  if (m < 2)
+    throw new DiffusionError(
+      `evaluate: ${m} held-out point; the MMD needs 2 or more (hold out more points)`,
+    );
+  const ds = await datasets();
+  const n = opts.n ?? 2000;
+  const x = await model.sampleFlat(n, {
+    sampler: opts.sampler,
+    steps: opts.steps,
+    guidance: opts.guidance,
+    seed,
+  });
+  const norm = model.normalization;
+  const units = (t: Tensor<'float32'>) => (norm ? standardize(t, norm) : t);
+  const held = units(someRows(heldOut, n, HELD_OUT + seed));
+  const out: Record<string, number> = { mmd: ds.mmd(units(x), held, { unbiased: true }) };
+  if (held.shape[0] >= 4) {
+    const { train: a, val: b } = ds.splitRows(held, 0.5, BASELINE_A + seed);
+    out.mmd_data_baseline = ds.mmd(a, b, { unbiased: true });
+  }
+  return out;
 }
 
 /** See `Diffusion.evaluate`. */
@@ -97,15 +166,31 @@ export async function evaluateDiffusion(
 export const TRAJECTORY_POINTS = 300;
 export const MAX_FRAMES = 100;
 
+/** Points [n, 2] of the first two dimensions of x [n, d] (d = 1: the value and 0). */
+function plane(x: Tensor<'float32'>): Tensor<'float32'> {
+  const [n, d] = x.shape;
+  if (d === 2) return x;
+  const v = x.data as Float32Array;
+  const out = new Float32Array(2 * n);
+  for (let i = 0; i < n; i++) {
+    out[2 * i] = v[i * d];
+    out[2 * i + 1] = d > 1 ? v[i * d + 1] : 0;
+  }
+  return new Tensor('float32', [n, 2], out);
+}
+
 /**
- * 2-D: samples.png (2,000 samples over 2,000 data points) and steps.json (the first 300
- * points at x_T and after every k-th denoising step, at most 100 frames, for animation).
+ * Points: samples.png (2,000 samples over up to 2,000 points of `reference`: the toy set,
+ * or the held-out / training points of a model trained on yours; the first two dimensions
+ * when D is not 2) and steps.json (the first 300 points at x_T and after every k-th
+ * denoising step, at most 100 frames, for animation; in data units).
  * MNIST: samples.png, a 10x10 grid with class r in row r (conditional) or 64 samples.
  */
 export async function writePictures(
   model: DiffusionSampler,
   dir: string,
   seed: number,
+  reference: (n: number) => Promise<{ points: Tensor<'float32'>; label: string } | undefined>,
 ): Promise<string[]> {
   const ds = await datasets();
   const cfg = model.config;
@@ -125,7 +210,8 @@ export async function writePictures(
   const round = (a: Float32Array) =>
     Array.from(a.subarray(0, keep), (v) => Math.round(v * 1e4) / 1e4);
   const noise = new Rng(seed).normal(n * cfg.dataDim);
-  frames.push({ step: 0, t: null, points: round(noise) });
+  const norm = model.normalization;
+  frames.push({ step: 0, t: null, points: round(norm ? toDataUnits(noise, norm) : noise) });
   let meta = { sampler: '', steps: 0 };
   const points = await model.sampleFlat(n, {
     seed,
@@ -139,10 +225,10 @@ export async function writePictures(
   });
   meta.sampler = cfg.sampler;
   const sets: { points: Tensor; color: string; label: string }[] = [
-    { points, color: 'orange', label: 'samples' },
+    { points: plane(points), color: 'orange', label: 'samples' },
   ];
-  if (cfg.toy)
-    sets.unshift({ points: await toyReference(cfg.toy, n, seed), color: 'blue', label: 'data' });
+  const ref = await reference(n);
+  if (ref) sets.unshift({ points: plane(ref.points), color: 'blue', label: ref.label });
   await writeFileAtomic(path, ds.scatterPlot(sets).png);
   const json = { ...meta, dim: cfg.dataDim, frames };
   await writeFileAtomic(joinPath(dir, 'steps.json'), `${JSON.stringify(json)}\n`);
