@@ -452,8 +452,8 @@ describe('errors: one line on stderr, exit code 1', () => {
         /points trains on no text corpus; give your data with --data/,
       ],
       [
-        ['train', 'points', '--data', 'p.csv', '--val-fraction', '0.95'],
-        /expected a number >= 0 and <= 0\.9/,
+        ['train', 'points', '--data', 'p.csv', '--val-fraction', '0'],
+        /expected a number > 0 and <= 0\.9/,
       ],
     ] as const) {
       const c = testContext(fams);

@@ -65,7 +65,7 @@ function program(ctx: CliContext, result: { code: number }): Command {
     )
     .addOption(
       new Option('--val-fraction <f>', 'with --data: the seeded fraction held out for eval')
-        .argParser(numberOption(0, 0.9, false))
+        .argParser(numberOption(0, 0.9, true))
         .default(0.1),
     )
     .addOption(

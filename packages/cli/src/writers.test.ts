@@ -33,6 +33,21 @@ describe('writeSamples', () => {
     expect(JSON.parse(await readFile(join(tmp, 'p.json'), 'utf8'))[1]).toEqual([2, -1]);
   });
 
+  it('points of 1 or 3 dimensions: a scatter of the first two (or along x)', async () => {
+    const p3 = Tensor.from([
+      [0, 1, 5],
+      [2, -1, 7],
+    ]);
+    const p1 = Tensor.from([[0], [2]]);
+    for (const [name, p] of [
+      ['p3.png', p3],
+      ['p1.png', p1],
+    ] as const) {
+      await writeSamples(join(tmp, name), { kind: 'points', points: p, reference: p });
+      expect((await readFile(join(tmp, name))).subarray(1, 4).toString()).toBe('PNG');
+    }
+  });
+
   it('text: a text file or a JSON list; no picture, no npy', async () => {
     const texts = ['to be', 'or not'];
     await writeSamples(join(tmp, 't.txt'), { kind: 'text', texts });

@@ -5,7 +5,7 @@
  */
 import { extname } from 'node:path';
 import { encodePng, imageGrid, scatterPlot } from '@genmodels/datasets';
-import type { FamilySamples, Tensor } from '@genmodels/runtime';
+import { type FamilySamples, Tensor } from '@genmodels/runtime';
 import { UsageError } from './errors.js';
 import { writeOutput } from './fsio.js';
 import { encodeNpy } from './npy.js';
@@ -38,6 +38,22 @@ function valuesOf(s: FamilySamples): Tensor | null {
   return null;
 }
 
+/**
+ * Points [N, D] as the plane a scatter plot draws: the first two dimensions (D > 2), or
+ * the values along x (D = 1).
+ */
+function plane(points: Tensor): Tensor {
+  const [n, d] = points.shape;
+  if (points.rank !== 2 || d === 2) return points;
+  const v = floats(points);
+  const out = new Float32Array(n * 2);
+  for (let i = 0; i < n; i++) {
+    out[2 * i] = v[i * d];
+    out[2 * i + 1] = d > 1 ? v[i * d + 1] : 0;
+  }
+  return new Tensor('float32', [n, 2], out);
+}
+
 /** The PNG bytes of an image grid or scatter plot. */
 function picture(s: FamilySamples, file: string): Uint8Array {
   if (s.kind === 'images') {
@@ -46,8 +62,8 @@ function picture(s: FamilySamples, file: string): Uint8Array {
   }
   if (s.kind === 'points') {
     const sets = [];
-    if (s.reference) sets.push({ points: s.reference, color: 'blue', label: 'data' });
-    sets.push({ points: s.points, color: 'orange', label: 'samples' });
+    if (s.reference) sets.push({ points: plane(s.reference), color: 'blue', label: 'data' });
+    sets.push({ points: plane(s.points), color: 'orange', label: 'samples' });
     return scatterPlot(sets).png;
   }
   throw new UsageError(`cannot write text samples as a picture '${file}'; use .txt or .json`);
