@@ -166,13 +166,16 @@ describe('readImageFolder', () => {
   });
 
   it('readImageFiles gives the same result as the folder reader, for { name, bytes }, Blobs and Files', async () => {
+    // A small Buffer shares Node's allocation pool: its own bytes are a slice of `.buffer`.
+    const arrayBufferOf = (b: Buffer): ArrayBuffer =>
+      b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength) as ArrayBuffer;
     const { readFileSync } = await import('node:fs');
     const names = ['cats/a-gray8.png', 'cats/c.jpg', 'dogs/d-rgb.png', 'dogs/e-rgba.png'];
     const entries = [
       { name: names[3], bytes: new Blob([readFileSync(join(root, names[3]))]) },
       { name: names[0], bytes: new Uint8Array(readFileSync(join(root, names[0]))) },
       new File([readFileSync(join(root, names[2]))], names[2]),
-      { name: 'cats\\c.jpg', bytes: readFileSync(join(root, names[1])).buffer as ArrayBuffer },
+      { name: 'cats\\c.jpg', bytes: arrayBufferOf(readFileSync(join(root, names[1]))) },
       { name: 'cats/readme.md', bytes: new Uint8Array(3) },
     ];
     const a = await readImageFiles(entries, { size: 6 });
