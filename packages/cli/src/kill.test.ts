@@ -26,5 +26,7 @@ describe('run directories under SIGKILL', () => {
     expect(out, out).toMatch(/kill-test: PASS \(\d+ kills left the old run, \d+ the new one\)/);
     expect(r.status, out).toBe(0);
     expect(out.match(/^kill +\d+ at/gm)).toHaveLength(20);
+    // The record of each kill, in the test log.
+    console.log(out);
   });
 });
