@@ -409,6 +409,31 @@ describe('errors: one line on stderr, exit code 1', () => {
       ctx.stderr.text,
     ).toBe(0);
     expect(points.lastTrain).toMatchObject({ data: resolve('p.csv'), valFraction: 0.2 });
+    expect(points.lastTrain).not.toHaveProperty('imageSize');
+    // Image options reach a family that reads them.
+    const images = fakeFamily('images', 'images', {
+      trainOptions: ['data', 'valFraction', 'imageSize', 'labels'],
+    });
+    const imgArgs = [
+      'train',
+      'images',
+      '--steps',
+      '1',
+      '--out',
+      join(tmp, 'img-run'),
+      '--data',
+      'pics',
+    ];
+    const ic = testContext({ images });
+    expect(
+      await main([...imgArgs, '--image-size', '32', '--labels', 'folders'], ic),
+      ic.stderr.text,
+    ).toBe(0);
+    expect(images.lastTrain).toMatchObject({
+      data: resolve('pics'),
+      imageSize: 32,
+      labels: 'folders',
+    });
     const config = JSON.parse(await readFile(join(run, 'config.json'), 'utf8'));
     expect(config.data).toEqual({
       source: resolve('p.csv'),
@@ -450,6 +475,18 @@ describe('errors: one line on stderr, exit code 1', () => {
       [
         ['train', 'points', '--corpus', 'a.txt'],
         /points trains on no text corpus; give your data with --data/,
+      ],
+      [
+        ['train', 'points', '--image-size', '32'],
+        /--image-size goes with --data \(a folder of images\)/,
+      ],
+      [
+        ['train', 'points', '--data', 'p.csv', '--labels', 'none'],
+        /points takes no --labels \(its --data is not images\)/,
+      ],
+      [
+        ['train', 'points', '--data', 'd', '--labels', 'x'],
+        /argument 'x' is invalid. Allowed choices are folders, none/,
       ],
       [
         ['train', 'points', '--data', 'p.csv', '--val-fraction', '0'],

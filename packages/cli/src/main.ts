@@ -64,6 +64,17 @@ function program(ctx: CliContext, result: { code: number }): Command {
       'your own training data: points (.csv, .tsv, .npy) for 2-D presets; text for the transformer (as --corpus)',
     )
     .addOption(
+      new Option(
+        '--image-size <n>',
+        'with --data of images: resize and center-crop to n x n (default: the preset size)',
+      ).argParser(intOption(1, 4096)),
+    )
+    .addOption(
+      new Option('--labels <kind>', 'with --data of images: class labels from subfolders, or none')
+        .choices(['folders', 'none'])
+        .default(undefined),
+    )
+    .addOption(
       new Option('--val-fraction <f>', 'with --data: the seeded fraction held out for eval')
         .argParser(numberOption(0, 0.9, true))
         .default(0.1),

@@ -38,12 +38,17 @@ export interface FamilyTrainOptions {
   corpusText?: string;
   /**
    * The user's own training data instead of the preset's (families whose `trainOptions`
-   * list 'data'): a file of points (.csv, .tsv, .npy) for the 2-D presets. A seeded
-   * `valFraction` of it is held out for `evaluate()`.
+   * list 'data'): a file of points (.csv, .tsv, .npy) for the 2-D presets, a folder of
+   * images (PNG, JPEG) for image families that read it. A seeded `valFraction` of it is
+   * held out for `evaluate()`.
    */
   data?: string;
   /** The fraction of `data` held out for evaluation (default 0.1). */
   valFraction?: number;
+  /** Image families with `data` (a folder of images): the side the images are resized and center-cropped to. */
+  imageSize?: number;
+  /** Image families with `data`: class labels from the first-level subfolders ('folders') or none. */
+  labels?: 'folders' | 'none';
 }
 
 /** Where a model's training data came from, as `genmodels train` records it in config.json. */
@@ -154,7 +159,7 @@ export interface ModelFamily {
    */
   readonly sampleOptions?: readonly Exclude<keyof FamilySampleOptions, 'onText'>[];
   /** The `FamilyTrainOptions` of the user's own data that this family reads; absent: none. */
-  readonly trainOptions?: readonly ('data' | 'valFraction' | 'corpus')[];
+  readonly trainOptions?: readonly ('data' | 'valFraction' | 'corpus' | 'imageSize' | 'labels')[];
   /** The `FamilyEvalOptions` besides `seed` that this family's models read; absent: none. */
   readonly evalOptions?: readonly Exclude<keyof FamilyEvalOptions, 'seed'>[];
   train(rt: Runtime, opts: FamilyTrainOptions): Promise<TrainedModel>;

@@ -31,6 +31,10 @@ export interface TrainArgs {
   data?: string;
   /** With `data`: the held-out fraction. */
   valFraction?: number;
+  /** With `data` of images: the side images are resized and center-cropped to. */
+  imageSize?: number;
+  /** With `data` of images: labels from subfolders or none. */
+  labels?: 'folders' | 'none';
   samples: number;
   /** Replace a run of another family in `out`. */
   force?: boolean;
@@ -103,7 +107,12 @@ async function trainInto(
       corpus: args.corpus === undefined ? undefined : resolve(args.corpus),
       ...(args.data === undefined
         ? {}
-        : { data: resolve(args.data), valFraction: args.valFraction ?? 0.1 }),
+        : {
+            data: resolve(args.data),
+            valFraction: args.valFraction ?? 0.1,
+            ...(args.imageSize === undefined ? {} : { imageSize: args.imageSize }),
+            ...(args.labels === undefined ? {} : { labels: args.labels }),
+          }),
       signal: abort.signal,
       onProgress: (e) => progress.update(e),
     });
@@ -162,6 +171,16 @@ function dataOptions(
     throw new UsageError(
       `${family.name} trains on no text corpus; ${takes.includes('data') ? 'give your data with --data' : 'it takes no --corpus'}`,
     );
+  for (const [key, flag] of [
+    ['imageSize', '--image-size'],
+    ['labels', '--labels'],
+  ] as const) {
+    if (args[key] === undefined) continue;
+    if (args.data === undefined)
+      throw new UsageError(`${flag} goes with --data (a folder of images)`);
+    if (!takes.includes(key))
+      throw new UsageError(`${family.name} takes no ${flag} (its --data is not images)`);
+  }
   if (args.data === undefined) return { data: undefined, corpus: args.corpus };
   if (takes.includes('data')) return { data: args.data, corpus: undefined };
   if (takes.includes('corpus')) return { data: undefined, corpus: args.data };
