@@ -14,10 +14,11 @@ export {
 export { VaeError } from './errors.js';
 export type { VaeFamily } from './family.js';
 export { vaeFamily } from './family.js';
+export type { VaeFields } from './io.js';
 export { CONFIG_FILE, MODEL_FILE, VAE_PARTS } from './io.js';
 export type { ElboTerms } from './likelihood.js';
 export { elboTerms, reconNll } from './likelihood.js';
 export type { Posterior } from './network.js';
 export { ConvDecoder, ConvEncoder, MlpDecoder, MlpEncoder, VaeNetwork } from './network.js';
-export type { VaeFitOptions, VaeMetrics } from './vae.js';
+export type { VaeEvalOptions, VaeFitOptions, VaeMetrics } from './vae.js';
 export { VAE } from './vae.js';

@@ -7,6 +7,7 @@ import {
   adam,
   type BatchSource,
   compileTrainStep,
+  type DataProvenance,
   type FamilySamples,
   type FitResult,
   type InputSpecs,
@@ -26,9 +27,16 @@ import {
   type VaeConfig,
   vaeImageShape,
 } from './config.js';
-import { logMeanExp, oneImage, repeatRows, shuffledBatches, toFlat } from './data.js';
+import {
+  expectedLayouts,
+  logMeanExp,
+  oneImage,
+  repeatRows,
+  shuffledBatches,
+  toFlat,
+} from './data.js';
 import { VaeError } from './errors.js';
-import { VAE_PARTS, vaeOnnx, vaeStore } from './io.js';
+import { VAE_PARTS, type VaeFields, vaeOnnx, vaeStore } from './io.js';
 import { elboTerms } from './likelihood.js';
 import { VaeNetwork } from './network.js';
 
@@ -36,6 +44,13 @@ import { VaeNetwork } from './network.js';
 export interface VaeFitOptions extends ModelFitOptions {
   /** Default: the config's batchSize (Tensor data only). */
   batchSize?: number;
+  /**
+   * What `evaluate()` scores against afterwards. 'preset': the data is MNIST, the preset's
+   * own (`evaluate()` keeps scoring on the MNIST test set); held-out images (as for
+   * `encode`): kept in memory and scored by `evaluate()`. Without it the data is taken as
+   * your own and `evaluate()` asks for held-out `{ data }`.
+   */
+  reference?: 'preset' | Tensor;
 }
 
 /** Test-set figures in nats per image. */
@@ -45,11 +60,48 @@ export interface VaeMetrics extends Record<string, number> {
   kl: number;
 }
 
+/** Options of `VAE.evaluate`. */
+export interface VaeEvalOptions {
+  /** Seeds the z noise of the bound (default 0). */
+  seed?: number;
+  /** Also the importance-weighted bound with k samples per image (`iwae_k`). */
+  k?: number;
+  /** IWAE: on the first `iwaeLimit` images only. */
+  iwaeLimit?: number;
+  /** MNIST: score the first `limit` test images. */
+  limit?: number;
+  /** MNIST: where the IDX files are. */
+  dataDir?: string;
+  /**
+   * Held-out images to score instead of MNIST: a Tensor of the model's image shape
+   * ([N, C, H, W] or [N, C*H*W], in [0, 1] or uint8), or the path of a folder of PNG / JPEG
+   * images (read with `readImageFolder` at the model's size and channels; square models).
+   * The figures then include `bits_per_dim`.
+   */
+  data?: Tensor | string;
+}
+
 /** A variational autoencoder bound to a Runtime. */
-export class VAE extends GenerativeModel<VaeConfig, VaeNetwork> {
+export class VAE extends GenerativeModel<VaeConfig, VaeNetwork, TrainStep, VaeFields> {
   readonly family = 'vae';
   readonly parts: readonly string[] = VAE_PARTS;
   protected readonly store = vaeStore;
+  /** Where the training images came from, when `vaeFamily.train` read them from a folder (stored). */
+  data?: DataProvenance;
+  #trainedOn: VaeFields['trainedOn'] = 'preset';
+  /** Held-out images [N, C*H*W] given to `fit` as its `reference`; not stored. */
+  #heldOut?: Tensor<'float32'>;
+  /** The images of the last fit on your data [N, C*H*W] (a Tensor fit), for pictures; not stored. */
+  #trainImages?: Tensor<'float32'>;
+
+  /**
+   * 'preset': trained on MNIST, the presets' own data (or not trained): `evaluate()` scores
+   * on the MNIST test set. 'data': trained on images you gave: `evaluate()` needs held-out
+   * images (`{ data }`, or the `reference` given to `fit`).
+   */
+  get trainedOn(): 'preset' | 'data' {
+    return this.#trainedOn;
+  }
 
   /**
    * A freshly initialized VAE from a preset name or a partial config, seeded.
@@ -72,8 +124,11 @@ export class VAE extends GenerativeModel<VaeConfig, VaeNetwork> {
    * file and the problem.
    */
   static async load(rt: Runtime, source: ModelSource): Promise<VAE> {
-    const { net, preset } = await vaeStore.load(source);
-    return new VAE(rt, net, preset);
+    const { net, preset, fields } = await vaeStore.load(source);
+    const vae = new VAE(rt, net, preset);
+    vae.#trainedOn = fields.trainedOn;
+    vae.data = fields.data;
+    return vae;
   }
 
   /** The image shape [C, H, W] the model reads and writes (see `vaeImageShape`). */
@@ -92,15 +147,29 @@ export class VAE extends GenerativeModel<VaeConfig, VaeNetwork> {
    * data: images [N, C*H*W] / [N, C, H, W] (gray: also [N, H, W]) in [0, 1] (or uint8), or
    * batches `{ x: [B, C*H*W] }` (or [B, C, H, W]); images of another shape than the
    * config's are a VaeError naming both shapes.
+   *
+   * The images are taken as your own (`trainedOn` becomes 'data') unless `reference` is
+   * 'preset' (MNIST); `reference: heldOut` keeps held-out images for `evaluate()` and the
+   * pictures. A fit that trains clears `data` (the provenance of an earlier folder).
+   *
+   * @example await vae.fit(train, { epochs: 10, reference: heldOut }); await vae.evaluate();
    */
   async fit(data: Tensor | BatchSource, opts: VaeFitOptions = {}): Promise<FitResult> {
     const cfg = this.config;
     const seed = opts.seed ?? 0;
-    const source: BatchSource =
-      data instanceof Tensor
-        ? shuffledBatches(toFlat(data, this.imageShape), opts.batchSize ?? cfg.batchSize, seed)
-        : data;
+    const ref = opts.reference;
+    if (ref !== undefined && ref !== 'preset' && !(ref instanceof Tensor))
+      throw new VaeError(
+        `fit: reference must be 'preset' (MNIST) or held-out images ${expectedLayouts(this.imageShape)}, got ${typeof ref === 'string' ? `'${ref}'` : typeof ref}`,
+      );
+    const heldOut =
+      ref instanceof Tensor ? toFlat(ref, this.imageShape, 'fit: reference') : undefined;
+    const flat = data instanceof Tensor ? toFlat(data, this.imageShape) : undefined;
+    const source: BatchSource = flat
+      ? shuffledBatches(flat, opts.batchSize ?? cfg.batchSize, seed)
+      : (data as BatchSource);
     const step = await this.trainSteps(seed);
+    const before = step.step;
     const shape = this.imageShape;
     const d = this.dims.d;
     const withBeta = {
@@ -115,7 +184,17 @@ export class VAE extends GenerativeModel<VaeConfig, VaeNetwork> {
         }
       },
     };
-    return this.fitOn(step, withBeta, opts, cfg.lr);
+    try {
+      return await this.fitOn(step, withBeta, opts, cfg.lr);
+    } finally {
+      // Only a fit that trained marks the model (a refused one leaves it as it was).
+      if (step.step > before) {
+        this.#trainedOn = ref === 'preset' ? 'preset' : 'data';
+        this.#heldOut = heldOut;
+        this.#trainImages = ref === 'preset' ? undefined : flat;
+        this.data = undefined;
+      }
+    }
   }
 
   /** The ELBO step: recon + beta * KL, epsilon a host-fed noise input. */
@@ -268,13 +347,38 @@ export class VAE extends GenerativeModel<VaeConfig, VaeNetwork> {
     return m;
   }
 
-  /** Figures on the MNIST test set (needs @genmodels/datasets); see `evaluateOn`. */
-  async evaluate(
-    opts: { seed?: number; k?: number; iwaeLimit?: number; limit?: number; dataDir?: string } = {},
-  ): Promise<VaeMetrics> {
-    const { mnistImages } = await import('./with-datasets.js');
-    const test = await mnistImages('test', { limit: opts.limit, dir: opts.dataDir });
-    return this.evaluateOn(test, opts);
+  /**
+   * Figures in nats per image (see `evaluateOn`): on `data` (held-out images, a Tensor or a
+   * folder path) with `bits_per_dim` = neg_elbo / (C*H*W * ln 2); else, for a VAE trained on
+   * MNIST (or untrained), on the MNIST test set (needs @genmodels/datasets). A VAE trained on
+   * images you gave scores the held-out `reference` given to `fit`, and without one throws a
+   * VaeError saying what to pass (it has no test set of its own).
+   *
+   * @example await vae.evaluate({ data: 'held-out-folder' }) // { neg_elbo, recon, kl, bits_per_dim }
+   */
+  async evaluate(opts: VaeEvalOptions = {}): Promise<VaeMetrics> {
+    let heldOut: Tensor | undefined;
+    if (opts.data !== undefined) {
+      if (typeof opts.data === 'string') {
+        const { readImages } = await import('./with-datasets.js');
+        heldOut = await readImages(opts.data, this.imageShape, 'evaluate: data');
+      } else if (opts.data instanceof Tensor)
+        heldOut = toFlat(opts.data, this.imageShape, 'evaluate: data');
+      else
+        throw new VaeError(
+          `evaluate: data must be held-out images (a Tensor ${expectedLayouts(this.imageShape)}) or the path of a folder of images, got ${opts.data === null ? 'null' : typeof opts.data}`,
+        );
+    } else if (this.#trainedOn === 'data')
+      heldOut = this.#heldOut ?? missingHeldOut(this.imageShape);
+    if (heldOut === undefined) {
+      const { mnistImages } = await import('./with-datasets.js');
+      const test = await mnistImages('test', { limit: opts.limit, dir: opts.dataDir });
+      return this.evaluateOn(test, opts);
+    }
+    if (heldOut.shape[0] === 0)
+      throw new VaeError('evaluate: data has no images; pass at least one held-out image');
+    const m = await this.evaluateOn(heldOut, opts);
+    return { ...m, bits_per_dim: m.neg_elbo / (this.dims.d * Math.LN2) };
   }
 
   /** 'decoder' (z -> x in [0, 1]) or 'encoder' (x -> mu, logvar). */
@@ -284,12 +388,34 @@ export class VAE extends GenerativeModel<VaeConfig, VaeNetwork> {
 
   /**
    * reconstructions.png (16 images over their reconstructions) and interpolation.png (8
-   * pairs), from `images` (as for `encode`, at least 16) or, for a gray 28x28 model, the
-   * MNIST test set. A model of another shape without `images` writes nothing (returns []).
+   * pairs), from `images` (as for `encode`, at least 16); else, for a VAE trained on images
+   * you gave, from the held-out `reference` given to `fit` (or, without one, the images of
+   * that fit), as many as there are up to 16 (never MNIST); else, for a gray 28x28 model
+   * trained on MNIST, the MNIST test set. Otherwise nothing is written (returns []).
    * Gray and RGB (C = 1 or 3) images only: PNG grids of other channel counts are a VaeError.
    */
   async pictures(dir: string, seed = 0, opts: { images?: Tensor } = {}): Promise<string[]> {
     const { writePictures } = await import('./with-datasets.js');
-    return writePictures(this, dir, seed, opts.images);
+    if (opts.images) return writePictures(this, dir, seed, { images: opts.images });
+    if (this.#trainedOn === 'data') {
+      const own = this.#heldOut ?? this.#trainImages;
+      return own ? writePictures(this, dir, seed, { images: own, few: true }) : [];
+    }
+    return writePictures(this, dir, seed);
   }
+
+  /** What save writes beside the config: nothing for a VAE trained on MNIST (the format before these fields). */
+  protected override storedFields(): VaeFields | undefined {
+    if (this.#trainedOn === 'preset' && !this.data) return undefined;
+    const fields: VaeFields = { trainedOn: this.#trainedOn };
+    if (this.data) fields.data = this.data;
+    return fields;
+  }
+}
+
+/** The refusal of `evaluate()` for a VAE trained on your images with nothing held out. */
+function missingHeldOut(shape: ImageShape): never {
+  throw new VaeError(
+    `evaluate: this VAE was trained on images you gave (fit), not on MNIST, so it has no test set of its own to score against; pass held-out images it did not train on: evaluate({ data }) with a Tensor of images (${expectedLayouts(shape)}) or the path of a folder of images (genmodels eval vae --from DIR --data held-out-folder), or fit with { reference: heldOut }`,
+  );
 }
