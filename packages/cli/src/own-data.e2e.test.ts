@@ -1,11 +1,12 @@
 /**
  * Your own data through the CLI with the real families (issue 17): for each family that
- * reads --data, train a few steps on files this test writes, then sample, eval --data and
+ * reads --data (points, images, text), train a few steps on files this test writes, then sample, eval --data and
  * export, all in a fresh temporary directory.
  */
-import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { encodePng } from '@genmodels/datasets';
 import { afterAll, describe, expect, it } from 'vitest';
 import { testContext } from '../test/fake-family.js';
 import { main } from './main.js';
@@ -104,6 +105,61 @@ describe('train --data, sample, eval --data, export: the point families', () => 
     const x = await cli(['export', family, '--from', run, '--out', onnx]);
     expect(x.code, x.err).toBe(0);
     expect((await stat(onnx)).size).toBeGreaterThan(100);
+  });
+
+  it('vae on a folder of RGB images of two sizes, resized to 8x8', async () => {
+    const folder = join(tmp, 'pics');
+    for (const [cls, color] of [
+      ['red', [220, 30, 30]],
+      ['blue', [30, 30, 220]],
+    ] as const)
+      for (let i = 0; i < 20; i++) {
+        const side = i % 2 ? 12 : 16;
+        const data = new Uint8Array(side * side * 3);
+        for (let p = 0; p < side * side; p++) {
+          const on = (p % side) % 4 < 2 === (i % 3 === 0);
+          data.set(on ? color : [240, 240, 240], p * 3);
+        }
+        await mkdir(join(folder, cls), { recursive: true });
+        await writeFile(
+          join(folder, cls, `${i}.png`),
+          encodePng({ width: side, height: side, channels: 3, data }),
+        );
+      }
+    const run = join(tmp, 'vae-run');
+    const t = await cli([
+      'train',
+      'vae',
+      '--preset',
+      'mnist-conv',
+      '--data',
+      folder,
+      '--image-size',
+      '8',
+      '--labels',
+      'folders',
+      '--steps',
+      '3',
+      '--samples',
+      '4',
+      '--threads',
+      '1',
+      '--out',
+      run,
+    ]);
+    expect(t.code, t.err).toBe(0);
+    const config = JSON.parse(await readFile(join(run, 'config.json'), 'utf8'));
+    expect(config.data).toMatchObject({ source: folder, shape: [40, 3, 8, 8] });
+    expect(
+      Number.isFinite(JSON.parse(await readFile(join(run, 'metrics.json'), 'utf8')).bits_per_dim),
+    ).toBe(true);
+    const s = await cli(['sample', 'vae', '--from', run, '--n', '4', '--out', join(run, 's.npy')]);
+    expect(s.code, s.err).toBe(0);
+    const e = await cli(['eval', 'vae', '--from', run, '--data', folder]);
+    expect(e.code, e.err).toBe(0);
+    expect(JSON.parse(e.out)).toHaveProperty('neg_elbo');
+    const x = await cli(['export', 'vae', '--from', run, '--out', join(run, 'decoder.onnx')]);
+    expect(x.code, x.err).toBe(0);
   });
 
   it('the transformer reads --data as its corpus, in train and eval', async () => {
