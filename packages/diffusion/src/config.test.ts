@@ -2,6 +2,7 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Rng, Runtime } from '@genmodels/runtime';
+import { withoutStoredConfig } from '@genmodels/runtime/testing';
 import { afterAll, describe, expect, it } from 'vitest';
 import {
   DIFFUSION_PRESETS,
@@ -120,7 +121,7 @@ describe('diffusion config schema', () => {
     const bytes = await readFile(join(d, 'model.safetensors'));
     // config.json is what counts once the checkpoint's metadata holds no config.
     const files = (config: Record<string, unknown>) => ({
-      'model.safetensors': stripMetadataConfig(bytes),
+      'model.safetensors': withoutStoredConfig(bytes),
       'config.json': JSON.stringify({ ...stored, config: { ...stored.config, ...config } }),
     });
     await expect(Diffusion.load(rt, files({}))).resolves.toBeDefined();
@@ -164,7 +165,7 @@ describe('diffusion config schema', () => {
     await expect(Diffusion.load(rt, files)).resolves.toBeDefined(); // the metadata config wins
     const err = await Diffusion.load(rt, {
       ...files,
-      'model.safetensors': stripMetadataConfig(bytes),
+      'model.safetensors': withoutStoredConfig(bytes),
     }).catch((e) => e);
     expect(err).toBeInstanceOf(DiffusionError);
     expect(err.message).toMatch(
@@ -173,19 +174,3 @@ describe('diffusion config schema', () => {
     expect(process.memoryUsage().rss - before).toBeLessThan(256 * 1024 * 1024);
   });
 });
-
-/** The same safetensors file with the stored config removed from its metadata. */
-function stripMetadataConfig(bytes: Uint8Array): Uint8Array {
-  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const n = Number(view.getBigUint64(0, true));
-  const header = JSON.parse(new TextDecoder().decode(bytes.subarray(8, 8 + n)));
-  header.__metadata__ = { format: 'pt' };
-  let text = JSON.stringify(header);
-  while ((8 + text.length) % 8 !== 0) text += ' ';
-  const h = new TextEncoder().encode(text);
-  const out = new Uint8Array(8 + h.length + bytes.length - 8 - n);
-  new DataView(out.buffer).setBigUint64(0, BigInt(h.length), true);
-  out.set(h, 8);
-  out.set(bytes.subarray(8 + n), 8 + h.length);
-  return out;
-}

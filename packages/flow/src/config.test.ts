@@ -1,4 +1,5 @@
 import { Rng, Runtime } from '@genmodels/runtime';
+import { withoutStoredConfig } from '@genmodels/runtime/testing';
 import { describe, expect, it } from 'vitest';
 import {
   FLOW_PRESETS,
@@ -102,7 +103,7 @@ describe('flow config schema', () => {
   it('refuses a crafted stored config with a named error, before building', async () => {
     const files = Flow.create(rt, { couplings: 2, hidden: 8 }, { seed: 0 }).toFiles();
     const stored = JSON.parse(files['config.json'] as string);
-    const bytes = stripMetadataConfig(files['model.safetensors'] as Uint8Array);
+    const bytes = withoutStoredConfig(files['model.safetensors'] as Uint8Array);
     const load = (config: Record<string, unknown>) =>
       Flow.load(rt, {
         'model.safetensors': bytes,
@@ -144,19 +145,3 @@ describe('flow config schema', () => {
     }
   });
 });
-
-/** The same safetensors file with the stored config removed from its metadata. */
-function stripMetadataConfig(bytes: Uint8Array): Uint8Array {
-  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const n = Number(view.getBigUint64(0, true));
-  const header = JSON.parse(new TextDecoder().decode(bytes.subarray(8, 8 + n)));
-  header.__metadata__ = { format: 'pt' };
-  let text = JSON.stringify(header);
-  while ((8 + text.length) % 8 !== 0) text += ' ';
-  const h = new TextEncoder().encode(text);
-  const out = new Uint8Array(8 + h.length + bytes.length - 8 - n);
-  new DataView(out.buffer).setBigUint64(0, BigInt(h.length), true);
-  out.set(h, 8);
-  out.set(bytes.subarray(8 + n), 8 + h.length);
-  return out;
-}

@@ -1,4 +1,5 @@
 import { Rng, Runtime } from '@genmodels/runtime';
+import { withoutStoredConfig } from '@genmodels/runtime/testing';
 import { describe, expect, it } from 'vitest';
 import {
   GAN,
@@ -93,7 +94,7 @@ describe('GAN config schema', () => {
     const stored = JSON.parse(files['config.json'] as string);
     // In range (2 x 20000^2 = 8e8 values < 2^30), but building it would allocate 3.2 GB.
     stored.config.hidden = 20000;
-    const bytes = stripMetadataConfig(files['model.safetensors'] as Uint8Array);
+    const bytes = withoutStoredConfig(files['model.safetensors'] as Uint8Array);
     const before = process.memoryUsage().rss;
     await expect(
       GAN.load(rt, { 'model.safetensors': bytes, 'config.json': JSON.stringify(stored) }),
@@ -132,19 +133,3 @@ describe('GAN config schema', () => {
     }
   });
 });
-
-/** The same safetensors file with the stored config removed from its metadata. */
-function stripMetadataConfig(bytes: Uint8Array): Uint8Array {
-  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const n = Number(view.getBigUint64(0, true));
-  const header = JSON.parse(new TextDecoder().decode(bytes.subarray(8, 8 + n)));
-  header.__metadata__ = { format: 'pt' };
-  let text = JSON.stringify(header);
-  while ((8 + text.length) % 8 !== 0) text += ' ';
-  const h = new TextEncoder().encode(text);
-  const out = new Uint8Array(8 + h.length + bytes.length - 8 - n);
-  new DataView(out.buffer).setBigUint64(0, BigInt(h.length), true);
-  out.set(h, 8);
-  out.set(bytes.subarray(8 + n), 8 + h.length);
-  return out;
-}
