@@ -40,7 +40,7 @@ export { frechetDistance, frechetFromSamples, gaussianStats } from './metrics/fr
 export { LeNet } from './metrics/lenet.js';
 export { sqrtmPsd, symmetricEigen } from './metrics/linalg.js';
 export type { MmdOptions } from './metrics/mmd.js';
-export { energyDistance, mmd } from './metrics/mmd.js';
+export { energyDistance, HELD_OUT_MMD_POINTS, heldOutMmd, mmd } from './metrics/mmd.js';
 export type { MnistSampleMetrics, MnistSampleMetricsOptions } from './metrics/mnist-quality.js';
 export { mnistSampleMetrics } from './metrics/mnist-quality.js';
 export type { ModeMetrics, ModeOptions } from './metrics/modes.js';

@@ -7,7 +7,6 @@ import { importOptional, joinPath, makeDir, writeFileAtomic } from '@genmodels/r
 import type { FlowConfig, FlowToy } from './config.js';
 import { pointsOf } from './data.js';
 import { FlowError } from './errors.js';
-import { fitNormalization, standardize } from './normalize.js';
 
 /** @genmodels/datasets, or a FlowError saying what to install. */
 export const datasets = () =>
@@ -80,9 +79,6 @@ export async function readHeldOut(data: Tensor | string, d: number): Promise<Ten
   return pointsOf(x, d, 'evaluate: data');
 }
 
-/** At most this many held-out points enter the MMD (a seeded subset of larger sets). */
-const MMD_POINTS = 2000;
-
 /**
  * Figures of a point flow on held-out points x [N, D] in data units: `test_nll` (mean
  * -log p(x) in nats over all N points, data units: the standardization's Jacobian
@@ -100,20 +96,13 @@ export async function evaluatePoints(
   const d = heldOut.shape[1];
   const { test_nll } = await flow.evaluateOn(heldOut, { seed });
   const ds = await datasets();
-  let ref = heldOut;
-  if (ref.shape[0] > MMD_POINTS)
-    ref = ref.takeRows(
-      Array.from(new Rng(seed + 1).permutation(ref.shape[0]).subarray(0, MMD_POINTS)).sort(
-        (a, b) => a - b,
-      ),
-    );
-  const samples = await flow.sampleFlat(opts.n ?? MMD_POINTS, seed);
-  const scale = fitNormalization(ref);
+  const samples = await flow.sampleFlat(opts.n ?? ds.HELD_OUT_MMD_POINTS, seed);
+  const mmd = ds.heldOutMmd(samples, heldOut, { seed });
   return {
     test_nll,
     nll_per_dim: test_nll / d,
     bits_per_dim: test_nll / (d * Math.LN2),
-    mmd: ds.mmd(standardize(samples, scale), standardize(ref, scale)),
+    mmd,
   };
 }
 

@@ -7,7 +7,6 @@ import { importOptional, joinPath, makeDir, writeFileAtomic } from '@genmodels/r
 import type { GanConfig } from './config.js';
 import { pointsOf } from './data.js';
 import { GanError } from './errors.js';
-import { fitNormalization, standardize } from './normalize.js';
 
 /** @genmodels/datasets, or a GanError saying what to install. */
 export const datasets = () =>
@@ -88,9 +87,6 @@ export async function readHeldOut(data: Tensor | string, d: number): Promise<Ten
   return pointsOf(x, d, 'evaluate: data');
 }
 
-/** At most this many held-out points enter the MMD (a seeded subset of larger sets). */
-const MMD_POINTS = 2000;
-
 /**
  * `mmd`: the squared MMD (RBF kernels, bandwidths 0.1, 0.2, 0.5, 1) between n samples
  * (default 2,000, seeded) and up to 2,000 of the held-out points (a seeded subset), both
@@ -105,16 +101,9 @@ export async function evaluatePoints(
 ): Promise<Record<string, number>> {
   const seed = opts.seed ?? 0;
   const ds = await datasets();
-  let ref = heldOut;
-  if (ref.shape[0] > MMD_POINTS)
-    ref = ref.takeRows(
-      Array.from(new Rng(seed + 1).permutation(ref.shape[0]).subarray(0, MMD_POINTS)).sort(
-        (a, b) => a - b,
-      ),
-    );
-  const samples = await gan.sampleFlat(opts.n ?? MMD_POINTS, seed);
-  const scale = fitNormalization(ref);
-  return { mmd: ds.mmd(standardize(samples, scale), standardize(ref, scale)) };
+  const samples = await gan.sampleFlat(opts.n ?? ds.HELD_OUT_MMD_POINTS, seed);
+  const mmd = ds.heldOutMmd(samples, heldOut, { seed });
+  return { mmd };
 }
 
 /** samples.png: an 8x8 grid (MNIST; conditional: row r holds class r) or a scatter over data (2-D). */
