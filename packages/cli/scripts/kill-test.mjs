@@ -2,7 +2,7 @@
 /**
  * Kill test of run directories (issue 18): a `genmodels train` that overwrites an existing
  * run of another family is killed with SIGKILL at seeded random moments (half anywhere in
- * the run, half in its last quarter, where the files are written); after each kill
+ * the run, half while it writes its files and switches the directory); after each kill
  * the directory must load (`genmodels export`) as either the old model or the new one, byte
  * for byte, and after the next complete save no temporary directory may remain. Then a
  * save that cannot replace the run (an immutable run directory, or a read-only parent when
@@ -83,6 +83,13 @@ function fingerprint(dir) {
 
 const same = (a, b) => JSON.stringify(a) === JSON.stringify(b);
 
+/** Whether a staging directory beside the run already holds the new model.safetensors. */
+function stagedModel(parent) {
+  return readdirSync(parent).some(
+    (n) => n.startsWith('.run.tmp-') && existsSync(join(parent, n, 'model.safetensors')),
+  );
+}
+
 const work = mkdtempSync(join(tmpdir(), 'genmodels-kill-'));
 const refOld = join(work, 'ref-old');
 const refNew = join(work, 'ref-new');
@@ -100,21 +107,42 @@ console.log(
 );
 
 const rand = uniform(SEED);
-const seen = { old: 0, new: 0 };
+const seen = { old: 0, new: 0, killed: 0, writing: 0 };
 for (let k = 1; k <= KILLS; k++) {
   rmSync(join(work, 'runs'), { recursive: true, force: true });
   cpSync(refOld, run, { recursive: true });
-  // Odd kills: anywhere in the run. Even kills: in its last quarter, where it evaluates,
-  // writes its files and switches the directory in.
-  const at = Math.round((k % 2 === 1 ? rand() : 0.75 + 0.25 * rand()) * duration);
+  // Odd kills: anywhere in the run, at a seeded moment of its measured length. Even kills:
+  // while it writes its files, a seeded 0-400 ms after its staging directory first holds
+  // model.safetensors (evaluation, samples, pictures and the switch follow within that).
   const child = spawn(process.execPath, [...CLI, ...NEW, ...COMMON, '--out', run], {
     cwd: root,
     stdio: 'ignore',
   });
-  const exited = new Promise((res) => child.once('exit', (code, signal) => res({ code, signal })));
-  const timer = setTimeout(() => child.kill('SIGKILL'), at);
+  let done = false;
+  const exited = new Promise((res) =>
+    child.once('exit', (code, signal) => {
+      done = true;
+      res({ code, signal });
+    }),
+  );
+  let at;
+  let timer;
+  if (k % 2 === 1) {
+    at = Math.round(rand() * duration);
+    timer = setTimeout(() => child.kill('SIGKILL'), at);
+  } else {
+    const delay = Math.round(rand() * 400);
+    const t0 = performance.now();
+    while (!done && !stagedModel(dirname(run))) await new Promise((r) => setTimeout(r, 5));
+    at = Math.round(performance.now() - t0 + delay);
+    timer = setTimeout(() => child.kill('SIGKILL'), delay);
+  }
   const { code, signal } = await exited;
   clearTimeout(timer);
+  if (signal === 'SIGKILL') {
+    seen.killed++;
+    if (k % 2 === 0) seen.writing++;
+  }
   const leftover = readdirSync(dirname(run)).filter((n) => n !== 'run');
   // A real load through the CLI (it also puts back a run a kill left aside).
   const load = () =>
@@ -179,5 +207,7 @@ must(cli([...NEW, ...COMMON, '--out', run]), 'a save over a read-only config.jso
 if (!same(fingerprint(run), neu)) fail('a save over a read-only config.json is not the new run');
 console.log('a read-only config.json in the old run: the new run replaced it whole');
 
-console.log(`kill-test: PASS (${seen.old} kills left the old run, ${seen.new} the new one)`);
+console.log(
+  `kill-test: PASS (${seen.old} kills left the old run, ${seen.new} the new one; ${seen.killed} killed the process, ${seen.writing} of them while it wrote its files)`,
+);
 if (!keep) rmSync(work, { recursive: true, force: true });

@@ -116,7 +116,7 @@ const rt = await Runtime.create({ device: 'cpu', threads: 1 });
   await baseline('safetensors', () => decode(base));
   for (let cut = 0; cut < base.length; cut++)
     await attempt('safetensors', () => decode(base.subarray(0, cut)));
-  for (let i = 0; i < 3000; i++)
+  for (let i = 0; i < 1500; i++)
     await attempt('safetensors', () => decode(flip(base, int(base.length * 8))));
   const n = Number(new DataView(base.buffer).getBigUint64(0, true));
   for (let i = 0; i < 500; i++) {
@@ -187,7 +187,7 @@ const rt = await Runtime.create({ device: 'cpu', threads: 1 });
     await attempt('idx', () => load(images.subarray(0, cut), labels));
   for (let cut = 0; cut < labels.length; cut++)
     await attempt('idx', () => load(images, labels.subarray(0, cut)));
-  for (let i = 0; i < 1500; i++)
+  for (let i = 0; i < 800; i++)
     await attempt('idx', () => load(flip(images, int(images.length * 8)), labels));
   for (let i = 0; i < 300; i++) {
     // Dimension fields: random 32-bit values (huge counts and sizes included).
@@ -199,7 +199,7 @@ const rt = await Runtime.create({ device: 'cpu', threads: 1 });
   await baseline('idx-gzip', () => load(gzImages, labels));
   for (let cut = 0; cut < gzImages.length; cut++)
     await attempt('idx-gzip', () => load(gzImages.subarray(0, cut), labels));
-  for (let i = 0; i < 1500; i++)
+  for (let i = 0; i < 800; i++)
     await attempt('idx-gzip', () => load(flip(gzImages, int(gzImages.length * 8)), labels));
   // A gzip bomb: 300 MiB of zeros behind an IDX header, in about 300 KB.
   const bomb = await gzipBomb(300);
@@ -377,7 +377,7 @@ for (const c of cases) {
   await baseline('npy', () => datasets.parseNpy(good, 'x.npy'));
   for (let cut = 0; cut < good.length; cut++)
     await attempt('npy', () => datasets.parseNpy(good.subarray(0, cut), 'x.npy'));
-  for (let i = 0; i < 1500; i++)
+  for (let i = 0; i < 800; i++)
     await attempt('npy', () => datasets.parseNpy(flip(good, int(good.length * 8)), 'x.npy'));
   for (const shape of [[2 ** 31, 2 ** 31], [-1], [1e18], [0], [2 ** 53]])
     await attempt('npy', () => datasets.parseNpy(npy('<f4', shape, new Uint8Array(24)), 'x.npy'));
@@ -392,7 +392,7 @@ for (const c of cases) {
   await baseline('npz', () => datasets.parseNpz(zip, 'd.npz'));
   for (let cut = 0; cut < zip.length; cut += 3)
     await attempt('npz', () => datasets.parseNpz(zip.subarray(0, cut), 'd.npz'));
-  for (let i = 0; i < 1500; i++)
+  for (let i = 0; i < 800; i++)
     await attempt('npz', () => datasets.parseNpz(flip(zip, int(zip.length * 8)), 'd.npz'));
 
   const csv = 'x,y\n1,2\n3,4\n5,6\n';
