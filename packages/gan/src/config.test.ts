@@ -8,6 +8,7 @@ import {
   GanError,
   GanNetwork,
   ganConfigSchema,
+  ganImageShape,
   ganParameterCount,
   resolveConfig,
 } from './index.js';
@@ -42,6 +43,23 @@ describe('GAN config schema', () => {
       resolveConfig({ ...TINY_MLP, loss: 'wgan-gp', r1Gamma: 1, emaDecay: 0.9, initStd: 0.02 }),
       resolveConfig(tinyDcgan()),
       resolveConfig({ ...tinyDcgan(4), hidden: 3, zDim: 5, initStd: 0 }),
+      // Any image shape and number of stride-2 stages.
+      resolveConfig({ ...tinyDcgan(), imageChannels: 3, imageHeight: 8, imageWidth: 8 }),
+      resolveConfig({
+        ...tinyDcgan(3),
+        imageChannels: 3,
+        imageHeight: 16,
+        imageWidth: 8,
+        upsamples: 3,
+      }),
+      resolveConfig({
+        ...tinyDcgan(),
+        imageChannels: 2,
+        imageHeight: 6,
+        imageWidth: 10,
+        upsamples: 1,
+      }),
+      resolveConfig({ ...tinyDcgan(2), hidden: 3, imageHeight: 32, imageWidth: 32, upsamples: 5 }),
     ];
     for (const cfg of configs)
       expect(ganParameterCount(cfg), JSON.stringify(cfg)).toBe(
@@ -75,7 +93,41 @@ describe('GAN config schema', () => {
       [{ initStd: -0.02 }, 'initStd (-0.02) must be at least 0'],
       [{ toy: 'moons' }, 'toy ("moons") must be one of "ring8"'],
       [{ zdim: 4 }, 'has unknown field(s) zdim'],
-      [{ arch: 'dcgan', dataDim: 100 }, 'dcgan images are 28x28 (dataDim 784), got 100'],
+      [
+        { arch: 'dcgan', dataDim: 100 },
+        'GAN config: dataDim (100) must be C*H*W = 784 for dcgan images of shape 1x28x28',
+      ],
+      [
+        { arch: 'dcgan', imageChannels: 3, dataDim: 784 },
+        'dataDim (784) must be C*H*W = 2352 for dcgan images of shape 3x28x28',
+      ],
+      [{ arch: 'dcgan', imageChannels: 0 }, 'imageChannels (0) must be at least 1'],
+      [{ arch: 'dcgan', imageHeight: 2.5 }, 'imageHeight (2.5) must be an integer'],
+      [{ arch: 'dcgan', imageWidth: 8192 }, 'imageWidth (8192) must be at most 4096'],
+      [{ arch: 'dcgan', upsamples: 0 }, 'upsamples (0) must be at least 1'],
+      [{ arch: 'dcgan', upsamples: 13 }, 'upsamples (13) must be at most 12'],
+      [{ arch: 'dcgan', dataset: 'svhn' }, 'dataset ("svhn") must be one of "cifar10"'],
+      [
+        { arch: 'dcgan', upsamples: 3 },
+        'GAN config: dcgan with upsamples 3 needs imageHeight and imageWidth divisible by 8 (2^upsamples), got 28x28; use 24 or 32 for the height and 24 or 32 for the width, or change upsamples',
+      ],
+      [
+        { arch: 'dcgan', imageHeight: 30, imageWidth: 32 },
+        'got 30x32; use 28 or 32 for the height and 32 for the width',
+      ],
+      [
+        { arch: 'dcgan', imageHeight: 2, imageWidth: 2 },
+        'got 2x2; use 4 for the height and 4 for the width',
+      ],
+      [
+        { arch: 'dcgan', dataset: 'cifar10' },
+        "GAN config: dataset 'cifar10' holds 3x32x32 images, but the config's image shape is 1x28x28",
+      ],
+      [
+        { imageChannels: 3 },
+        "GAN config: imageChannels is for arch 'dcgan' (images); arch 'mlp' makes points of dataDim values",
+      ],
+      [{ ...TINY_MLP, upsamples: 2, dataset: 'cifar10' }, 'upsamples, dataset are for arch'],
       [{ hidden: 65536 }, 'GAN config describes 8.59e+9 parameters'],
       [{ arch: 'dcgan', hidden: 65536 }, 'over the limit of 1.07e+9; make the network smaller'],
       [5, 'GAN config: the config (5) must be an object'],
@@ -87,6 +139,110 @@ describe('GAN config schema', () => {
       expect(resolve, JSON.stringify(given)).toThrow(GanError);
       expect(resolve, JSON.stringify(given)).toThrow(message);
     }
+  });
+
+  it('resolves the dcgan image shape; dataDim follows it unless given', () => {
+    expect(ganImageShape(resolveConfig('mnist-dcgan'))).toEqual([1, 28, 28]);
+    expect(ganImageShape(resolveConfig('cifar-dcgan'))).toEqual([3, 32, 32]);
+    const rgb = resolveConfig({ arch: 'dcgan', imageChannels: 3, imageHeight: 8, imageWidth: 12 });
+    expect(ganImageShape(rgb)).toEqual([3, 8, 12]);
+    expect(rgb.dataDim).toBe(3 * 8 * 12);
+    expect(
+      resolveConfig({ arch: 'dcgan', imageHeight: 8, imageWidth: 8, dataDim: 64 }).dataDim,
+    ).toBe(64);
+  });
+
+  it('writes the image fields only where they differ from the MNIST DCGAN (stored configs unchanged)', () => {
+    // config.json of the presets as written before the image fields existed.
+    const stored = (numClasses: number) =>
+      `{"arch":"dcgan","zDim":100,"hidden":64,"dataDim":784,"numClasses":${numClasses},"loss":"nonsaturating","gpWeight":10,"r1Gamma":0,"lr":0.0002,"betas":[0.5,0.999],"batchSize":64,"dSteps":1,"emaDecay":0.999,"initStd":0.02}`;
+    expect(JSON.stringify(resolveConfig('mnist-dcgan'))).toBe(stored(0));
+    expect(JSON.stringify(resolveConfig('mnist-cdcgan'))).toBe(stored(10));
+    expect(JSON.stringify(resolveConfig('ring8'))).toBe(
+      '{"arch":"mlp","zDim":2,"hidden":128,"dataDim":2,"numClasses":0,"loss":"nonsaturating","gpWeight":10,"r1Gamma":0,"lr":0.0001,"betas":[0.5,0.999],"batchSize":256,"dSteps":1,"emaDecay":0,"initStd":0,"toy":"ring8"}',
+    );
+    // The defaults given explicitly are the same config.
+    const explicit = { imageChannels: 1, imageHeight: 28, imageWidth: 28, upsamples: 2 };
+    expect(JSON.stringify(resolveConfig({ ...resolveConfig('mnist-dcgan'), ...explicit }))).toBe(
+      stored(0),
+    );
+    const keys = (c: Partial<GanConfig>) =>
+      Object.keys(resolveConfig({ arch: 'dcgan', ...c })).filter((k) =>
+        ['imageChannels', 'imageHeight', 'imageWidth', 'upsamples', 'dataset'].includes(k),
+      );
+    expect(keys({ imageChannels: 3 })).toEqual(['imageChannels']);
+    expect(keys({ imageHeight: 32 })).toEqual(['imageHeight', 'imageWidth']);
+    expect(keys({ imageHeight: 32, imageWidth: 32, upsamples: 3 })).toEqual([
+      'imageHeight',
+      'imageWidth',
+      'upsamples',
+    ]);
+    // The canonical form resolves to itself (a stored config loads as what was saved).
+    const cifar = resolveConfig('cifar-dcgan');
+    expect(JSON.stringify(resolveConfig(cifar))).toBe(JSON.stringify(cifar));
+    expect(Object.keys(cifar).slice(-5)).toEqual([
+      'imageChannels',
+      'imageHeight',
+      'imageWidth',
+      'upsamples',
+      'dataset',
+    ]);
+  });
+
+  it('cifar-dcgan: 4x4 -> 32x32 in three stages, G 256 -> 128 -> 64 -> 3, D mirrored', () => {
+    const cfg = resolveConfig('cifar-dcgan');
+    expect(cfg).toMatchObject({
+      arch: 'dcgan',
+      zDim: 100,
+      hidden: 64,
+      dataDim: 3072,
+      numClasses: 0,
+      lr: 2e-4,
+      betas: [0.5, 0.999],
+      batchSize: 64,
+      upsamples: 3,
+      dataset: 'cifar10',
+    });
+    const net = new GanNetwork(cfg, new Rng(0));
+    const shapes = Object.fromEntries(
+      Object.entries(net.stateDict()).map(([k, t]) => [k, t.shape]),
+    );
+    expect(shapes).toMatchObject({
+      'generator.fc.weight': [256 * 16, 100],
+      'generator.bn0.weight': [256 * 16],
+      'generator.deconv1.weight': [256, 128, 4, 4],
+      'generator.bn1.weight': [128],
+      'generator.deconv2.weight': [128, 64, 4, 4],
+      'generator.bn2.weight': [64],
+      'generator.deconv3.weight': [64, 3, 4, 4],
+      'discriminator.conv1.weight': [64, 3, 4, 4],
+      'discriminator.conv2.weight': [128, 64, 4, 4],
+      'discriminator.bn2.weight': [128],
+      'discriminator.conv3.weight': [256, 128, 4, 4],
+      'discriminator.bn3.weight': [256],
+      'discriminator.fc.weight': [1, 4096],
+    });
+    expect(Object.keys(shapes).some((k) => k.startsWith('generator.bn3'))).toBe(false);
+    // The exact count by hand (BatchNorm: weight, bias, running mean and var, batch count).
+    const g =
+      100 * 4096 +
+      4096 +
+      (4 * 4096 + 1) +
+      (256 * 128 * 16 + 128) +
+      (4 * 128 + 1) +
+      (128 * 64 * 16 + 64) +
+      (4 * 64 + 1) +
+      (64 * 3 * 16 + 3);
+    const d =
+      3 * 64 * 16 +
+      64 +
+      (64 * 128 * 16 + 128) +
+      (4 * 128 + 1) +
+      (128 * 256 * 16 + 256) +
+      (4 * 256 + 1) +
+      (4096 + 1);
+    expect(ganParameterCount(cfg)).toBe(g + d);
+    expect(heldValues(net)).toBe(g + d);
   });
 
   it('refuses a stored config that describes more values than the file holds, before building', async () => {

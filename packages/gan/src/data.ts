@@ -1,12 +1,13 @@
 /** Host-side helpers: flat data, one-hot labels, row selection, noise and the weight EMA. */
 import { type Rng, Tensor } from '@genmodels/runtime';
-import { describeTensor, firstNonFinite } from '@genmodels/runtime/internal';
+import { describeTensor, firstNonFinite, valueRange } from '@genmodels/runtime/internal';
+import { formatImageShape, type ImageShape } from './config.js';
 import { GanError } from './errors.js';
 
 /**
- * Data as float32 [N, d]: [N, d] float as given; images [N, 28, 28] or [N, 1, 28, 28];
- * uint8 pixels are scaled to [-1, 1] (the range of the generator's tanh). NaN or
- * infinite values are refused.
+ * Data as float32 [N, d]: any tensor of N rows of d values (points [N, d]; images of an
+ * image GAN are checked by {@link imagesOf} first); float32 as given, uint8 pixels scaled to
+ * [-1, 1] (the range of the generator's tanh). NaN or infinite values are refused.
  */
 export function toFlat(x: Tensor, d: number, where = 'data'): Tensor<'float32'> {
   const n = x.shape[0];
@@ -28,6 +29,59 @@ export function toFlat(x: Tensor, d: number, where = 'data'): Tensor<'float32'> 
       `${where}: value ${x.data[bad]} at row ${Math.floor(bad / d)}, column ${bad % d}; the data must be finite (no NaN or Infinity)`,
     );
   return new Tensor('float32', [n, d], x.data as Float32Array);
+}
+
+/** Whether x's shape is one of the accepted layouts of images of `shape` (see {@link imagesOf}). */
+function fitsImageShape(x: Tensor, [c, h, w]: ImageShape): boolean {
+  const s = x.shape;
+  if (s.length === 2) return s[1] === c * h * w;
+  if (s.length === 4 && s[1] === c && s[2] === h && s[3] === w) return true;
+  // Gray: [N, H, W], or channels last [N, H, W, 1] (the same memory as [N, 1, H, W]).
+  if (c !== 1 || s[1] !== h || s[2] !== w) return false;
+  return s.length === 3 || (s.length === 4 && s[3] === 1);
+}
+
+/** The accepted layouts of images of `shape`, e.g. "[N, 192] or [N, 3, 8, 8]". */
+export function imageLayouts([c, h, w]: ImageShape): string {
+  const d = c * h * w;
+  return c === 1
+    ? `[N, ${d}], [N, 1, ${h}, ${w}] or [N, ${h}, ${w}]`
+    : `[N, ${d}] or [N, ${c}, ${h}, ${w}]`;
+}
+
+/**
+ * Images of `shape` [C, H, W] as float32 [N, C*H*W] in the generator's range [-1, 1]:
+ * [N, C*H*W], [N, C, H, W], or for gray images [N, H, W]; another shape is a GanError naming
+ * both shapes. uint8 pixels are scaled to [-1, 1] (p / 127.5 - 1); float32 values must be
+ * finite and, with `checkRange`, in [-1, 1] (fit takes them as they are, as before).
+ */
+export function imagesOf(
+  x: Tensor,
+  shape: ImageShape,
+  where: string,
+  checkRange = false,
+): Tensor<'float32'> {
+  const [c, h, w] = shape;
+  const d = c * h * w;
+  if (!fitsImageShape(x, shape)) {
+    const channelsLast =
+      c !== 1 && x.rank === 4 && x.shape[1] === h && x.shape[2] === w && x.shape[3] === c
+        ? `; channels-last images [N, H, W, C] must be transposed to [N, ${c}, ${h}, ${w}]`
+        : '';
+    throw new GanError(
+      `${where}: images ${describeTensor(x)} do not match the GAN's image shape ${formatImageShape(shape)} (C x H x W); expected ${imageLayouts(shape)}${channelsLast}`,
+    );
+  }
+  if (x.shape[0] === 0) throw new GanError(`${where}: no images (N = 0)`);
+  const flat = toFlat(x, d, where);
+  if (checkRange && x.dtype === 'float32') {
+    const [lo, hi] = valueRange(flat.data);
+    if (lo < -1 || hi > 1)
+      throw new GanError(
+        `${where}: values span [${lo}, ${hi}], but the GAN's images are in [-1, 1] (the range of its tanh); ${hi > 1 && hi <= 255 ? 'pass 8-bit pixels as uint8 (scaled for you), or ' : ''}rescale: [0, 1] pixels as x * 2 - 1`,
+      );
+  }
+  return flat;
 }
 
 /** Points [N, d] (rank 2, finite float32), or a GanError naming `where` and the shape. */

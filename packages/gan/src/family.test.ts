@@ -21,7 +21,12 @@ afterAll(async () => {
 describe('ganFamily', () => {
   it('lists presets, default lengths and parts', () => {
     expect(ganFamily.name).toBe('gan');
-    expect(Object.keys(ganFamily.presets)).toEqual(['ring8', 'mnist-dcgan', 'mnist-cdcgan']);
+    expect(Object.keys(ganFamily.presets)).toEqual([
+      'ring8',
+      'mnist-dcgan',
+      'mnist-cdcgan',
+      'cifar-dcgan',
+    ]);
     expect(ganFamily.presets.ring8.defaultEpochs).toBeGreaterThan(0);
     expect(ganFamily.parts).toEqual(['generator']);
   });

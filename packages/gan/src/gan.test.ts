@@ -196,7 +196,7 @@ describe('sampling', () => {
 describe('presets', () => {
   it('unknown preset is a GanError naming the presets', () => {
     expect(() => GAN.create(rt, 'ring9')).toThrow(
-      /unknown GAN preset 'ring9'; expected one of ring8, mnist-dcgan, mnist-cdcgan/,
+      /unknown GAN preset 'ring9'; expected one of ring8, mnist-dcgan, mnist-cdcgan, cifar-dcgan/,
     );
   });
   it.each([

@@ -21,8 +21,14 @@ import {
   emaUpdate,
   GenerativeModel,
 } from '@genmodels/runtime/internal';
-import { type GanConfig, resolveConfig } from './config.js';
-import { checkLabels, oneHot, pointsOf, toFlat } from './data.js';
+import {
+  type GanConfig,
+  ganImageSet,
+  ganImageShape,
+  type ImageShape,
+  resolveConfig,
+} from './config.js';
+import { checkLabels, imageLayouts, imagesOf, oneHot, pointsOf, toFlat } from './data.js';
 import { GanError } from './errors.js';
 import { GAN_PARTS, ganStore, generatorOnnx } from './io.js';
 import { GanNetwork, isGenerator } from './network.js';
@@ -33,6 +39,7 @@ import {
   standardize,
   unstandardize,
 } from './normalize.js';
+import { missingHeldOut, noTestSet } from './refusals.js';
 import { compileGanSteps, stepInputs } from './steps.js';
 
 import { type GanFitOptions, type GanFitResult, trainLoop } from './train.js';
@@ -49,15 +56,20 @@ export interface GanSampleOptions extends FamilySampleOptions {
 export interface GanEvalOptions extends Omit<FamilyEvalOptions, 'data'> {
   /** Seeds the samples (default 0). */
   seed?: number;
-  /** Samples to score (default 2,500 for the 2-D presets, 2,000 against `data`, 10,000 for MNIST). */
+  /**
+   * Samples to score (default 2,500 for the 2-D presets, 2,000 against points, 10,000 for
+   * MNIST, 1,000 for `pixel_mmd`).
+   */
   n?: number;
-  /** MNIST: where the IDX files are. */
+  /** MNIST / CIFAR-10: where the files are. */
   dataDir?: string;
-  /** MNIST: test images to compare with. */
+  /** MNIST / CIFAR-10: test images to compare with (default: n for MNIST, 1,000 for CIFAR-10). */
   limit?: number;
   /**
-   * 2-D (point) GANs: held-out points [N, D] in data units, or the path of a .csv, .tsv,
-   * .txt or .npy file of them, to score the samples against (MMD).
+   * Held-out data to score the samples against. 2-D (point) GANs: points [N, D] in data
+   * units, or the path of a .csv, .tsv, .txt or .npy file of them (`mmd`). Image GANs:
+   * images of the model's shape ([N, C, H, W] or [N, C*H*W], float32 in [-1, 1] or uint8),
+   * or the path of a folder of PNG / JPEG images (square models; `pixel_mmd`).
    */
   data?: Tensor | string;
 }
@@ -66,11 +78,12 @@ export interface GanEvalOptions extends Omit<FamilyEvalOptions, 'data'> {
  * A generative adversarial network bound to a Runtime. `ema` holds the EMA of the
  * generator's trainable weights (keys `generator.*`) when `emaDecay > 0`.
  *
- * A 2-D (point) GAN knows what it was trained on (`trainedOn`): its preset's toy set, which
- * `evaluate()` scores against, or points you gave to `fit`, in which case `evaluate()` takes
- * held-out points (`{ data }`, or the `reference` given to `fit`) and refuses otherwise.
- * With `standardize` it trains on standardized points (`normalization`) and still samples
- * in data units.
+ * A GAN knows what it was trained on (`trainedOn`): its preset's toy set or image set
+ * (MNIST, CIFAR-10), which `evaluate()` scores against, or points or images you gave to
+ * `fit`, in which case `evaluate()` takes held-out data (`{ data }`, or the `reference`
+ * given to `fit`) and refuses otherwise. A 2-D GAN with `standardize` trains on
+ * standardized points (`normalization`) and still samples in data units. An image GAN
+ * makes images of its config's shape [C, H, W] (`imageShape`) in [-1, 1].
  */
 export class GAN extends GenerativeModel<
   GanConfig,
@@ -85,17 +98,23 @@ export class GAN extends GenerativeModel<
   data?: DataProvenance;
   #trainedOn: GanFields['trainedOn'] = 'preset';
   #normalization: Normalization | null = null;
-  /** Held-out points (data units) given to `fit` as its `reference`; not stored. */
+  /** Held-out points (data units) or images ([M, C*H*W], [-1, 1]) given to `fit` as `reference`; not stored. */
   #heldOut?: Tensor<'float32'>;
   /** The points of the last fit on your data (data units), for pictures; not stored. */
   #trainPoints?: Tensor<'float32'>;
 
   /**
-   * 'preset': trained on the preset's toy set (or not trained): `evaluate()` scores against
-   * it. 'data': trained on points you gave: `evaluate()` needs held-out points.
+   * 'preset': trained on the preset's toy set or image set (or not trained): `evaluate()`
+   * scores against it. 'data': trained on points or images you gave: `evaluate()` needs
+   * held-out data.
    */
   get trainedOn(): 'preset' | 'data' {
     return this.#trainedOn;
+  }
+
+  /** The image shape [C, H, W] of an image (dcgan) GAN; undefined for a point GAN. */
+  get imageShape(): ImageShape | undefined {
+    return this.config.arch === 'dcgan' ? ganImageShape(this.config) : undefined;
   }
 
   /**
@@ -134,7 +153,7 @@ export class GAN extends GenerativeModel<
         `${describeModelSource(source)}: the stored normalization has ${norm.mean.length} values per statistic, but this GAN makes ${net.cfg.arch === 'mlp' ? `${net.cfg.dataDim}-D points` : 'images'}`,
       );
     const gan = new GAN(rt, net, preset, ema);
-    gan.#trainedOn = net.cfg.arch === 'mlp' ? fields.trainedOn : 'preset';
+    gan.#trainedOn = fields.trainedOn;
     gan.#normalization = norm;
     gan.data = fields.data;
     return gan;
@@ -146,16 +165,19 @@ export class GAN extends GenerativeModel<
   }
 
   /**
-   * Alternate `dSteps` D steps and one G step with Adam. data: points [N, dataDim] or
-   * images [N, 28, 28] (uint8, or float32 in [-1, 1]); `labels` (N) for a conditional GAN.
+   * Alternate `dSteps` D steps and one G step with Adam. data: points [N, dataDim] or images
+   * of the model's shape [C, H, W] ([N, C, H, W], [N, C*H*W], gray also [N, H, W]; uint8, or
+   * float32 in [-1, 1]); `labels` (N) for a conditional GAN.
    *
-   * Points are taken as your own data (`trainedOn` becomes 'data') unless `reference` is
-   * 'preset'; `reference: heldOut` keeps held-out points for `evaluate()`; `standardize`
-   * trains on standardized points (a model with a `normalization` always applies it).
+   * The data is taken as your own (`trainedOn` becomes 'data') unless `reference` is
+   * 'preset'; `reference: heldOut` keeps held-out points or images for `evaluate()`;
+   * `standardize` trains on standardized points (a model with a `normalization` always
+   * applies it).
    */
   async fit(data: Tensor, opts: GanFitOptions = {}): Promise<GanFitResult> {
     const cfg = this.config;
-    const x = toFlat(data, cfg.dataDim, 'fit');
+    const shape = this.imageShape;
+    const x = shape ? imagesOf(data, shape, 'fit') : toFlat(data, cfg.dataDim, 'fit');
     if (cfg.numClasses > 0) {
       if (!opts.labels) throw new GanError('fit: a conditional GAN needs `labels` for the data');
       checkLabels(opts.labels, x.shape[0], cfg.numClasses, 'fit');
@@ -163,14 +185,15 @@ export class GAN extends GenerativeModel<
     const ref = opts.reference;
     if (ref !== undefined && ref !== 'preset' && !(ref instanceof Tensor))
       throw new GanError(
-        `fit: reference must be 'preset' or held-out points [M, ${cfg.dataDim}], got ${String(ref)}`,
+        `fit: reference must be 'preset' or held-out ${shape ? `images ${imageLayouts(shape)}` : `points [M, ${cfg.dataDim}]`}, got ${String(ref)}`,
       );
-    if (cfg.arch !== 'mlp') {
-      if (ref instanceof Tensor || opts.standardize)
+    if (shape) {
+      if (opts.standardize)
         throw new GanError(
-          'fit: `reference` points and `standardize` are for 2-D (point) GANs; an image GAN is scored against MNIST',
+          'fit: `standardize` is for point GANs; an image GAN takes pixels in [-1, 1] (uint8 pixels are scaled for you)',
         );
-      return this.#fit(x, opts);
+      const heldOut = ref instanceof Tensor ? imagesOf(ref, shape, 'fit: reference') : undefined;
+      return this.#fitMarking(opts, heldOut, () => this.#fit(x, opts));
     }
     const heldOut =
       ref instanceof Tensor ? pointsOf(ref, cfg.dataDim, 'fit: reference') : undefined;
@@ -181,16 +204,35 @@ export class GAN extends GenerativeModel<
           "fit: reference 'preset' says the points are the preset's toy set, but this GAN works in the standardized units of your data (it has a normalization)",
         );
     } else if (opts.standardize && !norm) norm = fitNormalization(x);
+    return this.#fitMarking(
+      opts,
+      heldOut,
+      () => this.#fit(norm ? standardize(x, norm) : x, opts),
+      () => {
+        this.#normalization = norm;
+        this.#trainPoints = ref === 'preset' ? undefined : x;
+      },
+    );
+  }
+
+  /**
+   * Run `fit` and, if it trained, mark what the model was trained on (`reference` 'preset'
+   * or your data) and keep the held-out data; a refused fit leaves the model as it was.
+   */
+  async #fitMarking(
+    opts: GanFitOptions,
+    heldOut: Tensor<'float32'> | undefined,
+    run: () => Promise<GanFitResult>,
+    mark?: () => void,
+  ): Promise<GanFitResult> {
     const before = await this.#stepCount(opts.seed ?? 0);
     try {
-      return await this.#fit(norm ? standardize(x, norm) : x, opts);
+      return await run();
     } finally {
-      // Only a fit that trained marks the model (a refused one leaves it as it was).
       if ((await this.#stepCount(opts.seed ?? 0)) > before) {
-        this.#normalization = norm;
-        this.#trainedOn = ref === 'preset' ? 'preset' : 'data';
+        this.#trainedOn = opts.reference === 'preset' ? 'preset' : 'data';
         this.#heldOut = heldOut;
-        this.#trainPoints = ref === 'preset' ? undefined : x;
+        mark?.();
       }
     }
   }
@@ -257,8 +299,9 @@ export class GAN extends GenerativeModel<
 
   /**
    * Samples as the CLI shows them: points [n, 2] over n data points, or images
-   * [n, 1, 28, 28] in [-1, 1]. The third argument is the labels, or `{ labels }` /
-   * `{ label }`; a conditional GAN without labels samples the classes 0..K-1 in turn.
+   * [n, C, H, W] in [-1, 1] (MNIST: [n, 1, 28, 28]). The third argument is the labels, or
+   * `{ labels }` / `{ label }`; a conditional GAN without labels samples the classes 0..K-1
+   * in turn.
    */
   async sample(
     n: number,
@@ -274,8 +317,8 @@ export class GAN extends GenerativeModel<
     if (!labels && cfg.numClasses > 0)
       labels = Array.from({ length: n }, (_, i) => i % cfg.numClasses);
     const x = await this.sampleFlat(n, seed, labels);
-    if (cfg.arch === 'dcgan')
-      return { kind: 'images', images: x.reshape([n, 1, 28, 28]), range: '-11' };
+    const shape = this.imageShape;
+    if (shape) return { kind: 'images', images: x.reshape([n, ...shape]), range: '-11' };
     const reference = await this.referencePoints(n, seed);
     return reference ? { kind: 'points', points: x, reference } : { kind: 'points', points: x };
   }
@@ -331,20 +374,32 @@ export class GAN extends GenerativeModel<
    * `modes`, `hq_fraction`, `reverse_kl`; MNIST: `fld`, `class_kl`, `mean_confidence`,
    * `confident_fraction` and, for a conditional GAN, `label_agreement`.
    *
-   * `data` (held-out points [N, D] in data units, or a .csv/.tsv/.npy path): `mmd`, the
-   * squared MMD between samples and those points (see `evaluatePoints`). A GAN trained on
-   * your own points never scores against a set it was not trained for: without `data` it
-   * uses the held-out `reference` given to `fit`, else throws a GanError saying what to pass.
+   * Points (`data`: held-out points [N, D] in data units, or a .csv/.tsv/.npy path): `mmd`,
+   * the squared MMD between samples and those points (see `evaluatePoints`). Images
+   * (`data`: held-out images or a folder; the CIFAR-10 preset: its test split): `pixel_mmd`,
+   * the squared MMD between samples and held-out images on their flattened pixels (see
+   * `evaluateImages`; no feature network, so not comparable to FID). A GAN trained on your
+   * own points or images never scores against a set it was not trained for: without `data`
+   * it uses the held-out `reference` given to `fit`, else throws a GanError saying what to pass.
    */
   async evaluate(opts: GanEvalOptions = {}): Promise<Record<string, number>> {
     const cfg = this.config;
     const extras = await import('./with-datasets.js');
-    if (opts.data === undefined && !(cfg.arch === 'mlp' && this.#trainedOn === 'data'))
+    const shape = this.imageShape;
+    if (shape) {
+      let heldOut: Tensor<'float32'>;
+      if (opts.data !== undefined) heldOut = await extras.readHeldOutImages(opts.data, shape);
+      else if (this.#trainedOn === 'data') heldOut = this.#heldOut ?? missingHeldOut(shape);
+      else {
+        const set = ganImageSet(cfg);
+        if (set === 'mnist') return extras.evaluateGan(this, opts);
+        if (set !== 'cifar10') return noTestSet(shape);
+        heldOut = await extras.cifarTestImages(opts);
+      }
+      return extras.evaluateImages(this, heldOut, opts);
+    }
+    if (opts.data === undefined && this.#trainedOn !== 'data')
       return extras.evaluateGan(this, opts);
-    if (cfg.arch !== 'mlp')
-      throw new GanError(
-        'evaluate: `data` (held-out points) is for 2-D (point) GANs; an image GAN scores its samples against MNIST',
-      );
     const heldOut =
       opts.data !== undefined
         ? await extras.readHeldOut(opts.data, cfg.dataDim)
@@ -369,18 +424,11 @@ export class GAN extends GenerativeModel<
     return fields;
   }
 
-  /** samples.png (MNIST) or samples.png as a scatter of samples over data (2-D). */
+  /** samples.png: a grid of sample images (gray or RGB, any size), or a scatter of samples over data (2-D). */
   async pictures(dir: string, seed = 0): Promise<string[]> {
     const { writePictures } = await import('./with-datasets.js');
     return writePictures(this, dir, seed);
   }
-}
-
-/** The refusal of `evaluate()` for a GAN trained on your points with nothing held out. */
-function missingHeldOut(d: number): never {
-  throw new GanError(
-    `evaluate: this GAN was trained on points you gave (fit), so it has no reference set of its own to score against; pass held-out points it did not train on: evaluate({ data }) with a Tensor [N, ${d}] or a .csv/.tsv/.npy file (genmodels eval gan --from DIR --data held-out.csv)`,
-  );
 }
 
 function checkZ(z: Tensor, d: number, where: string): Float32Array {

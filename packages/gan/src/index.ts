@@ -1,13 +1,20 @@
 /**
  * @genmodels/gan: generative adversarial networks (2-D MLP, DCGAN and class-conditional
- * DCGAN on MNIST; non-saturating, hinge and WGAN-GP losses, R1, generator EMA) trained
- * with @genmodels/runtime.
+ * DCGAN on MNIST, CIFAR-10 or your own images of any shape; non-saturating, hinge and
+ * WGAN-GP losses, R1, generator EMA) trained with @genmodels/runtime.
  */
-export type { GanConfig, GanLoss } from './config.js';
+
+// The runtime's essentials, so an app that installs only this package (pnpm's strict
+// node_modules included) can import `Runtime`, `Tensor` and `Rng` from it.
+export type { RuntimeOptions } from '@genmodels/runtime';
+export { Rng, Runtime, Tensor } from '@genmodels/runtime';
+export type { GanConfig, GanLoss, ImageShape } from './config.js';
 export {
   GAN_PRESETS,
   ganConfigSchema,
+  ganImageShape,
   ganParameterCount,
+  ganUpsamples,
   resolveConfig,
   TOY_EPOCH,
 } from './config.js';

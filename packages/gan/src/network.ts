@@ -1,6 +1,6 @@
 /**
  * Generator and discriminator networks. Data are flat: points [B, dataDim], images
- * [B, 784] in [-1, 1] (reshaped to [B, 1, 28, 28] inside). Conditional networks take a
+ * [B, C*H*W] in [-1, 1] (reshaped to [B, C, H, W] inside; MNIST: [B, 784], 1x28x28). Conditional networks take a
  * one-hot label y: [B, numClasses]. Field names give the PyTorch state_dict keys
  * (`generator.fc1.weight`, `discriminator.conv2.weight`).
  */
@@ -17,7 +17,7 @@ import {
   Tensor,
   type Value,
 } from '@genmodels/runtime';
-import type { GanConfig } from './config.js';
+import { dcganLayout, type GanConfig } from './config.js';
 
 /** Concatenate the one-hot label (if any) to the features: [B, F] -> [B, F + K]. */
 function withLabel(h: Value, y: Value | undefined): Value {
@@ -60,65 +60,109 @@ export class MlpDiscriminator extends Module {
   }
 }
 
-/** DCGAN generator: z (+ y) -> Linear 2c*7*7 -> BN-ReLU -> ConvT 2c->c -> BN-ReLU -> ConvT c->1 -> Tanh. */
+/**
+ * Give `owner` the child module `m` as the enumerable field `name`: the state-dict key of a
+ * stage numbered at run time (`deconv3`, `bn3`), in the order the children are made (the
+ * order of the keys and of the init draws).
+ */
+function addChild(owner: Module, name: string, m: Module): void {
+  Object.defineProperty(owner, name, { value: m, enumerable: true });
+}
+
+/**
+ * DCGAN generator: z (+ y) -> Linear W*h0*w0 -> BN-ReLU -> per stride-2 stage ConvT k4 s2 p1
+ * halving the channels (BN-ReLU after all but the last) -> C -> Tanh, with W = 2^(u-1) c and
+ * [h0, w0] = [H, W] / 2^u. MNIST (u = 2): Linear 2c*7*7, ConvT 2c->c, ConvT c->1; CIFAR-10
+ * (u = 3): Linear 4c*4*4, ConvT 4c->2c->c->3. Keys: `fc`, `bn0`, `deconv1`, `bn1`, ...
+ */
 export class DcganGenerator extends Module {
-  readonly fc: Linear;
-  readonly bn0: BatchNorm1d;
-  readonly deconv1: ConvTranspose2d;
-  readonly bn1: BatchNorm2d;
-  readonly deconv2: ConvTranspose2d;
-  readonly #c: number;
+  // Declared only: the fields are made in order in the constructor (see addChild).
+  declare readonly fc: Linear;
+  declare readonly bn0: BatchNorm1d;
+  readonly #deconvs: ConvTranspose2d[] = [];
+  readonly #bns: BatchNorm2d[] = [];
+  readonly #plane: number[];
+  readonly #d: number;
   constructor(cfg: GanConfig, rng: Rng) {
     super();
-    const c = cfg.hidden;
-    this.#c = 2 * c;
-    this.fc = new Linear(cfg.zDim + cfg.numClasses, 2 * c * 49, { rng });
-    this.bn0 = new BatchNorm1d(2 * c * 49);
-    this.deconv1 = new ConvTranspose2d(2 * c, c, 4, { stride: 2, padding: 1, rng });
-    this.bn1 = new BatchNorm2d(c);
-    this.deconv2 = new ConvTranspose2d(c, 1, 4, { stride: 2, padding: 1, rng });
+    const { shape, widest, plane, channels } = dcganLayout(cfg);
+    const flat = widest * plane[0] * plane[1];
+    this.#plane = [widest, ...plane];
+    this.#d = shape[0] * shape[1] * shape[2];
+    addChild(this, 'fc', new Linear(cfg.zDim + cfg.numClasses, flat, { rng }));
+    addChild(this, 'bn0', new BatchNorm1d(flat));
+    let from = widest;
+    for (const [i, to] of channels.entries()) {
+      const deconv = new ConvTranspose2d(from, to, 4, { stride: 2, padding: 1, rng });
+      addChild(this, `deconv${i + 1}`, deconv);
+      this.#deconvs.push(deconv);
+      if (i < channels.length - 1) {
+        const bn = new BatchNorm2d(to);
+        addChild(this, `bn${i + 1}`, bn);
+        this.#bns.push(bn);
+      }
+      from = to;
+    }
   }
-  /** z: [B, zDim], y: [B, K] -> images [B, 784] in (-1, 1). */
+  /** z: [B, zDim], y: [B, K] -> images [B, C*H*W] in (-1, 1). */
   forward(z: Value, y?: Value): Value {
     const h = ops.relu(this.bn0.call(this.fc.call(withLabel(z, y))));
-    const m = ops.reshape(h, [-1, this.#c, 7, 7]);
-    const x = ops.tanh(this.deconv2.call(ops.relu(this.bn1.call(this.deconv1.call(m)))));
-    return ops.reshape(x, [-1, 784]);
+    let m = ops.reshape(h, [-1, ...this.#plane]);
+    for (const [i, bn] of this.#bns.entries()) m = ops.relu(bn.call(this.#deconvs[i].call(m)));
+    const x = ops.tanh((this.#deconvs.at(-1) as ConvTranspose2d).call(m));
+    return ops.reshape(x, [-1, this.#d]);
   }
 }
 
 /**
- * DCGAN discriminator: Conv 1->c -> LReLU -> Conv c->2c -> BN -> LReLU -> Linear -> 1. A
- * conditional one sees the label as K constant input planes (Conv (1+K)->c), so it can judge
- * whether the image fits the class (a label added only at the last layer could not).
+ * DCGAN discriminator: Conv C->c k4 s2 p1 -> LReLU(0.2), then per further stage Conv doubling
+ * the channels -> BN -> LReLU, then Linear W*h0*w0 -> 1 (the generator mirrored; MNIST: Conv
+ * 1->c, Conv c->2c, BN, Linear). A conditional one sees the label as K constant input planes
+ * (Conv (C+K)->c), so it can judge whether the image fits the class (a label added only at
+ * the last layer could not). Keys: `conv1`, `conv2`, `bn2`, ..., `fc`.
  */
 export class DcganDiscriminator extends Module {
-  readonly conv1: Conv2d;
-  readonly conv2: Conv2d;
-  readonly bn2: BatchNorm2d;
-  readonly fc: Linear;
+  // Declared only: the fields are made in order in the constructor (see addChild).
+  declare readonly conv1: Conv2d;
+  declare readonly fc: Linear;
+  readonly #convs: Conv2d[] = [];
+  readonly #bns: BatchNorm2d[] = [];
+  readonly #shape: number[];
   readonly #k: number;
   constructor(cfg: GanConfig, rng: Rng) {
     super();
+    const { shape, stages, widest, plane } = dcganLayout(cfg);
     const c = cfg.hidden;
+    this.#shape = shape;
     this.#k = cfg.numClasses;
-    this.conv1 = new Conv2d(1 + cfg.numClasses, c, 4, { stride: 2, padding: 1, rng });
-    this.conv2 = new Conv2d(c, 2 * c, 4, { stride: 2, padding: 1, rng });
-    this.bn2 = new BatchNorm2d(2 * c);
-    this.fc = new Linear(2 * c * 49, 1, { rng });
+    const conv = (from: number, to: number) =>
+      new Conv2d(from, to, 4, { stride: 2, padding: 1, rng });
+    addChild(this, 'conv1', conv(shape[0] + cfg.numClasses, c));
+    for (let i = 2; i <= stages; i++) {
+      const to = c * 2 ** (i - 1);
+      const layer = conv(to / 2, to);
+      addChild(this, `conv${i}`, layer);
+      this.#convs.push(layer);
+      const bn = new BatchNorm2d(to);
+      addChild(this, `bn${i}`, bn);
+      this.#bns.push(bn);
+    }
+    addChild(this, 'fc', new Linear(widest * plane[0] * plane[1], 1, { rng }));
   }
-  /** x: [B, 784], y: [B, K] -> logits [B, 1]. */
+  /** x: [B, C*H*W], y: [B, K] -> logits [B, 1]. */
   forward(x: Value, y?: Value): Value {
-    let img = ops.reshape(x, [-1, 1, 28, 28]);
+    const [c, h, w] = this.#shape;
+    let img = ops.reshape(x, [-1, c, h, w]);
     if (y) {
       const ones = y.graph.constant(
-        new Tensor('float32', [1, 1, 28, 28], new Float32Array(784).fill(1)),
+        new Tensor('float32', [1, 1, h, w], new Float32Array(h * w).fill(1)),
       );
       img = ops.concat([img, ops.mul(ops.reshape(y, [-1, this.#k, 1, 1]), ones)], 1);
     }
-    const h = ops.leakyRelu(this.conv1.call(img), 0.2);
-    const f = ops.flatten(ops.leakyRelu(this.bn2.call(this.conv2.call(h)), 0.2), 1);
-    return this.fc.call(f);
+    let f = ops.leakyRelu(this.conv1.call(img), 0.2);
+    for (const [i, layer] of this.#convs.entries())
+      f = ops.leakyRelu(this.#bns[i].call(layer.call(f)), 0.2);
+    return this.fc.call(ops.flatten(f, 1));
   }
 }
 
@@ -141,7 +185,7 @@ export class GanNetwork extends Module {
   #dcganInit(rng: Rng): void {
     const std = this.cfg.initStd;
     for (const [k, p] of this.namedParameters()) {
-      const bn = /\.bn\d\./.test(k);
+      const bn = /\.bn\d+\./.test(k);
       if (k.endsWith('.weight')) p.data = init.normal(p.shape, bn ? 1 : 0, std, rng);
       else if (k.endsWith('.bias')) p.data = init.zeros(p.shape);
     }

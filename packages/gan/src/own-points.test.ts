@@ -171,12 +171,20 @@ describe('a 2-D preset trained on your own points', () => {
 
   it('refuses data for image presets, data of another D, and a bad valFraction', async () => {
     await expect(ganFamily.train(rt, { preset: 'mnist-dcgan', data: csv })).rejects.toThrow(
-      /--data for image presets comes with image-folder support/,
+      /is a file of points, but preset 'mnist-dcgan' trains on images: give a folder of PNG \/ JPEG images; your own points train the 2-D preset/,
     );
     await expect(
       ganFamily.train(rt, { preset: 'ring8', data: csv, valFraction: 1 }),
     ).rejects.toThrow(/valFraction \(1\) must be a number in \[0, 1\)/);
-    expect(ganFamily.trainOptions).toEqual(['data', 'valFraction']);
+    expect(ganFamily.trainOptions).toEqual(['data', 'valFraction', 'imageSize', 'labels']);
+    await expect(
+      ganFamily.train(rt, { preset: 'ring8', data: csv, imageSize: 8, steps: 1 }),
+    ).rejects.toThrow(
+      /imageSize \(8\) is the size your own images are read at, but preset 'ring8' trains on points/,
+    );
+    await expect(ganFamily.train(rt, { preset: 'ring8', valFraction: 0.2 })).rejects.toThrow(
+      /valFraction \(0.2\) holds out part of your own data; give it with data \(a file of points\)/,
+    );
     expect(ganFamily.evalOptions).toEqual(['data']);
     const gan = GAN.create(rt, 'ring8', { seed: 0 });
     await gan.fit(spiralPoints(512, 1), { steps: 1 });
@@ -195,7 +203,7 @@ describe('a 2-D preset trained on your own points', () => {
     expect(wide.config.batchSize).toBe(9); // 10 rows, 1 held out: the batch is at most the rows
     expect((await wide.sampleFlat(4, 0)).shape).toEqual([4, 3]);
     await expect(GAN.create(rt, 'mnist-dcgan').evaluate({ data: csv })).rejects.toThrow(
-      /for 2-D \(point\) GANs/,
+      /evaluate: data: '.*' is a file of points, but this GAN makes 1x28x28 images; .*\(points are for 2-D \(point\) GANs\)/,
     );
   });
 });

@@ -59,3 +59,50 @@ export function columnMeans(x: Tensor): number[] {
   for (let i = 0; i < n; i++) for (let j = 0; j < d; j++) m[j] += v[i * d + j] / n;
   return m;
 }
+
+/**
+ * n seeded RGB images uint8 [n, 3, s, s]: even rows a red horizontal ramp, odd rows blue
+ * vertical bars, each with pixel noise (two classes that look different).
+ */
+export function rgbImages(n: number, s: number, seed: number): Tensor<'uint8'> {
+  const noise = new Rng(seed).uniform(n * 3 * s * s, 0, 40);
+  const out = new Uint8Array(n * 3 * s * s);
+  for (let i = 0; i < n; i++)
+    for (let y = 0; y < s; y++)
+      for (let x = 0; x < s; x++) {
+        const on = i % 2 === 0 ? x / Math.max(1, s - 1) : (x + i) % 3 === 0 ? 1 : 0;
+        const rgb = i % 2 === 0 ? [215 * on, 40, 40] : [30, 60, 215 * on];
+        for (let c = 0; c < 3; c++) {
+          const k = ((i * 3 + c) * s + y) * s + x;
+          out[k] = Math.min(255, Math.round(rgb[c] + noise[k]));
+        }
+      }
+  return new Tensor('uint8', [n, 3, s, s], out);
+}
+
+/**
+ * Write `images` (uint8 [n, 3, s, s]) as PNG files into `dir`: `sub(i)/NN.png` (a class
+ * subfolder per image), or `NN.png` at the top when `sub` is not given.
+ */
+export async function writeImageFolder(
+  dir: string,
+  images: Tensor<'uint8'>,
+  sub?: (i: number) => string,
+): Promise<void> {
+  const { mkdir, writeFile } = await import('node:fs/promises');
+  const { join } = await import('node:path');
+  const { encodePng } = await import('@genmodels/datasets');
+  const [n, c, s] = images.shape;
+  const px = images.data;
+  for (let i = 0; i < n; i++) {
+    const data = new Uint8Array(s * s * c);
+    for (let p = 0; p < s * s; p++)
+      for (let ch = 0; ch < c; ch++) data[p * c + ch] = px[(i * c + ch) * s * s + p];
+    const folder = sub ? join(dir, sub(i)) : dir;
+    await mkdir(folder, { recursive: true });
+    await writeFile(
+      join(folder, `${String(i).padStart(2, '0')}.png`),
+      encodePng({ width: s, height: s, channels: 3, data }),
+    );
+  }
+}

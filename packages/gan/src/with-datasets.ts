@@ -1,11 +1,12 @@
 /**
- * Everything that needs @genmodels/datasets (toy reference data, MNIST, metrics,
- * pictures), imported on demand so that @genmodels/gan works without it otherwise.
+ * Everything that needs @genmodels/datasets (toy reference data, MNIST, CIFAR-10, folders
+ * of images, metrics, pictures), imported on demand so that @genmodels/gan works without it
+ * otherwise.
  */
 import { Rng, type Runtime, Tensor } from '@genmodels/runtime';
 import { importOptional, joinPath, makeDir, writeFileAtomic } from '@genmodels/runtime/internal';
-import type { GanConfig } from './config.js';
-import { pointsOf } from './data.js';
+import { formatImageShape, type GanConfig, ganImageShape, type ImageShape } from './config.js';
+import { imagesOf, pointsOf } from './data.js';
 import { GanError } from './errors.js';
 
 /** @genmodels/datasets, or a GanError saying what to install. */
@@ -33,6 +34,86 @@ export async function mnistSplit(
   const s = await mnist[split](opts);
   return { images: s.images, labels: Int32Array.from(s.labels.data as BigInt64Array, Number) };
 }
+
+/** CIFAR-10 images uint8 [N, 3, 32, 32] and labels; a missing data set is datasets' DatasetNotFoundError, as it is. */
+export async function cifarSplit(
+  split: 'train' | 'test',
+  opts: { limit?: number; dir?: string } = {},
+): Promise<{ images: Tensor; labels: Int32Array }> {
+  const { cifar10 } = await datasets();
+  const s = await cifar10[split](opts);
+  return { images: s.images, labels: Int32Array.from(s.labels.data as BigInt64Array, Number) };
+}
+
+/** The held-out images of the CIFAR-10 preset: the first `limit` (default 1,000) test images, [M, 3072] in [-1, 1]. */
+export async function cifarTestImages(opts: {
+  limit?: number;
+  dataDir?: string;
+}): Promise<Tensor<'float32'>> {
+  const { images } = await cifarSplit('test', {
+    limit: opts.limit ?? PIXEL_MMD_IMAGES,
+    dir: opts.dataDir,
+  });
+  return imagesOf(images, [3, 32, 32], 'evaluate: CIFAR-10 test images');
+}
+
+/** File names read as points, not as a folder of images. */
+export const POINT_FILE = /\.(csv|tsv|txt|npy)$/i;
+
+/**
+ * The images of a folder (PNG / JPEG, `readImageFolder`) at `size` x `size` as float32
+ * [N, C, size, size] in [-1, 1] (the generator's range; read in [0, 1], scaled x * 2 - 1),
+ * C = `channels` or (default) 1 when every image is gray, else 3; class labels from the
+ * first-level subfolders with `labels: 'folders'`.
+ */
+export async function readImageData(
+  path: string,
+  opts: { size: number; channels?: 1 | 3; labels: 'folders' | 'none' },
+): Promise<{ images: Tensor<'float32'>; labels?: Tensor; classes: string[] }> {
+  const { readImageFolder } = await datasets();
+  const read = await readImageFolder(path, opts);
+  const px = read.images.data;
+  const out = new Float32Array(px.length);
+  for (let i = 0; i < px.length; i++) out[i] = px[i] * 2 - 1;
+  return {
+    images: new Tensor('float32', read.images.shape, out),
+    labels: read.labels ?? undefined,
+    classes: read.classes,
+  };
+}
+
+/**
+ * Held-out images [M, C*H*W] in [-1, 1] for a GAN of image shape `shape`: a Tensor (see
+ * `imagesOf`; float32 in [-1, 1] or uint8), or a folder of images read at the model's size
+ * and channels (square models of 1 or 3 channels). A points file is a GanError.
+ */
+export async function readHeldOutImages(
+  data: Tensor | string,
+  shape: ImageShape,
+): Promise<Tensor<'float32'>> {
+  const [c, h, w] = shape;
+  const where = 'evaluate: data';
+  if (data instanceof Tensor) return imagesOf(data, shape, where, true);
+  if (typeof data !== 'string')
+    throw new GanError(
+      `${where} must be held-out images (a Tensor) or the path of a folder of images, got ${data === null ? 'null' : typeof data}`,
+    );
+  if (POINT_FILE.test(data))
+    throw new GanError(
+      `${where}: '${data}' is a file of points, but this GAN makes ${formatImageShape(shape)} images; pass a folder of held-out images or a Tensor of them (points are for 2-D (point) GANs)`,
+    );
+  if (h !== w || (c !== 1 && c !== 3))
+    throw new GanError(
+      `${where}: a folder of images is read square, gray (C = 1) or RGB (C = 3), but this GAN's image shape is ${formatImageShape(shape)} (C x H x W); pass the images as a Tensor [N, ${c}, ${h}, ${w}] instead`,
+    );
+  const { images } = await readImageData(data, { size: h, channels: c, labels: 'none' });
+  return imagesOf(images, shape, where);
+}
+
+/** Samples and held-out images compared by `pixel_mmd` (at most; fewer held-out images are all used). */
+export const PIXEL_MMD_IMAGES = 1000;
+/** `pixel_mmd`'s RBF bandwidths, per pixel: h * sqrt(C*H*W) over the whole image. */
+export const PIXEL_MMD_BANDWIDTHS: readonly number[] = [0.1, 0.2, 0.5, 1];
 
 /** What evaluation and pictures read of a GAN (the class passes itself; no import of gan.ts). */
 export interface GanSampler {
@@ -106,17 +187,63 @@ export async function evaluatePoints(
   return { mmd };
 }
 
-/** samples.png: an 8x8 grid (MNIST; conditional: row r holds class r) or a scatter over data (2-D). */
+/**
+ * `pixel_mmd`: the squared MMD between n samples (default 1,000, seeded; a conditional GAN
+ * samples the classes in turn) and up to 1,000 held-out images (a seeded subset of more),
+ * both as flattened pixels in [0, 1], with RBF kernels of bandwidths 0.1, 0.2, 0.5 and 1
+ * times sqrt(C*H*W), i.e. per-pixel RMS distances of 0.1 to 1. Not FID: there is no feature
+ * network, so it compares raw pixels (blur and small shifts count fully); 0 is the same
+ * distribution, smaller is better, and figures compare only at one image shape and held-out set.
+ */
+export async function evaluateImages(
+  gan: GanSampler,
+  heldOut: Tensor<'float32'>,
+  opts: { seed?: number; n?: number },
+): Promise<Record<string, number>> {
+  const seed = opts.seed ?? 0;
+  const ds = await datasets();
+  const k = gan.config.numClasses;
+  const n = opts.n ?? PIXEL_MMD_IMAGES;
+  const labels = k > 0 ? Array.from({ length: n }, (_, i) => i % k) : undefined;
+  const samples = await gan.sampleFlat(n, seed, labels);
+  let ref = heldOut;
+  if (ref.shape[0] > PIXEL_MMD_IMAGES)
+    ref = ref.takeRows(
+      Array.from(new Rng(seed + 1).permutation(ref.shape[0]).subarray(0, PIXEL_MMD_IMAGES)).sort(
+        (a, b) => a - b,
+      ),
+    );
+  const d = heldOut.shape[1];
+  const bandwidths = PIXEL_MMD_BANDWIDTHS.map((h) => h * Math.sqrt(d));
+  const to01 = (x: Tensor<'float32'>) =>
+    new Tensor(
+      'float32',
+      x.shape,
+      (x.data as Float32Array).map((v) => (v + 1) / 2),
+    );
+  return { pixel_mmd: ds.mmd(to01(samples), to01(ref), { bandwidths }) };
+}
+
+/**
+ * samples.png: a grid of 64 sample images, 8 per row (conditional: one row per class, at
+ * least 8 columns), gray or RGB at the model's size; or a scatter over data (2-D).
+ */
 export async function writePictures(gan: GanSampler, dir: string, seed: number): Promise<string[]> {
   const ds = await datasets();
   const cfg = gan.config;
   const path = joinPath(dir, 'samples.png');
   if (cfg.arch === 'dcgan') {
+    const shape = ganImageShape(cfg);
+    if (shape[0] !== 1 && shape[0] !== 3)
+      throw new GanError(
+        `pictures: a PNG grid shows gray (C = 1) or RGB (C = 3) images; this GAN's image shape is ${formatImageShape(shape)} (C x H x W)`,
+      );
     const k = cfg.numClasses;
-    const n = k > 0 ? k * k : 64;
-    const labels = k > 0 ? Array.from({ length: n }, (_, i) => Math.floor(i / k)) : undefined;
+    const cols = k > 0 ? Math.max(k, 8) : 8;
+    const n = k > 0 ? k * cols : 64;
+    const labels = k > 0 ? Array.from({ length: n }, (_, i) => Math.floor(i / cols)) : undefined;
     const x = await gan.sampleFlat(n, seed, labels);
-    await ds.writePngGrid(path, x.reshape([n, 1, 28, 28]), { range: '-11', nrow: k > 0 ? k : 8 });
+    await ds.writePngGrid(path, x.reshape([n, ...shape]), { range: '-11', nrow: cols });
     return ['samples.png'];
   }
   const n = 2500;
