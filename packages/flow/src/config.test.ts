@@ -48,6 +48,11 @@ describe('flow config schema', () => {
         actnorm: true,
       }),
       resolveConfig({ dim: 2, couplings: 1, hidden: 3, mask: 'permuted', actnorm: true }),
+      // the MLP flow over RGB images; multi-scale flows of 0..2 scales, square and not
+      resolveConfig({ pixels: true, imageSize: 4, imageChannels: 3, couplings: 3, hidden: 5 }),
+      resolveConfig({ arch: 'multiscale', imageSize: 4, imageChannels: 1, scales: 0, hidden: 3 }),
+      resolveConfig({ arch: 'multiscale', imageSize: 8, scales: 2, hidden: 5, depth: 3 }),
+      resolveConfig({ arch: 'multiscale', imageHeight: 4, imageWidth: 6, scales: 1, hidden: 2 }),
     ];
     for (const cfg of configs)
       expect(flowParameterCount(cfg), JSON.stringify(cfg)).toBe(
@@ -90,6 +95,34 @@ describe('flow config schema', () => {
       [{ toy: 'moons', dim: 3 }, "toy set 'moons' is 2-D, but dim is 3"],
       [{ dim: 2 ** 24, couplings: 1024 }, 'flow config describes 8.84e+12 parameters'],
       [{ dim: 20000, mixing: 'lu' }, 'over the limit of 1.07e+9; make the network smaller'],
+      [{ imageChannels: 0 }, 'imageChannels (0) must be a positive integer'],
+      [{ imageHeight: 2.5 }, 'imageHeight (2.5) must be a positive integer'],
+      [{ arch: 'glow' }, 'arch ("glow") must be one of "mlp", "multiscale"'],
+      [{ arch: 'multiscale', scales: 13 }, 'scales (13) must be at most 12'],
+      [{ imageChannels: 3 }, 'imageChannels (3) is for images; give imageSize'],
+      [{ imageHeight: 4 }, 'imageHeight (4) and imageWidth (undefined) go together'],
+      [{ pixels: true, dim: 10, imageChannels: 3, imageSize: 2 }, 'image shape 3x2x2 (C*H*W = 12)'],
+      [
+        { pixels: true, imageHeight: 4, imageWidth: 8 },
+        "non-square images (1x4x8) need arch 'multiscale'",
+      ],
+      [{ scales: 1 }, "scales (1) is for arch 'multiscale'; the MLP flow has none"],
+      [{ arch: 'multiscale', imageSize: 0 }, "arch 'multiscale' models images; give imageSize"],
+      [
+        { arch: 'multiscale', imageSize: 12, scales: 3 },
+        "arch 'multiscale' with scales 3 needs an image size divisible by 8 (2^scales), got 12; use imageSize 8 or 16, or fewer scales",
+      ],
+      [
+        { arch: 'multiscale', imageHeight: 8, imageWidth: 6, scales: 2 },
+        'needs imageHeight and imageWidth divisible by 4 (2^scales), got 8x6; use a height of 8 and a width of 4 or 8',
+      ],
+      [
+        { arch: 'multiscale', couplings: 8 },
+        "arch 'multiscale' with scales 1 has 10 couplings (3 checkerboard + 3 channel-wise per scale, 4 checkerboard at the end), but couplings is 8",
+      ],
+      [{ arch: 'multiscale', actnorm: true }, "arch 'multiscale' has its own masks"],
+      [{ arch: 'multiscale', mixing: 'lu' }, "mixing 'lu', mask 'alternating'"],
+      [{ arch: 'multiscale', hidden: 2 ** 14 }, 'make the network smaller'],
       [5, 'flow config: the config (5) must be an object'],
       [null, 'flow config: the config (null) must be an object'],
     ];
@@ -98,6 +131,36 @@ describe('flow config schema', () => {
       expect(resolve, JSON.stringify(given)).toThrow(FlowError);
       expect(resolve, JSON.stringify(given)).toThrow(message);
     }
+  });
+
+  it('writes each image config one way, and derives dim (and multi-scale couplings) when not given', () => {
+    // Square: imageSize alone; gray: no imageChannels; 'mlp': no arch. As before these fields.
+    const square = resolveConfig({
+      arch: 'mlp',
+      pixels: true,
+      imageHeight: 6,
+      imageWidth: 6,
+      imageChannels: 1,
+      couplings: 2,
+    });
+    expect(square).toEqual(resolveConfig({ pixels: true, dim: 36, imageSize: 6, couplings: 2 }));
+    expect(Object.keys(square)).toEqual(Object.keys(FLOW_PRESETS['mnist-mlp'].config));
+    const wide = resolveConfig({ arch: 'multiscale', imageHeight: 4, imageWidth: 8, scales: 2 });
+    expect(wide).toMatchObject({ dim: 96, imageSize: 0, imageHeight: 4, imageWidth: 8 });
+    expect(wide.couplings).toBe(16);
+    expect(Object.keys(wide)).toEqual([
+      'dim',
+      'imageSize',
+      'imageChannels',
+      'imageHeight',
+      'imageWidth',
+      'arch',
+      'scales',
+      ...Object.keys(FLOW_PRESETS['mnist-mlp'].config).slice(2),
+    ]);
+    // A stored multi-scale config reads back as it was written.
+    expect(resolveConfig(JSON.parse(JSON.stringify(wide)))).toEqual(wide);
+    expect(resolveConfig({ imageSize: 3 }).dim).toBe(9); // no dim given: C * H * W
   });
 
   it('refuses a crafted stored config with a named error, before building', async () => {

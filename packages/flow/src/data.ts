@@ -1,7 +1,7 @@
 /** Host-side data helpers: validation with clear errors, dequantization, shuffled batches. */
 import { type Batch, Rng, Tensor } from '@genmodels/runtime';
 import { describeTensor, firstNonFinite } from '@genmodels/runtime/internal';
-import type { FlowConfig } from './config.js';
+import { type FlowConfig, flowImageShape, type ImageShape } from './config.js';
 import { FlowError } from './errors.js';
 
 /**
@@ -63,9 +63,32 @@ export function toUnit(x: Tensor, d: number, where: string): Tensor<'float32'> {
   return p;
 }
 
-/** The data a config trains on, validated: pixels for pixel configs, finite points otherwise. */
+/** The layouts images of `shape` are taken in, for messages: "[N, 3, 32, 32] or [N, 3072]". */
+function imageLayouts([c, h, w]: ImageShape): string {
+  return `[N, ${c}, ${h}, ${w}]${c === 1 ? `, [N, ${h}, ${w}]` : ''} or [N, ${c * h * w}]`;
+}
+
+/**
+ * The data a config trains on, validated: pixels for pixel configs (images [N, C, H, W],
+ * flattened in that memory order), finite points otherwise.
+ */
 export function toData(x: Tensor, cfg: FlowConfig, where: string): Tensor<'float32'> {
-  return cfg.pixels ? toPixels(x, cfg.dim, where) : toPoints(x, cfg.dim, where);
+  if (!cfg.pixels) return toPoints(x, cfg.dim, where);
+  const shape = flowImageShape(cfg);
+  const n = x.rank >= 1 ? x.shape[0] : 0;
+  if (shape && (x.rank < 2 || x.size !== n * cfg.dim))
+    throw new FlowError(
+      `${where}: expected images ${imageLayouts(shape)} of integer pixels 0..255, got ${describeTensor(x)}`,
+    );
+  return toPixels(x, cfg.dim, where);
+}
+
+/** Images in [0, 1] (float32, e.g. read from a folder) as 8-bit pixels: round(255 v), uint8, same shape. */
+export function quantizePixels(images: Tensor): Tensor<'uint8'> {
+  const v = images.data as Float32Array;
+  const out = new Uint8Array(v.length);
+  for (let i = 0; i < v.length; i++) out[i] = Math.round(255 * Math.min(1, Math.max(0, v[i])));
+  return new Tensor('uint8', [...images.shape], out);
 }
 
 /** Uniform dequantization y = (x + u) / 256, u ~ U[0, 1) from rng: pixels [N, D] -> [N, D] in [0, 1). */

@@ -34,6 +34,7 @@ describe('flowFamily', () => {
       'ring8',
       'checkerboard',
       'mnist-mlp',
+      'cifar-realnvp',
     ]);
     expect(flowFamily.presets['mnist-mlp'].config).toMatchObject({
       dim: 784,

@@ -1,6 +1,5 @@
 /** `flowFamily`: the ModelFamily the `genmodels` CLI drives (train, load, sample, eval, export). */
 import {
-  cosine,
   type FamilyTrainOptions,
   type ModelFamily,
   type ModelSource,
@@ -14,6 +13,8 @@ import { FlowError } from './errors.js';
 import { Flow } from './flow.js';
 import { FLOW_PARTS } from './io.js';
 import { FlowNetwork } from './network.js';
+import { trainOnImages } from './own-images.js';
+import { schedule } from './schedule.js';
 
 /** The flow family, typed so that train/load return the full `Flow` API. */
 export interface FlowFamily extends ModelFamily {
@@ -22,34 +23,41 @@ export interface FlowFamily extends ModelFamily {
 }
 
 /**
- * The flow family: presets `moons`, `8gaussians`, `ring8`, `checkerboard` (2-D) and
- * `mnist-mlp`; parts ['sampler', 'log_density']. A run uses Adam at the config's lr with a
- * short warm-up and cosine decay to 0 over the run. `data` (with a 2-D preset): train on
- * your own points instead of the toy set (see {@link trainOnPoints}); `evaluate({ data })`
- * scores held-out points.
+ * The flow family: presets `moons`, `8gaussians`, `ring8`, `checkerboard` (2-D),
+ * `mnist-mlp` and `cifar-realnvp` (multi-scale, CIFAR-10); parts ['sampler',
+ * 'log_density']. A run uses Adam at the config's lr with a short warm-up and cosine decay
+ * to 0 over the run. `data`: train on your own data instead of the preset's: points (.csv,
+ * .tsv, .npy) with a 2-D preset (see {@link trainOnPoints}), a folder of images with an
+ * image preset (see {@link trainOnImages}; `imageSize`, no `labels`: the flow is
+ * unconditional); `evaluate({ data })` scores held-out data.
  *
  * @example
  * const model = await flowFamily.train(rt, { preset: 'moons', seed: 0 });
  * await model.save('out/flow');
  * const own = await flowFamily.train(rt, { preset: 'moons', data: 'points.csv', valFraction: 0.1 });
+ * const pics = await flowFamily.train(rt, { preset: 'cifar-realnvp', data: 'faces', imageSize: 16 });
  */
 export const flowFamily: FlowFamily = {
   name: 'flow',
   description:
-    'Normalizing flow (RealNVP affine couplings; 2-D toy densities or your own points, dequantized MNIST with bits/dim)',
+    'Normalizing flow (RealNVP affine couplings; 2-D toy densities or your own points; dequantized MNIST, CIFAR-10 (multi-scale) or your own images with bits/dim)',
   presets: FLOW_PRESETS,
   parts: FLOW_PARTS,
-  trainOptions: ['data', 'valFraction'],
+  trainOptions: ['data', 'valFraction', 'imageSize', 'labels'],
   evalOptions: ['data'],
   async train(rt: Runtime, opts: FamilyTrainOptions): Promise<Flow> {
     const cfg = resolveConfig(opts.preset); // unknown preset: FlowError before any data is read
-    if (opts.data !== undefined) return trainOnPoints(rt, opts, opts.data, cfg);
+    if (opts.data !== undefined)
+      return cfg.pixels
+        ? trainOnImages(rt, { ...opts, data: opts.data }, cfg)
+        : trainOnPoints(rt, opts, opts.data, cfg);
+    refuseOwnDataOptions(opts, cfg);
     const seed = opts.seed ?? 0;
     const extras = await import('./with-datasets.js');
     const flow = Flow.create(rt, opts.preset, { seed });
     const epochs = opts.epochs ?? FLOW_PRESETS[opts.preset]?.defaultEpochs ?? 1;
     let total: number;
-    let run: (lr: ReturnType<typeof cosine>) => Promise<unknown>;
+    let run: (lr: ReturnType<typeof schedule>) => Promise<unknown>;
     const common = {
       seed,
       signal: opts.signal,
@@ -69,7 +77,9 @@ export const flowFamily: FlowFamily = {
           reference: 'preset',
         });
     } else {
-      const train = toData(await extras.mnistPixels('train', { dir: opts.dataDir }), cfg, 'train');
+      const set = extras.presetImageSet(cfg) ?? 'mnist';
+      const pixels = await extras.presetPixels(set, 'train', { dir: opts.dataDir });
+      const train = toData(pixels, cfg, 'train');
       total = opts.steps ?? epochs * Math.ceil(train.shape[0] / cfg.batchSize);
       run = (lr) => flow.fit(train, { ...common, steps: total, lr, reference: 'preset' });
     }
@@ -81,10 +91,17 @@ export const flowFamily: FlowFamily = {
   },
 };
 
-/** The family's learning rate: a warm-up of up to 100 steps (a tenth of the run), then cosine decay to 0. */
-function schedule(lr: number, total: number): ReturnType<typeof cosine> {
-  const warmupSteps = Math.min(100, Math.floor(total / 10));
-  return cosine(lr, { warmupSteps, totalSteps: Math.max(total, warmupSteps + 1) });
+/** Own-data options given without `data` (the preset's own data is used): a FlowError naming each. */
+function refuseOwnDataOptions(opts: FamilyTrainOptions, cfg: FlowConfig): void {
+  for (const [key, what] of [
+    ['valFraction', 'holds out part of your own data'],
+    ['imageSize', 'is the size your own images are read at'],
+    ['labels', 'says how to read the folders of your own images'],
+  ] as const)
+    if (opts[key] !== undefined)
+      throw new FlowError(
+        `${key} (${String(opts[key])}) ${what}; give it with data (${cfg.pixels ? 'a folder of images' : 'a file of points'}), or leave it out to train on the preset's data`,
+      );
 }
 
 /**
@@ -101,10 +118,14 @@ async function trainOnPoints(
   source: string,
   cfg: FlowConfig,
 ): Promise<Flow> {
-  if (cfg.pixels || cfg.imageSize > 0)
-    throw new FlowError(
-      `--data for image presets comes with image-folder support; '${opts.preset}' trains on MNIST. Your own points train a 2-D preset: --preset moons --data points.csv`,
-    );
+  for (const [key, flag] of [
+    ['imageSize', '--image-size'],
+    ['labels', '--labels'],
+  ] as const)
+    if (opts[key] !== undefined)
+      throw new FlowError(
+        `${key} (${flag}) is for a folder of images; preset '${opts.preset}' trains on points (a .csv, .tsv or .npy file). Your own images train an image preset: --preset cifar-realnvp --data DIR`,
+      );
   const valFraction = opts.valFraction ?? 0.1;
   if (!(typeof valFraction === 'number' && valFraction >= 0 && valFraction < 1))
     throw new FlowError(`valFraction (${valFraction}) must be a number in [0, 1)`);

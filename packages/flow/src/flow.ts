@@ -29,7 +29,7 @@ import {
   type ModelFitOptions,
 } from '@genmodels/runtime/internal';
 import { ActNorm } from './actnorm.js';
-import { type FlowConfig, resolveConfig } from './config.js';
+import { type FlowConfig, flowImageShape, formatImageShape, resolveConfig } from './config.js';
 import {
   dequantize,
   pointsOf,
@@ -67,11 +67,12 @@ export interface FlowFitOptions extends Omit<ModelFitOptions, 'lr'> {
    */
   initBatch?: Tensor;
   /**
-   * What `evaluate()` scores a point flow against afterwards. 'preset': the data is the
-   * preset's own toy set (what `flowFamily.train` passes), so evaluate() keeps using the
-   * preset's test set. Points [M, D] (data units): held-out points the flow does not train
-   * on, which evaluate() scores. Absent: the data is yours and nothing is held out, so
-   * evaluate() needs `{ data: held-out points }`.
+   * What `evaluate()` scores the flow against afterwards. 'preset': the data is the preset's
+   * own (toy set, MNIST, CIFAR-10; what `flowFamily.train` passes), so evaluate() keeps using
+   * the preset's test set. Points [M, D] (data units), or for pixel flows images (integer
+   * pixels [M, C, H, W] or [M, D]): held-out data the flow does not train on, which
+   * evaluate() scores. Absent: the data is yours and nothing is held out, so evaluate()
+   * needs `{ data }`.
    */
   reference?: 'preset' | Tensor;
   /**
@@ -89,13 +90,15 @@ export interface FlowEvalOptions extends Omit<FamilyEvalOptions, 'data'> {
   seed?: number;
   /** 2-D presets: test points (default TOY_TEST_SIZE); against `data`: samples for the MMD (default 2,000). */
   n?: number;
-  /** MNIST: test images (default all). */
+  /** MNIST, CIFAR-10: test images (default all). */
   limit?: number;
-  /** MNIST: where the IDX files are. */
+  /** MNIST: where the IDX files are; CIFAR-10: where its batches are (else GENMODELS_CIFAR10_DIR). */
   dataDir?: string;
   /**
    * Point flows: held-out points [N, D] in data units, or the path of a .csv, .tsv, .txt or
-   * .npy file of them, to score (NLL in data units, and MMD of samples).
+   * .npy file of them, to score (NLL in data units, and MMD of samples). Pixel flows:
+   * held-out images, integer pixels 0..255 [N, C, H, W] (or [N, D]), or the path of a folder
+   * of PNG / JPEG images (read at the model's size and channels), to score (NLL and bits/dim).
    */
   data?: Tensor | string;
 }
@@ -182,7 +185,7 @@ export class Flow extends GenerativeModel<FlowConfig, FlowNetwork, TrainStep, Fl
         `${describeModelSource(source)}: the stored normalization has ${norm.mean.length} values per statistic, but this flow models ${net.cfg.pixels ? 'pixels' : `${net.cfg.dim}-D points`}`,
       );
     const flow = new Flow(rt, net, preset);
-    flow.#trainedOn = net.cfg.pixels ? 'preset' : fields.trainedOn;
+    flow.#trainedOn = fields.trainedOn;
     flow.#normalization = norm;
     flow.data = fields.data;
     return flow;
@@ -193,9 +196,10 @@ export class Flow extends GenerativeModel<FlowConfig, FlowNetwork, TrainStep, Fl
   }
 
   /**
-   * Maximum likelihood with Adam. data: points [N, D] (2-D presets), pixels [N, 784] or
-   * [N, 28, 28] as integers 0..255 (pixel configs; dequantized afresh every batch), or
-   * batches `{ x: [B, D] }` already in model space. Loss: mean NLL in nats, or bits/dim.
+   * Maximum likelihood with Adam. data: points [N, D] (2-D presets), images as integer
+   * pixels 0..255 [N, C, H, W] or [N, D] (pixel configs, e.g. MNIST [N, 28, 28], CIFAR-10
+   * [N, 3, 32, 32]; dequantized afresh every batch), or batches `{ x: [B, D] }` already in
+   * model space. Loss: mean NLL in nats, or bits/dim.
    */
   async fit(data: Tensor | BatchSource, opts: FlowFitOptions = {}): Promise<FitResult> {
     const cfg = this.config;
@@ -203,16 +207,17 @@ export class Flow extends GenerativeModel<FlowConfig, FlowNetwork, TrainStep, Fl
     const ref = opts.reference;
     if (ref !== undefined && ref !== 'preset' && !(ref instanceof Tensor))
       throw new FlowError(
-        `fit: reference must be 'preset' or held-out points [M, ${cfg.dim}], got ${String(ref)}`,
+        `fit: reference must be 'preset' or held-out ${cfg.pixels ? 'images' : 'points'} [M, ${cfg.dim}], got ${String(ref)}`,
       );
-    if (cfg.pixels) {
-      if (ref instanceof Tensor || opts.standardize)
-        throw new FlowError(
-          'fit: `reference` points and `standardize` are for point flows; a pixel flow is scored on MNIST',
-        );
-      return this.#fit(data, opts);
-    }
-    const heldOut = ref instanceof Tensor ? pointsOf(ref, cfg.dim, 'fit: reference') : undefined;
+    if (cfg.pixels && opts.standardize)
+      throw new FlowError(
+        'fit: `standardize` is for point flows; a pixel flow dequantizes its pixels and takes their logit',
+      );
+    let heldOut: Tensor<'float32'> | undefined;
+    if (ref instanceof Tensor)
+      heldOut = cfg.pixels
+        ? toData(ref, cfg, 'fit: reference')
+        : pointsOf(ref, cfg.dim, 'fit: reference');
     let norm = this.#normalization;
     let x: Tensor<'float32'> | undefined;
     if (data instanceof Tensor) x = toData(data, cfg, 'fit');
@@ -238,7 +243,7 @@ export class Flow extends GenerativeModel<FlowConfig, FlowNetwork, TrainStep, Fl
         this.#normalization = norm;
         this.#trainedOn = ref === 'preset' ? 'preset' : 'data';
         this.#heldOut = heldOut;
-        this.#trainPoints = ref === 'preset' ? undefined : x;
+        this.#trainPoints = ref === 'preset' || cfg.pixels ? undefined : x;
       }
     }
   }
@@ -314,7 +319,7 @@ export class Flow extends GenerativeModel<FlowConfig, FlowNetwork, TrainStep, Fl
     x: Tensor<'float32'>,
   ): Promise<Record<string, Tensor>> {
     const n = x.shape[0];
-    const chunk = this.config.dim > 64 ? 500 : 8192;
+    const chunk = chunkRows(this.config);
     const parts: Record<string, Tensor>[] = [];
     for (let i = 0; i < n; i += chunk)
       parts.push(await exe.runHost({ [feed]: rowRange(x, i, Math.min(n, i + chunk)) }));
@@ -399,16 +404,11 @@ export class Flow extends GenerativeModel<FlowConfig, FlowNetwork, TrainStep, Fl
     return x;
   }
 
-  /** Samples as the CLI shows them: points [n, 2] over n data points, or images [n, 1, H, W] in [0, 1]. */
+  /** Samples as the CLI shows them: points [n, D] over data points, or images [n, C, H, W] in [0, 1]. */
   async sample(n: number, seed: number): Promise<FamilySamples> {
-    const cfg = this.config;
+    const shape = flowImageShape(this.config);
     const x = await this.sampleFlat(n, seed);
-    if (cfg.imageSize > 0)
-      return {
-        kind: 'images',
-        images: x.reshape([n, 1, cfg.imageSize, cfg.imageSize]),
-        range: '01',
-      };
+    if (shape) return { kind: 'images', images: x.reshape([n, ...shape]), range: '01' };
     const reference = await this.referencePoints(n, seed);
     return reference ? { kind: 'points', points: x, reference } : { kind: 'points', points: x };
   }
@@ -420,7 +420,7 @@ export class Flow extends GenerativeModel<FlowConfig, FlowNetwork, TrainStep, Fl
    */
   async referencePoints(n: number, seed: number): Promise<Tensor<'float32'> | undefined> {
     const cfg = this.config;
-    if (cfg.pixels || cfg.imageSize > 0) return undefined;
+    if (cfg.pixels || flowImageShape(cfg)) return undefined;
     if (this.#trainedOn === 'preset') {
       if (!cfg.toy) return undefined;
       const { toyPoints } = await import('./with-datasets.js');
@@ -476,37 +476,44 @@ export class Flow extends GenerativeModel<FlowConfig, FlowNetwork, TrainStep, Fl
    */
   async evaluateOn(x: Tensor, opts: { seed?: number } = {}): Promise<Record<string, number>> {
     const cfg = this.config;
+    const nll = await this.#meanNll(x, opts.seed ?? 0);
+    return cfg.pixels ? { bpd: nll / (cfg.dim * Math.LN2) + 8 } : { test_nll: nll };
+  }
+
+  /** Mean -log p over x (pixel configs: of the dequantized y, noise from Rng(seed)). */
+  async #meanNll(x: Tensor, seed: number): Promise<number> {
+    const cfg = this.config;
     const data = toData(x, cfg, 'evaluate');
-    const y = cfg.pixels ? dequantize(data, new Rng(opts.seed ?? 0)) : data;
+    const y = cfg.pixels ? dequantize(data, new Rng(seed)) : data;
     const lp = (await this.logProb(y)).data;
     let s = 0;
     for (const v of lp) s += v;
     const nll = -s / lp.length;
     if (!Number.isFinite(nll))
       throw new FlowError(`evaluate: the model's NLL is ${nll} (diverged or data out of support)`);
-    return cfg.pixels ? { bpd: nll / (cfg.dim * Math.LN2) + 8 } : { test_nll: nll };
+    return nll;
   }
 
   /**
    * Figures on the held-out test set (needs @genmodels/datasets). 2-D presets trained on
    * their toy set: `test_nll` on TOY_TEST_SIZE points regenerated from TOY_TEST_SEED (never a
-   * training stream); MNIST: `bpd` on the test split (the first `limit` images), dequantized
-   * by Rng(seed).
+   * training stream); MNIST and CIFAR-10 (pixel flows of their shape trained on them): `bpd`
+   * on the test split (the first `limit` images), dequantized by Rng(seed).
    *
-   * `data` (held-out points [N, D] in data units, or a .csv/.tsv/.npy path): `test_nll`
-   * (mean -log p(x) in nats, data units), `nll_per_dim`, `bits_per_dim` (= nll_per_dim /
-   * ln 2) and `mmd` (samples against the points; see `evaluatePoints`). A flow trained on your
-   * own points never scores against a set it was not trained for: without `data` it uses the
-   * held-out `reference` given to `fit`, else throws a FlowError saying what to pass.
+   * `data` (point flows: held-out points [N, D] in data units, or a .csv/.tsv/.npy path):
+   * `test_nll` (mean -log p(x) in nats, data units), `nll_per_dim`, `bits_per_dim` (=
+   * nll_per_dim / ln 2) and `mmd` (samples against the points; see `evaluatePoints`). Pixel
+   * flows, `data` (held-out images, integer pixels [N, C, H, W], or a folder of images):
+   * `test_nll` (mean NLL of the 8-bit images in nats, -log p(y) + D log 256) and
+   * `bits_per_dim` (test_nll / (D ln 2), the `bpd` above). A flow trained on your own data
+   * never scores against a set it was not trained for: without `data` it uses the held-out
+   * `reference` given to `fit`, else throws a FlowError saying what to pass.
    */
   async evaluate(opts: FlowEvalOptions = {}): Promise<Record<string, number>> {
     const cfg = this.config;
     const extras = await import('./with-datasets.js');
-    if (opts.data !== undefined || (!cfg.pixels && this.#trainedOn === 'data')) {
-      if (cfg.pixels)
-        throw new FlowError(
-          'evaluate: `data` (held-out points) is for point flows; a pixel flow is scored on the MNIST test set',
-        );
+    if (cfg.pixels) return this.#evaluateImages(opts);
+    if (opts.data !== undefined || this.#trainedOn === 'data') {
       const heldOut =
         opts.data !== undefined
           ? await extras.readHeldOut(opts.data, cfg.dim)
@@ -521,12 +528,32 @@ export class Flow extends GenerativeModel<FlowConfig, FlowNetwork, TrainStep, Fl
       );
       return this.evaluateOn(test, opts);
     }
-    if (cfg.pixels && cfg.dim === 784) {
-      const test = await extras.mnistPixels('test', { limit: opts.limit, dir: opts.dataDir });
-      return this.evaluateOn(test, opts);
-    }
     throw new FlowError(
       `evaluate: a custom flow has no reference test set; pass held-out points: evaluate({ data }) with a Tensor [N, ${cfg.dim}] or a .csv/.tsv/.npy file (or use evaluateOn(x))`,
+    );
+  }
+
+  /** `evaluate` of a pixel flow: your held-out images, or the test split of MNIST / CIFAR-10. */
+  async #evaluateImages(opts: FlowEvalOptions): Promise<Record<string, number>> {
+    const cfg = this.config;
+    const extras = await import('./with-datasets.js');
+    if (opts.data !== undefined || this.#trainedOn === 'data') {
+      const heldOut =
+        opts.data !== undefined
+          ? await extras.readHeldOutImages(opts.data, cfg)
+          : (this.#heldOut ?? missingHeldOutImages(cfg));
+      const nll = await this.#meanNll(heldOut, opts.seed ?? 0);
+      const nats = nll + cfg.dim * Math.log(256);
+      return { test_nll: nats, bits_per_dim: nats / (cfg.dim * Math.LN2) };
+    }
+    const set = extras.presetImageSet(cfg);
+    if (set) {
+      const test = await extras.presetPixels(set, 'test', { limit: opts.limit, dir: opts.dataDir });
+      return this.evaluateOn(test, opts);
+    }
+    const shape = flowImageShape(cfg);
+    throw new FlowError(
+      `evaluate: this pixel flow (${shape ? `images ${formatImageShape(shape)}` : `${cfg.dim} pixels`}) has no reference test set (MNIST and CIFAR-10 have their shapes); pass held-out images: evaluate({ data }) with integer pixels [N, ${shape ? shape.join(', ') : cfg.dim}] or the path of a folder of images (or use evaluateOn(x))`,
     );
   }
 
@@ -546,11 +573,27 @@ export class Flow extends GenerativeModel<FlowConfig, FlowNetwork, TrainStep, Fl
     return fields;
   }
 
-  /** 2-D: samples.png (samples over data) and density.png (heat map); MNIST: samples.png. */
+  /** 2-D: samples.png (samples over data) and density.png (heat map); images: samples.png. */
   async pictures(dir: string, seed = 0): Promise<string[]> {
     const { writePictures } = await import('./with-datasets.js');
     return writePictures(this, dir, seed);
   }
+}
+
+/** Rows per inference run: a multi-scale flow's conv activations bound it (about 64 CIFAR images). */
+function chunkRows(cfg: FlowConfig): number {
+  const shape = flowImageShape(cfg);
+  if (cfg.arch === 'multiscale' && shape)
+    return Math.max(1, Math.floor(2 ** 22 / (cfg.hidden * shape[1] * shape[2])));
+  return cfg.dim > 64 ? 500 : 8192;
+}
+
+/** The refusal of `evaluate()` for a pixel flow trained on your images with nothing held out. */
+function missingHeldOutImages(cfg: FlowConfig): never {
+  const shape = flowImageShape(cfg);
+  throw new FlowError(
+    `evaluate: this flow was trained on images you gave (fit), so it has no test set of its own to score against; pass held-out images it did not train on: evaluate({ data }) with integer pixels 0..255 [N, ${shape ? shape.join(', ') : cfg.dim}] or the path of a folder of images (genmodels eval flow --from DIR --data held-out-folder)`,
+  );
 }
 
 /** The refusal of `evaluate()` for a flow trained on your points with nothing held out. */

@@ -1,19 +1,50 @@
 /**
  * FlowNetwork: the invertible map x -> z of a config ([ActNorm] [LU mixing] coupling, per
- * block), the logit transform in front for pixel data, and the standard normal base:
- * log p(x) = log N(z; 0, I) + sum of the layers' log|det|.
+ * block; or one multi-scale flow over images), the logit transform in front for pixel data,
+ * and the standard normal base: log p(x) = log N(z; 0, I) + sum of the layers' log|det|.
  */
 import { Module, ops, type Rng, type Value } from '@genmodels/runtime';
 import { ActNorm } from './actnorm.js';
-import type { FlowConfig } from './config.js';
+import { type FlowConfig, flowImageShape } from './config.js';
 import { AffineCoupling, couplingSplits } from './coupling.js';
 import type { FlowLayer } from './layer.js';
 import { LogitTransform } from './logit.js';
 import { LuMixing } from './mixing.js';
+import { MultiScaleFlow } from './multiscale.js';
 
 const HALF_LOG_2PI = 0.5 * Math.log(2 * Math.PI);
 
-/** The flow of a config; state-dict keys `layers.<i>.*` in application order (x -> z). */
+/** The layers of a config, in application order (x -> z). */
+function flowLayers(cfg: FlowConfig, rng: Rng): FlowLayer[] {
+  const shape = flowImageShape(cfg);
+  if (cfg.arch === 'multiscale' && shape)
+    return [
+      new MultiScaleFlow(shape, {
+        scales: cfg.scales ?? 0,
+        hidden: cfg.hidden,
+        blocks: cfg.depth,
+        rng,
+      }),
+    ];
+  const d = cfg.dim;
+  const [maskRng, mixRng, netRng] = rng.split(3);
+  const splits = couplingSplits(d, cfg.couplings, cfg.mask, cfg.imageSize, maskRng);
+  const layers: FlowLayer[] = [];
+  for (const split of splits) {
+    if (cfg.actnorm) layers.push(new ActNorm(d));
+    if (cfg.mixing === 'lu') layers.push(new LuMixing(d, mixRng));
+    layers.push(
+      new AffineCoupling(d, split, { hidden: cfg.hidden, depth: cfg.depth, rng: netRng }),
+    );
+  }
+  return layers;
+}
+
+/**
+ * The flow of a config; state-dict keys `layers.<i>.*` in application order (x -> z). A
+ * multi-scale config has one layer, the {@link MultiScaleFlow} (`layers.0.levels.<i>.*`,
+ * `layers.0.final.<j>.*`).
+ */
 export class FlowNetwork extends Module {
   readonly layers: FlowLayer[];
   /** Pixel data only: the logit transform applied before `layers` (no parameters). */
@@ -24,18 +55,7 @@ export class FlowNetwork extends Module {
     rng: Rng,
   ) {
     super();
-    const d = cfg.dim;
-    const [maskRng, mixRng, netRng] = rng.split(3);
-    const splits = couplingSplits(d, cfg.couplings, cfg.mask, cfg.imageSize, maskRng);
-    const layers: FlowLayer[] = [];
-    for (const split of splits) {
-      if (cfg.actnorm) layers.push(new ActNorm(d));
-      if (cfg.mixing === 'lu') layers.push(new LuMixing(d, mixRng));
-      layers.push(
-        new AffineCoupling(d, split, { hidden: cfg.hidden, depth: cfg.depth, rng: netRng }),
-      );
-    }
-    this.layers = layers;
+    this.layers = flowLayers(cfg, rng);
     if (cfg.pixels) this.logit = new LogitTransform(cfg.logitAlpha);
   }
 

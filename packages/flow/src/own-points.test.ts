@@ -152,13 +152,14 @@ describe('a 2-D preset trained on your own points', () => {
   });
 
   it('refuses data for image presets, data of another D, one column, and a bad valFraction', async () => {
+    // An image preset reads a folder of images: a points file is not one.
     await expect(flowFamily.train(rt, { preset: 'mnist-mlp', data: csv })).rejects.toThrow(
-      /--data for image presets comes with image-folder support/,
+      /spiral\.csv' is a file of points; preset 'mnist-mlp' models images/,
     );
     await expect(
       flowFamily.train(rt, { preset: 'moons', data: csv, valFraction: -0.1 }),
     ).rejects.toThrow(/valFraction \(-0.1\) must be a number in \[0, 1\)/);
-    expect(flowFamily.trainOptions).toEqual(['data', 'valFraction']);
+    expect(flowFamily.trainOptions).toEqual(['data', 'valFraction', 'imageSize', 'labels']);
     expect(flowFamily.evalOptions).toEqual(['data']);
     const one = join(dir, 'one.csv');
     await writeFile(one, pointsCsv(new Tensor('float32', [20, 1], new Rng(0).normal(20))));

@@ -9,9 +9,17 @@ import {
   Tensor,
   type Value,
 } from '@genmodels/runtime';
+import { type TraceContext, withTrace } from '@genmodels/runtime/internal';
+import {
+  type GradcheckInput,
+  type GradcheckOptions,
+  type GradcheckResult,
+  gradcheck,
+} from '@genmodels/runtime/testing';
 import type { FlowLayer } from './layer.js';
 import { indexConst } from './layer.js';
 import { logAbsDet } from './linalg.js';
+import type { FlowNetwork } from './network.js';
 
 /** Add N(0, std^2) noise to every trainable parameter, so zero-initialized couplings are no longer the identity. */
 export function perturb(m: Module, seed: number, std = 0.3): void {
@@ -54,6 +62,25 @@ export async function jacobianLogdet(
     fromJacobian.push(logAbsDet(jac, d));
   }
   return { fromJacobian, reported: Array.from(out.logdet.data as Float32Array) };
+}
+
+/** The layer's own log-det output per point of x [B, D]. */
+export async function layerLogdet(
+  rt: Runtime,
+  layer: FlowLayer,
+  x: Tensor<'float32'>,
+): Promise<number[]> {
+  const exe = await compileInference(
+    rt,
+    layer,
+    { x: { dtype: 'float32', shape: x.shape } },
+    (i) => ({
+      logdet: ops.add(layer.call(i.x).logdet, ops.mul(ops.sum(i.x, 1), 0)),
+    }),
+  );
+  const out = await exe.runHost({ x });
+  await exe.dispose();
+  return Array.from(out.logdet.data as Float32Array);
 }
 
 /** log|det J| per point from central finite differences of the layer's forward (float32, so loose). */
@@ -132,4 +159,42 @@ export function columnMeans(x: Tensor): number[] {
   const m = new Array<number>(d).fill(0);
   for (let i = 0; i < n; i++) for (let j = 0; j < d; j++) m[j] += v[i * d + j] / n;
   return m;
+}
+
+/**
+ * The shared gradcheck (central differences in seeded random directions) of the mean NLL
+ * -mean(log p(x)) of `net` with respect to the parameters named in `keys` (state-dict keys),
+ * the other tensors held as constants: the gradient a training step uses.
+ */
+export async function nllGradcheck(
+  rt: Runtime,
+  net: FlowNetwork,
+  keys: readonly string[],
+  x: Tensor<'float32'>,
+  opts: GradcheckOptions = {},
+): Promise<GradcheckResult> {
+  const tensors = new Map(net.namedTensors());
+  const inputs: Record<string, GradcheckInput> = { x: { shape: x.shape, data: x, check: false } };
+  for (const k of keys) {
+    const p = tensors.get(k);
+    if (!p) throw new Error(`nllGradcheck: no parameter '${k}'`);
+    inputs[k] = { shape: p.shape, data: p.data };
+  }
+  net.setPaths();
+  return gradcheck(
+    rt,
+    inputs,
+    (v) => {
+      const ctx: TraceContext = {
+        graph: v.x.graph,
+        training: true,
+        bindings: new Map(),
+        updates: new Map(),
+        noise: new Map(),
+      };
+      for (const [k, p] of tensors) ctx.bindings.set(p, v[k] ?? v.x.graph.constant(p.data.clone()));
+      return withTrace(ctx, () => ops.neg(ops.mean(net.logProb(v.x))));
+    },
+    opts,
+  );
 }

