@@ -23,6 +23,22 @@ export { ExecutableCache } from './exec/cache.js';
 export { decodeModel, encodeModel, IR_VERSION, OPSET } from './graph/encode.js';
 export type { Attr, Attrs, Node, OutputSpec, Primitive, VjpRule } from './graph/graph.js';
 export { inputOf, primitive, vjp1, withoutGradient } from './graph/graph.js';
+export type {
+  OnnxAttribute,
+  OnnxDimension,
+  OnnxGraph,
+  OnnxInt64,
+  OnnxInt64Object,
+  OnnxModel,
+  OnnxNode,
+  OnnxOperatorSetId,
+  OnnxStringEntry,
+  OnnxTensor,
+  OnnxTensorShape,
+  OnnxTensorType,
+  OnnxType,
+  OnnxValueInfo,
+} from './graph/onnx-model.js';
 export { broadcastShapes, formatShape } from './graph/shape.js';
 export type {
   FamilyStoreOptions,

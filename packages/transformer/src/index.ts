@@ -2,6 +2,11 @@
  * @genmodels/transformer: a decoder-only character GPT with KV-cache generation and an
  * encoder-decoder Transformer for seq2seq tasks, trained with @genmodels/runtime.
  */
+
+// The runtime's essentials, so an app that installs only this package (pnpm's strict
+// node_modules included) can import `Runtime`, `Tensor` and `Rng` from it.
+export type { RuntimeOptions } from '@genmodels/runtime';
+export { Rng, Runtime, Tensor } from '@genmodels/runtime';
 export { TRANSFORMER_PRESETS, transformerFamily } from './family.js';
 export type {
   GenerateOptions,
@@ -15,6 +20,7 @@ export type {
   GptStored,
   SamplingOptions,
   ScoredWindow,
+  TokenizedCorpus,
 } from './gpt/index.js';
 export {
   CORPUS_MAX_BYTES,

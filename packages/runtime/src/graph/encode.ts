@@ -2,6 +2,7 @@ import onnxProto from 'onnx-proto';
 import { GraphError } from '../errors.js';
 import type { DType, Tensor } from '../tensor.js';
 import type { Attr, Graph, Node, Value } from './graph.js';
+import type { OnnxModel } from './onnx-model.js';
 import type { Shape } from './shape.js';
 
 const { onnx } = onnxProto;
@@ -150,7 +151,12 @@ export function encodeModel(graph: Graph, opts: EncodeOptions): Uint8Array {
   return onnx.ModelProto.encode(model).finish();
 }
 
-/** Decode a ModelProto (for tests and tooling). */
-export function decodeModel(bytes: Uint8Array): onnxProto.onnx.ModelProto {
+/**
+ * Decode a ModelProto (for tests and tooling), typed by the runtime's own {@link OnnxModel}
+ * (no protobuf package's types in public signatures); int64 fields read with `Number(...)`.
+ *
+ * @example Number(decodeModel(bytes).opsetImport[0].version) // 21
+ */
+export function decodeModel(bytes: Uint8Array): OnnxModel {
   return onnx.ModelProto.decode(bytes);
 }

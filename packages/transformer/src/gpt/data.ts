@@ -4,7 +4,7 @@
  * generating work without it), split nanoGPT-style, and the windows that score a whole
  * validation stream.
  */
-import type { TextCorpus } from '@genmodels/datasets';
+import type { Rng, Tensor } from '@genmodels/runtime';
 import { importOptional, readBytes } from '@genmodels/runtime/internal';
 import { GptError } from './errors.js';
 
@@ -17,14 +17,34 @@ const datasets = () =>
       ),
   );
 
+/**
+ * A token stream as the GPT trains and is scored on it: what it needs of a corpus split.
+ * `TextCorpus` of @genmodels/datasets (what {@link corpusFromText} and {@link readCorpus}
+ * return) satisfies it structurally; declaring it here keeps the transformer's public
+ * types whole without @genmodels/datasets installed.
+ *
+ * @example const { x, y } = corpus.train.randomBatch(new Rng(0), 32, 256); // int64 [32, 256]
+ */
+export interface TokenizedCorpus {
+  /** Token ids, int32 [length]. */
+  readonly ids: Int32Array;
+  /** Number of tokens. */
+  readonly length: number;
+  /**
+   * `batchSize` windows at random offsets o in [0, length - blockSize) (nanoGPT's get_batch):
+   * x[b] = ids[o .. o+T), y[b] = ids[o+1 .. o+T+1), both int64 [batchSize, blockSize].
+   */
+  randomBatch(rng: Rng, batchSize: number, blockSize: number): { x: Tensor; y: Tensor };
+}
+
 /** A character corpus split into train (first 90%) and validation (last 10%) token streams. */
 export interface GptCorpus {
   /** Where the text came from (a file path, or a URL in browsers, as given), if known. */
   source?: string;
   /** The vocabulary: the text's sorted unique code points (id = index). */
   chars: readonly string[];
-  train: TextCorpus;
-  val: TextCorpus;
+  train: TokenizedCorpus;
+  val: TokenizedCorpus;
 }
 
 /**

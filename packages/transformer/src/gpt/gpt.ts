@@ -3,7 +3,6 @@
  * (AdamW, warmup + cosine, clipping), validation metrics, KV-cache generation, save/load
  * and ONNX export. Built on the runtime's `GenerativeModel` (family 'transformer').
  */
-import type { TextCorpus } from '@genmodels/datasets';
 import {
   adamw,
   compileTrainStep,
@@ -25,7 +24,7 @@ import {
 } from '@genmodels/runtime/internal';
 import { type ScheduledFitOptions, type ScheduledRun, scheduledFit } from '../schedule.js';
 import { type GptConfig, resolveGptConfig } from './config.js';
-import { type GptCorpus, readCorpus } from './data.js';
+import { type GptCorpus, readCorpus, type TokenizedCorpus } from './data.js';
 import { decoderFn, decoderInputs } from './decoder.js';
 import { GptError } from './errors.js';
 import { type GenerateOptions, type GenerateResult, generate } from './generate.js';
@@ -213,7 +212,7 @@ export class GPT extends GenerativeModel<GptConfig, GptNetwork, TrainStep, GptFi
   }
 
   async #randomWindowLoss(
-    val: TextCorpus,
+    val: TokenizedCorpus,
     seed: number,
     batches: number,
     bs: number,
@@ -234,7 +233,7 @@ export class GPT extends GenerativeModel<GptConfig, GptNetwork, TrainStep, GptFi
   }
 
   /** Validation metrics on `val` (random windows and the whole stream). */
-  async evaluateOn(val: TextCorpus, opts: GptEvalOptions = {}): Promise<GptMetrics> {
+  async evaluateOn(val: TokenizedCorpus, opts: GptEvalOptions = {}): Promise<GptMetrics> {
     if (val.length < 2)
       throw new GptError(`the validation split has ${val.length} tokens; expected at least 2`);
     const bs = opts.batchSize ?? this.config.batchSize;

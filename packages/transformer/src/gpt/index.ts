@@ -1,7 +1,7 @@
 /** The decoder-only character GPT of @genmodels/transformer. */
 export type { GptConfig } from './config.js';
 export { GPT_PRESETS, gptConfigSchema, gptParameterCount, resolveGptConfig } from './config.js';
-export type { GptCorpus, ScoredWindow } from './data.js';
+export type { GptCorpus, ScoredWindow, TokenizedCorpus } from './data.js';
 export { CORPUS_MAX_BYTES, corpusFromText, readCorpus, scoringWindows } from './data.js';
 export { decoderInputs } from './decoder.js';
 export { GptError } from './errors.js';

@@ -2,7 +2,6 @@
  * Validation losses: per-token next-character losses from a compiled scoring graph, over
  * random windows (nanoGPT's estimate) or over a whole stream with every token scored once.
  */
-import type { TextCorpus } from '@genmodels/datasets';
 import {
   type Executable,
   type InferenceFn,
@@ -12,7 +11,7 @@ import {
   type Tensor,
 } from '@genmodels/runtime';
 import type { GptConfig } from './config.js';
-import { scoringWindows } from './data.js';
+import { scoringWindows, type TokenizedCorpus } from './data.js';
 import { idsTensor, positionsTensor } from './decoder.js';
 import { GptError } from './errors.js';
 import type { GptNetwork } from './network.js';
@@ -47,7 +46,7 @@ async function tokenLosses(exe: Executable, x: Tensor, y: Tensor): Promise<Float
 export async function randomWindowLoss(
   exe: Executable,
   cfg: GptConfig,
-  val: TextCorpus,
+  val: TokenizedCorpus,
   o: { seed: number; batches: number; batchSize: number },
 ): Promise<number> {
   const len = Math.min(cfg.blockSize, val.length - 1);
