@@ -5,142 +5,39 @@
  * written on Node.js by `GAN.save` (what the CLI writes) and one the page itself saved.
  * Screenshots go to test-artifacts/ (gitignored).
  */
-import { mkdirSync, mkdtempSync, rmSync, statSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { toyData } from '@genmodels/datasets';
 import { GAN } from '@genmodels/gan';
 import { Runtime } from '@genmodels/runtime';
-import {
-  type Browser,
-  chromiumAvailable,
-  hasWebGpuAdapter,
-  launchChromium,
-  PAGE_TIMEOUT_MS,
-  type Page,
-  pageErrors,
-  type StaticServer,
-  serveStatic,
-} from '@genmodels/testkit';
+import { chromiumAvailable, hasWebGpuAdapter, PAGE_TIMEOUT_MS } from '@genmodels/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-
-const DIST = fileURLToPath(new URL('../dist', import.meta.url));
-const ARTIFACTS = fileURLToPath(new URL('../test-artifacts', import.meta.url));
-
-/** Status of the page: the attributes of #status that the page keeps current. */
-async function status(page: Page) {
-  return page.$eval('#status', (e) => ({ ...(e as HTMLElement).dataset }));
-}
-
-/** Wait for the page's worker to be idle with a model, failing fast on a reported error. */
-async function idle(page: Page, timeout = PAGE_TIMEOUT_MS): Promise<void> {
-  await page.waitForFunction(
-    () => {
-      const s = document.getElementById('status');
-      return s?.dataset.state === 'idle' || s?.dataset.error !== undefined;
-    },
-    null,
-    { timeout },
-  );
-  const s = await status(page);
-  if (s.error) throw new Error(`the page reported: ${s.error}`);
-}
-
-/** Wait until the model from file `name` is loaded (its name shows in #info) and the worker is idle. */
-async function loaded(page: Page, name: string): Promise<void> {
-  await page.waitForFunction(
-    (n) =>
-      document.getElementById('info')?.textContent?.includes(n) ||
-      document.getElementById('status')?.dataset.error !== undefined,
-    name,
-    { timeout: PAGE_TIMEOUT_MS },
-  );
-  await idle(page);
-}
-
-/** Press Train, wait until `steps` steps are done, press Stop, wait for idle. */
-async function train(page: Page, steps: number, timeout = PAGE_TIMEOUT_MS): Promise<void> {
-  await page.click('#train');
-  await page.waitForFunction(
-    (n) => {
-      const s = document.getElementById('status');
-      return Number(s?.dataset.step) >= n || s?.dataset.error !== undefined;
-    },
-    steps,
-    { timeout },
-  );
-  await page.click('#stop');
-  await idle(page, timeout);
-}
-
-/** Distinct RGB colors of a canvas (capped): 1 for a blank one. */
-function colors(page: Page, selector: string): Promise<number> {
-  return page.$eval(selector, (c) => {
-    const canvas = c as HTMLCanvasElement;
-    const d = canvas.getContext('2d')?.getImageData(0, 0, canvas.width, canvas.height).data;
-    const seen = new Set<number>();
-    for (let i = 0; d && i < d.length && seen.size < 256; i += 4)
-      seen.add((d[i] << 16) | (d[i + 1] << 8) | d[i + 2]);
-    return seen.size;
-  });
-}
-
-/** Pixels of a canvas as a data URL, to compare two drawings. */
-function pixels(page: Page, selector: string): Promise<string> {
-  return page.$eval(selector, (c) => (c as HTMLCanvasElement).toDataURL());
-}
-
-/** Page errors and failed requests (any HTTP error, e.g. a 404 for a file the app should serve). */
-function watch(page: Page): { errors: string[]; missing: string[] } {
-  const errors = pageErrors(page);
-  const missing: string[] = [];
-  page.on('response', (r) => {
-    if (r.status() >= 400) missing.push(`${r.status()} ${r.url()}`);
-  });
-  return { errors, missing };
-}
-
-function realErrors(w: { errors: string[]; missing: string[] }): string[] {
-  // A 404's console line does not name the URL; the response listener has them all.
-  return [...w.errors.filter((e) => !e.includes('Failed to load resource')), ...w.missing];
-}
+import {
+  colors,
+  type DemoSession,
+  idle,
+  loaded,
+  pixels,
+  startDemo,
+  status,
+  train,
+  watch,
+} from './demo-session.js';
 
 describe.runIf(chromiumAvailable())('the demo in Chromium', () => {
-  let server: StaticServer;
-  let browser: Browser;
+  let demo: DemoSession;
 
   beforeAll(async () => {
-    try {
-      statSync(join(DIST, 'bundle-report.json'));
-    } catch {
-      throw new Error(`no build in ${DIST}: run 'vite build' first (the test script does)`);
-    }
-    mkdirSync(ARTIFACTS, { recursive: true });
-    server = await serveStatic(DIST, { isolated: true });
-    browser = await launchChromium({ webgpu: true });
+    demo = await startDemo();
   });
 
   afterAll(async () => {
-    await browser?.close();
-    await server?.close();
+    await demo?.close();
   });
 
-  /** Open a page of the app; family pages: wait until their first model is ready. */
-  async function open(path: string): Promise<{ page: Page; watched: ReturnType<typeof watch> }> {
-    const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
-    page.setDefaultTimeout(PAGE_TIMEOUT_MS);
-    const watched = watch(page);
-    await page.goto(`${server.url}/${path}`);
-    if (path !== 'index.html') await idle(page);
-    return { page, watched };
-  }
-
-  async function finish(page: Page, name: string, watched: ReturnType<typeof watch>) {
-    await page.screenshot({ path: join(ARTIFACTS, `${name}.png`), fullPage: true });
-    expect(realErrors(watched)).toEqual([]);
-    await page.close();
-  }
+  const open = (path: string) => demo.open(path);
+  const finish: DemoSession['finish'] = (page, name, watched) => demo.finish(page, name, watched);
 
   it('the index links every family page', async () => {
     const { page, watched } = await open('index.html');
@@ -232,7 +129,7 @@ describe.runIf(chromiumAvailable())('the demo in Chromium', () => {
     try {
       const rt = await Runtime.create({ device: 'cpu', threads: 1 });
       const gan = GAN.create(rt, 'ring8', { seed: 0 });
-      await gan.fit(toyData('ring8', 25_600, 0), { steps: 100 });
+      await gan.fit(toyData('ring8', 25_600, 0), { steps: 100, reference: 'preset' });
       await gan.save(dir);
 
       const { page, watched } = await open('gan.html');
@@ -257,15 +154,15 @@ describe.runIf(chromiumAvailable())('the demo in Chromium', () => {
   });
 
   it('GAN: trains on WebGPU (SwiftShader in headless Chromium)', async (ctx) => {
-    const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+    const page = await demo.browser.newPage({ viewport: { width: 1280, height: 900 } });
     page.setDefaultTimeout(PAGE_TIMEOUT_MS);
-    await page.goto(`${server.url}/index.html`);
+    await page.goto(`${demo.server.url}/index.html`);
     if (!(await hasWebGpuAdapter(page))) {
       await page.close();
       ctx.skip('this Chromium exposes no WebGPU adapter');
     }
     const watched = watch(page);
-    await page.goto(`${server.url}/gan.html?device=webgpu`);
+    await page.goto(`${demo.server.url}/gan.html?device=webgpu`);
     await idle(page);
     expect(await status(page)).toMatchObject({ device: 'webgpu' });
     await train(page, 3);

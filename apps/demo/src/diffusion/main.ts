@@ -1,22 +1,23 @@
 import '../shared/style.css';
-import { drawScatter, square } from '../shared/draw.js';
+import { drawScatter } from '../shared/draw.js';
 import { createPage, el } from '../shared/page.js';
 import type { DiffusionView } from './views.js';
 
-const BOUNDS = square(4);
+type Denoising = Extract<DiffusionView, { kind: 'denoising' }>;
+
 const main = el('canvas', { id: 'samples' });
 const slider = el('input', { id: 'frame', type: 'range', min: '0', max: '40', value: '40' });
 const frameLabel = el('span', { id: 'frame-label' });
 const playButton = el('button', { id: 'play', type: 'button' }, '▶ Play');
 const strip = el('div', { id: 'strip', class: 'frames' });
-let view: DiffusionView | undefined;
+let view: Denoising | undefined;
 let playing = 0;
 
-function frame(v: DiffusionView, k: number): Float32Array {
+function frame(v: Denoising, k: number): Float32Array {
   return v.frames.subarray(k * v.n * 2, (k + 1) * v.n * 2);
 }
 
-function label(v: DiffusionView, k: number): string {
+function label(v: Denoising, k: number): string {
   return k === 0 ? `x_T: pure noise` : `step ${k}/${v.steps} (t = ${v.timesteps[k - 1]})`;
 }
 
@@ -30,7 +31,7 @@ function show(k: number): void {
       { points: view.data, color: 'rgba(120,120,120,0.3)', radius: 1 },
       { points: frame(view, k), color: 'rgba(150,40,160,0.6)', radius: 1.5 },
     ],
-    BOUNDS,
+    view.bounds,
   );
 }
 
@@ -38,9 +39,23 @@ const page = createPage<DiffusionView>({
   family: 'diffusion',
   title: 'Denoising diffusion',
   blurb:
-    'Training adds Gaussian noise to data points at a random level and teaches an MLP to predict that noise. Sampling starts from pure noise and removes a little of the predicted noise at every step: scrub or play the sampler below, from noise to two moons.',
+    'Training adds Gaussian noise to data points at a random level and teaches an MLP to predict that noise. Sampling starts from pure noise and removes a little of the predicted noise at every step: scrub or play the sampler below, from noise to two moons (or to your own points).',
   createWorker: () => new Worker(new URL('./worker.ts', import.meta.url), { type: 'module' }),
   onView(v) {
+    if (v.kind === 'data') {
+      // Your points before the first training step: nothing sampled yet.
+      view = undefined;
+      cancelAnimationFrame(playing);
+      playing = 0;
+      frameLabel.textContent = 'your points; train to see the sampler';
+      drawScatter(
+        main,
+        [{ points: v.data, color: 'rgba(120,120,120,0.5)', radius: 1.2 }],
+        v.bounds,
+      );
+      strip.replaceChildren();
+      return;
+    }
     view = v;
     slider.max = String(v.steps);
     if (!playing) show(v.steps);
@@ -51,7 +66,7 @@ const page = createPage<DiffusionView>({
         drawScatter(
           c,
           [{ points: frame(v, k), color: 'rgba(150,40,160,0.6)', radius: 1.2 }],
-          BOUNDS,
+          v.bounds,
           {
             size: 150,
           },

@@ -1,6 +1,7 @@
 /**
- * The Diffusion page's worker: an MLP denoiser on two moons, trained on fresh points
- * every chunk; every refresh runs the DDIM sampler from the same noise and sends every
+ * The Diffusion page's worker: an MLP denoiser on two moons (fresh points every chunk) or
+ * on the user's own 2-D points (a CSV/TSV file, standardized for training as the CLI's
+ * `--data` does); every refresh runs the DDIM sampler from the same noise and sends every
  * intermediate state, so the page can show denoising step by step.
  */
 import { toyData } from '@genmodels/datasets';
@@ -11,8 +12,16 @@ import {
   resolveConfig,
 } from '@genmodels/diffusion';
 import { Rng } from '@genmodels/runtime';
+import {
+  type OwnData,
+  pointBounds,
+  provenance,
+  summary,
+  VAL_FRACTION,
+} from '../shared/own-data.js';
+import type { DataSummary } from '../shared/protocol.js';
 import { serveFamily, type Trainer } from '../shared/worker-host.js';
-import type { DiffusionView } from './views.js';
+import type { Bounds, DiffusionView } from './views.js';
 
 const PRESETS: Record<string, { description: string; config: Partial<DiffusionConfig> | string }> =
   {
@@ -29,13 +38,78 @@ const PRESETS: Record<string, { description: string; config: Partial<DiffusionCo
 
 const N = 800;
 const STEPS = 40;
+const TOY_BOUNDS: Bounds = { xmin: -4, xmax: 4, ymin: -4, ymax: 4 };
 
-function trainer(model: Diffusion, description: string, origin: string): Trainer<DiffusionView> {
-  let step = 0;
-  let chunks = 0;
-  const cfg = model.config;
-  const toy = cfg.arch === 'mlp' && cfg.dataDim === 2 ? (cfg.toy ?? 'moons') : undefined;
+type Toy = NonNullable<DiffusionConfig['toy']>;
+
+/** What a model trains on here and draws its samples over. */
+interface PointSet {
+  /** `steps` more training steps; the loss of each goes to `onLoss` (its step within the chunk). */
+  fit(model: Diffusion, steps: number, onLoss: (step: number, loss: number) => void): Promise<void>;
+  /** Points drawn under the samples, and the region drawn. */
+  shown: Float32Array;
+  bounds: Bounds;
+  summary?: DataSummary;
+}
+
+function toyPoints(toy: Toy, batchSize: number): PointSet {
   const rng = new Rng(1);
+  let chunks = 0;
+  return {
+    async fit(model, steps, onLoss) {
+      // Fresh points and a new seed (timesteps, noise) per chunk; the Adam state carries over.
+      await model.fit(toyData(toy, batchSize * steps, rng), {
+        steps,
+        seed: ++chunks,
+        // The preset's own data: trained as it comes (not standardized), scored on the toy set.
+        reference: 'preset',
+        progressEvery: 1,
+        onProgress: (e) => onLoss(e.step, e.loss),
+      });
+    },
+    shown: toyData(toy, N, 99).data as Float32Array,
+    bounds: TOY_BOUNDS,
+  };
+}
+
+/** Your points: standardized by the training rows' mean and std, the held-out tenth as reference. */
+function ownPoints(own: OwnData, batchSize: number): PointSet {
+  let chunks = 0;
+  const all = own.all.data;
+  return {
+    async fit(model, steps, onLoss) {
+      await model.fit(own.train, {
+        steps,
+        seed: ++chunks,
+        reference: own.val,
+        progressEvery: 1,
+        onProgress: (e) => onLoss(e.step, e.loss),
+      });
+      model.data = provenance(own); // a fit clears it (it may be other data): this is the same
+    },
+    shown: all.subarray(0, 2 * 3000),
+    bounds: pointBounds(all),
+    summary: summary(own, batchSize),
+  };
+}
+
+/** The fewest rows whose training part (after holding out a tenth, at least one) fills one batch. */
+function rowsForBatch(batchSize: number): number {
+  let n = batchSize + 1;
+  while (n - Math.max(1, Math.round(n * VAL_FRACTION)) < batchSize) n++;
+  return n;
+}
+
+/** `points`: what the model trains on here; null: nothing (it samples only). */
+function trainer(
+  model: Diffusion,
+  description: string,
+  origin: string,
+  points: PointSet | null,
+  note?: string,
+): Trainer<DiffusionView> {
+  let step = 0;
+  const cfg = model.config;
   const noise = new Rng(7).normal(N * 2);
   return {
     info: () => ({
@@ -45,29 +119,27 @@ function trainer(model: Diffusion, description: string, origin: string): Trainer
       parameters: model.net.numParameters(),
       config: cfg,
       origin,
-      trainable: toy !== undefined,
-      note: toy
-        ? undefined
-        : 'this page trains and draws 2-D diffusion models; this one is not 2-D',
+      trainable: points !== null,
+      note: points ? undefined : note,
       step,
+      data: points?.summary,
     }),
     async train(steps) {
-      if (!toy) throw new Error('only 2-D models train here');
+      if (!points) throw new Error(note ?? 'this model does not train here');
       const loss: [number, number][] = [];
-      // Fresh points and a new seed (timesteps, noise) per chunk; the Adam state carries over.
-      await model.fit(toyData(toy, cfg.batchSize * steps, rng), {
-        steps,
-        seed: ++chunks,
-        progressEvery: 1,
-        onProgress: (e) => loss.push([step + e.step, e.loss]),
-      });
+      await points.fit(model, steps, (s, l) => loss.push([step + s, l]));
       step += steps;
       return { loss };
     },
     async views() {
-      if (!toy) return [];
+      if (cfg.arch !== 'mlp' || cfg.dataDim !== 2) return [];
+      // Before its first step on your points the model does not know their units yet.
+      if (points?.summary && step === 0)
+        return [{ kind: 'data', data: points.shown.slice(), bounds: points.bounds }];
       const frames = new Float32Array((STEPS + 1) * N * 2);
-      frames.set(noise, 0);
+      // x_T in the units the samples come back in (the model's standardization, if any).
+      const norm = model.normalization;
+      frames.set(norm ? noise.map((v, i) => norm.mean[i % 2] + norm.std[i % 2] * v) : noise, 0);
       const timesteps: number[] = [];
       await model.sampleFlat(N, {
         sampler: 'ddim',
@@ -86,8 +158,11 @@ function trainer(model: Diffusion, description: string, origin: string): Trainer
           n: N,
           steps: STEPS,
           timesteps,
-          data: toyData(toy, N, 99).data as Float32Array,
+          // A copy: a view's buffers are transferred to the page.
+          data: points?.shown.slice() ?? new Float32Array(0),
           sampler: `DDIM, ${STEPS} steps`,
+          bounds:
+            points?.bounds ?? (norm ? pointBounds(frames.subarray(STEPS * N * 2)) : TOY_BOUNDS),
         },
       ];
     },
@@ -101,19 +176,57 @@ serveFamily<DiffusionView>({
   async create(ctx, preset, seed) {
     const p = PRESETS[preset];
     if (!p) throw new Error(`unknown diffusion preset '${preset}'`);
-    const model = new Diffusion(
-      ctx.rt,
-      new DiffusionNetwork(resolveConfig(p.config), new Rng(seed)),
-      preset,
+    const cfg = resolveConfig(p.config);
+    const model = new Diffusion(ctx.rt, new DiffusionNetwork(cfg, new Rng(seed)), preset);
+    return trainer(
+      model,
+      p.description,
+      'a fresh preset',
+      toyPoints(cfg.toy ?? 'moons', cfg.batchSize),
     );
-    return trainer(model, p.description, 'a fresh preset');
   },
   async load(ctx, files, names) {
     const model = await Diffusion.load(ctx.rt, files);
+    const cfg = model.config;
+    // A toy set trains on: 2-D models in the toy's own units (not ones standardized to other points).
+    const onToy = cfg.arch === 'mlp' && cfg.dataDim === 2 && model.normalization === null;
     return trainer(
       model,
       PRESETS[model.preset]?.description ?? 'a loaded diffusion model',
       names.join(', '),
+      onToy ? toyPoints(cfg.toy ?? 'moons', cfg.batchSize) : null,
+      cfg.arch !== 'mlp' || cfg.dataDim !== 2
+        ? 'this page trains and draws 2-D diffusion models; this one is not 2-D'
+        : 'this model was trained on other points (standardized to them); it samples here. To train one, drop a CSV/TSV file of points (a fresh model of the selected preset)',
     );
+  },
+  ownData: {
+    support: {
+      images:
+        'images on this page: coming (the Diffusion package trains its U-Net on MNIST-shaped images only so far); give a CSV/TSV file of 2-D points',
+      points: true,
+    },
+    async create(ctx, preset, seed, own) {
+      const p = PRESETS[preset];
+      if (!p) throw new Error(`unknown diffusion preset '${preset}'`);
+      // The preset's denoiser and training settings on your points, as `genmodels train diffusion --data`.
+      const { toy: _toy, ...base } = resolveConfig(p.config);
+      const rows = own.train.shape[0];
+      if (rows < base.batchSize)
+        throw new Error(
+          `${own.source}: ${rows} rows to train on (${own.all.shape[0]} in the file, ${own.val.shape[0]} held out) are fewer than one batch of ${base.batchSize} (preset '${preset}'); give at least ${rowsForBatch(base.batchSize)} rows`,
+        );
+      const model = new Diffusion(
+        ctx.rt,
+        new DiffusionNetwork(resolveConfig({ ...base, dataDim: 2 }), new Rng(seed)),
+        preset,
+      );
+      return trainer(
+        model,
+        `the ${preset} denoiser and settings on your points`,
+        'a fresh preset on your data',
+        ownPoints(own, base.batchSize),
+      );
+    },
   },
 });

@@ -1,5 +1,5 @@
 import '../shared/style.css';
-import { drawImages, drawScatter, square } from '../shared/draw.js';
+import { drawImages, drawScatter } from '../shared/draw.js';
 import { createPage, el } from '../shared/page.js';
 import type { GanView } from './views.js';
 
@@ -27,7 +27,7 @@ const page = createPage<GanView>({
     }
     samples.hidden = false;
     images.hidden = true;
-    const bounds = square(v.bound);
+    const bounds = v.bounds;
     drawScatter(
       samples,
       [

@@ -1,12 +1,24 @@
 /** What the GAN worker sends the page to draw (no model code: shared by page and worker). */
+
+/** A region of the plane. */
+export interface Bounds {
+  xmin: number;
+  xmax: number;
+  ymin: number;
+  ymax: number;
+}
+
 export type GanView =
-  /** Generated points [n, 2] from a fixed z, over the data's mode centers [k, 2]. */
+  /**
+   * Generated points [n, 2] from a fixed z (empty before your data's first training), over
+   * the data [m, 2] and its mode centers [k, 2] (none for your own points).
+   */
   | {
       kind: 'points';
       samples: Float32Array;
       data: Float32Array;
       centers: Float32Array;
-      bound: number;
+      bounds: Bounds;
     }
   /** Generated images [n, 28, 28] in [-1, 1] (a loaded MNIST GAN). */
   | { kind: 'images'; images: Float32Array; n: number };

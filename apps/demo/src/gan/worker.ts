@@ -1,13 +1,16 @@
 /**
  * The GAN page's worker: an MLP generator and discriminator on the ring of eight
- * Gaussians, sampled from the same z after every refresh so the page shows the modes
- * appearing. A loaded MNIST (DCGAN) checkpoint is shown as images.
+ * Gaussians, or on the user's own 2-D points (a CSV/TSV file, standardized for training as
+ * the CLI's `--data` does), sampled from the same z after every refresh so the page shows
+ * the modes appearing. A loaded MNIST (DCGAN) checkpoint is shown as images.
  */
 import { toyData, toyMixture } from '@genmodels/datasets';
 import { GAN, type GanConfig, GanNetwork, resolveConfig } from '@genmodels/gan';
 import { Rng } from '@genmodels/runtime';
+import { type OwnData, pointBounds, provenance, summary } from '../shared/own-data.js';
+import type { DataSummary } from '../shared/protocol.js';
 import { serveFamily, type Trainer } from '../shared/worker-host.js';
-import type { GanView } from './views.js';
+import type { Bounds, GanView } from './views.js';
 
 const PRESETS: Record<string, { description: string; config: Partial<GanConfig> | string }> = {
   'ring8-fast': {
@@ -22,12 +25,89 @@ const PRESETS: Record<string, { description: string; config: Partial<GanConfig> 
 };
 
 const N_SAMPLES = 1500;
+/** Points of your data drawn under the samples (the first rows of the file). */
+const N_SHOWN = 3000;
 
-function trainer(gan: GAN, description: string, origin: string): Trainer<GanView> {
-  let step = 0;
+type Series = Record<string, [number, number][]>;
+
+/** What a GAN trains on here and draws its samples over. */
+interface PointSet {
+  /** `steps` more training steps; the losses go to `series` at steps after `from`. */
+  fit(gan: GAN, steps: number, from: number, series: Series): Promise<void>;
+  /** Points under the samples, the mode centers, and the region drawn. */
+  shown(): { data: Float32Array; centers: Float32Array; bounds: Bounds };
+  summary?: DataSummary;
+}
+
+function losses(series: Series, from: number) {
+  series['D loss'] = [];
+  series['G loss'] = [];
+  return (e: { step: number; metrics: Record<string, number> }) => {
+    series['D loss'].push([from + e.step, e.metrics.d_loss]);
+    series['G loss'].push([from + e.step, e.metrics.g_loss]);
+  };
+}
+
+/** The ring of eight Gaussians: fresh points for every chunk of steps (the toy set is infinite). */
+function ring(): PointSet {
   const rng = new Rng(1);
+  const { centers } = toyMixture('ring8');
+  return {
+    async fit(gan, steps, from, series) {
+      const cfg = gan.config;
+      await gan.fit(toyData('ring8', cfg.batchSize * cfg.dSteps * steps, rng), {
+        steps,
+        progressEvery: 1,
+        // The preset's own data: the model stays scored (and saved) as trained on ring8.
+        reference: 'preset',
+        onProgress: losses(series, from),
+      });
+    },
+    shown: () => ({
+      data: toyData('ring8', N_SAMPLES, 99).data as Float32Array,
+      centers: Float32Array.from(centers.flat()),
+      bounds: { xmin: -3, xmax: 3, ymin: -3, ymax: 3 },
+    }),
+  };
+}
+
+/** Your points: standardized by the training rows' mean and std, the held-out tenth as reference. */
+function ownPoints(own: OwnData, batchSize: number): PointSet {
+  let chunks = 0;
+  const all = own.all.data;
+  const bounds = pointBounds(all);
+  return {
+    async fit(gan, steps, from, series) {
+      // A new seed per chunk: fresh batches (and noise) each time; the Adam state carries over.
+      await gan.fit(own.train, {
+        steps,
+        seed: ++chunks,
+        standardize: true,
+        reference: own.val.shape[0] > 0 ? own.val : undefined,
+        progressEvery: 1,
+        onProgress: losses(series, from),
+      });
+      gan.data = provenance(own); // a fit clears it (it may be other data): this is the same
+    },
+    shown: () => ({
+      data: all.slice(0, 2 * N_SHOWN), // a copy: a view's buffers are transferred to the page
+      centers: new Float32Array(0),
+      bounds,
+    }),
+    summary: summary(own, batchSize),
+  };
+}
+
+/** `points`: what the GAN trains on here; null: nothing (it samples only). */
+function trainer(
+  gan: GAN,
+  description: string,
+  origin: string,
+  points: PointSet | null,
+  note?: string,
+): Trainer<GanView> {
+  let step = 0;
   const cfg = gan.config;
-  const toy = cfg.arch === 'mlp' ? (cfg.toy ?? 'ring8') : undefined;
   return {
     info: () => ({
       family: 'gan',
@@ -36,28 +116,20 @@ function trainer(gan: GAN, description: string, origin: string): Trainer<GanView
       parameters: gan.net.numParameters(),
       config: cfg,
       origin,
-      trainable: toy !== undefined,
-      note: toy ? undefined : 'an MNIST GAN can be sampled here; train it with the CLI',
+      trainable: points !== null,
+      note: points ? undefined : note,
       step,
+      data: points?.summary,
     }),
     async train(steps) {
-      // Fresh points from the (infinite) toy set for every chunk of steps.
-      const x = toyData(toy ?? 'ring8', cfg.batchSize * cfg.dSteps * steps, rng);
-      const d: [number, number][] = [];
-      const g: [number, number][] = [];
-      await gan.fit(x, {
-        steps,
-        progressEvery: 1,
-        onProgress: (e) => {
-          d.push([step + e.step, e.metrics.d_loss]);
-          g.push([step + e.step, e.metrics.g_loss]);
-        },
-      });
+      if (!points) throw new Error(note ?? 'this GAN does not train here');
+      const series: Series = {};
+      await points.fit(gan, steps, step, series);
       step += steps;
-      return { 'D loss': d, 'G loss': g };
+      return series;
     },
     async views() {
-      if (!toy) {
+      if (cfg.arch !== 'mlp') {
         const x = await gan.sampleFlat(
           64,
           7,
@@ -65,16 +137,17 @@ function trainer(gan: GAN, description: string, origin: string): Trainer<GanView
         );
         return [{ kind: 'images', images: x.data as Float32Array, n: 64 }];
       }
-      const { centers } = toyMixture(toy);
-      return [
-        {
-          kind: 'points',
-          samples: (await gan.sampleFlat(N_SAMPLES, 7)).data as Float32Array,
-          data: toyData(toy, N_SAMPLES, 99).data as Float32Array,
-          centers: Float32Array.from(centers.flat()),
-          bound: 3,
-        },
-      ];
+      // Before its first step on your points the generator does not know their units yet.
+      const untrained = points?.summary && step === 0;
+      const samples = untrained
+        ? new Float32Array(0)
+        : ((await gan.sampleFlat(N_SAMPLES, 7)).data as Float32Array);
+      const shown = points?.shown() ?? {
+        data: new Float32Array(0),
+        centers: new Float32Array(0),
+        bounds: pointBounds(samples),
+      };
+      return [{ kind: 'points', samples, ...shown }];
     },
     toFiles: () => gan.toFiles(),
   };
@@ -88,10 +161,46 @@ serveFamily<GanView>({
     const p = PRESETS[preset];
     if (!p) throw new Error(`unknown GAN preset '${preset}'`);
     const gan = new GAN(ctx.rt, new GanNetwork(resolveConfig(p.config), new Rng(seed)), preset);
-    return trainer(gan, p.description, 'a fresh preset');
+    return trainer(gan, p.description, 'a fresh preset', ring());
   },
   async load(ctx, files, names) {
     const gan = await GAN.load(ctx.rt, files);
-    return trainer(gan, PRESETS[gan.preset]?.description ?? 'a loaded GAN', names.join(', '));
+    const cfg = gan.config;
+    // The ring trains on: 2-D models in the ring's own units (not ones standardized to other points).
+    const onRing = cfg.arch === 'mlp' && cfg.dataDim === 2 && gan.normalization === null;
+    return trainer(
+      gan,
+      PRESETS[gan.preset]?.description ?? 'a loaded GAN',
+      names.join(', '),
+      onRing ? ring() : null,
+      cfg.arch !== 'mlp'
+        ? 'an MNIST GAN can be sampled here; train it with the CLI'
+        : 'this GAN was trained on other points (standardized to them); it samples here. To train one, drop a CSV/TSV file of points (a fresh model of the selected preset)',
+    );
+  },
+  ownData: {
+    support: {
+      images:
+        'images on this page: coming (the GAN package trains on MNIST-shaped images only so far); give a CSV/TSV file of 2-D points',
+      points: true,
+    },
+    async create(ctx, preset, seed, own) {
+      const p = PRESETS[preset];
+      if (!p) throw new Error(`unknown GAN preset '${preset}'`);
+      // The preset's networks and training settings on your points, as `genmodels train gan --data`.
+      const { toy: _toy, ...base } = resolveConfig(p.config);
+      const batchSize = Math.min(base.batchSize, own.train.shape[0]);
+      const gan = new GAN(
+        ctx.rt,
+        new GanNetwork(resolveConfig({ ...base, dataDim: 2, batchSize }), new Rng(seed)),
+        preset,
+      );
+      return trainer(
+        gan,
+        `the ${preset} networks and settings on your points`,
+        'a fresh preset on your data',
+        ownPoints(own, batchSize),
+      );
+    },
   },
 });

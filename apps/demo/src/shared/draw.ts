@@ -39,15 +39,24 @@ function drawn(canvas: HTMLCanvasElement): void {
 }
 
 /**
- * Draw `n` grayscale images (flat [n, h, w], values in [0, 1] or [-1, 1]) as a grid of
- * `cols` columns with one-pixel gaps.
+ * Draw `n` images (flat [n, channels, h, w]: gray with 1 channel, RGB with 3; values in
+ * [0, 1] or [-1, 1]) as a grid of `cols` columns with one-pixel gaps.
  */
 export function drawImages(
   canvas: HTMLCanvasElement,
   pixels: Float32Array,
-  opts: { n: number; h: number; w: number; cols: number; range?: '01' | '-11' },
+  opts: {
+    n: number;
+    h: number;
+    w: number;
+    cols: number;
+    channels?: number;
+    range?: '01' | '-11';
+  },
 ): void {
   const { n, h, w, cols } = opts;
+  const c = opts.channels ?? 1;
+  const plane = h * w;
   const rows = Math.ceil(n / cols);
   const width = cols * (w + 1) + 1;
   const height = rows * (h + 1) + 1;
@@ -61,9 +70,11 @@ export function drawImages(
     const oy = Math.floor(k / cols) * (h + 1) + 1;
     for (let y = 0; y < h; y++)
       for (let x = 0; x < w; x++) {
-        const v = Math.max(0, Math.min(255, (pixels[k * h * w + y * w + x] - lo) * scale));
         const o = 4 * ((oy + y) * width + ox + x);
-        img.data[o] = img.data[o + 1] = img.data[o + 2] = v;
+        for (let ch = 0; ch < 3; ch++) {
+          const i = (k * c + Math.min(ch, c - 1)) * plane + y * w + x;
+          img.data[o + ch] = Math.max(0, Math.min(255, (pixels[i] - lo) * scale));
+        }
       }
   }
   for (let i = 3; i < img.data.length; i += 4) img.data[i] = 255;

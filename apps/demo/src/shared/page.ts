@@ -5,7 +5,11 @@
  * family fills with its views. The model lives in a Web Worker made by `createWorker`.
  */
 import { LossChart } from './chart.js';
+import { DataZone } from './data-zone.js';
+import { el } from './dom.js';
 import type { Device, FromWorker, ModelInfo, ToWorker } from './protocol.js';
+
+export { el };
 
 export interface PageOptions<V> {
   family: string;
@@ -40,18 +44,6 @@ const FAMILIES: [string, string][] = [
   ['flow', 'Flow'],
   ['diffusion', 'Diffusion'],
 ];
-
-/** `el('button', { id: 'train' }, 'Train')` */
-export function el<K extends keyof HTMLElementTagNameMap>(
-  tag: K,
-  attrs: Record<string, string> = {},
-  ...children: (Node | string)[]
-): HTMLElementTagNameMap[K] {
-  const e = document.createElement(tag);
-  for (const [k, v] of Object.entries(attrs)) e.setAttribute(k, v);
-  e.append(...children);
-  return e;
-}
 
 /** An absolute URL under the app's base (works from the page and from workers it starts). */
 export function appUrl(path: string): string {
@@ -98,6 +90,7 @@ export function createPage<V>(opts: PageOptions<V>): Page {
   const chart = new LossChart();
   const controls = el('div', { class: 'controls family-controls' });
   const grid = el('div', { class: 'panels' });
+  const dataSlot = el('div', { class: 'data-slot' });
 
   app.append(
     el('header', {}, nav, el('h1', {}, opts.title), el('p', { class: 'blurb' }, opts.blurb)),
@@ -112,6 +105,7 @@ export function createPage<V>(opts: PageOptions<V>): Page {
       saveButton,
       el('label', { class: 'file' }, 'Load checkpoint ', loadInput),
     ),
+    dataSlot,
     el('section', { class: 'progress' }, status, errorBox, downloads, chart.canvas),
     controls,
     grid,
@@ -122,6 +116,7 @@ export function createPage<V>(opts: PageOptions<V>): Page {
   let worker: Worker;
   let info: ModelInfo | undefined;
   let state = 'starting';
+  let zone: DataZone | undefined;
 
   const setState = (s: string) => {
     state = s;
@@ -133,6 +128,7 @@ export function createPage<V>(opts: PageOptions<V>): Page {
     saveButton.disabled = busy || !info;
     loadInput.disabled = busy;
     presetSelect.disabled = busy;
+    zone?.setBusy(busy || s === 'training');
     if (s !== 'training') status.textContent = statusText();
   };
   const statusText = (extra = '') => {
@@ -144,6 +140,10 @@ export function createPage<V>(opts: PageOptions<V>): Page {
     errorBox.hidden = false;
     errorBox.textContent = message;
     status.dataset.error = message;
+  };
+  const clearError = () => {
+    errorBox.hidden = true;
+    delete status.dataset.error;
   };
 
   const onMessage = (e: MessageEvent<FromWorker<V>>) => {
@@ -159,6 +159,17 @@ export function createPage<V>(opts: PageOptions<V>): Page {
         const r = m.runtime;
         status.dataset.device = r.device;
         status.dataset.threads = String(r.threads);
+        if (m.ownData && !zone) {
+          zone = new DataZone({
+            support: m.ownData,
+            onData: (request) => {
+              clearError();
+              page.send({ type: 'data', preset: presetSelect.value, seed: 0, request });
+            },
+            onError: showError,
+          });
+          dataSlot.append(zone.element);
+        }
         runtimeLine.textContent = `onnxruntime-web · ${r.device} · ${r.threads} thread${r.threads > 1 ? 's' : ''} · ${r.crossOriginIsolated ? 'cross-origin isolated' : 'not cross-origin isolated (1 thread)'}`;
         page.create();
         return;
@@ -172,6 +183,7 @@ export function createPage<V>(opts: PageOptions<V>): Page {
         status.dataset.step = String(m.info.step);
         delete status.dataset.loss;
         showInfo(m.info);
+        zone?.show(m.info.data);
         opts.onReady?.(m.info);
         return;
       case 'info':
@@ -265,8 +277,7 @@ export function createPage<V>(opts: PageOptions<V>): Page {
     send: (message) => worker.postMessage(message),
     action: (name, args) => page.send({ type: 'action', name, args }),
     create(extra) {
-      errorBox.hidden = true;
-      delete status.dataset.error;
+      clearError();
       page.send({ type: 'create', preset: presetSelect.value, seed: 0, extra });
     },
   };
@@ -285,7 +296,7 @@ export function createPage<V>(opts: PageOptions<V>): Page {
     start();
   });
   trainButton.addEventListener('click', () => {
-    errorBox.hidden = true;
+    clearError();
     page.send({ type: 'train' });
   });
   stopButton.addEventListener('click', () => page.send({ type: 'stop' }));
@@ -294,8 +305,7 @@ export function createPage<V>(opts: PageOptions<V>): Page {
     const files = [...(loadInput.files ?? [])];
     loadInput.value = '';
     if (files.length === 0) return;
-    errorBox.hidden = true;
-    delete status.dataset.error;
+    clearError();
     page.send({ type: 'load', files });
   });
 

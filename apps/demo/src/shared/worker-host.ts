@@ -5,7 +5,16 @@
  * instance runs one thing at a time. A family supplies a {@link WorkerFamily}.
  */
 import { type ModelFiles, modelFilesFromList, Runtime } from '@genmodels/runtime';
-import type { Device, FromWorker, ModelInfo, PresetInfo, Series, ToWorker } from './protocol.js';
+import { type OwnData, readOwnData } from './own-data.js';
+import type {
+  Device,
+  FromWorker,
+  ModelInfo,
+  OwnDataSupport,
+  PresetInfo,
+  Series,
+  ToWorker,
+} from './protocol.js';
 
 /** What a family's worker knows when it builds a model. */
 export interface WorkerContext {
@@ -34,6 +43,13 @@ export interface WorkerFamily<V> {
   load(ctx: WorkerContext, files: ModelFiles, names: string[]): Promise<Trainer<V>>;
   /** Milliseconds between view refreshes while training (default 1500). */
   viewEveryMs?: number;
+  /** Training on the user's own data (images, points): absent when the family has none. */
+  ownData?: {
+    /** Per kind: true, or why this page cannot train on it (shown to the user). */
+    support: OwnDataSupport;
+    /** A fresh model of `preset` on `data` (of a kind `support` allows). */
+    create(ctx: WorkerContext, preset: string, seed: number, data: OwnData): Promise<Trainer<V>>;
+  };
 }
 
 interface Scope {
@@ -62,6 +78,8 @@ export function serveFamily<V>(family: WorkerFamily<V>): void {
   };
   let ctx: WorkerContext | undefined;
   let trainer: Trainer<V> | undefined;
+  /** The user's own data, once given: fresh models train on it until the page goes back to its own. */
+  let own: OwnData | null = null;
   let queue: Promise<unknown> = Promise.resolve();
   /** Id of the running training loop (0: none); stop sets 0, so the loop ends after its chunk. */
   let run = 0;
@@ -135,14 +153,40 @@ export function serveFamily<V>(family: WorkerFamily<V>): void {
             threads: rt.threads,
             crossOriginIsolated: scope.crossOriginIsolated === true,
           },
+          ownData: family.ownData?.support ?? null,
         });
         return;
       }
       case 'create':
         run = 0;
         post({ type: 'state', state: 'busy' });
-        await ready(await family.create(need(ctx), m.preset, m.seed, m.extra));
+        await ready(
+          own && family.ownData
+            ? await family.ownData.create(need(ctx), m.preset, m.seed, own)
+            : await family.create(need(ctx), m.preset, m.seed, m.extra),
+        );
         return;
+      case 'data': {
+        run = 0;
+        post({ type: 'state', state: 'busy' });
+        if (!m.request) {
+          own = null;
+          await ready(await family.create(need(ctx), m.preset, m.seed));
+          return;
+        }
+        const ownData = family.ownData;
+        const ok = ownData?.support[m.request.kind];
+        if (!ownData || ok !== true)
+          throw new Error(
+            typeof ok === 'string' ? ok : `this page does not train on your own data`,
+          );
+        // Read and build first: bad data leaves the current model (and data) as they were.
+        const data = await readOwnData(m.request);
+        const t = await ownData.create(need(ctx), m.preset, m.seed, data);
+        own = data;
+        await ready(t);
+        return;
+      }
       case 'load': {
         run = 0;
         post({ type: 'state', state: 'busy' });
