@@ -47,6 +47,8 @@ export type { ModeMetrics, ModeOptions } from './metrics/modes.js';
 export { modeMetrics } from './metrics/modes.js';
 export type { Points } from './metrics/points.js';
 export { MetricError } from './metrics/points.js';
+export type { PrecisionRecall, PrecisionRecallOptions } from './metrics/precision-recall.js';
+export { precisionRecall } from './metrics/precision-recall.js';
 export type { IdxFileData, IdxFiles, ImageDataset, LoadOptions } from './mnist.js';
 export { DatasetNotFoundError, FASHION_MNIST_CLASSES, fashionMnist, mnist } from './mnist.js';
 export {
