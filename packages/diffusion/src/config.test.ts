@@ -7,10 +7,13 @@ import { afterAll, describe, expect, it } from 'vitest';
 import {
   DIFFUSION_PRESETS,
   Diffusion,
+  type DiffusionConfig,
   DiffusionError,
   DiffusionNetwork,
   diffusionConfigSchema,
+  diffusionImageShape,
   diffusionParameterCount,
+  exampleShape,
   resolveConfig,
 } from './index.js';
 import { TINY_MLP, TINY_UNET } from './testing.js';
@@ -38,6 +41,27 @@ describe('diffusion config schema', () => {
       resolveConfig({ arch: 'unet', channels: [4, 4, 8], groups: 2, numClasses: 0 }),
       resolveConfig({ arch: 'unet', channels: [6, 12, 18], groups: 3, attentionHeads: 3 }),
       resolveConfig({ arch: 'unet', channels: [8, 8, 8], groups: 8, attentionHeads: 0 }),
+      // Other level counts, RGB, non-square, attention at levels (down and up).
+      resolveConfig({ arch: 'unet', channels: [8], groups: 4, imageChannels: 3, numClasses: 0 }),
+      resolveConfig({
+        arch: 'unet',
+        channels: [4, 8],
+        groups: 4,
+        attentionHeads: 2,
+        imageHeight: 8,
+        imageWidth: 16,
+        attentionResolutions: [8, 4],
+      }),
+      resolveConfig({
+        arch: 'unet',
+        channels: [4, 8, 8, 12],
+        groups: 4,
+        attentionHeads: 4,
+        imageChannels: 3,
+        imageHeight: 16,
+        imageWidth: 16,
+        attentionResolutions: [8],
+      }),
     ];
     for (const cfg of configs)
       expect(diffusionParameterCount(cfg), JSON.stringify(cfg)).toBe(
@@ -68,7 +92,11 @@ describe('diffusion config schema', () => {
       [{ timesteps: 0 }, 'timesteps (0) must be at least 1'],
       [{ arch: 'unet', channels: null }, 'channels (null) must be an array'],
       [{ channels: null }, 'channels (null) must be an array'],
-      [{ arch: 'unet', channels: [8, 8] }, 'channels'],
+      [{ arch: 'unet', channels: [] }, 'channels ([]) must have at least 1 entries'],
+      [
+        { arch: 'unet', channels: Array(9).fill(8) },
+        'channels ([8,8,8,8,8,8,8,8,8]) must have at most 8 entries',
+      ],
       [{ arch: 'unet', channels: [8, 8, 1e5] }, 'channels.2 (100000) must be at most 4096'],
       [{ hidden: 1e6 }, 'hidden (1000000) must be at most 65536'],
       [{ layers: 1e5 }, 'layers (100000) must be at most 1024'],
@@ -94,7 +122,49 @@ describe('diffusion config schema', () => {
       [{ sampleSteps: 2000 }, 'sampleSteps (2000) must be an integer in 1..1000'],
       [{ timesteps: 100, sampleSteps: 1e6 }, 'sampleSteps (1000000) must be at most 100000'],
       [{ hidden: 7 }, 'hidden (7) must be even'],
-      [{ arch: 'unet', dataDim: 2 }, 'the U-Net takes 28x28 images (dataDim 784), got 2'],
+      [
+        { arch: 'unet', dataDim: 2 },
+        "the U-Net's images are 1x28x28 (imageChannels x imageHeight x imageWidth), so dataDim must be C*H*W = 784, got 2",
+      ],
+      [{ arch: 'unet', imageChannels: 3, dataDim: 784 }, 'dataDim must be C*H*W = 2352, got 784'],
+      [
+        { arch: 'unet', imageHeight: 30, imageWidth: 30 },
+        'a U-Net of 3 levels (channels [32, 64, 64]) halves its feature maps 2 times, so imageHeight and imageWidth must be divisible by 4; got 30x30 (valid: height 28 or 32, width 28 or 32; or fewer levels)',
+      ],
+      [
+        { arch: 'unet', channels: [8, 8, 8, 8], imageWidth: 20 },
+        'must be divisible by 8; got 28x20 (valid: height 24 or 32, width 16 or 24; or fewer levels)',
+      ],
+      [{ arch: 'unet', imageHeight: 5000 }, 'imageHeight (5000) must be at most 4096'],
+      [
+        { arch: 'unet', attentionResolutions: [5] },
+        "attentionResolutions: no level of this U-Net has a 5-pixel feature map; its levels' (shorter) sides are 28, 14, 7",
+      ],
+      [
+        { arch: 'unet', attentionHeads: 0, attentionResolutions: [14] },
+        'attentionResolutions [14] needs attentionHeads > 0',
+      ],
+      [
+        { arch: 'unet', channels: [6, 8, 8], groups: 2, attentionResolutions: [28] },
+        'channels[0] 6 (attention at 28) must be divisible by attentionHeads 4',
+      ],
+      [
+        { arch: 'unet', dataset: 'cifar10' },
+        "dataset 'cifar10' has images of 3x32x32, but this U-Net's are 1x28x28",
+      ],
+      [
+        { arch: 'unet', dataset: 'imagenet' },
+        'dataset ("imagenet") must be one of "mnist", "cifar10"',
+      ],
+      [
+        { imageChannels: 3 },
+        "imageChannels is a U-Net field; an MLP config (arch 'mlp') leaves it out",
+      ],
+      [
+        { attentionResolutions: [4], dataset: 'mnist' },
+        'attentionResolutions, dataset are U-Net fields',
+      ],
+      [{ dataDim: 65537 }, "dataDim (65537) must be at most 65536 for points (arch 'mlp')"],
       [{ arch: 'unet', channels: [12, 16, 16] }, 'divisible by groups 8'],
       [{ arch: 'unet', attentionHeads: 3 }, 'channels[2] 64 must be divisible by attentionHeads 3'],
       [{ timestep: 10 }, 'has unknown field(s) timestep'],
@@ -172,5 +242,146 @@ describe('diffusion config schema', () => {
       /^model files: model.safetensors does not match its config: the config describes a diffusion of \d+ parameters but model.safetensors holds \d+ values/,
     );
     expect(process.memoryUsage().rss - before).toBeLessThan(256 * 1024 * 1024);
+  });
+});
+
+/** The attention modules of the network of `cfg` (state-dict keys two levels below `denoiser`), in key order. */
+function attentionModules(cfg: DiffusionConfig): string[] {
+  const keys = Object.keys(new DiffusionNetwork(cfg, new Rng(0)).stateDict());
+  return [
+    ...new Set(
+      keys.filter((k) => k.includes('Attn.')).map((k) => k.split('.').slice(1, 3).join('.')),
+    ),
+  ];
+}
+
+describe('U-Net image shape, levels and attention', () => {
+  it('cifar-unet: 3x32x32, base 64 x [1, 2, 2], attention at 16 (and 8 in the middle), the MNIST U-Net training settings', () => {
+    const cfg = resolveConfig('cifar-unet');
+    const mnist = resolveConfig('mnist-unet');
+    expect(cfg).toMatchObject({
+      arch: 'unet',
+      dataDim: 3072,
+      channels: [64, 128, 128],
+      imageChannels: 3,
+      imageHeight: 32,
+      imageWidth: 32,
+      attentionResolutions: [16],
+      dataset: 'cifar10',
+    });
+    expect(diffusionImageShape(cfg)).toEqual([3, 32, 32]);
+    expect(exampleShape(cfg)).toEqual([3, 32, 32]);
+    for (const k of [
+      'timesteps',
+      'schedule',
+      'betaStart',
+      'betaEnd',
+      'prediction',
+      'sampler',
+      'sampleSteps',
+      'guidance',
+      'lr',
+      'batchSize',
+      'emaDecay',
+      'groups',
+      'attentionHeads',
+      'numClasses',
+    ] as const)
+      expect(cfg[k], k).toEqual(mnist[k]);
+    expect(diffusionParameterCount(cfg)).toBe(3_302_083);
+    expect(attentionModules(cfg)).toEqual([
+      'downAttn.1',
+      'midAttn.norm',
+      'midAttn.attn',
+      'upAttn.1',
+    ]);
+  });
+
+  it('the defaults are MNIST: old configs keep their keys, default-valued new fields are not written', async () => {
+    const old = [
+      'arch',
+      'dataDim',
+      'timesteps',
+      'schedule',
+      'betaStart',
+      'betaEnd',
+      'prediction',
+      'hidden',
+      'layers',
+      'channels',
+      'groups',
+      'attentionHeads',
+      'numClasses',
+      'labelDropout',
+      'lr',
+      'batchSize',
+      'emaDecay',
+      'clipDenoised',
+      'sampler',
+      'sampleSteps',
+      'guidance',
+    ];
+    for (const p of ['mnist-unet', 'mnist-unet-tiny']) {
+      expect(Object.keys(resolveConfig(p))).toEqual(old);
+      const stored = JSON.parse(Diffusion.create(rt, p).toFiles()['config.json']);
+      expect(Object.keys(stored.config)).toEqual(old);
+    }
+    const spelled = resolveConfig({
+      arch: 'unet',
+      imageChannels: 1,
+      imageHeight: 28,
+      imageWidth: 28,
+      attentionResolutions: [],
+      dataset: 'mnist',
+    });
+    expect(JSON.stringify(spelled)).toBe(JSON.stringify(resolveConfig('mnist-unet')));
+    expect(diffusionImageShape(spelled)).toEqual([1, 28, 28]);
+    // dataDim follows the shape when left out; attention sides are written once, largest first.
+    const own = resolveConfig({
+      arch: 'unet',
+      channels: [8, 16],
+      groups: 4,
+      imageChannels: 3,
+      imageHeight: 8,
+      imageWidth: 16,
+      attentionResolutions: [4, 8, 4],
+    });
+    expect(own).toMatchObject({
+      dataDim: 384,
+      imageHeight: 8,
+      imageWidth: 16,
+      attentionResolutions: [8, 4],
+    });
+    expect(resolveConfig(own)).toEqual(own);
+    expect(Object.keys(resolveConfig(own))).toEqual(Object.keys(own));
+  });
+
+  it('builds the levels the config names: attention down and up at the named sides, no others', () => {
+    const cfg = resolveConfig({
+      arch: 'unet',
+      channels: [4, 8, 8, 8],
+      groups: 4,
+      attentionHeads: 2,
+      imageChannels: 3,
+      imageHeight: 16,
+      imageWidth: 32,
+      attentionResolutions: [8, 2],
+    });
+    // Levels 16x32, 8x16, 4x8, 2x4: shorter sides 16, 8, 4, 2.
+    expect(attentionModules(cfg)).toEqual([
+      'downAttn.1',
+      'downAttn.3',
+      'midAttn.norm',
+      'midAttn.attn',
+      'upAttn.1',
+      'upAttn.3',
+    ]);
+    expect(attentionModules(resolveConfig('mnist-unet'))).toEqual(['midAttn.norm', 'midAttn.attn']);
+    const net = new DiffusionNetwork(cfg, new Rng(0)).stateDict();
+    expect(net['denoiser.convIn.weight'].shape).toEqual([4, 3, 3, 3]);
+    expect(net['denoiser.convOut.weight'].shape).toEqual([3, 4, 3, 3]);
+    expect(net['denoiser.downsample.2.weight'].shape).toEqual([8, 8, 3, 3]);
+    expect(net['denoiser.downsample.3.weight']).toBeUndefined();
+    expect(net['denoiser.up.0.conv1.weight'].shape).toEqual([8, 16, 3, 3]);
   });
 });

@@ -2,7 +2,6 @@
 import type { FamilyPreset } from '@genmodels/runtime';
 import {
   checkParameterCount,
-  convParameters,
   intIn,
   linearParameters,
   parseConfig,
@@ -11,6 +10,8 @@ import {
   z,
 } from '@genmodels/runtime/internal';
 import { DiffusionError } from './errors.js';
+import { canonicalUnet, checkUnet, unetParameterCount } from './unet-config.js';
+import { DEFAULT_IMAGE_SHAPE, diffusionImageShape } from './unet-shape.js';
 
 const scheduleKind = z.enum(['linear', 'cosine']);
 const prediction = z.enum(['eps', 'x0', 'v']);
@@ -24,17 +25,22 @@ export type SamplerKind = z.infer<typeof samplerKind>;
 
 /** The most diffusion steps T a config may have (the schedule holds a dozen float64 arrays of T). */
 const MAX_TIMESTEPS = 100_000;
+/** The most points dimensions of the MLP (its input and output layers are dataDim wide). */
+const MAX_POINT_DIM = 65_536;
+/** The most U-Net levels (each halves the feature map). */
+const MAX_LEVELS = 8;
 
 /**
  * The diffusion config's schema: every config (given to `create`, or read from a model
  * directory) is checked against it before a network is built. {@link DiffusionConfig} is
- * derived from it.
+ * derived from it. The U-Net's optional fields are written only when they differ from the
+ * defaults, so configs from before they existed read (and write) as they always did.
  */
 export const diffusionConfigSchema = z.strictObject({
-  /** 'mlp' for points [N, dataDim]; 'unet' for 28x28 images [N, 1, 28, 28]. */
+  /** 'mlp' for points [N, dataDim]; 'unet' for images [N, C, H, W]. */
   arch: z.enum(['mlp', 'unet']),
-  /** Point dimension (mlp); 784 for the U-Net. */
-  dataDim: positiveInt(65536),
+  /** Point dimension (mlp, at most 65,536); the U-Net's C * H * W (784 for MNIST). */
+  dataDim: positiveInt(1 << 26),
   /** Diffusion steps T. */
   timesteps: positiveInt(MAX_TIMESTEPS),
   schedule: scheduleKind,
@@ -46,11 +52,18 @@ export const diffusionConfigSchema = z.strictObject({
   hidden: positiveInt(65536),
   /** MLP: hidden layers (each gets the time embedding added). */
   layers: positiveInt(1024),
-  /** U-Net channels per resolution (28, 14, 7). */
-  channels: z.tuple([positiveInt(4096), positiveInt(4096), positiveInt(4096)]),
+  /**
+   * U-Net channels per level, full resolution first: one ResBlock per level on the way down
+   * and up, a stride-2 conv between levels (28, 14, 7 for [32, 64, 64] on MNIST). Base width
+   * times channel multipliers: [64, 128, 128] is base 64 with multipliers [1, 2, 2].
+   */
+  channels: z.array(positiveInt(4096)).min(1).max(MAX_LEVELS),
   /** GroupNorm groups of the U-Net (every channel count must be divisible by it). */
   groups: positiveInt(4096),
-  /** Self-attention at 7x7 in the U-Net's middle (heads; 0: off). */
+  /**
+   * Heads of the U-Net's self-attention (0: none): always in the middle, at the smallest
+   * feature map (7x7 for MNIST), and at the levels of `attentionResolutions`.
+   */
   attentionHeads: intIn(0, 1024),
   /** Classes for class-conditional denoisers (0: unconditional); class K is the null class. */
   numClasses: intIn(0, 1 << 20),
@@ -68,6 +81,23 @@ export const diffusionConfigSchema = z.strictObject({
   guidance: z.number().min(0),
   /** Toy set the 2-D presets train on and are evaluated against. */
   toy: z.enum(['moons']).optional(),
+  /** U-Net: channels C of the images (default 1, gray; 3 for RGB). */
+  imageChannels: positiveInt(4096).optional(),
+  /** U-Net: image height H (default 28); divisible by 2^(levels - 1). */
+  imageHeight: positiveInt(4096).optional(),
+  /** U-Net: image width W (default 28); divisible by 2^(levels - 1). */
+  imageWidth: positiveInt(4096).optional(),
+  /**
+   * U-Net: the feature-map sides (the shorter side at a level: 32, 16, 8 for CIFAR's
+   * [64, 128, 128]) at which a self-attention block follows the ResBlock, on the way down
+   * and up (default: none; DDPM's CIFAR-10 model uses [16]). Needs attentionHeads > 0.
+   */
+  attentionResolutions: z.array(positiveInt(4096)).max(MAX_LEVELS).optional(),
+  /**
+   * U-Net: the image set the preset trains on and is evaluated against. A gray 28x28 U-Net
+   * without it is an MNIST U-Net (the field is not written for MNIST).
+   */
+  dataset: z.enum(['mnist', 'cifar10']).optional(),
 });
 
 /** A diffusion model's config (see {@link diffusionConfigSchema} for each field and its range). */
@@ -140,6 +170,22 @@ export const DIFFUSION_PRESETS: Readonly<Record<string, FamilyPreset<DiffusionCo
       config: { ...UNET, channels: [16, 32, 32], attentionHeads: 0 },
       defaultEpochs: 1,
     },
+    'cifar-unet': {
+      name: 'cifar-unet',
+      description:
+        'Class-conditional U-Net on CIFAR-10 32x32 RGB: base 64, channel multipliers [1, 2, 2], attention at 16x16 and 8x8, classifier-free guidance (DDPM-style; GPU recommended)',
+      config: {
+        ...UNET,
+        dataDim: 3 * 32 * 32,
+        channels: [64, 128, 128],
+        imageChannels: 3,
+        imageHeight: 32,
+        imageWidth: 32,
+        attentionResolutions: [16],
+        dataset: 'cifar10',
+      },
+      defaultEpochs: 20,
+    },
   });
 
 /** Points per epoch of the 2-D presets (the toy sets are infinite). */
@@ -147,7 +193,30 @@ export const TOY_EPOCH = 25_600;
 
 const fail = (m: string) => new DiffusionError(m);
 
-/** A full, validated config from a preset name or a partial config (over the moons-2d / mnist-unet defaults). */
+/** The U-Net's own fields, which an MLP config must leave out. */
+const UNET_FIELDS = [
+  'imageChannels',
+  'imageHeight',
+  'imageWidth',
+  'attentionResolutions',
+  'dataset',
+] as const;
+
+/** The image shape of a partial U-Net config, when its fields are plain positive integers. */
+function partialShape(given: Record<string, unknown>): number | undefined {
+  const [c, h, w] = DEFAULT_IMAGE_SHAPE;
+  const dims = [given.imageChannels ?? c, given.imageHeight ?? h, given.imageWidth ?? w];
+  if (!dims.every((d) => Number.isSafeInteger(d) && (d as number) > 0)) return undefined;
+  return (dims as number[]).reduce((a, b) => a * b, 1);
+}
+
+/**
+ * A full, validated config from a preset name or a partial config (over the moons-2d /
+ * mnist-unet defaults). A partial U-Net config without `dataDim` takes it from its image
+ * shape (C * H * W).
+ *
+ * @example resolveConfig({ arch: 'unet', imageChannels: 3, imageHeight: 16, imageWidth: 32 }).dataDim // 1536
+ */
 export function resolveConfig(config: string | Partial<DiffusionConfig>): DiffusionConfig {
   let given: unknown;
   if (typeof config === 'string') {
@@ -160,47 +229,38 @@ export function resolveConfig(config: string | Partial<DiffusionConfig>): Diffus
   } else {
     // A stored config can be any JSON value: only an object is merged over the defaults.
     parseConfig(z.looseObject({}), config, 'diffusion', fail);
-    given = { ...(config.arch === 'unet' ? UNET : BASE), ...config };
+    const merged: Record<string, unknown> = {
+      ...(config.arch === 'unet' ? UNET : BASE),
+      ...config,
+    };
+    if (config.arch === 'unet' && config.dataDim === undefined)
+      merged.dataDim = partialShape(merged) ?? merged.dataDim;
+    given = merged;
   }
   // The schema's output is a fresh object (with a fresh `channels`): a preset is never shared.
-  const cfg = parseConfig(diffusionConfigSchema, given, 'diffusion', fail);
+  let cfg = parseConfig(diffusionConfigSchema, given, 'diffusion', fail);
   const bad = (msg: string) => fail(`diffusion config: ${msg}`);
   if (!(cfg.betaStart <= cfg.betaEnd))
     throw bad(`betas ${cfg.betaStart}..${cfg.betaEnd} must satisfy 0 < start <= end < 1`);
   if (cfg.arch === 'unet') {
-    if (cfg.dataDim !== 784)
-      throw bad(`the U-Net takes 28x28 images (dataDim 784), got ${cfg.dataDim}`);
-    if (cfg.channels.some((c) => c % cfg.groups !== 0))
+    checkUnet(cfg, bad);
+    cfg = canonicalUnet(cfg);
+  } else {
+    const extra = UNET_FIELDS.filter((k) => cfg[k] !== undefined);
+    if (extra.length > 0)
       throw bad(
-        `every channel count [${cfg.channels.join(', ')}] must be divisible by groups ${cfg.groups}`,
+        `${extra.join(', ')} ${extra.length > 1 ? 'are U-Net fields' : 'is a U-Net field'}; an MLP config (arch 'mlp') leaves ${extra.length > 1 ? 'them' : 'it'} out`,
       );
-    if (cfg.attentionHeads > 0 && cfg.channels[2] % cfg.attentionHeads !== 0)
+    if (cfg.dataDim > MAX_POINT_DIM)
       throw bad(
-        `channels[2] ${cfg.channels[2]} must be divisible by attentionHeads ${cfg.attentionHeads}`,
+        `dataDim (${cfg.dataDim}) must be at most ${MAX_POINT_DIM} for points (arch 'mlp')`,
       );
-  } else if (cfg.hidden % 2 !== 0)
-    throw bad(`hidden (${cfg.hidden}) must be even (sin/cos halves)`);
+    if (cfg.hidden % 2 !== 0) throw bad(`hidden (${cfg.hidden}) must be even (sin/cos halves)`);
+  }
   if (cfg.sampleSteps > cfg.timesteps)
     throw bad(`sampleSteps (${cfg.sampleSteps}) must be an integer in 1..${cfg.timesteps}`);
   checkParameterCount(diffusionParameterCount(cfg), 'diffusion', fail);
   return cfg;
-}
-
-/** Parameter values of a GroupNorm (or LayerNorm) over `c` channels: weight and bias. */
-function normParameters(c: number): number {
-  return 2 * c;
-}
-
-/** Parameter values of the U-Net's ResBlock `cin` -> `cout` with a `tdim`-wide time embedding. */
-function resBlockParameters(cin: number, cout: number, tdim: number): number {
-  return (
-    normParameters(cin) +
-    convParameters(cin, cout, 3) +
-    linearParameters(tdim, cout) +
-    normParameters(cout) +
-    convParameters(cout, cout, 3) +
-    (cin !== cout ? convParameters(cin, cout, 1) : 0)
-  );
 }
 
 /**
@@ -221,35 +281,10 @@ export function diffusionParameterCount(cfg: DiffusionConfig): number {
       linearParameters(h, D) // output
     );
   }
-  const [c0, c1, c2] = cfg.channels;
-  const td = 4 * c0;
-  const heads = cfg.attentionHeads;
-  return (
-    linearParameters(c0, td) +
-    linearParameters(td, td) +
-    (K > 0 ? (K + 1) * td : 0) +
-    convParameters(1, c0, 3) +
-    // down path and its stride-2 convs
-    resBlockParameters(c0, c0, td) +
-    resBlockParameters(c0, c1, td) +
-    resBlockParameters(c1, c2, td) +
-    convParameters(c0, c0, 3) +
-    convParameters(c1, c1, 3) +
-    // middle: Res, attention (GroupNorm, in_proj 3C x C + 3C, out_proj C x C + C), Res
-    2 * resBlockParameters(c2, c2, td) +
-    (heads > 0 ? normParameters(c2) + 3 * c2 * c2 + 3 * c2 + linearParameters(c2, c2) : 0) +
-    // up path with skip concatenation, and its upsampling convs
-    resBlockParameters(c2 + c2, c2, td) +
-    resBlockParameters(c2 + c1, c1, td) +
-    resBlockParameters(c1 + c0, c0, td) +
-    convParameters(c2, c2, 3) +
-    convParameters(c1, c1, 3) +
-    normParameters(c0) +
-    convParameters(c0, 1, 3)
-  );
+  return unetParameterCount(cfg);
 }
 
-/** The data shape of one example: [dataDim] for points, [1, 28, 28] for images. */
+/** The data shape of one example: [dataDim] for points, [C, H, W] for images. */
 export function exampleShape(cfg: DiffusionConfig): number[] {
-  return cfg.arch === 'unet' ? [1, 28, 28] : [cfg.dataDim];
+  return cfg.arch === 'unet' ? diffusionImageShape(cfg) : [cfg.dataDim];
 }

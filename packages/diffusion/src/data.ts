@@ -3,22 +3,35 @@ import { Tensor } from '@genmodels/runtime';
 import { describeTensor, firstNonFinite } from '@genmodels/runtime/internal';
 import { type DiffusionConfig, exampleShape } from './config.js';
 import { DiffusionError } from './errors.js';
+import { diffusionImageShape } from './unet-shape.js';
+
+/** The image layouts a U-Net takes, in words: "[N, 28, 28] or [N, 1, 28, 28] images". */
+export function imageLayouts(cfg: DiffusionConfig): string {
+  const [c, h, w] = diffusionImageShape(cfg);
+  return c === 1 ? `[N, ${h}, ${w}] or [N, 1, ${h}, ${w}] images` : `[N, ${c}, ${h}, ${w}] images`;
+}
+
+/** Whether x holds images of the U-Net's shape: [N, C, H, W], or [N, H, W] when C = 1. */
+function isImageBatch(x: Tensor, cfg: DiffusionConfig): boolean {
+  const [c, h, w] = diffusionImageShape(cfg);
+  const s = x.shape;
+  return (
+    (x.rank === 4 && s[1] === c && s[2] === h && s[3] === w) ||
+    (c === 1 && x.rank === 3 && s[1] === h && s[2] === w)
+  );
+}
 
 /**
- * Training data as float32 [N, ...example shape]: points [N, dataDim]; images [N, 28, 28]
- * or [N, 1, 28, 28], uint8 pixels scaled to [-1, 1] (float32 taken as given, in [-1, 1]).
- * NaN or infinite values are refused.
+ * Training data as float32 [N, ...example shape]: points [N, dataDim]; images [N, C, H, W]
+ * (gray: also [N, H, W]), uint8 pixels scaled to [-1, 1] (float32 taken as given, in
+ * [-1, 1]). NaN or infinite values are refused.
  */
 export function toData(x: Tensor, cfg: DiffusionConfig, where = 'fit'): Tensor<'float32'> {
   const shape = exampleShape(cfg);
   const d = cfg.dataDim;
   const n = x.shape[0];
-  const want = cfg.arch === 'unet' ? '[N, 28, 28] or [N, 1, 28, 28] images' : `[N, ${d}] points`;
-  const okShape =
-    cfg.arch === 'unet'
-      ? (x.rank === 3 && x.shape[1] === 28 && x.shape[2] === 28) ||
-        (x.rank === 4 && x.shape[1] === 1 && x.shape[2] === 28 && x.shape[3] === 28)
-      : x.rank === 2 && x.shape[1] === d;
+  const want = cfg.arch === 'unet' ? imageLayouts(cfg) : `[N, ${d}] points`;
+  const okShape = cfg.arch === 'unet' ? isImageBatch(x, cfg) : x.rank === 2 && x.shape[1] === d;
   if (!okShape || n === 0)
     throw new DiffusionError(`${where}: expected ${want}, got ${describeTensor(x)}`);
   let out: Float32Array;
@@ -59,4 +72,15 @@ export function labelTensor(labels: ArrayLike<number>): Tensor<'int64'> {
     [labels.length],
     BigInt64Array.from(Array.from(labels), (v) => BigInt(v)),
   );
+}
+
+/**
+ * The preset data set a U-Net config trains on and is evaluated against: its `dataset`, or
+ * MNIST for a gray 28x28 U-Net without one; undefined for other shapes (and for points).
+ */
+export function presetImages(cfg: DiffusionConfig): 'mnist' | 'cifar10' | undefined {
+  if (cfg.arch !== 'unet') return undefined;
+  if (cfg.dataset) return cfg.dataset;
+  const [c, h, w] = diffusionImageShape(cfg);
+  return c === 1 && h === 28 && w === 28 ? 'mnist' : undefined;
 }

@@ -15,7 +15,7 @@ import {
 } from '@genmodels/runtime';
 import { describeModelSource, describeTensor, GenerativeModel } from '@genmodels/runtime/internal';
 import { type DiffusionConfig, exampleShape, resolveConfig } from './config.js';
-import { checkLabels, labelTensor, toData } from './data.js';
+import { checkLabels, imageLayouts, labelTensor, presetImages, toData } from './data.js';
 import { DiffusionError } from './errors.js';
 import { DIFFUSION_PARTS, type DiffusionFields, denoiserOnnx, diffusionStore } from './io.js';
 import { DiffusionNetwork } from './network.js';
@@ -32,6 +32,7 @@ import { type DiffusionSampleOptions, runSampler } from './sampler.js';
 import { NoiseSchedule } from './schedule.js';
 import { compileDiffusionStep, denoiserInputs } from './steps.js';
 import { type DiffusionFitOptions, type DiffusionFitResult, trainLoop } from './train.js';
+import { formatImageShape } from './unet-shape.js';
 import type { DiffusionEvalOptions } from './with-datasets.js';
 
 /** Timing of the last sampling run, per step (ms): total, inside ORT's session.run, the rest on the host. */
@@ -49,9 +50,10 @@ interface PointReference {
 }
 
 /**
- * A denoising diffusion model bound to a Runtime. A point model (`arch: 'mlp'`) knows what
- * it was trained on: a preset's toy set (`evaluate()` scores against it) or points you gave
- * (`evaluate()` then needs held-out points), and standardizes your points for training.
+ * A denoising diffusion model bound to a Runtime. It knows what it was trained on: a
+ * preset's own data (the toy set, MNIST or CIFAR-10, which `evaluate()` scores against) or
+ * points / images you gave (`evaluate()` then needs held-out data). A point model
+ * (`arch: 'mlp'`) standardizes your points for training.
  */
 export class Diffusion extends GenerativeModel<
   DiffusionConfig,
@@ -64,13 +66,13 @@ export class Diffusion extends GenerativeModel<
   protected readonly store = diffusionStore;
   /**
    * Where the training data came from, for a model `diffusionFamily.train` trained on a
-   * file of points (`genmodels train --data` writes it into config.json). In memory only;
-   * a later `fit` clears it.
+   * file of points or a folder of images (`genmodels train --data` writes it into
+   * config.json). A later `fit` clears it.
    */
   data?: DataProvenance;
   #trainedOn: TrainedOn;
   #normalization: PointNormalization | null;
-  /** Held-out points in data units given to the last fit (in memory only). */
+  /** Held-out points in data units, or images in [-1, 1], given to the last fit (in memory only). */
   #heldOut?: Tensor<'float32'>;
   /** The last fit's own points in data units, when they were yours (pictures without held-out points). */
   #trainPoints?: Tensor<'float32'>;
@@ -101,8 +103,8 @@ export class Diffusion extends GenerativeModel<
   }
 
   /**
-   * What the model was trained on: 'preset' (a preset's own toy set, or nothing yet) or
-   * 'data' (points you gave to `fit`; `evaluate()` then needs held-out points).
+   * What the model was trained on: 'preset' (a preset's own data set, or nothing yet) or
+   * 'data' (points or images you gave to `fit`; `evaluate()` then needs held-out data).
    */
   get trainedOn(): TrainedOn {
     return this.#trainedOn;
@@ -173,14 +175,15 @@ export class Diffusion extends GenerativeModel<
   }
 
   /**
-   * Train with the denoising objective. data: points [N, dataDim] or images [N, 28, 28] /
-   * [N, 1, 28, 28] (uint8, or float32 in [-1, 1]); `labels` (N) for a conditional model.
+   * Train with the denoising objective. data: points [N, dataDim] or images [N, C, H, W]
+   * (gray: also [N, H, W]; uint8, or float32 in [-1, 1]); `labels` (N) for a conditional model.
    *
-   * Points are taken as yours unless `reference: 'preset'` says they are the preset's own
-   * toy set. Your points mark the model as trained on your data (`trainedOn` 'data'), are
-   * standardized per dimension for training (see `normalize`), and `evaluate()` then scores
-   * against `reference` (held-out points) or, without one, asks for `{ data }`. A fit
-   * clears `data` (the provenance of an earlier training file).
+   * Data is taken as yours unless `reference: 'preset'` says it is the preset's own set
+   * (the toy set; MNIST or CIFAR-10 for a U-Net of their shape). Your data marks the model
+   * as trained on it (`trainedOn` 'data'), and `evaluate()` then scores against `reference`
+   * (held-out points or images) or, without one, asks for `{ data }`; your points are also
+   * standardized per dimension for training (see `normalize`). A fit clears `data` (the
+   * provenance of an earlier training file or folder).
    *
    * @example await model.fit(train, { epochs: 50, reference: heldOut }); await model.evaluate();
    */
@@ -218,10 +221,27 @@ export class Diffusion extends GenerativeModel<
         this.#trainPoints = trainedOn === 'data' ? points : undefined;
         this.data = undefined;
       };
-    } else if (opts.reference !== undefined || opts.normalize !== undefined)
-      throw new DiffusionError(
-        `fit: ${opts.reference !== undefined ? 'reference' : 'normalize'} is for point models (arch 'mlp'); the U-Net trains on images in [-1, 1]`,
-      );
+    } else {
+      if (opts.normalize !== undefined)
+        throw new DiffusionError(
+          "fit: normalize is for point models (arch 'mlp'); the U-Net trains on images in [-1, 1]",
+        );
+      const ref = opts.reference;
+      if (ref === 'preset' && !presetImages(cfg))
+        throw new DiffusionError(
+          `fit: reference 'preset' names the preset's image set, but this U-Net's images (${formatImageShape(exampleShape(cfg))}) are neither MNIST's (1x28x28) nor of a preset's data set; give held-out images or leave reference out`,
+        );
+      if (ref !== undefined && ref !== 'preset' && !(ref instanceof Tensor))
+        throw new DiffusionError(
+          `fit: reference must be 'preset' or held-out images (${imageLayouts(cfg)}), got ${typeof ref === 'string' ? `'${ref}'` : typeof ref}`,
+        );
+      const heldOut = ref instanceof Tensor ? toData(ref, cfg, 'fit: reference') : undefined;
+      start = () => {
+        this.#trainedOn = ref === 'preset' ? 'preset' : 'data';
+        this.#heldOut = heldOut;
+        this.data = undefined;
+      };
+    }
     const step = await this.trainSteps(opts.seed ?? 0);
     const ema = cfg.emaDecay > 0 ? this.startEma() : undefined;
     return this.train(step, () => trainLoop(cfg, this.schedule, step, x, opts, ema, start));
@@ -371,7 +391,7 @@ export class Diffusion extends GenerativeModel<
    * Samples as the CLI shows them: points [n, D] in data units with up to n reference points
    * (fresh toy points for a toy preset; for a model trained on your points, the held-out
    * points of its fit, else its training points, while in memory), or images
-   * [n, 1, 28, 28] in [-1, 1]. `label` / `labels` pick classes.
+   * [n, C, H, W] in [-1, 1]. `label` / `labels` pick classes.
    */
   async sample(n: number, seed = 0, opts: DiffusionSampleOptions = {}): Promise<FamilySamples> {
     const x = await this.sampleFlat(n, { ...opts, seed: opts.seed ?? seed });
@@ -413,19 +433,21 @@ export class Diffusion extends GenerativeModel<
    * - else a toy preset: n fresh points of the toy set, the baseline between two
    *   independent draws of n (biased estimator, as before).
    *
-   * MNIST: `fld`, `class_kl`, `mean_confidence`, `confident_fraction`, `label_agreement`
-   * on n samples vs the test set.
+   * Images: `pixel_mmd` and `pixel_mmd_data_baseline` (see `evaluateImages`: MMD^2 on
+   * flattened pixels, not FID) against `{ data }` (held-out images: a Tensor, or a folder),
+   * else the held-out images of the last fit of a model trained on yours (without them it
+   * refuses and says to pass `{ data }`), else, for CIFAR-10's preset, n samples vs the
+   * CIFAR-10 test set. MNIST (a gray 28x28 U-Net trained on it, or untrained): `fld`,
+   * `class_kl`, `mean_confidence`, `confident_fraction`, `label_agreement` on n samples vs
+   * the test set. A model trained on your images is never scored against MNIST.
    */
   async evaluate(opts: DiffusionEvalOptions = {}): Promise<Record<string, number>> {
     const cfg = this.config;
-    const { evaluateDiffusion, evaluatePoints, readHeldOut } = await import('./with-datasets.js');
     if (cfg.arch === 'unet') {
-      if (opts.data !== undefined)
-        throw new DiffusionError(
-          'evaluate: { data } (held-out points) is for point models; a U-Net is scored against the MNIST test set',
-        );
-      return evaluateDiffusion(this, opts);
+      const { evaluateUnet } = await import('./with-datasets.js');
+      return evaluateUnet(this, opts, this.#trainedOn === 'data', this.#heldOut);
     }
+    const { evaluateDiffusion, evaluatePoints, readHeldOut } = await import('./with-datasets.js');
     const d = cfg.dataDim;
     if (opts.data !== undefined)
       return evaluatePoints(this, await readHeldOut(opts.data, d, 'evaluate: data'), opts);
@@ -453,7 +475,7 @@ export class Diffusion extends GenerativeModel<
   /**
    * Points: samples.png (samples over the toy set, or over the held-out / training points of
    * a model trained on yours; the first two dimensions when D is not 2) and steps.json
-   * (trajectories, in data units); MNIST: samples.png.
+   * (trajectories, in data units); images (gray or RGB, any size): samples.png.
    */
   async pictures(dir: string, seed = 0): Promise<string[]> {
     const { writePictures } = await import('./with-datasets.js');

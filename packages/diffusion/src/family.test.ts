@@ -1,6 +1,7 @@
-import { access, mkdtemp, readFile, rm } from 'node:fs/promises';
+import { access, mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { DatasetNotFoundError } from '@genmodels/datasets';
 import { Runtime } from '@genmodels/runtime';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Diffusion } from './diffusion.js';
@@ -33,10 +34,23 @@ describe('diffusionFamily', () => {
       'moons-2d',
       'mnist-unet',
       'mnist-unet-tiny',
+      'cifar-unet',
     ]);
     expect(diffusionFamily.presets['moons-2d'].defaultEpochs).toBeGreaterThan(0);
     expect(diffusionFamily.parts).toEqual(['denoiser']);
     expect(diffusionFamily.sampleOptions).toEqual(['label', 'steps', 'sampler', 'eta', 'guidance']);
+  });
+
+  it("cifar-unet: without the CIFAR-10 files, the data set's own named error comes through", async () => {
+    const empty = join(dir, 'no-cifar');
+    await mkdir(empty, { recursive: true });
+    const err = await diffusionFamily
+      .train(rt, { preset: 'cifar-unet', dataDir: empty, steps: 1 })
+      .catch((e) => e);
+    expect(err).toBeInstanceOf(DatasetNotFoundError);
+    expect(err.message).toMatch(
+      /CIFAR-10: '.*no-cifar' \(from option `dir`\) holds none of the files/,
+    );
   });
 
   it('refuses an unknown preset before reading data', async () => {

@@ -9,19 +9,15 @@ import {
 import { DIFFUSION_PRESETS, type DiffusionConfig, resolveConfig, TOY_EPOCH } from './config.js';
 import { Diffusion } from './diffusion.js';
 import { DiffusionError } from './errors.js';
+import { checkValFraction, progress, totalSteps } from './family-options.js';
 import { DIFFUSION_PARTS } from './io.js';
 import { DiffusionNetwork } from './network.js';
+import { trainOnImages } from './own-images.js';
 
 /** The diffusion family, typed so that train/load return the full `Diffusion` API. */
 export interface DiffusionFamily extends ModelFamily {
   train(rt: Runtime, opts: FamilyTrainOptions): Promise<Diffusion>;
   load(rt: Runtime, source: ModelSource): Promise<Diffusion>;
-}
-
-/** Training steps: `steps`, else `epochs` (default the preset's) of `perEpoch` steps, at least 1. */
-function totalSteps(opts: FamilyTrainOptions, perEpoch: number): number {
-  const epochs = opts.epochs ?? DIFFUSION_PRESETS[opts.preset]?.defaultEpochs ?? 1;
-  return opts.steps ?? Math.max(1, Math.round(epochs * perEpoch));
 }
 
 /**
@@ -35,15 +31,12 @@ async function trainOnPoints(
   opts: FamilyTrainOptions & { data: string },
   seed: number,
 ): Promise<Diffusion> {
-  if (cfg.arch !== 'mlp')
-    throw new DiffusionError(
-      `data: preset '${opts.preset}' is a U-Net on 28x28 images; --data for image presets comes with image-folder support (for points, use a point preset such as moons-2d)`,
-    );
-  const valFraction = opts.valFraction ?? 0.1;
-  if (!(typeof valFraction === 'number' && valFraction > 0 && valFraction < 1))
-    throw new DiffusionError(
-      `valFraction (${valFraction}) must be a number in (0, 1): evaluate() scores the model against the held-out points`,
-    );
+  for (const key of ['imageSize', 'labels'] as const)
+    if (opts[key] !== undefined)
+      throw new DiffusionError(
+        `${key} (${String(opts[key])}) is for a folder of images and a U-Net preset (mnist-unet, cifar-unet); preset '${opts.preset}' trains on points`,
+      );
+  const valFraction = checkValFraction(opts, 'points');
   const { datasets } = await import('./with-datasets.js');
   const { readPoints, splitRows } = await datasets();
   const all = await readPoints(opts.data);
@@ -63,9 +56,7 @@ async function trainOnPoints(
     steps: total,
     seed,
     reference: val,
-    signal: opts.signal,
-    progressEvery: 200,
-    onProgress: opts.onProgress && ((e) => opts.onProgress?.({ ...e, total })),
+    ...progress(opts, total, 200),
   });
   model.data = {
     source: opts.data,
@@ -77,48 +68,61 @@ async function trainOnPoints(
 }
 
 /**
- * The diffusion family: presets `moons-2d`, `mnist-unet`, `mnist-unet-tiny`; part
- * 'denoiser'. `sample(n, seed, { label: 7 })` picks the class of the MNIST presets.
- * `data` (point presets): train on your own points instead of the toy set, with a seeded
- * `valFraction` (default 0.1) held out for `evaluate()`.
+ * The diffusion family: presets `moons-2d`, `mnist-unet`, `mnist-unet-tiny`, `cifar-unet`;
+ * part 'denoiser'. `sample(n, seed, { label: 7 })` picks the class of the conditional
+ * presets. `data`: train on your own points (point presets: a .csv/.tsv/.npy file) or
+ * images (U-Net presets: a folder of PNG / JPEG images, at `imageSize`, class-conditional
+ * with `labels: 'folders'`; see {@link trainOnImages}) instead of the preset's data, with a
+ * seeded `valFraction` (default 0.1) held out for `evaluate()`.
  *
  * @example
  * const model = await diffusionFamily.train(rt, { preset: 'moons-2d', seed: 0 });
  * await model.save('out/diffusion');
  * const own = await diffusionFamily.train(rt, { preset: 'moons-2d', data: 'spiral.csv' });
+ * const faces = await diffusionFamily.train(rt, { preset: 'cifar-unet', data: 'faces', imageSize: 32 });
  */
 export const diffusionFamily: DiffusionFamily = {
   name: 'diffusion',
   description:
-    'Denoising diffusion (DDPM/DDIM; MLP on two moons or your own points, class-conditional U-Net on MNIST with classifier-free guidance)',
+    'Denoising diffusion (DDPM/DDIM; MLP on two moons or your own points, class-conditional U-Net on MNIST, CIFAR-10 or a folder of your images, with classifier-free guidance)',
   presets: DIFFUSION_PRESETS,
   parts: DIFFUSION_PARTS,
   sampleOptions: ['label', 'steps', 'sampler', 'eta', 'guidance'],
-  trainOptions: ['data', 'valFraction'],
+  trainOptions: ['data', 'valFraction', 'imageSize', 'labels'],
   evalOptions: ['data'],
   async train(rt: Runtime, opts: FamilyTrainOptions): Promise<Diffusion> {
     const cfg = resolveConfig(opts.preset); // unknown preset: DiffusionError before any data is read
     const seed = opts.seed ?? 0;
-    if (opts.data !== undefined) return trainOnPoints(rt, cfg, { ...opts, data: opts.data }, seed);
-    if (opts.valFraction !== undefined)
-      throw new DiffusionError(
-        `valFraction (${opts.valFraction}) holds out part of your own data; give it with data (a file of points)`,
-      );
-    const { mnistSplit, toyTrain } = await import('./with-datasets.js');
+    if (opts.data !== undefined) {
+      const own = { ...opts, data: opts.data };
+      return cfg.arch === 'unet'
+        ? trainOnImages(rt, cfg, own, seed)
+        : trainOnPoints(rt, cfg, own, seed);
+    }
+    for (const [key, what] of [
+      ['valFraction', 'holds out part of your own data'],
+      ['imageSize', 'is the size your own images are read at'],
+      ['labels', 'says how to read the folders of your own images'],
+    ] as const)
+      if (opts[key] !== undefined)
+        throw new DiffusionError(
+          `${key} (${String(opts[key])}) ${what}; give it with data (a file of points, or a folder of images for a U-Net preset)`,
+        );
+    const { cifarSplit, mnistSplit, toyTrain } = await import('./with-datasets.js');
     const data = cfg.toy
       ? { images: await toyTrain(cfg.toy, TOY_EPOCH, seed), labels: undefined }
-      : await mnistSplit('train', { dir: opts.dataDir });
+      : cfg.dataset === 'cifar10'
+        ? await cifarSplit('train', { dir: opts.dataDir })
+        : await mnistSplit('train', { dir: opts.dataDir });
     const model = Diffusion.create(rt, opts.preset, { seed });
     const total = totalSteps(opts, Math.floor(data.images.shape[0] / cfg.batchSize));
     await model.fit(data.images, {
       steps: total,
       seed,
       labels: cfg.numClasses > 0 ? data.labels : undefined,
-      // The toy set is the preset's own: evaluate() scores against fresh toy points.
-      reference: cfg.toy ? 'preset' : undefined,
-      signal: opts.signal,
-      progressEvery: cfg.toy ? 200 : 20,
-      onProgress: opts.onProgress && ((e) => opts.onProgress?.({ ...e, total })),
+      // The preset's own data: evaluate() scores against fresh toy points or the test set.
+      reference: 'preset',
+      ...progress(opts, total, cfg.toy ? 200 : 20),
     });
     return model;
   },

@@ -1,8 +1,14 @@
 /**
  * @genmodels/diffusion: denoising diffusion models (linear and cosine schedules, eps / x0 /
  * v prediction, DDPM and DDIM samplers, classifier-free guidance; an MLP denoiser for 2-D
- * points and a U-Net for MNIST) trained with @genmodels/runtime.
+ * points and a U-Net for images of any shape: MNIST, CIFAR-10 or a folder of your own) trained
+ * with @genmodels/runtime.
  */
+
+// The runtime's essentials, so an app that installs only this package (pnpm's strict
+// node_modules included) can import `Runtime`, `Tensor` and `Rng` from it.
+export type { RuntimeOptions } from '@genmodels/runtime';
+export { Rng, Runtime, Tensor } from '@genmodels/runtime';
 export type { DiffusionConfig, Prediction, SamplerKind, ScheduleKind } from './config.js';
 export {
   DIFFUSION_PRESETS,
@@ -25,6 +31,7 @@ export {
   AttentionBlock,
   DiffusionNetwork,
   MlpDenoiser,
+  ModulesByLevel,
   ResBlock,
   UNet,
   Upsample2,
@@ -48,4 +55,6 @@ export {
 export { compileDiffusionStep, denoiserInputs, trainInputs } from './steps.js';
 export type { DiffusionFitOptions, DiffusionFitResult } from './train.js';
 export { emaDecayAt, makeBatch } from './train.js';
+export type { ImageShape } from './unet-shape.js';
+export { diffusionImageShape } from './unet-shape.js';
 export type { DiffusionEvalOptions } from './with-datasets.js';

@@ -1,5 +1,5 @@
 /**
- * Denoisers eps_theta(x_t, t, y): an MLP for points and a U-Net for 28x28 images, both with
+ * Denoisers eps_theta(x_t, t, y): an MLP for points and a U-Net for images [C, H, W], both with
  * a sinusoidal time embedding and, when class-conditional, a learned class embedding
  * (class K is the null class of classifier-free guidance). Field names give the PyTorch
  * state_dict keys (`denoiser.time1.weight`, `denoiser.down.0.conv1.weight`).
@@ -18,6 +18,8 @@ import {
 } from '@genmodels/runtime';
 import type { DiffusionConfig } from './config.js';
 import { timestepEmbedding } from './embedding.js';
+import { DiffusionError } from './errors.js';
+import { diffusionImageShape, levelOfSide } from './unet-shape.js';
 
 /** The MLP denoiser: x [B, D], t [B], y [B] -> [B, D]; the time (+ class) embedding is added in every layer. */
 export class MlpDenoiser extends Module {
@@ -115,10 +117,38 @@ export class Upsample2 extends Module {
 }
 
 /**
- * U-Net for 28x28: conv_in -> [Res c0] 28 -> down(stride-2 conv) -> [Res c1] 14 -> down ->
- * [Res c2] 7 -> mid (Res, optional attention, Res) -> up path with skip concatenation
- * (Res at 7, nearest+conv up, Res at 14, up, Res at 28) -> GroupNorm, SiLU, conv_out.
- * x: [B, 1, 28, 28], t: [B], y: [B] int64 -> [B, 1, 28, 28].
+ * Modules by U-Net level, for the levels that have one: keys `<level>.*` as in PyTorch's
+ * `nn.ModuleDict` with keys '1', '2' (e.g. `downAttn.1.norm.weight`).
+ */
+export class ModulesByLevel<M extends Module> extends Module {
+  readonly #at = new Map<number, M>();
+  constructor(entries: Iterable<readonly [level: number, module: M]>) {
+    super();
+    for (const [level, m] of entries) {
+      Object.defineProperty(this, String(level), { value: m, enumerable: true });
+      this.#at.set(level, m);
+    }
+  }
+  /** The module of `level`, if it has one. */
+  at(level: number): M | undefined {
+    return this.#at.get(level);
+  }
+  forward(): never {
+    throw new DiffusionError(
+      `ModulesByLevel '${this.path}': it has no forward; the U-Net calls its modules`,
+    );
+  }
+}
+
+/**
+ * U-Net on images [C, H, W] with L = channels.length levels (full size first): conv_in ->
+ * per level l a ResBlock to channels[l] (then self-attention when the level's side is in
+ * attentionResolutions) and, but for the last level, a stride-2 conv -> middle (Res,
+ * attention when attentionHeads > 0, Res) -> per level, smallest first, a ResBlock over
+ * the concatenation with the level's skip (then attention as on the way down) and, but for
+ * the top level, nearest upsampling + conv -> GroupNorm, SiLU, conv_out. MNIST's default,
+ * channels [32, 64, 64] on 1x28x28: levels at 28, 14 and 7.
+ * x: [B, C, H, W], t: [B], y: [B] int64 -> [B, C, H, W].
  */
 export class UNet extends Module {
   readonly time1: Linear;
@@ -126,67 +156,84 @@ export class UNet extends Module {
   readonly classEmbed?: Embedding;
   readonly convIn: Conv2d;
   readonly down: ModuleList<ResBlock>;
+  readonly downAttn?: ModulesByLevel<AttentionBlock>;
   readonly downsample: ModuleList<Conv2d>;
   readonly mid1: ResBlock;
   readonly midAttn?: AttentionBlock;
   readonly mid2: ResBlock;
   readonly up: ModuleList<ResBlock>;
+  readonly upAttn?: ModulesByLevel<AttentionBlock>;
   readonly upsample: ModuleList<Upsample2>;
   readonly normOut: GroupNorm;
   readonly convOut: Conv2d;
   readonly #c0: number;
   constructor(cfg: DiffusionConfig, rng: Rng) {
     super();
-    const [c0, c1, c2] = cfg.channels;
+    const ch = cfg.channels;
+    const L = ch.length;
+    const [cImg] = diffusionImageShape(cfg);
     const g = cfg.groups;
+    const heads = cfg.attentionHeads;
+    const c0 = ch[0];
     const td = 4 * c0;
     this.#c0 = c0;
+    // Levels with attention, as the config names them (by the side of their feature map).
+    const attended = (cfg.attentionResolutions ?? [])
+      .map((r) => levelOfSide(cfg, r))
+      .sort((a, b) => a - b);
+    const attention = (levels: number[]) =>
+      new ModulesByLevel(levels.map((l) => [l, new AttentionBlock(ch[l], heads, g, rng)] as const));
+    // The creation order fixes which draws of rng each weight gets: the modules of the
+    // original 3-level U-Net come in their original order, and the attention of levels
+    // (absent there) only where it does not disturb that order.
     this.time1 = new Linear(c0, td, { rng });
     this.time2 = new Linear(td, td, { rng });
     if (cfg.numClasses > 0) this.classEmbed = new Embedding(cfg.numClasses + 1, td, { rng });
-    this.convIn = new Conv2d(1, c0, 3, { padding: 1, rng });
-    this.down = new ModuleList([
-      new ResBlock(c0, c0, td, g, rng),
-      new ResBlock(c0, c1, td, g, rng),
-      new ResBlock(c1, c2, td, g, rng),
-    ]);
-    this.downsample = new ModuleList([
-      new Conv2d(c0, c0, 3, { stride: 2, padding: 1, rng }),
-      new Conv2d(c1, c1, 3, { stride: 2, padding: 1, rng }),
-    ]);
-    this.mid1 = new ResBlock(c2, c2, td, g, rng);
-    if (cfg.attentionHeads > 0) this.midAttn = new AttentionBlock(c2, cfg.attentionHeads, g, rng);
-    this.mid2 = new ResBlock(c2, c2, td, g, rng);
-    this.up = new ModuleList([
-      new ResBlock(c2 + c2, c2, td, g, rng),
-      new ResBlock(c2 + c1, c1, td, g, rng),
-      new ResBlock(c1 + c0, c0, td, g, rng),
-    ]);
-    this.upsample = new ModuleList([new Upsample2(c2, rng), new Upsample2(c1, rng)]);
+    this.convIn = new Conv2d(cImg, c0, 3, { padding: 1, rng });
+    this.down = new ModuleList(
+      ch.map((c, l) => new ResBlock(l > 0 ? ch[l - 1] : c0, c, td, g, rng)),
+    );
+    if (attended.length > 0) this.downAttn = attention(attended);
+    this.downsample = new ModuleList(
+      ch.slice(0, -1).map((c) => new Conv2d(c, c, 3, { stride: 2, padding: 1, rng })),
+    );
+    const cL = ch[L - 1];
+    this.mid1 = new ResBlock(cL, cL, td, g, rng);
+    if (heads > 0) this.midAttn = new AttentionBlock(cL, heads, g, rng);
+    this.mid2 = new ResBlock(cL, cL, td, g, rng);
+    // up[i] works at level L - 1 - i: its input comes from the level below (or the middle).
+    const upLevels = ch.map((_, i) => L - 1 - i);
+    this.up = new ModuleList(
+      upLevels.map((l) => new ResBlock(ch[Math.min(l + 1, L - 1)] + ch[l], ch[l], td, g, rng)),
+    );
+    if (attended.length > 0) this.upAttn = attention([...attended].reverse());
+    this.upsample = new ModuleList(upLevels.slice(0, -1).map((l) => new Upsample2(ch[l], rng)));
     this.normOut = new GroupNorm(g, c0);
-    this.convOut = new Conv2d(c0, 1, 3, { padding: 1, rng });
+    this.convOut = new Conv2d(c0, cImg, 3, { padding: 1, rng });
   }
   forward(x: Value, t: Value, y?: Value): Value {
     let emb = this.time2.call(ops.silu(this.time1.call(timestepEmbedding(t, this.#c0))));
     if (this.classEmbed && y) emb = ops.add(emb, this.classEmbed.call(y));
     const e = ops.silu(emb);
-    const down = this.down;
-    const ds = this.downsample;
+    const L = this.down.length;
     let h = this.convIn.call(x);
     const skips: Value[] = [];
-    for (let i = 0; i < 3; i++) {
-      h = down[i].call(h, e);
+    for (let l = 0; l < L; l++) {
+      h = this.down[l].call(h, e);
+      const attn = this.downAttn?.at(l);
+      if (attn) h = attn.call(h);
       skips.push(h);
-      if (i < 2) h = ds[i].call(h);
+      if (l < L - 1) h = this.downsample[l].call(h);
     }
     h = this.mid1.call(h, e);
     if (this.midAttn) h = this.midAttn.call(h);
     h = this.mid2.call(h, e);
-    const up = this.up;
-    const us = this.upsample;
-    for (let i = 0; i < 3; i++) {
-      h = up[i].call(ops.concat([h, skips[2 - i]], 1), e);
-      if (i < 2) h = us[i].call(h);
+    for (let i = 0; i < L; i++) {
+      const l = L - 1 - i;
+      h = this.up[i].call(ops.concat([h, skips[l]], 1), e);
+      const attn = this.upAttn?.at(l);
+      if (attn) h = attn.call(h);
+      if (i < L - 1) h = this.upsample[i].call(h);
     }
     return this.convOut.call(ops.silu(this.normOut.call(h)));
   }

@@ -210,9 +210,9 @@ describe('a model trained on your own points (the issue: moons-2d, then fit(spir
     const labels = [0, 1, 2, 1];
     await expect(
       unet.fit(randomImages(4, 0), { steps: 1, labels, reference: spiral(4, 1) }),
-    ).rejects.toThrow(/fit: reference is for point models \(arch 'mlp'\)/);
+    ).rejects.toThrow(/fit: reference: expected \[N, 28, 28\] or \[N, 1, 28, 28\] images, got/);
     await expect(unet.evaluate({ data: spiral(4, 1) })).rejects.toThrow(
-      /\{ data \} \(held-out points\) is for point models/,
+      /evaluate: data: expected \[N, 28, 28\] or \[N, 1, 28, 28\] images, got/,
     );
   });
 
@@ -231,7 +231,7 @@ describe('a model trained on your own points (the issue: moons-2d, then fit(spir
 
 describe('diffusionFamily.train with data (genmodels train diffusion --data)', () => {
   it('declares the options it reads', () => {
-    expect(diffusionFamily.trainOptions).toEqual(['data', 'valFraction']);
+    expect(diffusionFamily.trainOptions).toEqual(['data', 'valFraction', 'imageSize', 'labels']);
     expect(diffusionFamily.evalOptions).toEqual(['data']);
   });
 
@@ -316,7 +316,9 @@ describe('diffusionFamily.train with data (genmodels train diffusion --data)', (
     const path = await writeCsv('small.csv', spiral(20, 1));
     await expect(
       diffusionFamily.train(rt, { preset: 'mnist-unet-tiny', data: path, steps: 1 }),
-    ).rejects.toThrow(/--data for image presets comes with image-folder support/);
+    ).rejects.toThrow(
+      /preset 'mnist-unet-tiny' is a U-Net and trains on a folder of images \(PNG \/ JPEG\); for a file of points use a point preset/,
+    );
     await expect(
       diffusionFamily.train(rt, { preset: 'moons-2d', data: path, steps: 1 }),
     ).rejects.toThrow(

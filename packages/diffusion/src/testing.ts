@@ -49,3 +49,45 @@ export function randomImages(n: number, seed: number): Tensor<'uint8'> {
     Uint8Array.from(u, (v) => Math.floor(v * 256)),
   );
 }
+
+/** A narrow unconditional U-Net on RGB 8x8 images (4-8 channels, two levels, no attention), T = 20. */
+export const TINY_RGB: Partial<DiffusionConfig> = {
+  arch: 'unet',
+  channels: [4, 8],
+  groups: 4,
+  attentionHeads: 0,
+  numClasses: 0,
+  imageChannels: 3,
+  imageHeight: 8,
+  imageWidth: 8,
+  batchSize: 4,
+  timesteps: 20,
+  sampleSteps: 5,
+};
+
+/**
+ * n images [n, C, H, W] in [0, 1]: a bright bar (horizontal for class 0, vertical for class
+ * 1: `i % 2`) at a seeded position in one of three colours, on a dark background.
+ */
+export function barImages(
+  n: number,
+  [c, h, w]: readonly number[],
+  seed: number,
+): Tensor<'float32'> {
+  const rng = new Rng(seed);
+  const pos = rng.uniform(n);
+  const colour = rng.uniform(n);
+  const out = new Float32Array(n * c * h * w);
+  for (let i = 0; i < n; i++) {
+    const across = i % 2 === 0 ? h : w;
+    const at = Math.floor(pos[i] * across);
+    const lit = Math.floor(colour[i] * 3);
+    for (let ch = 0; ch < c; ch++)
+      for (let r = 0; r < h; r++)
+        for (let col = 0; col < w; col++) {
+          const on = (i % 2 === 0 ? r : col) === at;
+          out[((i * c + ch) * h + r) * w + col] = on ? (ch % 3 === lit ? 0.95 : 0.3) : 0.05;
+        }
+  }
+  return new Tensor('float32', [n, c, h, w], out);
+}
