@@ -38,7 +38,7 @@ async function cli(argv: string[]): Promise<{ code: number; out: string; err: st
   return { code, out: ctx.stdout.text, err: ctx.stderr.text };
 }
 
-describe('train --data, sample, eval --data, export: the point families', () => {
+describe('train --data, sample, eval --data, export: points, images, text', () => {
   const cases = [
     ['gan', 'ring8', 'generator', 'mmd'],
     ['flow', 'moons', 'sampler', 'bits_per_dim'],
@@ -107,13 +107,15 @@ describe('train --data, sample, eval --data, export: the point families', () => 
     expect((await stat(onnx)).size).toBeGreaterThan(100);
   });
 
-  it('vae on a folder of RGB images of two sizes, resized to 8x8', async () => {
+  /** 80 RGB PNGs of two sizes (12 and 16) in two class folders: stripes of two colors. */
+  async function pictureFolder(): Promise<string> {
     const folder = join(tmp, 'pics');
+    await rm(folder, { recursive: true, force: true });
     for (const [cls, color] of [
       ['red', [220, 30, 30]],
       ['blue', [30, 30, 220]],
     ] as const)
-      for (let i = 0; i < 20; i++) {
+      for (let i = 0; i < 40; i++) {
         const side = i % 2 ? 12 : 16;
         const data = new Uint8Array(side * side * 3);
         for (let p = 0; p < side * side; p++) {
@@ -126,41 +128,67 @@ describe('train --data, sample, eval --data, export: the point families', () => 
           encodePng({ width: side, height: side, channels: 3, data }),
         );
       }
-    const run = join(tmp, 'vae-run');
-    const t = await cli([
-      'train',
-      'vae',
-      '--preset',
-      'mnist-conv',
-      '--data',
-      folder,
-      '--image-size',
-      '8',
-      '--labels',
-      'folders',
-      '--steps',
-      '3',
-      '--samples',
-      '4',
-      '--threads',
-      '1',
-      '--out',
-      run,
-    ]);
-    expect(t.code, t.err).toBe(0);
-    const config = JSON.parse(await readFile(join(run, 'config.json'), 'utf8'));
-    expect(config.data).toMatchObject({ source: folder, shape: [40, 3, 8, 8] });
-    expect(
-      Number.isFinite(JSON.parse(await readFile(join(run, 'metrics.json'), 'utf8')).bits_per_dim),
-    ).toBe(true);
-    const s = await cli(['sample', 'vae', '--from', run, '--n', '4', '--out', join(run, 's.npy')]);
-    expect(s.code, s.err).toBe(0);
-    const e = await cli(['eval', 'vae', '--from', run, '--data', folder]);
-    expect(e.code, e.err).toBe(0);
-    expect(JSON.parse(e.out)).toHaveProperty('neg_elbo');
-    const x = await cli(['export', 'vae', '--from', run, '--out', join(run, 'decoder.onnx')]);
-    expect(x.code, x.err).toBe(0);
-  });
+    return folder;
+  }
+
+  const imageCases = [
+    // family, preset, --labels, part exported, metric of metrics.json, metric of eval --data
+    ['vae', 'mnist-conv', 'folders', 'decoder', 'bits_per_dim', 'neg_elbo'],
+    ['gan', 'mnist-dcgan', 'none', 'generator', 'pixel_mmd', 'pixel_mmd'],
+    ['flow', 'cifar-realnvp', 'none', 'sampler', 'bits_per_dim', 'bits_per_dim'],
+    ['diffusion', 'mnist-unet', 'folders', 'denoiser', 'pixel_mmd', 'pixel_mmd'],
+  ] as const;
+
+  it.each(imageCases)(
+    '%s (%s) on a folder of RGB images of two sizes, resized to 8x8',
+    async (family, preset, labels, part, metric, evalMetric) => {
+      const folder = await pictureFolder();
+      const run = join(tmp, `${family}-images-run`);
+      const t = await cli([
+        'train',
+        family,
+        '--preset',
+        preset,
+        '--data',
+        folder,
+        '--image-size',
+        '8',
+        '--labels',
+        labels,
+        '--steps',
+        '2',
+        '--samples',
+        '4',
+        '--threads',
+        '1',
+        '--out',
+        run,
+      ]);
+      expect(t.code, t.err).toBe(0);
+      const config = JSON.parse(await readFile(join(run, 'config.json'), 'utf8'));
+      expect(config.data).toMatchObject({ source: folder, shape: [80, 3, 8, 8] });
+      expect(
+        Number.isFinite(JSON.parse(await readFile(join(run, 'metrics.json'), 'utf8'))[metric]),
+      ).toBe(true);
+      const s = await cli([
+        'sample',
+        family,
+        '--from',
+        run,
+        '--n',
+        '4',
+        '--out',
+        join(run, 's.npy'),
+      ]);
+      expect(s.code, s.err).toBe(0);
+      expect((await stat(join(run, 's.npy'))).size).toBeGreaterThan(4 * 3 * 8 * 8);
+      const e = await cli(['eval', family, '--from', run, '--data', folder]);
+      expect(e.code, e.err).toBe(0);
+      expect(Number.isFinite(JSON.parse(e.out)[evalMetric])).toBe(true);
+      const x = await cli(['export', family, '--from', run, '--out', join(run, `${part}.onnx`)]);
+      expect(x.code, x.err).toBe(0);
+    },
+  );
 
   it('the transformer reads --data as its corpus, in train and eval', async () => {
     const text = join(tmp, 'text.txt');

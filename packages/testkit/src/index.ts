@@ -14,7 +14,5 @@ export {
 } from './browser.js';
 export type { BrowserBundle, BrowserBundleOptions, ExternalImport } from './bundle.js';
 export { bundleForBrowser, externalImports, isNodeBuiltin } from './bundle.js';
-export type { InstallCheckOptions } from './install.js';
-export { installAndRun } from './install.js';
 export type { ServeOptions, StaticServer } from './serve.js';
 export { serveStatic } from './serve.js';

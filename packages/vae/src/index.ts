@@ -2,6 +2,11 @@
  * @genmodels/vae: variational autoencoders (MLP and convolutional encoders/decoders,
  * Bernoulli or Gaussian likelihood, beta and KL warm-up) trained with @genmodels/runtime.
  */
+
+// The runtime's essentials, so an app that installs only this package (pnpm's strict
+// node_modules included) can write `import { Runtime, Tensor, VAE } from '@genmodels/vae'`.
+export type { RuntimeOptions } from '@genmodels/runtime';
+export { Rng, Runtime, Tensor } from '@genmodels/runtime';
 export type { ImageShape, Likelihood, VaeConfig } from './config.js';
 export {
   klWeight,

@@ -262,8 +262,8 @@ export class VAE extends GenerativeModel<VaeConfig, VaeNetwork, TrainStep, VaeFi
     return this.decode(z);
   }
 
-  /** n samples as images [n, C, H, W] in [0, 1]. */
-  async sample(n: number, seed: number): Promise<FamilySamples> {
+  /** n samples as images [n, C, H, W] in [0, 1] (always `kind: 'images'`). */
+  async sample(n: number, seed: number): Promise<Extract<FamilySamples, { kind: 'images' }>> {
     return {
       kind: 'images',
       images: (await this.sampleFlat(n, seed)).reshape([n, ...this.imageShape]),
