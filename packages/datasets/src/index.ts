@@ -33,8 +33,25 @@ export {
 } from './loader.js';
 export type { BitsPerDimOptions } from './metrics/bpd.js';
 export { bitsPerDim } from './metrics/bpd.js';
-export type { ClassifierStats, FldResult } from './metrics/fld.js';
-export { classifierStats, FrechetLeNet, lenetWeights } from './metrics/fld.js';
+export type {
+  Cifar10SampleMetrics,
+  Cifar10SampleMetricsOptions,
+} from './metrics/cifar-features.js';
+export { CifarFeatures, cifar10SampleMetrics, cifarNetWeights } from './metrics/cifar-features.js';
+export { CIFAR10_MEAN, CIFAR10_STD, CifarNet, standardizeCifar } from './metrics/cifar-net.js';
+export type {
+  ClassifierSpec,
+  ClassifierStats,
+  CompareOptions,
+  FeatureComparison,
+} from './metrics/classifier-features.js';
+export {
+  ClassifierFeatures,
+  classifierStats,
+  compareEmbeddings,
+} from './metrics/classifier-features.js';
+export type { FldResult } from './metrics/fld.js';
+export { FrechetLeNet, lenetWeights } from './metrics/fld.js';
 export type { GaussianStats, SquareLike, VectorLike } from './metrics/frechet.js';
 export { frechetDistance, frechetFromSamples, gaussianStats } from './metrics/frechet.js';
 export { LeNet } from './metrics/lenet.js';

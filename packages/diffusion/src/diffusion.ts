@@ -437,7 +437,8 @@ export class Diffusion extends GenerativeModel<
    * flattened pixels, not FID) against `{ data }` (held-out images: a Tensor, or a folder),
    * else the held-out images of the last fit of a model trained on yours (without them it
    * refuses and says to pass `{ data }`), else, for CIFAR-10's preset, n samples vs the
-   * CIFAR-10 test set. MNIST (a gray 28x28 U-Net trained on it, or untrained): `fld`,
+   * CIFAR-10 test set, with `fid` (Frechet distance in the shipped CifarNet's features),
+   * `class_kl`, `mean_confidence`, `confident_fraction` and `label_agreement`. MNIST (a gray 28x28 U-Net trained on it, or untrained): `fld`,
    * `class_kl`, `mean_confidence`, `confident_fraction`, `label_agreement` on n samples vs
    * the test set. A model trained on your images is never scored against MNIST.
    */

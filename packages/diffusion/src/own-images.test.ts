@@ -258,6 +258,43 @@ describe('U-Nets of other image shapes', () => {
     );
   });
 
+  it('a U-Net of the CIFAR-10 preset (never fit) is scored by FID in CifarNet features against the test set', async () => {
+    const model = Diffusion.create(
+      rt,
+      {
+        ...TINY_RGB,
+        imageHeight: 32,
+        imageWidth: 32,
+        dataDim: 3072,
+        dataset: 'cifar10',
+        numClasses: 10,
+      },
+      { seed: 0 },
+    );
+    const m = await model.evaluate({ n: 20, steps: 2, limit: 100 });
+    expect(Object.keys(m).sort()).toEqual([
+      'class_kl',
+      'confident_fraction',
+      'fid',
+      'label_agreement',
+      'mean_confidence',
+      'pixel_mmd',
+      'pixel_mmd_data_baseline',
+    ]);
+    // Untrained: noise-like samples, far from CIFAR-10: a Frechet distance well above the one
+    // between two sets of real test images of the same sizes; classes at chance.
+    const ds = await import('@genmodels/datasets');
+    const t = await ds.cifar10.test({ limit: 120 });
+    const u = Float32Array.from(t.images.data as Uint8Array, (v) => v / 255);
+    const floor = await (await ds.CifarFeatures.create(rt)).compare(
+      new Tensor('float32', [20, 3, 32, 32], u.subarray(100 * 3072)),
+      new Tensor('float32', [100, 3, 32, 32], u.subarray(0, 100 * 3072)),
+    );
+    expect(m.fid).toBeGreaterThan(2 * floor.frechet);
+    expect(m.label_agreement).toBeLessThan(0.5);
+    expect(m.pixel_mmd).toBeGreaterThan(m.pixel_mmd_data_baseline);
+  });
+
   it('a non-square 8x16 U-Net builds, takes a step and samples its shape', async () => {
     const model = Diffusion.create(
       rt,

@@ -198,6 +198,7 @@ export async function evaluateImages(
   model: DiffusionSampler,
   heldOut: Tensor<'float32'>,
   opts: DiffusionEvalOptions,
+  cifar10 = false,
 ): Promise<Record<string, number>> {
   const cfg = model.config;
   const seed = opts.seed ?? 0;
@@ -222,14 +223,21 @@ export async function evaluateImages(
     const { train: a, val: b } = ds.splitRows(held, 0.5, BASELINE_A + seed);
     out.pixel_mmd_data_baseline = mmdOf(a, b);
   }
-  return out;
+  if (!cifar10) return out;
+  const fid = await ds.cifar10SampleMetrics(model.rt, x, {
+    range: '-11',
+    labels,
+    testLimit: opts.limit ?? Math.max(n, 1000),
+    dir: opts.dataDir,
+  });
+  return { ...fid, ...out };
 }
 
 /**
  * `Diffusion.evaluate` of a U-Net: `pixel_mmd` against `{ data }` (a Tensor or a folder),
  * else, for a model trained on your images (`ownData`), against the held-out images of its
  * fit (or a refusal naming `{ data }`), else against its preset's test set (MNIST metrics,
- * or CIFAR-10's `pixel_mmd`); a U-Net of no preset's shape refuses.
+ * or CIFAR-10's `fid` in CifarNet features and `pixel_mmd`); a U-Net of no preset's shape refuses.
  */
 export async function evaluateUnet(
   model: DiffusionSampler,
@@ -284,7 +292,7 @@ export async function evaluateDiffusion(
   }
   if (cfg.dataset === 'cifar10') {
     const test = await cifarSplit('test', { limit: opts.limit ?? 2000, dir: opts.dataDir });
-    return evaluateImages(model, toData(test.images, cfg, 'evaluate: CIFAR-10 test'), opts);
+    return evaluateImages(model, toData(test.images, cfg, 'evaluate: CIFAR-10 test'), opts, true);
   }
   const n = opts.n ?? 1000;
   const k = cfg.numClasses;

@@ -378,7 +378,9 @@ export class GAN extends GenerativeModel<
    * the squared MMD between samples and those points (see `evaluatePoints`). Images
    * (`data`: held-out images or a folder; the CIFAR-10 preset: its test split): `pixel_mmd`,
    * the squared MMD between samples and held-out images on their flattened pixels (see
-   * `evaluateImages`; no feature network, so not comparable to FID). A GAN trained on your
+   * `evaluateImages`; no feature network, so not comparable to FID). The CIFAR-10 preset
+   * also gets `fid` (Frechet distance in the shipped CifarNet's features against the test
+   * set), `class_kl`, `mean_confidence`, `confident_fraction` and `label_agreement`. A GAN trained on your
    * own points or images never scores against a set it was not trained for: without `data`
    * it uses the held-out `reference` given to `fit`, else throws a GanError saying what to pass.
    */
@@ -394,7 +396,7 @@ export class GAN extends GenerativeModel<
         const set = ganImageSet(cfg);
         if (set === 'mnist') return extras.evaluateGan(this, opts);
         if (set !== 'cifar10') return noTestSet(shape);
-        heldOut = await extras.cifarTestImages(opts);
+        return extras.evaluateImages(this, await extras.cifarTestImages(opts), opts, true);
       }
       return extras.evaluateImages(this, heldOut, opts);
     }

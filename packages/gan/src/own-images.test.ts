@@ -271,6 +271,31 @@ describe('image GANs of any shape from code', () => {
     expect(m.pixel_mmd).toBeGreaterThan(0);
   });
 
+  it('a GAN of the CIFAR-10 preset (never fit) scores its samples by FID in CifarNet features against the test set', async () => {
+    const gan = GAN.create(rt, tinyCifar, { seed: 0 });
+    const m = await gan.evaluate({ n: 40, limit: 200 });
+    expect(Object.keys(m).sort()).toEqual([
+      'class_kl',
+      'confident_fraction',
+      'fid',
+      'mean_confidence',
+      'pixel_mmd',
+    ]);
+    // An untrained generator's samples are far from CIFAR-10: a Frechet distance well above
+    // the one between two sets of real test images of the same sizes.
+    const ds = await import('@genmodels/datasets');
+    const t = await ds.cifar10.test({ limit: 240 });
+    const u = Float32Array.from(t.images.data as Uint8Array, (v) => v / 255);
+    const real = new Tensor('float32', [40, 3, 32, 32], u.subarray(200 * 3072));
+    const cf = await ds.CifarFeatures.create(rt);
+    const floor = await cf.compare(
+      real,
+      new Tensor('float32', [200, 3, 32, 32], u.subarray(0, 200 * 3072)),
+    );
+    expect(m.fid).toBeGreaterThan(2 * floor.frechet);
+    expect(await gan.evaluate({ n: 40, limit: 200 })).toEqual(m);
+  });
+
   it("the CIFAR-10 preset's missing data set is datasets' DatasetNotFoundError, as it is", async () => {
     const empty = join(dir, 'no-cifar');
     await writeImageFolder(empty, rgbImages(1, 2, 0));

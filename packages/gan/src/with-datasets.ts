@@ -194,11 +194,14 @@ export async function evaluatePoints(
  * times sqrt(C*H*W), i.e. per-pixel RMS distances of 0.1 to 1. Not FID: there is no feature
  * network, so it compares raw pixels (blur and small shifts count fully); 0 is the same
  * distribution, smaller is better, and figures compare only at one image shape and held-out set.
+ * A model of the CIFAR-10 preset (`cifar10`) also gets `cifar10SampleMetrics` of the same
+ * samples against the test set: `fid` in the shipped CifarNet's features and class stats.
  */
 export async function evaluateImages(
   gan: GanSampler,
   heldOut: Tensor<'float32'>,
-  opts: { seed?: number; n?: number },
+  opts: { seed?: number; n?: number; dataDir?: string; limit?: number },
+  cifar10 = false,
 ): Promise<Record<string, number>> {
   const seed = opts.seed ?? 0;
   const ds = await datasets();
@@ -221,7 +224,17 @@ export async function evaluateImages(
       x.shape,
       (x.data as Float32Array).map((v) => (v + 1) / 2),
     );
-  return { pixel_mmd: ds.mmd(to01(samples), to01(ref), { bandwidths }) };
+  const out: Record<string, number> = {
+    pixel_mmd: ds.mmd(to01(samples), to01(ref), { bandwidths }),
+  };
+  if (!cifar10) return out;
+  const fid = await ds.cifar10SampleMetrics(gan.rt, samples, {
+    range: '-11',
+    labels,
+    testLimit: opts.limit ?? Math.max(n, 1000),
+    dir: opts.dataDir,
+  });
+  return { ...fid, ...out };
 }
 
 /**

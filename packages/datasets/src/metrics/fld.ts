@@ -7,25 +7,23 @@
 import {
   compileInference,
   decodeSafetensors,
-  type Executable,
   ops,
   Rng,
   type Runtime,
-  Tensor,
+  type Tensor,
 } from '@genmodels/runtime';
-import { frechetFromSamples } from './frechet.js';
+import {
+  ClassifierFeatures,
+  type CompareOptions,
+  type FeatureComparison,
+} from './classifier-features.js';
 import { LeNet } from './lenet.js';
 
-export interface ClassifierStats {
-  /** KL(class histogram of argmax predictions || uniform over 10 classes), nats. */
-  classKL: number;
-  /** Mean of the max softmax probability. */
-  meanConfidence: number;
-  /** Fraction of images classified with probability >= 0.9 ("recognizable"). */
-  confidentFraction: number;
-}
+export type { ClassifierStats } from './classifier-features.js';
+export { classifierStats } from './classifier-features.js';
 
-export interface FldResult extends ClassifierStats {
+/** {@link FrechetLeNet.compare}: the Frechet distance as `fld` (and `frechet`). */
+export interface FldResult extends FeatureComparison {
   fld: number;
 }
 
@@ -49,12 +47,7 @@ export async function lenetWeights(): Promise<Uint8Array> {
  * const fld = await FrechetLeNet.create(rt);
  * const { fld: d, meanConfidence } = await fld.compare(samples, testImages);  // [N, 1, 28, 28] in [0, 1]
  */
-export class FrechetLeNet {
-  private constructor(
-    private readonly exe: Executable,
-    readonly batchSize: number,
-  ) {}
-
+export class FrechetLeNet extends ClassifierFeatures {
   static async create(
     rt: Runtime,
     opts: { weights?: Uint8Array; batchSize?: number } = {},
@@ -72,71 +65,20 @@ export class FrechetLeNet {
         return { features, probs: ops.softmax(net.fc3.call(features), -1) };
       },
     );
-    return new FrechetLeNet(exe, opts.batchSize ?? 500);
-  }
-
-  /** Features [N, 84] and class probabilities [N, 10] of images [N, 1, 28, 28] (or [N, 28, 28]) in [0, 1]. */
-  async embed(images: Tensor): Promise<{ features: Tensor; probs: Tensor }> {
-    const n = images.shape[0];
-    const per = images.size / n;
-    if (per !== 784 || images.dtype !== 'float32') {
-      throw new RangeError(
-        `FrechetLeNet: expected float32 images [N, 1, 28, 28] in [0, 1], got ${images.dtype}[${images.shape.join(',')}]`,
-      );
-    }
-    const feats = new Float32Array(n * 84);
-    const probs = new Float32Array(n * 10);
-    const data = images.data as Float32Array;
-    for (let s = 0; s < n; s += this.batchSize) {
-      const e = Math.min(n, s + this.batchSize);
-      const x = new Tensor('float32', [e - s, 1, 28, 28], data.subarray(s * 784, e * 784));
-      const out = await this.exe.runHost({ x });
-      feats.set(out.features.data as Float32Array, s * 84);
-      probs.set(out.probs.data as Float32Array, s * 10);
-    }
-    return {
-      features: new Tensor('float32', [n, 84], feats),
-      probs: new Tensor('float32', [n, 10], probs),
-    };
-  }
-
-  /** Class-histogram KL to uniform, mean confidence and confident fraction of images. */
-  async classify(images: Tensor): Promise<ClassifierStats & { predictions: Int32Array }> {
-    return classifierStats((await this.embed(images)).probs);
+    return new FrechetLeNet(
+      exe,
+      { name: 'FrechetLeNet', imageShape: [1, 28, 28], featureDim: 84, classes: 10 },
+      opts.batchSize ?? 500,
+    );
   }
 
   /** FLD between `samples` and `reference` (e.g. the MNIST test set), with the samples' classifier stats. */
-  async compare(samples: Tensor, reference: Tensor): Promise<FldResult> {
-    const a = await this.embed(samples);
-    const b = await this.embed(reference);
-    const stats = classifierStats(a.probs);
-    return {
-      fld: frechetFromSamples(a.features, b.features),
-      classKL: stats.classKL,
-      meanConfidence: stats.meanConfidence,
-      confidentFraction: stats.confidentFraction,
-    };
+  override async compare(
+    samples: Tensor,
+    reference: Tensor,
+    opts: CompareOptions = {},
+  ): Promise<FldResult> {
+    const r = await super.compare(samples, reference, opts);
+    return { ...r, fld: r.frechet };
   }
-}
-
-/** Stats of class probabilities [N, 10]. */
-export function classifierStats(probs: Tensor): ClassifierStats & { predictions: Int32Array } {
-  const p = probs.data as Float32Array;
-  const n = probs.shape[0];
-  const k = probs.shape[1];
-  const counts = new Float64Array(k);
-  const predictions = new Int32Array(n);
-  let conf = 0;
-  let confident = 0;
-  for (let i = 0; i < n; i++) {
-    let best = 0;
-    for (let c = 1; c < k; c++) if (p[i * k + c] > p[i * k + best]) best = c;
-    predictions[i] = best;
-    counts[best]++;
-    conf += p[i * k + best];
-    if (p[i * k + best] >= 0.9) confident++;
-  }
-  let kl = 0;
-  for (const c of counts) if (c > 0) kl += (c / n) * Math.log((c / n) * k);
-  return { classKL: kl, meanConfidence: conf / n, confidentFraction: confident / n, predictions };
 }
