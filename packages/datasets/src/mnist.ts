@@ -8,6 +8,7 @@ import { GenmodelsError, Tensor } from '@genmodels/runtime';
 import { gunzip, joinPath, platformName, readBytes } from '@genmodels/runtime/internal';
 import { npmDataDir } from '#npm-data';
 import { IdxError, type ImageSplit, imageSplitFromIdx, isGzip } from './idx.js';
+import { allInOrder } from './settle.js';
 
 /** The data directory or one of its files is missing; the message says where it looked and how to provide the files. */
 export class DatasetNotFoundError extends GenmodelsError {}
@@ -165,7 +166,7 @@ async function splitFromFiles(spec: Spec, which: Which, files: IdxFiles): Promis
       `${spec.name}: option \`files\` has no ${missing.join(' or ')}; the ${which} split needs ${keys.join(' and ')} (the contents of ${FILES[which].join(' and ')}, raw or .gz)`,
     );
   const [imSource, lbSource] = keys.map((k) => `files.${k}`);
-  const [im, lb] = await Promise.all([
+  const [im, lb] = await allInOrder([
     contentBytes(files[keys[0]], imSource),
     contentBytes(files[keys[1]], lbSource),
   ]);
@@ -183,7 +184,7 @@ function splitFromDir(spec: Spec, which: Which, dir: string, via: string): Promi
   if (!p) {
     p = (async () => {
       const [imBase, lbBase] = FILES[which];
-      const [im, lb] = await Promise.all([
+      const [im, lb] = await allInOrder([
         readFromDir(spec, dir, via, imBase),
         readFromDir(spec, dir, via, lbBase),
       ]);

@@ -173,13 +173,20 @@ async function mapLimited<T>(
   fn: (item: T, i: number) => Promise<void>,
 ) {
   let next = 0;
+  // On failures, the error of the first failing item in order (not the first to happen).
+  let failed: { i: number; error: unknown } | undefined;
   const worker = async () => {
-    while (next < items.length) {
+    while (next < items.length && failed === undefined) {
       const i = next++;
-      await fn(items[i], i);
+      try {
+        await fn(items[i], i);
+      } catch (error) {
+        if (failed === undefined || i < failed.i) failed = { i, error };
+      }
     }
   };
   await Promise.all(Array.from({ length: Math.min(n, items.length) }, worker));
+  if (failed) throw failed.error;
 }
 
 /** Check `limit` and say how many batch files hold the first `limit` records. */
