@@ -174,19 +174,19 @@ async function mapLimited<T>(
 ) {
   let next = 0;
   // On failures, the error of the first failing item in order (not the first to happen).
-  let failed: { i: number; error: unknown } | undefined;
+  const failures: { i: number; error: unknown }[] = [];
   const worker = async () => {
-    while (next < items.length && failed === undefined) {
+    while (next < items.length && failures.length === 0) {
       const i = next++;
       try {
         await fn(items[i], i);
       } catch (error) {
-        if (failed === undefined || i < failed.i) failed = { i, error };
+        failures.push({ i, error });
       }
     }
   };
   await Promise.all(Array.from({ length: Math.min(n, items.length) }, worker));
-  if (failed) throw failed.error;
+  if (failures.length > 0) throw failures.reduce((a, b) => (b.i < a.i ? b : a)).error;
 }
 
 /** Check `limit` and say how many batch files hold the first `limit` records. */
