@@ -67,6 +67,15 @@ describe('VAE config schema', () => {
       [{ gaussianSigma: 'big' }, 'gaussianSigma ("big")'],
       [{ latnet: 4 }, 'has unknown field(s) latnet'],
       [{ hidden: 65536, imageSize: 4096 }, 'parameters'],
+      [
+        { dequantize: true },
+        "dequantize needs the Gaussian likelihood (a density on [0, 1]), got likelihood 'bernoulli'",
+      ],
+      [
+        { dataset: 'cifar10' },
+        "dataset 'cifar10' holds 3x32x32 images, but the config's image shape is 1x28x28",
+      ],
+      [{ dataset: 'svhn' }, 'dataset ("svhn") must be one of "cifar10"'],
     ];
     for (const [partial, message] of cases) {
       expect(() => resolveConfig(partial as never), JSON.stringify(partial)).toThrow(VaeError);
@@ -97,5 +106,24 @@ describe('VAE config schema', () => {
       /describes a VAE of \d+ parameters but model.safetensors holds \d+ values: config and weights do not match/,
     );
     expect(process.memoryUsage().rss - before).toBeLessThan(512 * 1024 * 1024);
+  });
+
+  it('cifar-conv: 3x32x32, conv 64-128, latent 128, learned-sigma Gaussian on dequantized CIFAR-10', () => {
+    const cfg = resolveConfig('cifar-conv');
+    expect(cfg).toMatchObject({
+      arch: 'conv',
+      imageSize: 32,
+      imageChannels: 3,
+      latent: 128,
+      channels: [64, 128],
+      likelihood: 'gaussian',
+      gaussianSigma: 'learned',
+      dequantize: true,
+      dataset: 'cifar10',
+    });
+    // conv 3136 + 131,200; 2 x Linear 8192->128 2,097,408; Linear 128->8192 1,056,768; convT 131,136 + 3,075; sigma 1
+    expect(vaeParameterCount(cfg)).toBe(3_422_724);
+    // The MNIST presets' configs are written as before the new fields.
+    expect(Object.keys(resolveConfig('mnist-conv'))).not.toContain('dequantize');
   });
 });

@@ -130,3 +130,15 @@ export function logMeanExp(v: ArrayLike<number>): number {
   for (let i = 0; i < v.length; i++) s += Math.exp(v[i] - m);
   return m + Math.log(s / v.length);
 }
+
+/**
+ * Uniform dequantization of 8-bit images x: [N, D] in [0, 1] (level k = round(255 x)):
+ * (k + u) / 256 with u ~ U[0, 1) from `rng`, so each level fills its own interval of [0, 1].
+ */
+export function dequantize(x: Tensor<'float32'>, rng: Rng): Tensor<'float32'> {
+  const src = x.data;
+  const u = rng.uniform(src.length);
+  const out = new Float32Array(src.length);
+  for (let i = 0; i < src.length; i++) out[i] = (Math.round(src[i] * 255) + u[i]) / 256;
+  return new Tensor('float32', x.shape, out);
+}

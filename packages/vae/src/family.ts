@@ -29,7 +29,8 @@ function progress(opts: FamilyTrainOptions, total: number | null) {
 }
 
 /**
- * The VAE family: presets `mnist-mlp` and `mnist-conv`, parts ['decoder', 'encoder'].
+ * The VAE family: presets `mnist-mlp`, `mnist-conv` (MNIST) and `cifar-conv` (CIFAR-10),
+ * parts ['decoder', 'encoder'].
  * `data` (a folder of PNG / JPEG images): train on your own images instead of MNIST (see
  * {@link trainOnImages}); `evaluate({ data })` scores held-out images.
  *
@@ -41,7 +42,7 @@ function progress(opts: FamilyTrainOptions, total: number | null) {
 export const vaeFamily: VaeFamily = {
   name: 'vae',
   description:
-    'Variational autoencoder on MNIST or a folder of your images (MLP or convolutional; Bernoulli or Gaussian likelihood)',
+    'Variational autoencoder on MNIST, CIFAR-10 or a folder of your images (MLP or convolutional; Bernoulli or Gaussian likelihood)',
   presets: VAE_PRESETS,
   parts: VAE_PARTS,
   trainOptions: ['data', 'valFraction', 'imageSize', 'labels'],
@@ -56,10 +57,13 @@ export const vaeFamily: VaeFamily = {
     ] as const)
       if (opts[key] !== undefined)
         throw new VaeError(
-          `${key} (${String(opts[key])}) ${what}; give it with data (a folder of images), or leave it out to train on MNIST`,
+          `${key} (${String(opts[key])}) ${what}; give it with data (a folder of images), or leave it out to train on the preset's set (${cfg.dataset === 'cifar10' ? 'CIFAR-10' : 'MNIST'})`,
         );
-    const { mnistImages } = await import('./with-datasets.js');
-    const train = await mnistImages('train', { dir: opts.dataDir });
+    const { cifarImages, mnistImages } = await import('./with-datasets.js');
+    const train =
+      cfg.dataset === 'cifar10'
+        ? await cifarImages('train', { dir: opts.dataDir })
+        : await mnistImages('train', { dir: opts.dataDir });
     const vae = VAE.create(rt, opts.preset, { seed: opts.seed ?? 0 });
     const perEpoch = Math.ceil(train.shape[0] / vae.config.batchSize);
     const epochs = opts.epochs ?? VAE_PRESETS[opts.preset]?.defaultEpochs ?? 1;
@@ -68,7 +72,7 @@ export const vaeFamily: VaeFamily = {
       epochs: opts.steps === undefined ? epochs : undefined,
       steps: opts.steps,
       seed: opts.seed ?? 0,
-      // MNIST is the presets' own data: evaluate() keeps scoring on its test set.
+      // MNIST (CIFAR-10) is the presets' own data: evaluate() keeps scoring on its test set.
       reference: 'preset',
       ...progress(opts, total),
     });
@@ -110,8 +114,10 @@ async function trainOnImages(
     throw new VaeError(
       `valFraction (${String(valFraction)}) must be a number in (0, 1): evaluate() scores the model on the held-out images`,
     );
+  // The preset's architecture and training settings, not its built-in set.
+  const { dataset: _builtIn, ...own } = cfg;
   // The preset at this size (gray), so a size its parameter bound refuses fails before any reading.
-  resolveConfig({ ...cfg, imageSize: size });
+  resolveConfig({ ...own, imageSize: size, imageChannels: 1 });
   const labels = opts.labels ?? 'none';
   const { datasets } = await import('./with-datasets.js');
   const { readImageFolder, splitRows } = await datasets();
@@ -123,7 +129,7 @@ async function trainOnImages(
       `data '${opts.data}': valFraction ${valFraction} of ${n} image${n === 1 ? '' : 's'} leaves ${train.shape[0]} to train on and ${val.shape[0]} held out; both need at least one image (give more images)`,
     );
   // The preset's architecture and training settings, on images of the folder's shape.
-  const config = resolveConfig({ ...cfg, imageSize: size, imageChannels: c });
+  const config = resolveConfig({ ...own, imageSize: size, imageChannels: c });
   const vae = new VAE(rt, new VaeNetwork(config, new Rng(seed)), opts.preset);
   const perEpoch = Math.ceil(train.shape[0] / config.batchSize);
   const epochs = opts.epochs ?? VAE_PRESETS[opts.preset]?.defaultEpochs ?? 1;

