@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { allInOrder } from './settle.js';
 
-const after = <T>(ms: number, f: () => T) =>
+const settleAfter = <T>(ms: number, f: () => T) =>
   new Promise<T>((res, rej) =>
     setTimeout(() => {
       try {
@@ -14,11 +14,11 @@ const after = <T>(ms: number, f: () => T) =>
 
 describe('allInOrder', () => {
   it('resolves to the values in order', async () => {
-    await expect(allInOrder([after(5, () => 1), Promise.resolve('b')])).resolves.toEqual([1, 'b']);
+    await expect(allInOrder([settleAfter(5, () => 1), Promise.resolve('b')])).resolves.toEqual([1, 'b']);
   });
 
   it('reports the first failure in input order, even when a later one fails first', async () => {
-    const first = after(30, () => {
+    const first = settleAfter(30, () => {
       throw new Error('images missing');
     });
     const second = Promise.reject(new Error('labels missing'));
