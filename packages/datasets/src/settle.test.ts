@@ -14,7 +14,10 @@ const settleAfter = <T>(ms: number, f: () => T) =>
 
 describe('allInOrder', () => {
   it('resolves to the values in order', async () => {
-    await expect(allInOrder([settleAfter(5, () => 1), Promise.resolve('b')])).resolves.toEqual([1, 'b']);
+    await expect(allInOrder([settleAfter(5, () => 1), Promise.resolve('b')])).resolves.toEqual([
+      1,
+      'b',
+    ]);
   });
 
   it('reports the first failure in input order, even when a later one fails first', async () => {
