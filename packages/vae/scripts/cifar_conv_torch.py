@@ -1,0 +1,170 @@
+#!/usr/bin/env python3
+"""PyTorch reference of the VAE preset `cifar-conv`, for the CIFAR-10 bits/dim comparison.
+
+Same config as genmodels' `cifar-conv` (packages/vae/src/config.ts, network.ts, likelihood.ts):
+  encoder: conv1 Conv2d(3, 64, 4, stride 2, pad 1), ReLU; conv2 Conv2d(64, 128, 4, 2, 1), ReLU;
+           flatten [128, 8, 8] -> fc_mu, fc_logvar Linear(8192, 128)
+  z = mu + eps * exp(logvar / 2)
+  decoder: fc1 Linear(128, 8192), ReLU, reshape [128, 8, 8]; deconv1 ConvTranspose2d(128, 64, 4, 2, 1),
+           ReLU; deconv2 ConvTranspose2d(64, 3, 4, 2, 1) -> logits; mean = sigmoid(logits);
+           one learned log_sigma (init 0)
+  recon = sum over the 3,072 pixels of (x - mean)^2 / (2 sigma^2) + log sigma + log(2 pi) / 2
+  loss = mean over the batch of recon + KL(q(z|x) || N(0, I))
+  Adam lr 1e-3 (0.9, 0.999, eps 1e-8), batch 128 (last batch of an epoch partial), shuffled
+  per epoch; each batch dequantized: (k + u) / 256, u ~ U[0, 1). PyTorch's default init.
+Evaluation: the 10,000 test images dequantized with seeded noise, one z per image;
+bits/dim = neg ELBO / (3072 ln 2) + 8 (the bound on the 8-bit data).
+
+Data: CIFAR-10's binary version (data_batch_1.bin .. 5, test_batch.bin) in --data; write it from
+the images genmodels loads with
+  pnpm --filter @genmodels/datasets exec tsx --conditions=source scripts/export-cifar10-binary.ts /tmp/cifar-bin
+
+  /usr/bin/python3 packages/vae/scripts/cifar_conv_torch.py --data /tmp/cifar-bin --epochs 10 --eval-epochs 1 [--seed 0] [--threads 2]
+
+(`seconds` counts the evaluations done so far too.)
+
+Output: JSON lines (phase env / train / eval).
+"""
+import os
+
+if "OPENBLAS_CORETYPE" not in os.environ:
+    try:
+        _cpu = open("/proc/cpuinfo").read()
+        if " avx512f" in _cpu:
+            os.environ["OPENBLAS_CORETYPE"] = "SkylakeX"
+        elif " avx2" in _cpu:
+            os.environ["OPENBLAS_CORETYPE"] = "Haswell"
+    except OSError:
+        pass
+
+import argparse
+import json
+import math
+import time
+
+import numpy as np
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+RECORD = 1 + 3072
+
+
+def emit(**kw):
+    print(json.dumps(kw), flush=True)
+
+
+def read_batches(data_dir, names):
+    out = []
+    for name in names:
+        path = os.path.join(data_dir, name)
+        raw = np.fromfile(path, dtype=np.uint8)
+        if raw.size % RECORD != 0:
+            raise ValueError(f"{path}: {raw.size} bytes is not a whole number of {RECORD}-byte records")
+        out.append(raw.reshape(-1, RECORD)[:, 1:].reshape(-1, 3, 32, 32))
+    return np.concatenate(out)
+
+
+class Encoder(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.conv1 = nn.Conv2d(3, 64, 4, stride=2, padding=1)
+        self.conv2 = nn.Conv2d(64, 128, 4, stride=2, padding=1)
+        self.fc_mu = nn.Linear(8192, 128)
+        self.fc_logvar = nn.Linear(8192, 128)
+
+    def forward(self, x):
+        h = F.relu(self.conv2(F.relu(self.conv1(x)))).flatten(1)
+        return self.fc_mu(h), self.fc_logvar(h)
+
+
+class Decoder(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.fc1 = nn.Linear(128, 8192)
+        self.deconv1 = nn.ConvTranspose2d(128, 64, 4, stride=2, padding=1)
+        self.deconv2 = nn.ConvTranspose2d(64, 3, 4, stride=2, padding=1)
+        self.log_sigma = nn.Parameter(torch.zeros(1))
+
+    def forward(self, z):
+        f = F.relu(self.fc1(z)).view(-1, 128, 8, 8)
+        return self.deconv2(F.relu(self.deconv1(f)))
+
+
+class VAE(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.encoder = Encoder()
+        self.decoder = Decoder()
+
+    def terms(self, x):
+        mu, logvar = self.encoder(x)
+        z = mu + torch.randn_like(mu) * torch.exp(0.5 * logvar)
+        mean = torch.sigmoid(self.decoder(z))
+        ls = self.decoder.log_sigma
+        recon = (((x - mean) ** 2) * (0.5 * torch.exp(-2 * ls)) + ls + 0.5 * math.log(2 * math.pi)).flatten(1).sum(1)
+        kl = 0.5 * (mu ** 2 + torch.exp(logvar) - 1 - logvar).sum(1)
+        return recon, kl
+
+
+def dequantize(u8, gen):
+    x = torch.from_numpy(u8.astype(np.float32))
+    return (x + torch.rand(x.shape, generator=gen)) / 256
+
+
+def main():
+    p = argparse.ArgumentParser()
+    p.add_argument("--data", required=True)
+    p.add_argument("--epochs", type=int, default=10)
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--threads", type=int, default=2)
+    p.add_argument("--batch", type=int, default=128)
+    p.add_argument("--eval-epochs", default="", help="also evaluate after these epochs, e.g. 1,5")
+    a = p.parse_args()
+    evals = {int(e) for e in a.eval_epochs.split(",") if e} | {a.epochs}
+    torch.set_num_threads(a.threads)
+    torch.manual_seed(a.seed)
+    emit(model="vae_cifar_conv", phase="env", torch=torch.__version__, threads=torch.get_num_threads(),
+         openblas_coretype=os.environ.get("OPENBLAS_CORETYPE"), seed=a.seed)
+    train = read_batches(a.data, [f"data_batch_{i}.bin" for i in range(1, 6)])
+    test = read_batches(a.data, ["test_batch.bin"])
+    model = VAE()
+    opt = torch.optim.Adam(model.parameters(), lr=1e-3, betas=(0.9, 0.999), eps=1e-8)
+    gen = torch.Generator().manual_seed(a.seed + 1)
+    rng = np.random.default_rng(a.seed)
+    n = train.shape[0]
+    step = 0
+    t0 = time.perf_counter()
+    for epoch in range(a.epochs):
+        perm = rng.permutation(n)
+        for i in range(0, n, a.batch):
+            x = dequantize(train[perm[i:i + a.batch]], gen)
+            recon, kl = model.terms(x)
+            loss = recon.mean() + kl.mean()
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+            step += 1
+        emit(phase="train", epoch=epoch + 1, step=step, loss=loss.item(), recon=recon.mean().item(),
+             kl=kl.mean().item(), log_sigma=model.decoder.log_sigma.item(),
+             seconds=time.perf_counter() - t0)
+        if epoch + 1 in evals:
+            evaluate(model, test, a.seed, step, time.perf_counter() - t0)
+
+
+def evaluate(model, test, seed, step, seconds):
+    egen = torch.Generator().manual_seed(seed + 2)
+    tot_r = tot_k = 0.0
+    with torch.no_grad():
+        for i in range(0, test.shape[0], 1000):
+            r, k = model.terms(dequantize(test[i:i + 1000], egen))
+            tot_r += r.double().sum().item()
+            tot_k += k.double().sum().item()
+    m = test.shape[0]
+    neg_elbo = (tot_r + tot_k) / m
+    emit(phase="eval", images=m, neg_elbo=neg_elbo, recon=tot_r / m, kl=tot_k / m,
+         bits_per_dim=neg_elbo / (3072 * math.log(2)) + 8, steps=step, seconds=seconds)
+
+
+if __name__ == "__main__":
+    main()
