@@ -3,9 +3,12 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
+// Workspace packages: packages/* and apps/* (the private demo is versioned by changesets too).
 const packages = new Set(
-  readdirSync('packages').map(
-    (d) => JSON.parse(readFileSync(join('packages', d, 'package.json'), 'utf8')).name,
+  ['packages', 'apps'].flatMap((root) =>
+    readdirSync(root).map(
+      (d) => JSON.parse(readFileSync(join(root, d, 'package.json'), 'utf8')).name,
+    ),
   ),
 );
 let bad = 0;

@@ -169,6 +169,37 @@ describe.runIf(chromiumAvailable())('your own data in the demo (Chromium)', () =
     await demo.finish(page, 'vae-own-images', watched);
   });
 
+  it('GAN: trains a DCGAN on a picked folder of RGB images at their shape and draws its samples in color', async () => {
+    const folder = join(dir, 'gan-shapes');
+    writeImages(folder, 16, 16);
+    const { page, watched } = await demo.open('gan.html');
+    await page.selectOption('#image-size', '16');
+    await page.setInputFiles('#data-folder', folder);
+    await dataKind(page, 'images');
+    const info = page.locator('#data-info');
+    expect(await info.getAttribute('data-shape')).toBe('16,3,16,16');
+    expect(await info.textContent()).toContain('14 to train on, 2 held out · batch 14');
+    const config = await page.textContent('#info');
+    expect(config).toContain('"arch": "dcgan"');
+    expect(config).toContain('"imageChannels": 3');
+    expect(config).toContain('"imageHeight": 16');
+
+    await train(page, 3);
+    expect(Number.isFinite(Number((await status(page)).loss))).toBe(true);
+    expect(await page.$eval('#images', (c) => (c as HTMLCanvasElement).hidden)).toBe(false);
+    // 64 samples of 16x16 in an 8-column grid with one-pixel gaps.
+    expect(await page.$eval('#images', (c) => (c as HTMLCanvasElement).width)).toBe(8 * 17 + 1);
+    const colored = await page.$eval('#images', (c) => {
+      const canvas = c as HTMLCanvasElement;
+      const d = canvas.getContext('2d')?.getImageData(0, 0, canvas.width, canvas.height).data;
+      let n = 0;
+      for (let i = 0; d && i < d.length; i += 4) if (Math.abs(d[i] - d[i + 2]) > 20) n++;
+      return n;
+    });
+    expect(colored).toBeGreaterThan(100);
+    await demo.finish(page, 'gan-own-images', watched);
+  });
+
   it('Diffusion: trains on a dropped CSV of points, samples over them in their units; bad tables are named', async () => {
     const { page, watched } = await demo.open('diffusion.html');
 

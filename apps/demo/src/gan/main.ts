@@ -12,7 +12,7 @@ const page = createPage<GanView>({
   family: 'gan',
   title: 'Generative adversarial network',
   blurb:
-    'A generator turns 2-D Gaussian noise into points; a discriminator learns to tell them from real points on a ring of eight narrow Gaussians, and the generator learns to fool it. Orange: generated samples (always from the same noise), gray: real data, circles: the eight modes.',
+    'A generator turns 2-D Gaussian noise into points; a discriminator learns to tell them from real points on a ring of eight narrow Gaussians, and the generator learns to fool it. Orange: generated samples (always from the same noise), gray: real data, circles: the eight modes. Drop a folder of images to train a DCGAN on them instead: its samples are drawn as a grid.',
   createWorker: () => new Worker(new URL('./worker.ts', import.meta.url), { type: 'module' }),
   onReady() {
     history.replaceChildren();
@@ -22,7 +22,8 @@ const page = createPage<GanView>({
     if (v.kind === 'images') {
       samples.hidden = true;
       images.hidden = false;
-      drawImages(images, v.images, { n: v.n, h: 28, w: 28, cols: 8, range: '-11' });
+      const [channels, h, w] = v.shape;
+      drawImages(images, v.images, { n: v.n, h, w, channels, cols: 8, range: '-11' });
       return;
     }
     samples.hidden = false;

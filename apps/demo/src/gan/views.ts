@@ -20,5 +20,8 @@ export type GanView =
       centers: Float32Array;
       bounds: Bounds;
     }
-  /** Generated images [n, 28, 28] in [-1, 1] (a loaded MNIST GAN). */
-  | { kind: 'images'; images: Float32Array; n: number };
+  /**
+   * Generated images [n, C, H, W] in [-1, 1] of `shape` [C, H, W] (gray or RGB): a DCGAN on
+   * your images, or a loaded one.
+   */
+  | { kind: 'images'; images: Float32Array; n: number; shape: [number, number, number] };

@@ -2,12 +2,21 @@
  * The GAN page's worker: an MLP generator and discriminator on the ring of eight
  * Gaussians, or on the user's own 2-D points (a CSV/TSV file, standardized for training as
  * the CLI's `--data` does), sampled from the same z after every refresh so the page shows
- * the modes appearing. A loaded MNIST (DCGAN) checkpoint is shown as images.
+ * the modes appearing; or the MNIST DCGAN's networks and settings on the user's own folder of
+ * images, at their shape (gray or RGB, the chosen side). A loaded DCGAN checkpoint is shown as
+ * images.
  */
 import { toyData, toyMixture } from '@genmodels/datasets';
 import { GAN, type GanConfig, GanNetwork, resolveConfig } from '@genmodels/gan';
-import { Rng } from '@genmodels/runtime';
-import { type OwnData, pointBounds, provenance, summary } from '../shared/own-data.js';
+import { Rng, type Runtime, type Tensor } from '@genmodels/runtime';
+import {
+  type OwnData,
+  type OwnImages,
+  pointBounds,
+  provenance,
+  summary,
+  toSignedRange,
+} from '../shared/own-data.js';
 import type { DataSummary } from '../shared/protocol.js';
 import { serveFamily, type Trainer } from '../shared/worker-host.js';
 import type { Bounds, GanView } from './views.js';
@@ -30,12 +39,12 @@ const N_SHOWN = 3000;
 
 type Series = Record<string, [number, number][]>;
 
-/** What a GAN trains on here and draws its samples over. */
-interface PointSet {
+/** What a GAN trains on here (and, for points, draws its samples over). */
+interface TrainSet {
   /** `steps` more training steps; the losses go to `series` at steps after `from`. */
   fit(gan: GAN, steps: number, from: number, series: Series): Promise<void>;
-  /** Points under the samples, the mode centers, and the region drawn. */
-  shown(): { data: Float32Array; centers: Float32Array; bounds: Bounds };
+  /** Points under the samples, the mode centers, and the region drawn (2-D sets only). */
+  shown?(): { data: Float32Array; centers: Float32Array; bounds: Bounds };
   summary?: DataSummary;
 }
 
@@ -49,7 +58,7 @@ function losses(series: Series, from: number) {
 }
 
 /** The ring of eight Gaussians: fresh points for every chunk of steps (the toy set is infinite). */
-function ring(): PointSet {
+function ring(): TrainSet {
   const rng = new Rng(1);
   const { centers } = toyMixture('ring8');
   return {
@@ -72,7 +81,7 @@ function ring(): PointSet {
 }
 
 /** Your points: standardized by the training rows' mean and std, the held-out tenth as reference. */
-function ownPoints(own: OwnData, batchSize: number): PointSet {
+function ownPoints(own: OwnData, batchSize: number): TrainSet {
   let chunks = 0;
   const all = own.all.data;
   const bounds = pointBounds(all);
@@ -98,12 +107,37 @@ function ownPoints(own: OwnData, batchSize: number): PointSet {
   };
 }
 
+/**
+ * Your images, in the generator's range [-1, 1]; the held-out tenth is what `evaluate()` would
+ * compare with (as the CLI's `--data`).
+ */
+function ownImages(own: OwnImages, batchSize: number): TrainSet {
+  let chunks = 0;
+  const train = toSignedRange(own.train);
+  const val: Tensor<'float32'> | undefined =
+    own.val.shape[0] > 0 ? toSignedRange(own.val) : undefined;
+  return {
+    async fit(gan, steps, from, series) {
+      // A new seed per chunk: fresh batches and z each time; the Adam state carries over.
+      await gan.fit(train, {
+        steps,
+        seed: ++chunks,
+        reference: val,
+        progressEvery: 1,
+        onProgress: losses(series, from),
+      });
+      gan.data = provenance(own, '-11');
+    },
+    summary: summary(own, batchSize, ["scaled to [-1, 1] for the generator's tanh"]),
+  };
+}
+
 /** `points`: what the GAN trains on here; null: nothing (it samples only). */
 function trainer(
   gan: GAN,
   description: string,
   origin: string,
-  points: PointSet | null,
+  points: TrainSet | null,
   note?: string,
 ): Trainer<GanView> {
   let step = 0;
@@ -129,20 +163,21 @@ function trainer(
       return series;
     },
     async views() {
-      if (cfg.arch !== 'mlp') {
+      const shape = gan.imageShape;
+      if (shape) {
         const x = await gan.sampleFlat(
           64,
           7,
-          cfg.numClasses > 0 ? Array.from({ length: 64 }, (_, i) => i % 10) : undefined,
+          cfg.numClasses > 0 ? Array.from({ length: 64 }, (_, i) => i % cfg.numClasses) : undefined,
         );
-        return [{ kind: 'images', images: x.data as Float32Array, n: 64 }];
+        return [{ kind: 'images', images: x.data as Float32Array, n: 64, shape: [...shape] }];
       }
       // Before its first step on your points the generator does not know their units yet.
       const untrained = points?.summary && step === 0;
       const samples = untrained
         ? new Float32Array(0)
         : ((await gan.sampleFlat(N_SAMPLES, 7)).data as Float32Array);
-      const shown = points?.shown() ?? {
+      const shown = points?.shown?.() ?? {
         data: new Float32Array(0),
         centers: new Float32Array(0),
         bounds: pointBounds(samples),
@@ -151,6 +186,32 @@ function trainer(
     },
     toFiles: () => gan.toFiles(),
   };
+}
+
+/**
+ * A fresh DCGAN of the CLI's `mnist-dcgan` networks and settings (two stride-2 stages, c = 64,
+ * BatchNorm, Adam 2e-4 (0.5, 0.999), EMA 0.999) at the images' shape: the page's sides are all
+ * divisible by 4. The batch is the preset's 64, or every training image when there are fewer.
+ */
+function onImages(rt: Runtime, seed: number, own: OwnImages): Trainer<GanView> {
+  const [, c, h, w] = own.all.shape;
+  const base = resolveConfig('mnist-dcgan');
+  const batchSize = Math.min(base.batchSize, own.train.shape[0]);
+  const config = resolveConfig({
+    ...base,
+    imageChannels: c,
+    imageHeight: h,
+    imageWidth: w,
+    dataDim: c * h * w,
+    batchSize,
+  });
+  const gan = new GAN(rt, new GanNetwork(config, new Rng(seed)), 'mnist-dcgan');
+  return trainer(
+    gan,
+    `the mnist-dcgan networks and settings (DCGAN, z dim ${config.zDim}, c = ${config.hidden}) on your ${c}x${h}x${w} images`,
+    'a fresh preset on your data',
+    ownImages(own, batchSize),
+  );
 }
 
 serveFamily<GanView>({
@@ -174,19 +235,16 @@ serveFamily<GanView>({
       names.join(', '),
       onRing ? ring() : null,
       cfg.arch !== 'mlp'
-        ? 'an MNIST GAN can be sampled here; train it with the CLI'
+        ? 'a loaded DCGAN is sampled here; train it with the CLI, or drop a folder of images to train a fresh one'
         : 'this GAN was trained on other points (standardized to them); it samples here. To train one, drop a CSV/TSV file of points (a fresh model of the selected preset)',
     );
   },
   ownData: {
-    support: {
-      images:
-        'images on this page: coming (the GAN package trains on MNIST-shaped images only so far); give a CSV/TSV file of 2-D points',
-      points: true,
-    },
+    support: { images: true, points: true },
     async create(ctx, preset, seed, own) {
       const p = PRESETS[preset];
       if (!p) throw new Error(`unknown GAN preset '${preset}'`);
+      if (own.kind === 'images') return onImages(ctx.rt, seed, own);
       // The preset's networks and training settings on your points, as `genmodels train gan --data`.
       const { toy: _toy, ...base } = resolveConfig(p.config);
       const batchSize = Math.min(base.batchSize, own.train.shape[0]);

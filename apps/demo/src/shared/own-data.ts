@@ -5,7 +5,7 @@
  * seeded tenth held out, `splitRows`). The families turn it into a model in their workers.
  */
 import { readImageFiles, readPointTable, splitRows } from '@genmodels/datasets';
-import type { DataProvenance, Tensor } from '@genmodels/runtime';
+import { type DataProvenance, Tensor } from '@genmodels/runtime';
 import type { DataRequest, DataSummary } from './protocol.js';
 
 /** The held-out share and the seed of the split: the CLI's defaults (`--val-fraction 0.1`, seed 0). */
@@ -95,12 +95,21 @@ function split(x: Tensor<'float32'>): { train: Tensor<'float32'>; val: Tensor<'f
   return splitRows(x, VAL_FRACTION, SPLIT_SEED);
 }
 
-/** What a model trained on `data` records as its `data` (saved in config.json), as the CLI's `--data` does. */
-export function provenance(data: OwnData): DataProvenance {
+/**
+ * What a model trained on `data` records as its `data` (saved in config.json), as the CLI's
+ * `--data` does; `imageRange` is the range the family trains its images in (the VAE [0, 1],
+ * the GAN and diffusion [-1, 1]).
+ */
+export function provenance(data: OwnData, imageRange: '01' | '-11' = '01'): DataProvenance {
   return {
     source: data.source,
     shape: [...data.all.shape],
-    normalization: data.kind === 'images' ? 'scale to [0, 1]' : 'standardize',
+    normalization:
+      data.kind === 'points'
+        ? 'standardize'
+        : imageRange === '-11'
+          ? 'scale to [-1, 1]'
+          : 'scale to [0, 1]',
     split: {
       valFraction: VAL_FRACTION,
       seed: SPLIT_SEED,
@@ -121,6 +130,14 @@ export function summary(data: OwnData, batchSize: number, notes: string[] = []):
     batchSize,
     notes: [...data.notes, ...notes],
   };
+}
+
+/** Images in [0, 1] as the same shape in [-1, 1] (2x - 1): the range of tanh generators. */
+export function toSignedRange(x: Tensor<'float32'>): Tensor<'float32'> {
+  const src = x.data as Float32Array;
+  const out = new Float32Array(src.length);
+  for (let i = 0; i < src.length; i++) out[i] = 2 * src[i] - 1;
+  return new Tensor('float32', x.shape, out);
 }
 
 /** A square region around points [N, 2] (flat), with a margin: the scatter plots' bounds. */
