@@ -50,19 +50,13 @@ first --test CIFAR-10 test images (default 10,000), the same function genmodels'
 Output: JSON lines (phase env / params / train / samples).
 """
 import os
+import sys
 
-if "OPENBLAS_CORETYPE" not in os.environ:
-    try:
-        _cpu = open("/proc/cpuinfo").read()
-        if " avx512f" in _cpu:
-            os.environ["OPENBLAS_CORETYPE"] = "SkylakeX"
-        elif " avx2" in _cpu:
-            os.environ["OPENBLAS_CORETYPE"] = "Haswell"
-    except OSError:
-        pass
+# scripts/torch_cifar.py (repo root) sets OPENBLAS_CORETYPE, so it is imported before torch.
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "..", "scripts"))
+from torch_cifar import emit, read_cifar_bin  # noqa: E402
 
 import argparse
-import json
 import math
 import time
 
@@ -71,7 +65,6 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-RECORD = 1 + 3072
 CHANNELS = [64, 128, 128]
 GROUPS = 8
 HEADS = 4
@@ -87,22 +80,6 @@ GUIDANCE = 2.0
 SAMPLE_STEPS = 50
 
 
-def emit(**kw):
-    print(json.dumps(kw), flush=True)
-
-
-def read_batches(data_dir, names):
-    """(images uint8 [N, 3, 32, 32], labels int64 [N]) of CIFAR-10's binary files."""
-    images, labels = [], []
-    for name in names:
-        path = os.path.join(data_dir, name)
-        raw = np.fromfile(path, dtype=np.uint8)
-        if raw.size % RECORD != 0:
-            raise ValueError(f"{path}: {raw.size} bytes is not a whole number of {RECORD}-byte records")
-        rec = raw.reshape(-1, RECORD)
-        labels.append(rec[:, 0].astype(np.int64))
-        images.append(rec[:, 1:].reshape(-1, 3, 32, 32))
-    return np.concatenate(images), np.concatenate(labels)
 
 
 def to_signed(u8):
@@ -336,7 +313,7 @@ def main():
     torch.manual_seed(a.seed)
     emit(model="diffusion_cifar_unet", phase="env", torch=torch.__version__, threads=torch.get_num_threads(),
          openblas_coretype=os.environ.get("OPENBLAS_CORETYPE"), seed=a.seed)
-    images, labels = read_batches(a.data, [f"data_batch_{i}.bin" for i in range(1, 6)])
+    images, labels = read_cifar_bin(a.data, [f"data_batch_{i}.bin" for i in range(1, 6)])
     x_train = torch.from_numpy(to_signed(images))
     y_train = torch.from_numpy(labels)
     net = DiffusionNetwork()

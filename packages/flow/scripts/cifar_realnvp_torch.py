@@ -57,16 +57,11 @@ per-step bits/dim agree to 2e-7 relative, the grad norms to 2e-5, the batches of
 Output: JSON lines (phase env / train / eval).
 """
 import os
+import sys
 
-if "OPENBLAS_CORETYPE" not in os.environ:
-    try:
-        _cpu = open("/proc/cpuinfo").read()
-        if " avx512f" in _cpu:
-            os.environ["OPENBLAS_CORETYPE"] = "SkylakeX"
-        elif " avx2" in _cpu:
-            os.environ["OPENBLAS_CORETYPE"] = "Haswell"
-    except OSError:
-        pass
+# scripts/torch_cifar.py (repo root) sets OPENBLAS_CORETYPE, so it is imported before torch.
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "..", "scripts"))
+from torch_cifar import emit, read_cifar_bin  # noqa: E402
 
 import argparse
 import json
@@ -79,7 +74,6 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-RECORD = 1 + 3072
 SHAPE = (3, 32, 32)
 DIM = 3 * 32 * 32
 HIDDEN = 64
@@ -92,19 +86,6 @@ HALF_LOG_2PI = 0.5 * math.log(2 * math.pi)
 TOP = 1 - 2 ** -24  # dequantized values stay below 1 (data.ts `dequantize`)
 
 
-def emit(**kw):
-    print(json.dumps(kw), flush=True)
-
-
-def read_batches(data_dir, names):
-    out = []
-    for name in names:
-        path = os.path.join(data_dir, name)
-        raw = np.fromfile(path, dtype=np.uint8)
-        if raw.size % RECORD != 0:
-            raise ValueError(f"{path}: {raw.size} bytes is not a whole number of {RECORD}-byte records")
-        out.append(raw.reshape(-1, RECORD)[:, 1:].reshape(-1, DIM))
-    return np.concatenate(out)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -494,8 +475,8 @@ def main():
     torch.manual_seed(a.seed)
     emit(model="flow_cifar_realnvp", phase="env", torch=torch.__version__, threads=torch.get_num_threads(),
          openblas_coretype=os.environ.get("OPENBLAS_CORETYPE"), seed=a.seed)
-    train = read_batches(a.data, [f"data_batch_{i}.bin" for i in range(1, 6)])
-    test = read_batches(a.data, ["test_batch.bin"])
+    train = read_cifar_bin(a.data, [f"data_batch_{i}.bin" for i in range(1, 6)])[0].reshape(-1, DIM)
+    test = read_cifar_bin(a.data, ["test_batch.bin"])[0].reshape(-1, DIM)
     if a.eval_limit is not None:
         test = test[:a.eval_limit]
     model = FlowNetwork()

@@ -36,20 +36,14 @@ Frechet distance in the features of the classifier shipped with @genmodels/datas
 Output: JSON lines (phase env / train / samples).
 """
 import os
+import sys
 
-if "OPENBLAS_CORETYPE" not in os.environ:
-    try:
-        _cpu = open("/proc/cpuinfo").read()
-        if " avx512f" in _cpu:
-            os.environ["OPENBLAS_CORETYPE"] = "SkylakeX"
-        elif " avx2" in _cpu:
-            os.environ["OPENBLAS_CORETYPE"] = "Haswell"
-    except OSError:
-        pass
+# scripts/torch_cifar.py (repo root) sets OPENBLAS_CORETYPE, so it is imported before torch.
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "..", "scripts"))
+from torch_cifar import emit, read_cifar_bin  # noqa: E402
 
 import argparse
 import copy
-import json
 import time
 
 import numpy as np
@@ -57,23 +51,9 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-RECORD = 1 + 3072
 Z = 100
 
 
-def emit(**kw):
-    print(json.dumps(kw), flush=True)
-
-
-def read_batches(data_dir, names):
-    out = []
-    for name in names:
-        path = os.path.join(data_dir, name)
-        raw = np.fromfile(path, dtype=np.uint8)
-        if raw.size % RECORD != 0:
-            raise ValueError(f"{path}: {raw.size} bytes is not a whole number of {RECORD}-byte records")
-        out.append(raw.reshape(-1, RECORD)[:, 1:].reshape(-1, 3, 32, 32))
-    return np.concatenate(out)
 
 
 class Generator(nn.Module):
@@ -133,7 +113,7 @@ def main():
     torch.manual_seed(a.seed)
     emit(model="dcgan_cifar", phase="env", torch=torch.__version__, threads=torch.get_num_threads(),
          openblas_coretype=os.environ.get("OPENBLAS_CORETYPE"), seed=a.seed)
-    data = read_batches(a.data, [f"data_batch_{i}.bin" for i in range(1, 6)])
+    data = read_cifar_bin(a.data, [f"data_batch_{i}.bin" for i in range(1, 6)])[0]
     x_train = torch.from_numpy(data.astype(np.float32) / 127.5 - 1.0)
     G, D = Generator(), Discriminator()
     dcgan_init(G)
