@@ -189,14 +189,19 @@ describe.runIf(chromiumAvailable())('your own data in the demo (Chromium)', () =
     expect(await page.$eval('#images', (c) => (c as HTMLCanvasElement).hidden)).toBe(false);
     // 64 samples of 16x16 in an 8-column grid with one-pixel gaps.
     expect(await page.$eval('#images', (c) => (c as HTMLCanvasElement).width)).toBe(8 * 17 + 1);
+    // Drawn from 3 channels: red and blue differ (a gray drawing has r = g = b everywhere).
+    // The samples come from the EMA generator (decay 0.999), so after a few steps they are
+    // still near the initial generator's and need not look like the images yet: the test
+    // checks the drawing, not the training, and does not depend on how many steps ran.
     const colored = await page.$eval('#images', (c) => {
       const canvas = c as HTMLCanvasElement;
       const d = canvas.getContext('2d')?.getImageData(0, 0, canvas.width, canvas.height).data;
       let n = 0;
-      for (let i = 0; d && i < d.length; i += 4) if (Math.abs(d[i] - d[i + 2]) > 20) n++;
+      for (let i = 0; d && i < d.length; i += 4) if (d[i] !== d[i + 2]) n++;
       return n;
     });
-    expect(colored).toBeGreaterThan(100);
+    expect(colored).toBeGreaterThan(1000);
+    expect(await colors(page, '#images')).toBeGreaterThan(20);
     await demo.finish(page, 'gan-own-images', watched);
   });
 
