@@ -1,7 +1,7 @@
 /**
  * Your own data on the built demo in headless Chromium: a folder of RGB PNG images picked
- * on the VAE page (the folder input), CSV files of 2-D points dropped or picked on the
- * Diffusion, GAN and Flow pages; each trains a few steps in the worker and draws samples,
+ * on the VAE, GAN, Flow and Diffusion pages (the folder input), CSV files of 2-D points
+ * dropped or picked on the Diffusion, GAN and Flow pages; each trains a few steps in the worker and draws samples,
  * and bad input gets a message that names the problem. The data is made here.
  */
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -111,6 +111,55 @@ function pixelsLike(page: Page, selector: string, rgb: readonly number[]): Promi
   );
 }
 
+/** Pixels of a canvas whose red and blue differ by more than `by` (gray drawings have none). */
+function coloredPixels(page: Page, selector: string, by: number): Promise<number> {
+  return page.$eval(
+    selector,
+    (c, diff) => {
+      const canvas = c as HTMLCanvasElement;
+      const d = canvas.getContext('2d')?.getImageData(0, 0, canvas.width, canvas.height).data;
+      let n = 0;
+      for (let i = 0; d && i < d.length; i += 4) if (Math.abs(d[i] - d[i + 2]) > diff) n++;
+      return n;
+    },
+    by,
+  );
+}
+
+/**
+ * Pick a folder of 16 RGB 16x16 images on `file` (gan, flow, diffusion): the page reads them
+ * at 16x16, holds 2 out and trains the family's image model (its config's `arch`) on 14.
+ */
+async function trainsOnImages(demo: DemoSession, dir: string, file: string, arch: string) {
+  const folder = join(dir, `${file}-shapes`);
+  writeImages(folder, 16, 16);
+  const opened = await demo.open(`${file}.html`);
+  const { page } = opened;
+  await page.selectOption('#image-size', '16');
+  await page.setInputFiles('#data-folder', folder);
+  await dataKind(page, 'images');
+  const info = page.locator('#data-info');
+  expect(await info.getAttribute('data-shape')).toBe('16,3,16,16');
+  expect(await info.textContent()).toContain('14 to train on, 2 held out · batch 14');
+  const config = await page.textContent('#info');
+  expect(config).toContain(`"arch": "${arch}"`);
+  expect(config).toContain('"imageChannels": 3');
+  return opened;
+}
+
+/** The grid of `n` samples of 16x16 in 8 columns with one-pixel gaps is shown, drawn in color. */
+async function drawsImageGrid(page: Page, n: number): Promise<void> {
+  expect(await page.isVisible('#images')).toBe(true);
+  const size = await page.$eval('#images', (c) => {
+    const canvas = c as HTMLCanvasElement;
+    return [canvas.width, canvas.height];
+  });
+  expect(size).toEqual([8 * 17 + 1, Math.ceil(n / 8) * 17 + 1]);
+  // Drawn from 3 channels: red and blue differ (a gray drawing has r = g = b everywhere).
+  expect(await coloredPixels(page, '#images', 0)).toBeGreaterThan(1000);
+  expect(await colors(page, '#images')).toBeGreaterThan(20);
+}
+
 describe.runIf(chromiumAvailable())('your own data in the demo (Chromium)', () => {
   let demo: DemoSession;
   let dir: string;
@@ -150,14 +199,7 @@ describe.runIf(chromiumAvailable())('your own data in the demo (Chromium)', () =
     expect(Number.isFinite(Number((await status(page)).loss))).toBe(true);
     expect(await colors(page, '#samples')).toBeGreaterThan(20);
     // In color: pixels whose channels differ (a gray drawing has r = g = b everywhere).
-    const colored = await page.$eval('#samples', (c) => {
-      const canvas = c as HTMLCanvasElement;
-      const d = canvas.getContext('2d')?.getImageData(0, 0, canvas.width, canvas.height).data;
-      let n = 0;
-      for (let i = 0; d && i < d.length; i += 4) if (Math.abs(d[i] - d[i + 2]) > 20) n++;
-      return n;
-    });
-    expect(colored).toBeGreaterThan(100);
+    expect(await coloredPixels(page, '#samples', 20)).toBeGreaterThan(100);
     expect(await colors(page, '#latent-map')).toBeGreaterThan(20);
     expect(await colors(page, '#latent-scatter')).toBeGreaterThan(1);
     expect(await colors(page, '#interpolation')).toBeGreaterThan(20);
@@ -170,39 +212,39 @@ describe.runIf(chromiumAvailable())('your own data in the demo (Chromium)', () =
   });
 
   it('GAN: trains a DCGAN on a picked folder of RGB images at their shape and draws its samples in color', async () => {
-    const folder = join(dir, 'gan-shapes');
-    writeImages(folder, 16, 16);
-    const { page, watched } = await demo.open('gan.html');
-    await page.selectOption('#image-size', '16');
-    await page.setInputFiles('#data-folder', folder);
-    await dataKind(page, 'images');
-    const info = page.locator('#data-info');
-    expect(await info.getAttribute('data-shape')).toBe('16,3,16,16');
-    expect(await info.textContent()).toContain('14 to train on, 2 held out · batch 14');
-    const config = await page.textContent('#info');
-    expect(config).toContain('"arch": "dcgan"');
-    expect(config).toContain('"imageChannels": 3');
-    expect(config).toContain('"imageHeight": 16');
+    const { page, watched } = await trainsOnImages(demo, dir, 'gan', 'dcgan');
+    expect(await page.textContent('#info')).toContain('"imageHeight": 16');
 
     await train(page, 3);
     expect(Number.isFinite(Number((await status(page)).loss))).toBe(true);
-    expect(await page.$eval('#images', (c) => (c as HTMLCanvasElement).hidden)).toBe(false);
-    // 64 samples of 16x16 in an 8-column grid with one-pixel gaps.
-    expect(await page.$eval('#images', (c) => (c as HTMLCanvasElement).width)).toBe(8 * 17 + 1);
-    // Drawn from 3 channels: red and blue differ (a gray drawing has r = g = b everywhere).
     // The samples come from the EMA generator (decay 0.999), so after a few steps they are
     // still near the initial generator's and need not look like the images yet: the test
     // checks the drawing, not the training, and does not depend on how many steps ran.
-    const colored = await page.$eval('#images', (c) => {
-      const canvas = c as HTMLCanvasElement;
-      const d = canvas.getContext('2d')?.getImageData(0, 0, canvas.width, canvas.height).data;
-      let n = 0;
-      for (let i = 0; d && i < d.length; i += 4) if (d[i] !== d[i + 2]) n++;
-      return n;
-    });
-    expect(colored).toBeGreaterThan(1000);
-    expect(await colors(page, '#images')).toBeGreaterThan(20);
+    await drawsImageGrid(page, 64);
     await demo.finish(page, 'gan-own-images', watched);
+  });
+
+  it('Flow: trains a multi-scale RealNVP on a picked folder of RGB images and draws its samples in color', async () => {
+    const { page, watched } = await trainsOnImages(demo, dir, 'flow', 'multiscale');
+    await train(page, 2);
+    expect(Number.isFinite(Number((await status(page)).loss))).toBe(true);
+    // The density and the 2-D samples are for points: not shown (as rendered, not only marked).
+    expect(await page.isVisible('#density')).toBe(false);
+    expect(await page.isVisible('#samples')).toBe(false);
+    await drawsImageGrid(page, 64);
+    await demo.finish(page, 'flow-own-images', watched);
+  });
+
+  it('Diffusion: trains a U-Net on a picked folder of RGB images and draws its samples in color', async () => {
+    const { page, watched } = await trainsOnImages(demo, dir, 'diffusion', 'unet');
+    await train(page, 2);
+    expect(Number.isFinite(Number((await status(page)).loss))).toBe(true);
+    // The sampler's 2-D panels are not shown; the grid's caption names the sampler.
+    expect(await page.isVisible('#samples')).toBe(false);
+    expect(await page.isVisible('#strip')).toBe(false);
+    await drawsImageGrid(page, 32);
+    expect(await page.textContent('#images + p')).toContain('DDIM, 20 steps');
+    await demo.finish(page, 'diffusion-own-images', watched);
   });
 
   it('Diffusion: trains on a dropped CSV of points, samples over them in their units; bad tables are named', async () => {
@@ -213,13 +255,13 @@ describe.runIf(chromiumAvailable())('your own data in the demo (Chromium)', () =
     expect(await reportedError(page)).toMatch(
       /'bad\.csv' line 3, column 2 \("y"\): "abc" is not a number/,
     );
-    // An image on a points page.
+    // One image: too few to hold a tenth out.
     await page.setInputFiles('#data-file', {
       name: 'a.png',
       mimeType: 'image/png',
       buffer: Buffer.from(encodePng({ width: 2, height: 2, channels: 1, data: new Uint8Array(4) })),
     });
-    expect(await reportedError(page)).toMatch(/images on this page: coming/);
+    expect(await reportedError(page)).toMatch(/1 image; give at least 2/);
 
     await drop(page, 'spiral.csv', spiralCsv(400));
     await dataKind(page, 'points');

@@ -37,6 +37,7 @@ export {
   Upsample2,
 } from './network.js';
 export type { PointNormalization, TrainedOn } from './normalize.js';
+export { configForImages } from './own-images.js';
 export type {
   DenoiseFn,
   DiffusionSampleOptions,

@@ -1,5 +1,5 @@
 import '../shared/style.css';
-import { drawScatter } from '../shared/draw.js';
+import { drawImages, drawScatter } from '../shared/draw.js';
 import { createPage, el } from '../shared/page.js';
 import type { DiffusionView } from './views.js';
 
@@ -10,6 +10,7 @@ const slider = el('input', { id: 'frame', type: 'range', min: '0', max: '40', va
 const frameLabel = el('span', { id: 'frame-label' });
 const playButton = el('button', { id: 'play', type: 'button' }, '▶ Play');
 const strip = el('div', { id: 'strip', class: 'frames' });
+const images = el('canvas', { id: 'images', class: 'pixels' });
 let view: Denoising | undefined;
 let playing = 0;
 
@@ -39,9 +40,21 @@ const page = createPage<DiffusionView>({
   family: 'diffusion',
   title: 'Denoising diffusion',
   blurb:
-    'Training adds Gaussian noise to data points at a random level and teaches an MLP to predict that noise. Sampling starts from pure noise and removes a little of the predicted noise at every step: scrub or play the sampler below, from noise to two moons (or to your own points).',
+    'Training adds Gaussian noise to data points at a random level and teaches an MLP to predict that noise. Sampling starts from pure noise and removes a little of the predicted noise at every step: scrub or play the sampler below, from noise to two moons (or to your own points). Drop a folder of images to train a small U-Net on them instead: its samples are drawn as a grid.',
   createWorker: () => new Worker(new URL('./worker.ts', import.meta.url), { type: 'module' }),
   onView(v) {
+    const isImages = v.kind === 'images';
+    samplerPanel.hidden = isImages;
+    stripPanel.hidden = isImages;
+    imagesPanel.hidden = !isImages;
+    if (v.kind === 'images') {
+      // A U-Net on your images: a grid of samples (the sampler's steps are for 2-D points).
+      view = undefined;
+      const [channels, h, w] = v.shape;
+      drawImages(images, v.images, { n: v.n, h, w, channels, cols: 8, range: '-11' });
+      imagesCaption.textContent = v.sampler;
+      return;
+    }
     if (v.kind === 'data') {
       // Your points before the first training step: nothing sampled yet.
       view = undefined;
@@ -94,9 +107,13 @@ playButton.addEventListener('click', () => {
   playing = requestAnimationFrame(tick);
 });
 
-page.panel(
+const imagesCaption = el('p', { class: 'note' });
+const samplerPanel = page.panel(
   'The sampler, step by step',
   main,
   el('div', { class: 'controls' }, playButton, slider, frameLabel),
 );
-page.panel('From noise to data', strip).classList.add('wide');
+const stripPanel = page.panel('From noise to data', strip);
+stripPanel.classList.add('wide');
+const imagesPanel = page.panel('Samples of your images', images, imagesCaption);
+imagesPanel.hidden = true;

@@ -24,4 +24,15 @@ export type DiffusionView =
       bounds: Bounds;
     }
   /** Your points [m, 2] alone, before the model's first training step on them. */
-  | { kind: 'data'; data: Float32Array; bounds: Bounds };
+  | { kind: 'data'; data: Float32Array; bounds: Bounds }
+  /**
+   * Samples [n, C, H, W] in [-1, 1] of `shape` (gray or RGB) from a U-Net on your images,
+   * drawn with `sampler`.
+   */
+  | {
+      kind: 'images';
+      images: Float32Array;
+      n: number;
+      shape: [number, number, number];
+      sampler: string;
+    };

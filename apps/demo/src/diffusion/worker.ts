@@ -2,21 +2,28 @@
  * The Diffusion page's worker: an MLP denoiser on two moons (fresh points every chunk) or
  * on the user's own 2-D points (a CSV/TSV file, standardized for training as the CLI's
  * `--data` does); every refresh runs the DDIM sampler from the same noise and sends every
- * intermediate state, so the page can show denoising step by step.
+ * intermediate state, so the page can show denoising step by step. A folder of images
+ * trains the CLI's `mnist-unet-tiny` U-Net at the images' [C, S, S], unconditional (as
+ * `genmodels train diffusion --preset mnist-unet-tiny --data DIR`); its samples are drawn as
+ * a grid.
  */
 import { toyData } from '@genmodels/datasets';
 import {
+  configForImages,
   Diffusion,
   type DiffusionConfig,
   DiffusionNetwork,
+  diffusionImageShape,
   resolveConfig,
 } from '@genmodels/diffusion';
-import { Rng } from '@genmodels/runtime';
+import { Rng, type Runtime, type Tensor } from '@genmodels/runtime';
 import {
-  type OwnData,
+  type OwnImages,
+  type OwnPoints,
   pointBounds,
   provenance,
   summary,
+  toSignedRange,
   VAL_FRACTION,
 } from '../shared/own-data.js';
 import type { DataSummary } from '../shared/protocol.js';
@@ -38,21 +45,24 @@ const PRESETS: Record<string, { description: string; config: Partial<DiffusionCo
 
 const N = 800;
 const STEPS = 40;
+/** Samples (and DDIM steps) drawn of a U-Net on your images. */
+const N_IMAGES = 32;
+const IMAGE_STEPS = 20;
 const TOY_BOUNDS: Bounds = { xmin: -4, xmax: 4, ymin: -4, ymax: 4 };
 
 type Toy = NonNullable<DiffusionConfig['toy']>;
 
-/** What a model trains on here and draws its samples over. */
-interface PointSet {
+/** What a model trains on here (and, for points, draws its samples over). */
+interface TrainSet {
   /** `steps` more training steps; the loss of each goes to `onLoss` (its step within the chunk). */
   fit(model: Diffusion, steps: number, onLoss: (step: number, loss: number) => void): Promise<void>;
-  /** Points drawn under the samples, and the region drawn. */
+  /** Points drawn under the samples, and the region drawn (2-D sets; empty for images). */
   shown: Float32Array;
   bounds: Bounds;
   summary?: DataSummary;
 }
 
-function toyPoints(toy: Toy, batchSize: number): PointSet {
+function toyPoints(toy: Toy, batchSize: number): TrainSet {
   const rng = new Rng(1);
   let chunks = 0;
   return {
@@ -73,7 +83,7 @@ function toyPoints(toy: Toy, batchSize: number): PointSet {
 }
 
 /** Your points: standardized by the training rows' mean and std, the held-out tenth as reference. */
-function ownPoints(own: OwnData, batchSize: number): PointSet {
+function ownPoints(own: OwnPoints, batchSize: number): TrainSet {
   let chunks = 0;
   const all = own.all.data;
   return {
@@ -93,6 +103,33 @@ function ownPoints(own: OwnData, batchSize: number): PointSet {
   };
 }
 
+/**
+ * Your images in [-1, 1], the U-Net's range; the held-out tenth is what `evaluate()` compares
+ * with (as the CLI's `--data`).
+ */
+function ownImages(own: OwnImages, batchSize: number): TrainSet {
+  let chunks = 0;
+  const train = toSignedRange(own.train);
+  const val: Tensor<'float32'> | undefined =
+    own.val.shape[0] > 0 ? toSignedRange(own.val) : undefined;
+  return {
+    async fit(model, steps, onLoss) {
+      // A new seed per chunk: fresh batches, timesteps and noise; the Adam state carries over.
+      await model.fit(train, {
+        steps,
+        seed: ++chunks,
+        reference: val,
+        progressEvery: 1,
+        onProgress: (e) => onLoss(e.step, e.loss),
+      });
+      model.data = provenance(own, '-11'); // a fit clears it (it may be other data): this is the same
+    },
+    shown: new Float32Array(0),
+    bounds: TOY_BOUNDS,
+    summary: summary(own, batchSize, ['scaled to [-1, 1] for the U-Net']),
+  };
+}
+
 /** The fewest rows whose training part (after holding out a tenth, at least one) fills one batch. */
 function rowsForBatch(batchSize: number): number {
   let n = batchSize + 1;
@@ -105,7 +142,7 @@ function trainer(
   model: Diffusion,
   description: string,
   origin: string,
-  points: PointSet | null,
+  points: TrainSet | null,
   note?: string,
 ): Trainer<DiffusionView> {
   let step = 0;
@@ -132,6 +169,26 @@ function trainer(
       return { loss };
     },
     async views() {
+      if (cfg.arch === 'unet' && points?.summary?.kind === 'images') {
+        // The live weights: an EMA of 0.999 barely leaves its initial value in a demo's steps.
+        const [c, h, w] = diffusionImageShape(cfg);
+        const x = await model.sampleFlat(N_IMAGES, {
+          sampler: 'ddim',
+          steps: IMAGE_STEPS,
+          seed: 7,
+          ema: false,
+        });
+        const sampler = `DDIM, ${IMAGE_STEPS} steps, live weights (not the EMA)`;
+        return [
+          {
+            kind: 'images',
+            images: x.data as Float32Array,
+            n: N_IMAGES,
+            shape: [c, h, w],
+            sampler,
+          },
+        ];
+      }
       if (cfg.arch !== 'mlp' || cfg.dataDim !== 2) return [];
       // Before its first step on your points the model does not know their units yet.
       if (points?.summary && step === 0)
@@ -170,6 +227,27 @@ function trainer(
   };
 }
 
+/**
+ * A fresh U-Net of the CLI's `mnist-unet-tiny` (levels 16-32-32, no attention, Adam 2e-4,
+ * T = 1000 linear, eps prediction) at the images' [C, S, S], unconditional: the page's sides
+ * are all divisible by 4, as its two downsamplings need. The batch is the preset's 64, or
+ * every training image when there are fewer.
+ */
+function onImages(rt: Runtime, seed: number, own: OwnImages): Trainer<DiffusionView> {
+  const [, c, h, w] = own.all.shape;
+  if (h !== w) throw new Error(`the U-Net here takes square images, got ${h}x${w}`);
+  const base = configForImages(resolveConfig('mnist-unet-tiny'), [c, h], 0);
+  const batchSize = Math.min(base.batchSize, own.train.shape[0]);
+  const config = resolveConfig({ ...base, batchSize });
+  const model = new Diffusion(rt, new DiffusionNetwork(config, new Rng(seed)), 'mnist-unet-tiny');
+  return trainer(
+    model,
+    `the mnist-unet-tiny U-Net (levels ${config.channels.join('-')}, unconditional) on your ${c}x${h}x${w} images`,
+    'a fresh preset on your data',
+    ownImages(own, batchSize),
+  );
+}
+
 serveFamily<DiffusionView>({
   presets: Object.entries(PRESETS).map(([name, p]) => ({ name, description: p.description })),
   defaultPreset: 'moons-small',
@@ -196,19 +274,16 @@ serveFamily<DiffusionView>({
       names.join(', '),
       onToy ? toyPoints(cfg.toy ?? 'moons', cfg.batchSize) : null,
       cfg.arch !== 'mlp' || cfg.dataDim !== 2
-        ? 'this page trains and draws 2-D diffusion models; this one is not 2-D'
+        ? 'this page trains and draws 2-D diffusion models; this one is not 2-D (drop a folder of images to train a U-Net on them)'
         : 'this model was trained on other points (standardized to them); it samples here. To train one, drop a CSV/TSV file of points (a fresh model of the selected preset)',
     );
   },
   ownData: {
-    support: {
-      images:
-        'images on this page: coming (the Diffusion package trains its U-Net on MNIST-shaped images only so far); give a CSV/TSV file of 2-D points',
-      points: true,
-    },
+    support: { images: true, points: true },
     async create(ctx, preset, seed, own) {
       const p = PRESETS[preset];
       if (!p) throw new Error(`unknown diffusion preset '${preset}'`);
+      if (own.kind === 'images') return onImages(ctx.rt, seed, own);
       // The preset's denoiser and training settings on your points, as `genmodels train diffusion --data`.
       const { toy: _toy, ...base } = resolveConfig(p.config);
       const rows = own.train.shape[0];

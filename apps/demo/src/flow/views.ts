@@ -10,4 +10,6 @@ export type FlowView =
   /** log p(x) on a res x res grid over `bounds`, row 0 at the top. */
   | { kind: 'density'; logp: Float32Array; res: number; bounds: Square }
   /** Samples [n, 2] (z ~ N(0, I) through the inverse) over data points [m, 2]. */
-  | { kind: 'samples'; samples: Float32Array; data: Float32Array; bounds: Square };
+  | { kind: 'samples'; samples: Float32Array; data: Float32Array; bounds: Square }
+  /** Samples [n, C, H, W] in [0, 1] of `shape` (gray or RGB): a flow on your images. */
+  | { kind: 'images'; images: Float32Array; n: number; shape: [number, number, number] };

@@ -2,12 +2,28 @@
  * The Flow page's worker: a RealNVP flow on a 2-D toy set (fresh points every step) or on
  * the user's own 2-D points (a CSV/TSV file, standardized for training as the CLI's
  * `--data` does), trained by exact maximum likelihood; the page shows its density as a
- * heat map and samples drawn through the inverse.
+ * heat map and samples drawn through the inverse. A folder of images trains the CLI's
+ * `cifar-realnvp` multi-scale flow at the images' [C, S, S] (as `genmodels train flow
+ * --preset cifar-realnvp --data DIR`); its samples are drawn as a grid.
  */
 import { toyData } from '@genmodels/datasets';
-import { Flow, type FlowConfig, FlowNetwork, resolveConfig } from '@genmodels/flow';
-import { type BatchSource, Rng } from '@genmodels/runtime';
-import { type OwnData, pointBounds, provenance, summary } from '../shared/own-data.js';
+import {
+  Flow,
+  type FlowConfig,
+  FlowNetwork,
+  flowImageShape,
+  IMAGE_NORMALIZATION,
+  quantizePixels,
+  resolveConfig,
+} from '@genmodels/flow';
+import { type BatchSource, Rng, type Runtime } from '@genmodels/runtime';
+import {
+  type OwnImages,
+  type OwnPoints,
+  pointBounds,
+  provenance,
+  summary,
+} from '../shared/own-data.js';
 import type { DataSummary } from '../shared/protocol.js';
 import { serveFamily, type Trainer } from '../shared/worker-host.js';
 import type { FlowView } from './views.js';
@@ -42,16 +58,16 @@ function toyBatches(toy: Toy, batchSize: number, rng: Rng): BatchSource {
   };
 }
 
-/** What a flow trains on here and draws its samples over. */
-interface PointSet {
+/** What a flow trains on here (and, for points, draws its samples over). */
+interface TrainSet {
   /** `steps` more training steps; the loss of each goes to `loss`. */
   fit(flow: Flow, steps: number, onLoss: (loss: number) => void): Promise<void>;
-  /** Points drawn under the samples. */
+  /** Points drawn under the samples (2-D sets; empty for images). */
   shown: Float32Array;
   summary?: DataSummary;
 }
 
-function toyPoints(toy: Toy, batchSize: number): PointSet {
+function toyPoints(toy: Toy, batchSize: number): TrainSet {
   const source = toyBatches(toy, batchSize, new Rng(1));
   return {
     async fit(flow, steps, onLoss) {
@@ -68,7 +84,7 @@ function toyPoints(toy: Toy, batchSize: number): PointSet {
 }
 
 /** Your points: standardized by the training rows' mean and std, the held-out tenth as reference. */
-function ownPoints(own: OwnData, batchSize: number): PointSet {
+function ownPoints(own: OwnPoints, batchSize: number): TrainSet {
   let chunks = 0;
   const all = own.all.data;
   return {
@@ -92,16 +108,44 @@ function ownPoints(own: OwnData, batchSize: number): PointSet {
   };
 }
 
+/**
+ * Your images as 8-bit pixels (the flow dequantizes them afresh every batch and models their
+ * logit), the held-out tenth as the reference `evaluate()` scores in bits/dim.
+ */
+function ownImages(own: OwnImages, batchSize: number): TrainSet {
+  let chunks = 0;
+  const train = quantizePixels(own.train);
+  const val = own.val.shape[0] > 0 ? quantizePixels(own.val) : undefined;
+  return {
+    async fit(flow, steps, onLoss) {
+      // A new seed per chunk: fresh batches and dequantization noise; the Adam state carries over.
+      await flow.fit(train, {
+        steps,
+        seed: ++chunks,
+        reference: val,
+        onProgress: (e) => onLoss(e.loss),
+      });
+      // The CLI's record of images read for a flow (a fit clears it: this is the same data).
+      flow.data = { ...provenance(own), normalization: IMAGE_NORMALIZATION };
+    },
+    shown: new Float32Array(0),
+    summary: summary(own, batchSize, [
+      'rounded to 8-bit pixels, dequantized afresh every batch (loss in bits per dim)',
+    ]),
+  };
+}
+
 /** `points`: what the flow trains on here; null: nothing (it is drawn only). */
 function trainer(
   flow: Flow,
   description: string,
   origin: string,
-  points: PointSet | null,
+  points: TrainSet | null,
   note?: string,
 ): Trainer<FlowView> {
   let step = 0;
   const cfg = flow.config;
+  const shape = flowImageShape(cfg);
   return {
     info: () => ({
       family: 'flow',
@@ -120,9 +164,13 @@ function trainer(
       const loss: [number, number][] = [];
       await points.fit(flow, steps, (l) => loss.push([step + loss.length + 1, l]));
       step += steps;
-      return { NLL: loss };
+      return { [shape ? 'bits/dim' : 'NLL']: loss };
     },
     async views() {
+      if (shape) {
+        const x = await flow.sampleFlat(64, 7);
+        return [{ kind: 'images', images: x.data as Float32Array, n: 64, shape: [...shape] }];
+      }
       if (cfg.dim !== 2) return [];
       if (points?.summary && step === 0) {
         // Before its first step on your points the flow does not know their units yet:
@@ -149,6 +197,28 @@ function trainer(
     },
     toFiles: () => flow.toFiles(),
   };
+}
+
+/**
+ * A fresh flow of the CLI's `cifar-realnvp` architecture and settings (multi-scale RealNVP:
+ * checkerboard and channel-wise conv couplings around one squeeze, logit alpha 0.05, Adam
+ * 1e-3, grad-norm clip 100) at the images' [C, S, S]: the page's sides are even, as its one
+ * squeeze needs. The batch is the preset's 64, or every training image when there are fewer.
+ */
+function onImages(rt: Runtime, seed: number, own: OwnImages): Trainer<FlowView> {
+  const [, c, h, w] = own.all.shape;
+  if (h !== w || h % 2 !== 0)
+    throw new Error(`the multi-scale flow needs square images of an even side, got ${h}x${w}`);
+  const { dim: _dim, imageHeight: _h, imageWidth: _w, ...base } = resolveConfig('cifar-realnvp');
+  const batchSize = Math.min(base.batchSize, own.train.shape[0]);
+  const config = resolveConfig({ ...base, imageSize: h, imageChannels: c, batchSize });
+  const flow = new Flow(rt, new FlowNetwork(config, new Rng(seed)), 'cifar-realnvp');
+  return trainer(
+    flow,
+    `the cifar-realnvp flow (multi-scale RealNVP, ${config.couplings} couplings, conv nets of ${config.hidden} channels) on your ${c}x${h}x${w} images`,
+    'a fresh preset on your data',
+    ownImages(own, batchSize),
+  );
 }
 
 serveFamily<FlowView>({
@@ -182,14 +252,11 @@ serveFamily<FlowView>({
     );
   },
   ownData: {
-    support: {
-      images:
-        'images on this page: coming (the Flow package trains on MNIST-shaped pixels only so far); give a CSV/TSV file of 2-D points',
-      points: true,
-    },
+    support: { images: true, points: true },
     async create(ctx, preset, seed, own) {
       const p = PRESETS[preset];
       if (!p) throw new Error(`unknown flow preset '${preset}'`);
+      if (own.kind === 'images') return onImages(ctx.rt, seed, own);
       // The preset's couplings and training settings on your points, as `genmodels train flow --data`.
       const { toy: _toy, ...base } = resolveConfig(p.config);
       if (base.pixels)
