@@ -16,8 +16,9 @@ import {
   diffusionImageShape,
   resolveConfig,
 } from '@genmodels/diffusion';
-import { Rng, type Runtime, type Tensor } from '@genmodels/runtime';
+import { Rng, type Runtime } from '@genmodels/runtime';
 import {
+  imagesAs,
   type OwnImages,
   type OwnPoints,
   pointBounds,
@@ -109,9 +110,7 @@ function ownPoints(own: OwnPoints, batchSize: number): TrainSet {
  */
 function ownImages(own: OwnImages, batchSize: number): TrainSet {
   let chunks = 0;
-  const train = toSignedRange(own.train);
-  const val: Tensor<'float32'> | undefined =
-    own.val.shape[0] > 0 ? toSignedRange(own.val) : undefined;
+  const { train, val } = imagesAs(own, toSignedRange);
   return {
     async fit(model, steps, onLoss) {
       // A new seed per chunk: fresh batches, timesteps and noise; the Adam state carries over.

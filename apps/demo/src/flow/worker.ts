@@ -18,6 +18,7 @@ import {
 } from '@genmodels/flow';
 import { type BatchSource, Rng, type Runtime } from '@genmodels/runtime';
 import {
+  imagesAs,
   type OwnImages,
   type OwnPoints,
   pointBounds,
@@ -114,8 +115,7 @@ function ownPoints(own: OwnPoints, batchSize: number): TrainSet {
  */
 function ownImages(own: OwnImages, batchSize: number): TrainSet {
   let chunks = 0;
-  const train = quantizePixels(own.train);
-  const val = own.val.shape[0] > 0 ? quantizePixels(own.val) : undefined;
+  const { train, val } = imagesAs(own, quantizePixels);
   return {
     async fit(flow, steps, onLoss) {
       // A new seed per chunk: fresh batches and dequantization noise; the Adam state carries over.

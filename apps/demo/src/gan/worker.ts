@@ -8,8 +8,9 @@
  */
 import { toyData, toyMixture } from '@genmodels/datasets';
 import { GAN, type GanConfig, GanNetwork, resolveConfig } from '@genmodels/gan';
-import { Rng, type Runtime, type Tensor } from '@genmodels/runtime';
+import { Rng, type Runtime } from '@genmodels/runtime';
 import {
+  imagesAs,
   type OwnData,
   type OwnImages,
   pointBounds,
@@ -113,9 +114,7 @@ function ownPoints(own: OwnData, batchSize: number): TrainSet {
  */
 function ownImages(own: OwnImages, batchSize: number): TrainSet {
   let chunks = 0;
-  const train = toSignedRange(own.train);
-  const val: Tensor<'float32'> | undefined =
-    own.val.shape[0] > 0 ? toSignedRange(own.val) : undefined;
+  const { train, val } = imagesAs(own, toSignedRange);
   return {
     async fit(gan, steps, from, series) {
       // A new seed per chunk: fresh batches and z each time; the Adam state carries over.

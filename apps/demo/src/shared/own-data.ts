@@ -132,6 +132,17 @@ export function summary(data: OwnData, batchSize: number, notes: string[] = []):
   };
 }
 
+/**
+ * The training images and the held-out ones (undefined when none is held out) in the form a
+ * model trains on, `as` applied to each (e.g. `toSignedRange`).
+ */
+export function imagesAs<T>(
+  own: OwnImages,
+  as: (x: Tensor<'float32'>) => T,
+): { train: T; val: T | undefined } {
+  return { train: as(own.train), val: own.val.shape[0] > 0 ? as(own.val) : undefined };
+}
+
 /** Images in [0, 1] as the same shape in [-1, 1] (2x - 1): the range of tanh generators. */
 export function toSignedRange(x: Tensor<'float32'>): Tensor<'float32'> {
   const src = x.data as Float32Array;
