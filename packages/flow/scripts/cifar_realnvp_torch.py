@@ -61,12 +61,10 @@ import sys
 
 # scripts/torch_cifar.py (repo root) sets OPENBLAS_CORETYPE, so it is imported before torch.
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "..", "scripts"))
-from torch_cifar import emit, read_cifar_bin  # noqa: E402
+from torch_cifar import GmRng, emit, load_safetensors, read_cifar_bin, save_safetensors  # noqa: E402
 
 import argparse
-import json
 import math
-import struct
 import time
 
 import numpy as np
@@ -84,78 +82,6 @@ BATCH = 64
 CLIP_NORM = 100.0
 HALF_LOG_2PI = 0.5 * math.log(2 * math.pi)
 TOP = 1 - 2 ** -24  # dequantized values stay below 1 (data.ts `dequantize`)
-
-
-
-
-# ---------------------------------------------------------------------------------------------
-# genmodels' Rng (packages/runtime/src/rng.ts): Philox4x32-10, a 64-bit key from the seed, a
-# 128-bit block counter from 0, four uint32 words per block in order. Vectorized over blocks.
-
-_M0, _M1 = np.uint64(0xD2511F53), np.uint64(0xCD9E8D57)
-_W0, _W1 = 0x9E3779B9, 0xBB67AE85
-_MASK = np.uint64(0xFFFFFFFF)
-
-
-def philox_words(k0, k1, first_block, nblocks):
-    """Words of blocks first_block .. first_block + nblocks - 1 (counter < 2^64), uint32 [4n]."""
-    idx = np.arange(first_block, first_block + nblocks, dtype=np.uint64)
-    c0 = idx & _MASK
-    c1 = idx >> np.uint64(32)
-    c2 = np.zeros_like(idx)
-    c3 = np.zeros_like(idx)
-    for r in range(10):
-        if r > 0:
-            k0 = (k0 + _W0) & 0xFFFFFFFF
-            k1 = (k1 + _W1) & 0xFFFFFFFF
-        p0 = _M0 * c0
-        p1 = _M1 * c2
-        c0, c1, c2, c3 = ((p1 >> np.uint64(32)) ^ c1 ^ np.uint64(k0), p1 & _MASK,
-                          (p0 >> np.uint64(32)) ^ c3 ^ np.uint64(k1), p0 & _MASK)
-    return np.stack([c0, c1, c2, c3], axis=1).reshape(-1).astype(np.uint32)
-
-
-class GmRng:
-    """genmodels' Rng: the same stream, split, uniform and permutation."""
-
-    def __init__(self, seed=0, key=None):
-        self.k0, self.k1 = key if key is not None else (seed % 2 ** 32, seed // 2 ** 32)
-        self.pos = 0  # words drawn so far
-
-    def words(self, n):
-        first, end = self.pos // 4, -(-(self.pos + n) // 4)
-        w = philox_words(self.k0, self.k1, first, end - first)
-        off = self.pos - 4 * first
-        self.pos += n
-        return w[off:off + n]
-
-    def split(self, n):
-        w = self.words(2 * n)
-        return [GmRng(key=(int(w[2 * i]), int(w[2 * i + 1]))) for i in range(n)]
-
-    def uniform(self, n):
-        """U[0, 1) float32 with 24 random bits (rng.uniform(n))."""
-        return ((self.words(n) >> np.uint32(8)).astype(np.float64) * 2.0 ** -24).astype(np.float32)
-
-    def permutation(self, n):
-        """Fisher-Yates from the top, j = below(i + 1) with rejection of the top partial bucket."""
-        a = list(range(n))
-        start = self.pos
-        buf, k = self.words(n + 16).tolist(), 0
-        for i in range(n - 1, 0, -1):
-            r = i + 1
-            limit = 2 ** 32 - (2 ** 32 % r)
-            while True:
-                if k == len(buf):
-                    buf += self.words(1024).tolist()
-                u = buf[k]
-                k += 1
-                if u < limit:
-                    break
-            j = u % r
-            a[i], a[j] = a[j], a[i]
-        self.pos = start + k  # the words past the last one used stay unread
-        return np.array(a, dtype=np.int64)
 
 
 def dequantize(pixels_u8, rng):
@@ -402,41 +328,6 @@ def bpd_loss(model, y):
     """The family's loss for pixel configs: bits/dim = nll * (1 / (D ln 2)) + 8."""
     nll = -model.log_prob(y).mean()
     return nll * (1 / (DIM * math.log(2))) + 8
-
-
-# ---------------------------------------------------------------------------------------------
-# safetensors (F32 only), the format of genmodels' model.safetensors.
-
-def save_safetensors(path, tensors):
-    header, offset, blobs = {}, 0, []
-    for k, t in tensors.items():
-        a = t.detach().to(torch.float32).contiguous().numpy().astype("<f4").tobytes()
-        header[k] = {"dtype": "F32", "shape": list(t.shape), "data_offsets": [offset, offset + len(a)]}
-        offset += len(a)
-        blobs.append(a)
-    h = json.dumps(header, separators=(",", ":")).encode()
-    h += b" " * (-len(h) % 8)
-    with open(path, "wb") as f:
-        f.write(struct.pack("<Q", len(h)))
-        f.write(h)
-        for a in blobs:
-            f.write(a)
-
-
-def load_safetensors(path):
-    raw = open(path, "rb").read()
-    n = struct.unpack("<Q", raw[:8])[0]
-    header = json.loads(raw[8:8 + n])
-    out = {}
-    for k, v in header.items():
-        if k == "__metadata__":
-            continue
-        if v["dtype"] != "F32":
-            raise ValueError(f"{path}: tensor {k} is {v['dtype']}; this reader takes F32")
-        b, e = v["data_offsets"]
-        a = np.frombuffer(raw, dtype="<f4", count=(e - b) // 4, offset=8 + n + b)
-        out[k] = torch.from_numpy(a.astype(np.float32).reshape(v["shape"]))
-    return out
 
 
 # ---------------------------------------------------------------------------------------------

@@ -12,6 +12,11 @@ Same config as genmodels' `cifar-conv` (packages/vae/src/config.ts, network.ts, 
   loss = mean over the batch of recon + KL(q(z|x) || N(0, I))
   Adam lr 1e-3 (0.9, 0.999, eps 1e-8), batch 128 (last batch of an epoch partial), shuffled
   per epoch; each batch dequantized: (k + u) / 256, u ~ U[0, 1). PyTorch's default init.
+  --streams genmodels draws the data order, the dequantization noise and epsilon from a port
+  of genmodels' Rng exactly as `vae.fit` does (else numpy's and torch's generators; --order,
+  --noise and --eps pick one stream each), and
+  --load DIR/model.safetensors starts from genmodels' weights (for example an untrained
+  `VAE.create(rt, 'cifar-conv', { seed })` saved).
 Evaluation: the 10,000 test images dequantized with seeded noise, one z per image;
 bits/dim = neg ELBO / (3072 ln 2) + 8 (the bound on the 8-bit data).
 
@@ -30,7 +35,7 @@ import sys
 
 # scripts/torch_cifar.py (repo root) sets OPENBLAS_CORETYPE, so it is imported before torch.
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "..", "scripts"))
-from torch_cifar import emit, read_cifar_bin  # noqa: E402
+from torch_cifar import GmRng, emit, load_safetensors, read_cifar_bin  # noqa: E402
 
 import argparse
 import math
@@ -40,9 +45,6 @@ import numpy as np
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
-
-
-
 
 
 class Encoder(nn.Module):
@@ -77,9 +79,9 @@ class VAE(nn.Module):
         self.encoder = Encoder()
         self.decoder = Decoder()
 
-    def terms(self, x):
+    def terms(self, x, eps=None):
         mu, logvar = self.encoder(x)
-        z = mu + torch.randn_like(mu) * torch.exp(0.5 * logvar)
+        z = mu + (torch.randn_like(mu) if eps is None else eps) * torch.exp(0.5 * logvar)
         mean = torch.sigmoid(self.decoder(z))
         ls = self.decoder.log_sigma
         recon = (((x - mean) ** 2) * (0.5 * torch.exp(-2 * ls)) + ls + 0.5 * math.log(2 * math.pi)).flatten(1).sum(1)
@@ -92,6 +94,41 @@ def dequantize(u8, gen):
     return (x + torch.rand(x.shape, generator=gen)) / 256
 
 
+class Streams:
+    """Where the data order, the dequantization noise and epsilon come from, each either
+    'torch': numpy's permutation, torch.rand from Generator(seed + 1), torch.randn_like from
+    the global generator (seeded with the seed, after the initial weights); or 'genmodels': a
+    port of its Philox Rng, drawn as vae.ts `fit` and data.ts draw them: epoch e's order
+    Rng(seed).split(e + 1)[e].permutation(n); the noise one stream Rng(seed).split(2)[1],
+    (k + u) / 256 in float64 stored as float32; epsilon the train step's stream Rng(seed),
+    normal(B * 128) per step."""
+
+    def __init__(self, seed, order, noise, eps):
+        self.seed = seed
+        self.kinds = {"order": order, "noise": noise, "eps": eps}
+        self.np_rng = np.random.default_rng(seed)
+        self.gen = torch.Generator().manual_seed(seed + 1)
+        self.gm_noise = GmRng(seed).split(2)[1]
+        self.gm_eps = GmRng(seed)
+
+    def order(self, epoch, n):
+        if self.kinds["order"] == "genmodels":
+            return GmRng(self.seed).split(epoch + 1)[epoch].permutation(n)
+        return self.np_rng.permutation(n)
+
+    def batch(self, u8):
+        if self.kinds["noise"] == "genmodels":
+            u = self.gm_noise.uniform(u8.size).reshape(u8.shape)
+            return torch.from_numpy(((u8.astype(np.float64) + u) / 256).astype(np.float32))
+        return dequantize(u8, self.gen)
+
+    def eps(self, rows):
+        """Epsilon [rows, 128], or None: the model draws torch.randn_like."""
+        if self.kinds["eps"] == "genmodels":
+            return torch.from_numpy(self.gm_eps.normal(rows * 128).reshape(rows, 128))
+        return None
+
+
 def main():
     p = argparse.ArgumentParser()
     p.add_argument("--data", required=True)
@@ -100,31 +137,43 @@ def main():
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--batch", type=int, default=128)
     p.add_argument("--eval-epochs", default="", help="also evaluate after these epochs, e.g. 1,5")
+    p.add_argument("--streams", choices=["torch", "genmodels"], default="torch",
+                   help="data order, dequantization noise and epsilon: PyTorch's generators or genmodels' Rng")
+    for k in ("order", "noise", "eps"):
+        p.add_argument(f"--{k}", choices=["torch", "genmodels"], default=None, help=f"the {k} stream only (default --streams)")
+    p.add_argument("--steps", type=int, default=None, help="stop after this many steps (a check; no evaluation)")
+    p.add_argument("--load", default=None, help="initial weights: a genmodels model.safetensors")
     a = p.parse_args()
     evals = {int(e) for e in a.eval_epochs.split(",") if e} | {a.epochs}
     torch.set_num_threads(a.threads)
     torch.manual_seed(a.seed)
     emit(model="vae_cifar_conv", phase="env", torch=torch.__version__, threads=torch.get_num_threads(),
-         openblas_coretype=os.environ.get("OPENBLAS_CORETYPE"), seed=a.seed)
+         openblas_coretype=os.environ.get("OPENBLAS_CORETYPE"), seed=a.seed,
+         streams={k: getattr(a, k) or a.streams for k in ("order", "noise", "eps")}, load=a.load)
     train = read_cifar_bin(a.data, [f"data_batch_{i}.bin" for i in range(1, 6)])[0]
     test = read_cifar_bin(a.data, ["test_batch.bin"])[0]
     model = VAE()
+    if a.load:
+        model.load_state_dict(load_safetensors(a.load), strict=True)
     opt = torch.optim.Adam(model.parameters(), lr=1e-3, betas=(0.9, 0.999), eps=1e-8)
-    gen = torch.Generator().manual_seed(a.seed + 1)
-    rng = np.random.default_rng(a.seed)
+    streams = Streams(a.seed, *(getattr(a, k) or a.streams for k in ("order", "noise", "eps")))
     n = train.shape[0]
     step = 0
     t0 = time.perf_counter()
     for epoch in range(a.epochs):
-        perm = rng.permutation(n)
+        perm = streams.order(epoch, n)
         for i in range(0, n, a.batch):
-            x = dequantize(train[perm[i:i + a.batch]], gen)
-            recon, kl = model.terms(x)
+            x = streams.batch(train[perm[i:i + a.batch]])
+            recon, kl = model.terms(x, streams.eps(x.shape[0]))
             loss = recon.mean() + kl.mean()
             opt.zero_grad()
             loss.backward()
             opt.step()
             step += 1
+            if step == a.steps:
+                emit(phase="train", epoch=epoch + 1, step=step, loss=loss.item(), recon=recon.mean().item(),
+                     kl=kl.mean().item(), log_sigma=model.decoder.log_sigma.item())
+                return
         emit(phase="train", epoch=epoch + 1, step=step, loss=loss.item(), recon=recon.mean().item(),
              kl=kl.mean().item(), log_sigma=model.decoder.log_sigma.item(),
              seconds=time.perf_counter() - t0)
