@@ -58,7 +58,8 @@ export interface GanEvalOptions extends Omit<FamilyEvalOptions, 'data'> {
   seed?: number;
   /**
    * Samples to score (default 2,500 for the 2-D presets, 2,000 against points, 10,000 for
-   * MNIST, 1,000 for `pixel_mmd`).
+   * MNIST, 1,000 for `pixel_mmd`; of more, `pixel_mmd` takes the first 1,000 and CIFAR-10's
+   * `fid` all of them).
    */
   n?: number;
   /** MNIST / CIFAR-10: where the files are. */

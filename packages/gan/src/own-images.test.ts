@@ -121,6 +121,11 @@ describe('ganFamily.train with a folder of images', () => {
     expect(val.shape).toEqual([1, 3, 8, 8]);
     expect(await model.evaluate({ data: val, n: 40 })).toEqual(m);
     expect(await model.evaluate({ data: val.reshape([1, 192]), n: 40 })).toEqual(m);
+    // Of more than 1,000 samples, pixel_mmd takes the first 1,000 (the MMD is O(n^2)): the
+    // seeded samples' first rows are the same, so 1,500 and 1,000 give the same figure.
+    const many = await model.evaluate({ data: val, n: 1500 });
+    expect(many).toEqual(await model.evaluate({ data: val, n: 1000 }));
+    expect(many).not.toEqual(m);
     const all = await model.evaluate({ data: folder, n: 40 });
     expect(Number.isFinite(all.pixel_mmd)).toBe(true);
     expect(all.pixel_mmd).not.toBe(m.pixel_mmd);
