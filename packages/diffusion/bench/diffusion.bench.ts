@@ -10,9 +10,11 @@
  *   pnpm --filter @genmodels/diffusion bench
  */
 import { Rng, Runtime, Tensor } from '@genmodels/runtime';
+import { reportBench } from '@genmodels/runtime/testing';
 import { Diffusion } from '../src/index.js';
 
-const rt = await Runtime.create({ device: 'cpu' });
+// GENMODELS_BENCH_PROFILE=<prefix>: ORT per-node profiles (scripts/profile-summary.ts in the runtime).
+const rt = await Runtime.create({ device: 'cpu', profile: process.env.GENMODELS_BENCH_PROFILE });
 
 async function bench(preset: string, trainSteps: number, n: number) {
   const m = Diffusion.create(rt, preset, { seed: 0 });
@@ -32,6 +34,16 @@ async function bench(preset: string, trainSteps: number, n: number) {
   await m.sampleFlat(n, { sampler: 'ddim', steps: 50 });
   const ms = performance.now() - t1;
   const tm = m.lastTiming;
+  const train = (trainSteps * cfg.batchSize) / trainSecs;
+  reportBench({ config: `diffusion/${preset}`, phase: 'train', value: train, unit: 'samples/s' });
+  // One U-Net evaluation per sample per step; with guidance each sample takes two.
+  const evals = cfg.numClasses > 0 && cfg.guidance > 0 ? 2 : 1;
+  reportBench({
+    config: `diffusion/${preset}`,
+    phase: 'ddim-eval',
+    value: ms / n / evals / 50,
+    unit: 'ms/evaluation',
+  });
   console.log(
     `${preset}: train ${((trainSteps * cfg.batchSize) / trainSecs).toFixed(0)} examples/s (batch ${cfg.batchSize}, ${((trainSecs / trainSteps) * 1000).toFixed(1)} ms/step); ` +
       `DDIM-50 ${(ms / n).toFixed(2)} ms per sample (${n} per call${cfg.numClasses > 0 ? `, guidance ${cfg.guidance}` : ''}); ` +
@@ -39,6 +51,10 @@ async function bench(preset: string, trainSteps: number, n: number) {
   );
 }
 
-await bench('moons-2d', 500, 2000);
-await bench('mnist-unet-tiny', 30, 16);
-await bench('mnist-unet', 10, 16);
+// GENMODELS_BENCH_ONLY=<preset> runs one preset (bench:vs-torch: one process per config, for its peak RSS).
+const only = process.env.GENMODELS_BENCH_ONLY;
+if (!only || only === 'moons-2d') await bench('moons-2d', 500, 2000);
+if (!only || only === 'mnist-unet-tiny') await bench('mnist-unet-tiny', 30, 16);
+if (!only || only === 'mnist-unet') await bench('mnist-unet', 10, 16);
+
+rt.endProfiling();

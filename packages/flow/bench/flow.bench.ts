@@ -7,9 +7,11 @@
  *   pnpm --filter @genmodels/flow bench
  */
 import { Rng, Runtime, Tensor } from '@genmodels/runtime';
+import { reportBench } from '@genmodels/runtime/testing';
 import { Flow } from '../src/index.js';
 
-const rt = await Runtime.create({ device: 'cpu' });
+// GENMODELS_BENCH_PROFILE=<prefix>: ORT per-node profiles (scripts/profile-summary.ts in the runtime).
+const rt = await Runtime.create({ device: 'cpu', profile: process.env.GENMODELS_BENCH_PROFILE });
 
 async function bench(preset: string, trainSteps: number, sampleN: number): Promise<void> {
   const flow = Flow.create(rt, preset, { seed: 0 });
@@ -28,10 +30,15 @@ async function bench(preset: string, trainSteps: number, sampleN: number): Promi
   t0 = performance.now();
   await flow.sampleFlat(sampleN, 1);
   const samplePerSec = sampleN / ((performance.now() - t0) / 1000);
+  reportBench({ config: `flow/${preset}`, phase: 'train', value: trainPerSec, unit: 'samples/s' });
   console.log(
     `${preset} (batch ${batchSize}), cpu: train ${trainPerSec.toFixed(0)} samples/s (${(trainPerSec / batchSize).toFixed(1)} steps/s); sample ${samplePerSec.toFixed(0)} samples/s (${sampleN} samples)`,
   );
 }
 
-await bench('moons', 300, 100_000);
-await bench('mnist-mlp', 20, 2_000);
+// GENMODELS_BENCH_ONLY=<preset> runs one preset (bench:vs-torch: one process per config, for its peak RSS).
+const only = process.env.GENMODELS_BENCH_ONLY;
+if (!only || only === 'moons') await bench('moons', 300, 100_000);
+if (!only || only === 'mnist-mlp') await bench('mnist-mlp', 20, 2_000);
+
+rt.endProfiling();

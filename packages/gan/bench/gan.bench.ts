@@ -7,9 +7,11 @@
  *   pnpm --filter @genmodels/gan bench
  */
 import { Rng, Runtime, Tensor } from '@genmodels/runtime';
+import { reportBench } from '@genmodels/runtime/testing';
 import { GAN } from '../src/index.js';
 
-const rt = await Runtime.create({ device: 'cpu' });
+// GENMODELS_BENCH_PROFILE=<prefix>: ORT per-node profiles (scripts/profile-summary.ts in the runtime).
+const rt = await Runtime.create({ device: 'cpu', profile: process.env.GENMODELS_BENCH_PROFILE });
 
 async function pairsPerSec(
   preset: string,
@@ -27,12 +29,18 @@ async function pairsPerSec(
   return { pairs, samples: pairs * batchSize };
 }
 
+// GENMODELS_BENCH_ONLY=<preset> runs one preset (bench:vs-torch: one process per config, for its peak RSS).
+const only = process.env.GENMODELS_BENCH_ONLY;
 for (const [preset, steps] of [
   ['ring8', 2000],
   ['mnist-dcgan', 60],
 ] as const) {
+  if (only && only !== preset) continue;
   const r = await pairsPerSec(preset, steps);
+  reportBench({ config: `gan/${preset}`, phase: 'train', value: r.samples, unit: 'samples/s' });
   console.log(
     `${preset} train, batch ${preset === 'ring8' ? 256 : 64}, cpu: ${r.pairs.toFixed(1)} D+G step pairs/s (${r.samples.toFixed(0)} real samples/s)`,
   );
 }
+
+rt.endProfiling();

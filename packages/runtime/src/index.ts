@@ -17,6 +17,8 @@ export {
 } from './errors.js';
 export type { Feed, IOSpec } from './exec/executable.js';
 export { Executable } from './exec/executable.js';
+export type { OpTypeTime, ProfileSummary } from './exec/profile.js';
+export { formatProfile, summarizeProfile } from './exec/profile.js';
 export type { CompileOptions, Device, RuntimeOptions } from './exec/runtime.js';
 export { Runtime } from './exec/runtime.js';
 export type {

@@ -10,9 +10,11 @@
  */
 import { availableParallelism } from 'node:os';
 import { Rng, Runtime } from '@genmodels/runtime';
+import { reportBench } from '@genmodels/runtime/testing';
 import { corpusFromText, GPT } from '../src/gpt/index.js';
 
-const rt = await Runtime.create({ device: 'cpu' });
+// GENMODELS_BENCH_PROFILE=<prefix>: ORT per-node profiles (scripts/profile-summary.ts in the runtime).
+const rt = await Runtime.create({ device: 'cpu', profile: process.env.GENMODELS_BENCH_PROFILE });
 const chars = Array.from({ length: 65 }, (_, i) => String.fromCharCode(33 + i)).join('');
 const picks = new Rng(0).integers(200_000, 0, chars.length);
 const corpus = await corpusFromText(Array.from(picks, (i) => chars[i]).join(''));
@@ -36,6 +38,18 @@ const rate = async (kvCache: boolean) => {
 const withKv = await rate(true);
 const withoutKv = await rate(false);
 
+reportBench({
+  config: 'transformer/shakespeare-char',
+  phase: 'train',
+  value: trainRate,
+  unit: 'tokens/s',
+});
+reportBench({
+  config: 'transformer/shakespeare-char',
+  phase: 'sample-kv',
+  value: withKv,
+  unit: 'tokens/s',
+});
 const where = `cpu, ${rt.threads} threads (${availableParallelism()} available)`;
 console.log(
   `shakespeare-char train, batch ${batchSize} x ${blockSize}, ${where}: ${trainRate.toFixed(0)} tokens/s (${((1000 * trainSec) / steps).toFixed(0)} ms/step)`,
@@ -43,3 +57,5 @@ console.log(
 console.log(
   `shakespeare-char generate ${tokens} tokens, batch 1: ${withKv.toFixed(0)} tokens/s with KV cache, ${withoutKv.toFixed(0)} tokens/s without (${(withKv / withoutKv).toFixed(1)}x)`,
 );
+
+rt.endProfiling();

@@ -6,9 +6,11 @@
  *   pnpm --filter @genmodels/vae bench
  */
 import { Rng, Runtime, Tensor } from '@genmodels/runtime';
+import { reportBench } from '@genmodels/runtime/testing';
 import { VAE } from '../src/index.js';
 
-const rt = await Runtime.create({ device: 'cpu' });
+// GENMODELS_BENCH_PROFILE=<prefix>: ORT per-node profiles (scripts/profile-summary.ts in the runtime).
+const rt = await Runtime.create({ device: 'cpu', profile: process.env.GENMODELS_BENCH_PROFILE });
 const vae = VAE.create(rt, 'mnist-mlp', { seed: 0 });
 // Pixel values do not change the cost; uniform noise stands in for MNIST.
 const n = 128 * 60;
@@ -28,3 +30,7 @@ const sampleRate = (rounds * 1000) / ((performance.now() - t0) / 1000);
 
 console.log(`mnist-mlp train, batch 128, cpu: ${trainRate.toFixed(0)} samples/s`);
 console.log(`mnist-mlp sample(1000): ${sampleRate.toFixed(0)} samples/s`);
+reportBench({ config: 'vae/mnist-mlp', phase: 'train', value: trainRate, unit: 'samples/s' });
+reportBench({ config: 'vae/mnist-mlp', phase: 'sample', value: sampleRate, unit: 'samples/s' });
+
+rt.endProfiling();

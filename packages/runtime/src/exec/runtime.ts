@@ -36,6 +36,12 @@ export interface RuntimeOptions {
   logSeverityLevel?: 0 | 1 | 2 | 3 | 4;
   /** Node.js, device 'webgpu': show what the GPU drivers print while the adapter is probed. */
   verbose?: boolean;
+  /**
+   * Node.js: write ONNX Runtime's per-node profile of every session compiled by this runtime
+   * to `<profile>_<time>.json` (Chrome trace format) when the session is disposed.
+   * `summarizeProfile` (from `@genmodels/runtime`) turns one into time per op type.
+   */
+  profile?: string;
 }
 
 export interface CompileOptions {
@@ -56,12 +62,15 @@ export interface CompileOptions {
  */
 export class Runtime {
   private readonly downloaders = new Map<string, Promise<ort.InferenceSession>>();
+  /** Sessions compiled while profiling, until endProfiling() writes their profiles. */
+  private readonly profiled: ort.InferenceSession[] = [];
 
   private constructor(
     readonly device: Device,
     readonly threads: number,
     readonly strictDevice: boolean,
     readonly logSeverityLevel: number,
+    readonly profile?: string,
   ) {}
 
   static async create(opts: RuntimeOptions = {}): Promise<Runtime> {
@@ -72,7 +81,15 @@ export class Runtime {
     if (!Number.isInteger(threads) || threads < 1)
       throw new DeviceError(`Runtime.create: threads must be a positive integer, got ${threads}`);
     configureThreads(threads, opts.threads !== undefined);
-    const rt = new Runtime(device, threads, opts.strictDevice ?? false, opts.logSeverityLevel ?? 3);
+    if (opts.profile !== undefined && (typeof opts.profile !== 'string' || opts.profile === ''))
+      throw new DeviceError('Runtime.create: profile must be a non-empty file prefix');
+    const rt = new Runtime(
+      device,
+      threads,
+      opts.strictDevice ?? false,
+      opts.logSeverityLevel ?? 3,
+      opts.profile,
+    );
     if (device === 'webgpu') {
       const g = new Graph('probe');
       const x = g.input('x', 'float32', [1]);
@@ -94,6 +111,7 @@ export class Runtime {
       interOpNumThreads: 1,
       graphOptimizationLevel: 'all',
       logSeverityLevel: this.logSeverityLevel as 0 | 1 | 2 | 3 | 4,
+      ...(this.profile ? { enableProfiling: true, profileFilePrefix: this.profile } : {}),
       extra: {
         session: {
           intra_op: { allow_spinning: '0' },
@@ -126,6 +144,7 @@ export class Runtime {
         `${name}: ONNX Runtime could not create a '${this.device}' session: ${(e as Error).message}${sessionErrorHint((e as Error).message)}`,
       );
     }
+    if (this.profile) this.profiled.push(session);
     const inputs = graph.inputs.map((v) => ({ name: v.name!, dtype: v.dtype, shape: v.shape }));
     const outs = Object.entries(outputs).map(([n, v]) => ({
       name: n,
@@ -133,6 +152,14 @@ export class Runtime {
       shape: v.shape,
     }));
     return new Executable(this, session, inputs, outs, model, name);
+  }
+
+  /**
+   * With `profile` set: stop profiling every session compiled so far and write each one's
+   * profile file now (ORT otherwise writes it when the session is released).
+   */
+  endProfiling(): void {
+    for (const s of this.profiled.splice(0)) s.endProfiling();
   }
 
   /** Nodes of `exe`'s model that ORT placed on the CPU provider (see cpuPlacedNodes). */

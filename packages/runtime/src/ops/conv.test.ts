@@ -232,6 +232,16 @@ const convGrad: GradCase[] = [
   ],
   ['1x1 kernel with size-1 dims, no bias', inp([1, 3, 1, 5], [2, 3, 1, 1]), {}],
   [
+    'padding wider than the kernel span (input gradient by ConvTranspose)',
+    inp([2, 2, 4, 4], [3, 2, 2, 2], 3),
+    { padding: 2 },
+  ],
+  [
+    'dilation 2 symbolic batch, kernel 2x3 padding [1,2]',
+    inp([2, 3, 6, 7], [2, 3, 2, 3], 2, true),
+    { dilation: 2, padding: [1, 2] },
+  ],
+  [
     'stride [2,1] padding [1,0]',
     inp([2, 2, 5, 5], [2, 2, 2, 3], 2),
     { stride: [2, 1], padding: [1, 0] },
@@ -300,6 +310,11 @@ const firstGrad =
 
 describe('second-order gradients', () => {
   const cases: [string, (x: Value, w: Value) => Value, Record<string, GradcheckInput>][] = [
+    [
+      'conv2d stride 1 padding 1 (flipped-kernel input gradient)',
+      (x, w) => conv2d(x, w, undefined, { padding: 1 }),
+      inp([2, 2, 5, 4], [3, 2, 3, 3]),
+    ],
     [
       'conv2d stride 2 padding 1',
       (x, w) => conv2d(x, w, undefined, { stride: 2, padding: 1 }),
@@ -407,5 +422,23 @@ describe.runIf(webgpuAvailable())('convolution on WebGPU (SwiftShader in CI)', (
       ]),
     );
     await expectCpuWebGpuMatch(rt, g, outputs, feed, { tol: 1e-4, relative: true });
+  });
+
+  it('ungrouped stride-1 conv2d (flipped-kernel input gradient, per-tap weight gradient) matches CPU', async () => {
+    const g = new Graph();
+    const x = g.input('x', 'float32', [2, 3, 6, 5]);
+    const w = g.input('w', 'float32', [4, 3, 3, 3]);
+    const w1 = g.input('w1', 'float32', [2, 4, 1, 1]);
+    const h = conv2d(x, w, undefined, { padding: 1 });
+    const y = conv2d(h, w1);
+    const [dx, dw, dw1] = grad(sum(mul(y, y)), [x, w, w1]);
+    const rng = new Rng(12);
+    const feed = Object.fromEntries(
+      g.inputs.map((v) => [
+        v.name!,
+        new Tensor('float32', v.shape as number[], rng.normal(sizeOf(v.shape as number[]))),
+      ]),
+    );
+    await expectCpuWebGpuMatch(rt, g, { y, dx, dw, dw1 }, feed, { tol: 1e-4, relative: true });
   });
 });

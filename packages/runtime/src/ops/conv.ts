@@ -1,15 +1,24 @@
 /**
  * 2-D convolution and transposed convolution (NCHW), PyTorch semantics over ONNX
- * `Conv` / `ConvTranspose`. Each one's VJP is written with the other (plus a Conv for
- * the weight), so gradients of any order stay inside these two traced ops.
+ * `Conv` / `ConvTranspose`. Each one's VJP is written with traced ops (Conv, ConvTranspose,
+ * Gemm, Slice, Pad, Transpose, Concat), so gradients of any order stay differentiable.
+ *
+ * The backward graphs are chosen for ONNX Runtime's CPU provider, whose Conv is im2col + one
+ * GEMM per image (see docs/performance.md):
+ * - the weight gradient is one GEMM per kernel tap over the whole batch (K = N*H'*W'), not a
+ *   Conv whose "kernel" is the output image (a GEMM with 9 columns per image, 3-5x slower);
+ * - the input gradient of a stride-1 Conv is a Conv with the flipped, transposed kernel,
+ *   which runs about 2x faster than the equivalent ConvTranspose (GEMM + col2im).
  */
 import { ShapeError, scopedOp } from '../errors.js';
 import { type Node, primitive, type Value, vjp1 } from '../graph/graph.js';
 import { type Dim, formatShape, symbolicSize } from '../graph/shape.js';
+import { concat } from './concat.js';
 import { checkFloat, checkSameDType, emit1 } from './core.js';
+import { linear } from './matmul.js';
 import { sum } from './reduce.js';
-import { reshape, transpose } from './shape.js';
-import { emitSlice } from './slice.js';
+import { reshape, transpose, unsqueeze } from './shape.js';
+import { emitSlice, pad, slice } from './slice.js';
 
 /** A per-axis hyper-parameter: one number for both spatial axes, or `[h, w]`. */
 export type Pair = number | readonly [number, number];
@@ -146,12 +155,7 @@ const conv2dP = primitive('Conv', {
         o.stride[i],
     );
     return [
-      needs[0]
-        ? convTranspose2d(g, w, undefined, {
-            ...o,
-            outputPadding: outputPadding as [number, number],
-          })
-        : null,
+      needs[0] ? inputGrad(g, w, o, outputPadding as [number, number]) : null,
       needs[1] ? weightGrad(x, g, o, k) : null,
       b && needs[2] ? sum(g, [0, 2, 3]) : null,
     ];
@@ -295,13 +299,37 @@ export function convTranspose2d(
 }
 
 /**
+ * The input gradient of a Conv: its ConvTranspose with the same geometry. A stride-1,
+ * ungrouped Conv whose padding is at most its dilated kernel span takes instead the
+ * equivalent Conv of g with the kernel flipped and its channel axes swapped:
+ * dx[n,c,y,x] = sum g[n,o,y+p-i*d,x+p-j*d] w[o,c,i,j].
+ */
+function inputGrad(g: Value, w: Value, o: Geom, outputPadding: [number, number]): Value {
+  const k = w.shape.slice(2) as number[];
+  const full = [0, 1].map((i) => o.dilation[i] * (k[i] - 1) - o.padding[i]);
+  if (o.groups === 1 && o.stride.every((s) => s === 1) && full.every((p) => p >= 0)) {
+    const flipped = slice(w, [-1, -1], [-Infinity, -Infinity], [2, 3], [-1, -1]);
+    return conv2d(g, transpose(flipped, [1, 0, 2, 3]), undefined, {
+      padding: full as [number, number],
+      dilation: o.dilation,
+    });
+  }
+  return convTranspose2d(g, w, undefined, { ...o, outputPadding });
+}
+
+/**
  * The weight gradient of a Conv (a = input, b = output cotangent) or of a
  * ConvTranspose (a = output cotangent, b = input): both are a correlation over the
- * batch, computed as one Conv with batch and channel roles swapped, stride and
- * dilation exchanged. a: [N, Ca, ...], b: [N, Cb, ...] -> [Cb, Ca/groups, kh, kw].
+ * batch. a: [N, Ca, H, W], b: [N, Cb, H', W'] -> [Cb, Ca/groups, kh, kw].
+ *
+ * Ungrouped: one GEMM per kernel tap (i, j) over the whole batch, b as [Cb, N*H'*W'] times
+ * the tap's window of the padded a as [Ca, N*H'*W'] transposed, stacked into the kernel's
+ * last axes (stride 1: windows are contiguous shifts on the flattened padded grid).
+ * Grouped: one Conv with batch and channel roles swapped, stride and dilation exchanged.
  */
 function weightGrad(a: Value, b: Value, o: Geom, k: readonly number[]): Value {
   const G = o.groups;
+  if (G === 1) return weightGradByTaps(a, b, o, k);
   let img: Value;
   if (G === 1) img = transpose(a, [1, 0, 2, 3]);
   else {
@@ -319,6 +347,55 @@ function weightGrad(a: Value, b: Value, o: Geom, k: readonly number[]): Value {
   });
   // Trailing rows/cols that no forward window reached make the result larger than the kernel.
   return transpose(cropHW(full, k[0], k[1]), [1, 0, 2, 3]);
+}
+
+function weightGradByTaps(a: Value, b: Value, o: Geom, k: readonly number[]): Value {
+  const [Ca, Cb] = [a.shape[1], b.shape[1]];
+  const [Ho, Wo] = b.shape.slice(2) as number[];
+  const [ph, pw] = o.padding;
+  // [Ca, N, H + 2ph, W + 2pw]
+  const padded = pad(transpose(a, [1, 0, 2, 3]), [0, 0, ph, pw, 0, 0, ph, pw]);
+  const bt = transpose(b, [1, 0, 2, 3]);
+  const taps: Value[] = [];
+  if (o.stride.every((s) => s === 1)) {
+    // Stride 1: on the padded grid flattened per (channel, image), tap (i, j) pairs output
+    // position r = y*Wp + x with input position r + i*d*Wp + j*d. With b zero-padded onto the
+    // same grid, each tap is one contiguous shift of one operand: the one with fewer channels.
+    const [Hp, Wp] = padded.shape.slice(2) as number[];
+    const L = Hp * Wp;
+    const offsets: number[] = [];
+    for (let i = 0; i < k[0]; i++)
+      for (let j = 0; j < k[1]; j++) offsets.push(i * o.dilation[0] * Wp + j * o.dilation[1]);
+    const far = offsets[offsets.length - 1];
+    const grid = reshape(pad(bt, [0, 0, 0, 0, 0, 0, Hp - Ho, Wp - Wo]), [Cb, -1, L]);
+    const flat = reshape(padded, [Ca, -1, L]);
+    const shiftB = typeof Ca === 'number' && typeof Cb === 'number' && Cb < Ca;
+    const fixed = shiftB ? reshape(flat, [Ca, -1]) : reshape(grid, [Cb, -1]);
+    // The shifted operand, padded so that every tap's window of length L exists.
+    const wide = shiftB ? pad(grid, [0, 0, far, 0, 0, 0]) : pad(flat, [0, 0, 0, 0, 0, far]);
+    for (const off of offsets) {
+      const start = shiftB ? far - off : off;
+      const win = reshape(slice(wide, [start], [start + L], [2]), [shiftB ? Cb : Ca, -1]);
+      taps.push(unsqueeze(shiftB ? linear(win, fixed) : linear(fixed, win), [2]));
+    }
+  } else {
+    const bFlat = reshape(bt, [Cb, -1]);
+    for (let i = 0; i < k[0]; i++) {
+      for (let j = 0; j < k[1]; j++) {
+        const [y0, x0] = [i * o.dilation[0], j * o.dilation[1]];
+        const window = slice(
+          padded,
+          [y0, x0],
+          [y0 + (Ho - 1) * o.stride[0] + 1, x0 + (Wo - 1) * o.stride[1] + 1],
+          [2, 3],
+          o.stride,
+        );
+        taps.push(unsqueeze(linear(bFlat, reshape(window, [Ca, -1])), [2]));
+      }
+    }
+  }
+  const stacked = taps.length === 1 ? taps[0] : concat(taps, 2);
+  return reshape(stacked, [Cb, Ca, k[0], k[1]]);
 }
 
 /**

@@ -93,6 +93,7 @@ function adamFamily(kind: 'adam' | 'adamw', betas: [number, number], eps: number
 
   const optimizer: Optimizer = {
     kind,
+    elementwise: true,
     config: { beta1: b1, beta2: b2, eps, weightDecay: wd },
     stateSpecs: () => ADAM_STATE.map((s) => ({ ...s })),
     update(p, state, ctx) {

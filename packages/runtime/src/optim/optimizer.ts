@@ -44,6 +44,14 @@ export interface UpdateContext {
 export interface Optimizer {
   /** 'sgd' | 'adam' | 'adamw' */
   readonly kind: string;
+  /**
+   * True when `update` treats every element on its own (SGD, Adam, AdamW): the update of a
+   * concatenation of parameters is then the concatenation of their updates, and
+   * compileTrainStep updates small parameters of one group as one flat tensor (a few large
+   * ops instead of a dozen small ones per parameter). Leave unset for per-tensor rules
+   * (norm-based ones such as LAMB).
+   */
+  readonly elementwise?: boolean;
   /** Serializable hyper-parameters (checkpoints store them). */
   readonly config: Record<string, number | boolean | string>;
   /** Per-parameter state, each of the same shape and dtype as the parameter. */

@@ -36,6 +36,7 @@ export function sgd(opts: SgdOptions = {}): Optimizer {
   }
   const specs: StateSpec[] = momentum > 0 ? [{ name: 'momentum_buffer', init: 'zeros' }] : [];
   return {
+    elementwise: true,
     kind: 'sgd',
     config: { momentum, dampening, nesterov, weightDecay },
     stateSpecs: () => specs.map((s) => ({ ...s })),

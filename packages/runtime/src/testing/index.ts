@@ -6,6 +6,8 @@
  * checkpoint look as PyTorch writes it (no stored config), for loader tests.
  */
 
+export type { BenchFigure } from './bench.js';
+export { reportBench } from './bench.js';
 export { withoutStoredConfig } from './checkpoint.js';
 export type { GradcheckInput, GradcheckOptions, GradcheckResult } from './gradcheck.js';
 export { gradcheck } from './gradcheck.js';

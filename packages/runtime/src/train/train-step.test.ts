@@ -1,7 +1,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { DivergenceError, FeedError } from '../errors.js';
 import { Runtime } from '../exec/runtime.js';
-import { adam, sgd } from '../optim/index.js';
+import { adam, adamw, sgd } from '../optim/index.js';
 import { Rng } from '../rng.js';
 import type { Tensor } from '../tensor.js';
 import { initMlp, makeClassification, mlpLoss } from '../testing/mlp.js';
@@ -110,3 +110,77 @@ describe('compiled train step (MLP, Adam)', () => {
     );
   });
 });
+
+describe('flat optimizer groups (elementwise optimizers)', () => {
+  // fc1.weight [300, 1024] has 307,200 elements: above the flat limit, updated on its own;
+  // the other three parameters form one flat group (two option sets with `groups`).
+  const sizes = [1024, 300, 4];
+  const wide = {
+    x: { dtype: 'float32', shape: ['batch', 1024] },
+    y: { dtype: 'int64', shape: ['batch'] },
+  } as const;
+  const data = makeClassification(64, 1024, 4, 7);
+  const perTensor = (o: ReturnType<typeof adam>) => {
+    const { elementwise: _e, ...rest } = o;
+    return rest;
+  };
+  async function run(optimizer: ReturnType<typeof adam>, groups?: boolean) {
+    const step = await compileTrainStep(rt, {
+      params: initMlp(sizes, new Rng(3)),
+      inputs: wide,
+      loss: mlpLoss(2),
+      optimizer,
+      groups: groups ? (k) => (k.endsWith('bias') ? { weightDecay: 0 } : {}) : undefined,
+    });
+    for (let i = 0; i < 3; i++) await step.run(data, { lr: 1e-2 });
+    return step;
+  }
+  const stateBits = async (step: Awaited<ReturnType<typeof run>>) => {
+    const s = await step.getState();
+    return { params: bits(s.params), optimizer: bits(s.optimizer) };
+  };
+
+  for (const [name, make, groups] of [
+    ['adam', () => adam(), false],
+    ['adamw with per-parameter decay', () => adamw({ weightDecay: 0.1 }), true],
+    ['sgd with momentum', () => sgd({ momentum: 0.9 }), false],
+  ] as const) {
+    it(`${name}: the same parameters and optimizer state, bit for bit, as one update per tensor`, async () => {
+      const flat = await run(make(), groups);
+      const single = await run(perTensor(make()), groups);
+      expect(flat.executable.model.length).toBeLessThan(single.executable.model.length);
+      const [a, b] = [await stateBits(flat), await stateBits(single)];
+      expect(Object.keys(a.optimizer).sort()).toEqual(Object.keys(b.optimizer).sort());
+      expect(a).toEqual(b);
+    });
+  }
+
+  it('getState names the state per parameter, and setState restores a flat group exactly', async () => {
+    const step = await run(adam());
+    const keys = Object.keys(locations(step));
+    expect(keys.filter((k) => k.includes('@flat-'))).toHaveLength(2);
+    const saved = await step.getState();
+    expect(Object.keys(saved.optimizer).sort()).toEqual(
+      ['fc1.bias', 'fc1.weight', 'fc2.bias', 'fc2.weight'].flatMap((k) => [
+        `${k}:exp_avg`,
+        `${k}:exp_avg_sq`,
+      ]),
+    );
+    const r1 = await step.run(data, { lr: 1e-2 });
+    step.setState(saved);
+    const r2 = await step.run(data, { lr: 1e-2 });
+    expect(r2.loss).toBe(r1.loss);
+    const { 'fc2.bias:exp_avg': _dropped, ...missing } = saved.optimizer;
+    expect(() => step.setState({ ...saved, optimizer: missing })).toThrow(
+      "state is missing optimizer state 'fc2.bias:exp_avg'",
+    );
+    expect(() =>
+      step.setState({
+        ...saved,
+        optimizer: { ...saved.optimizer, 'fc2.bias:exp_avg': saved.optimizer['fc1.bias:exp_avg'] },
+      }),
+    ).toThrow("optimizer state 'fc2.bias:exp_avg' has shape [300], expected [4]");
+  });
+});
+
+const locations = (step: { locations(): Record<string, string> }) => step.locations();

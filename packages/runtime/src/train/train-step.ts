@@ -14,6 +14,8 @@ import { Graph, type Value } from '../graph/graph.js';
 import { formatShape, type Shape } from '../graph/shape.js';
 import type { Module } from '../nn/module.js';
 import { type NoiseInput, type TraceContext, withTrace } from '../nn/trace.js';
+import { concat, split } from '../ops/concat.js';
+import { reshape } from '../ops/shape.js';
 import { clipGradNorm } from '../optim/clip.js';
 import type { Optimizer, ParamGroupOptions } from '../optim/optimizer.js';
 import { Rng, type RngState } from '../rng.js';
@@ -79,6 +81,66 @@ const S = 'state:';
 const BUF = 'buffer:';
 const NEXT = 'next:';
 
+/** Parameters up to this many elements are updated in flat groups (see Optimizer.elementwise). */
+const FLAT_MAX = 1 << 18;
+
+/** One parameter's place in a flat optimizer group. */
+interface FlatMember {
+  name: string;
+  shape: readonly number[];
+  offset: number;
+  size: number;
+}
+
+/** Parameters updated as one flat tensor; their optimizer state lives flat as `<id>:<state>`. */
+interface FlatGroup {
+  id: string;
+  members: FlatMember[];
+  size: number;
+}
+
+/**
+ * Group the small parameters that share their group options, in order, when the optimizer
+ * is elementwise: the update then runs once per group (bit for bit the same per element).
+ */
+function planFlatGroups(
+  names: readonly string[],
+  shapes: Readonly<Record<string, readonly number[]>>,
+  optionsOf: (name: string) => ParamGroupOptions,
+  elementwise: boolean,
+): FlatGroup[] {
+  if (!elementwise) return [];
+  const byOptions = new Map<string, string[]>();
+  for (const k of names) {
+    if (shapes[k].reduce((a, b) => a * b, 1) > FLAT_MAX) continue;
+    const o = optionsOf(k);
+    const key = JSON.stringify([o.lr ?? 1, o.weightDecay ?? null]);
+    byOptions.set(key, [...(byOptions.get(key) ?? []), k]);
+  }
+  return [...byOptions.values()]
+    .filter((ks) => ks.length > 1)
+    .map((ks) => {
+      let offset = 0;
+      const members = ks.map((name) => {
+        const size = shapes[name].reduce((a, b) => a * b, 1);
+        const m = { name, shape: shapes[name], offset, size };
+        offset += size;
+        return m;
+      });
+      return { id: flatId(ks), members, size: offset };
+    });
+}
+
+/**
+ * A group's state key: unique across steps sharing one store (a GAN's D and G steps each
+ * have their groups), stable across compiles of the same model, free of ':'.
+ */
+function flatId(names: readonly string[]): string {
+  let h = 0x811c9dc5;
+  for (const c of names.join('\n')) h = Math.imul(h ^ c.charCodeAt(0), 0x01000193) >>> 0;
+  return `@flat-${h.toString(16).padStart(8, '0')}-${names.length}`;
+}
+
 /**
  * Trace, differentiate and compile a training step.
  *
@@ -107,12 +169,21 @@ export async function compileTrainStep(rt: Runtime, spec: TrainStepSpec): Promis
   for (const [k, t] of Object.entries(trainable)) all[k] = g.input(P + k, 'float32', t.shape);
   const updated = Object.keys(all).filter((k) => spec.trainable?.(k) ?? true);
   if (updated.length === 0) throw new GraphError(`${name}: no parameter is trainable in this step`);
-  const states: Record<string, Record<string, Value>> = {};
-  for (const k of updated) {
-    states[k] = Object.fromEntries(
-      stateSpecs.map((s) => [s.name, g.input(`${S}${k}:${s.name}`, 'float32', trainable[k].shape)]),
+  const groupOf = (k: string) => spec.groups?.(k, all[k].rank) ?? {};
+  const flat = planFlatGroups(
+    updated,
+    Object.fromEntries(updated.map((k) => [k, trainable[k].shape])),
+    groupOf,
+    spec.optimizer.elementwise === true,
+  );
+  const inFlat = new Set(flat.flatMap((f) => f.members.map((m) => m.name)));
+  const stateInputs = (key: string, shape: Shape) =>
+    Object.fromEntries(
+      stateSpecs.map((s) => [s.name, g.input(`${S}${key}:${s.name}`, 'float32', shape)]),
     );
-  }
+  const states: Record<string, Record<string, Value>> = {};
+  for (const k of updated) if (!inFlat.has(k)) states[k] = stateInputs(k, trainable[k].shape);
+  for (const f of flat) states[f.id] = stateInputs(f.id, [f.size]);
   const bufferValues: Record<string, Value> = {};
   for (const [k, t] of Object.entries(buffers))
     bufferValues[k] = g.input(BUF + k, t.dtype, t.shape);
@@ -153,17 +224,47 @@ export async function compileTrainStep(rt: Runtime, spec: TrainStepSpec): Promis
     outputs['metric:grad_norm'] = c.norm;
   }
   for (const [k, v] of Object.entries(metrics)) outputs[`metric:${k}`] = v;
+  const ctxU = { lr, step: stepIn };
   names.forEach((k, i) => {
-    const group = spec.groups?.(k, all[k].rank) ?? {};
+    if (inFlat.has(k)) return;
     const u = g.scope(k, () =>
-      spec.optimizer.update({ name: k, value: all[k], grad: grads[i], group }, states[k], {
-        lr,
-        step: stepIn,
-      }),
+      spec.optimizer.update(
+        { name: k, value: all[k], grad: grads[i], group: groupOf(k) },
+        states[k],
+        ctxU,
+      ),
     );
     outputs[NEXT + P + k] = u.param;
     for (const s of stateSpecs) outputs[`${NEXT}${S}${k}:${s.name}`] = u.state[s.name];
   });
+  for (const f of flat) {
+    const flatOf = (vs: Value[]) =>
+      concat(
+        vs.map((v) => reshape(v, [-1])),
+        0,
+      );
+    const u = g.scope('optimizer', () =>
+      spec.optimizer.update(
+        {
+          name: `${f.members.length} parameters (${f.members[0].name}, ...)`,
+          value: flatOf(f.members.map((m) => all[m.name])),
+          grad: flatOf(f.members.map((m) => grads[names.indexOf(m.name)])),
+          group: groupOf(f.members[0].name),
+        },
+        states[f.id],
+        ctxU,
+      ),
+    );
+    const parts = split(
+      u.param,
+      f.members.map((m) => m.size),
+      0,
+    );
+    f.members.forEach((m, i) => {
+      outputs[NEXT + P + m.name] = reshape(parts[i], m.shape);
+    });
+    for (const s of stateSpecs) outputs[`${NEXT}${S}${f.id}:${s.name}`] = u.state[s.name];
+  }
   if (spec.module) {
     const names = new Map(spec.module.namedBuffers().map(([k, p]) => [p, k]));
     for (const [p, v] of ctx.updates) outputs[NEXT + BUF + names.get(p)!] = v;
@@ -181,7 +282,11 @@ export async function compileTrainStep(rt: Runtime, spec: TrainStepSpec): Promis
     const key = k.slice(k.indexOf(':') + 1);
     if (k.startsWith(P)) store[k] = toOrt(trainable[key].clone());
     else if (k.startsWith(BUF)) store[k] = toOrt(buffers[key].clone());
-    else store[k] = toOrt(Tensor.zeros(trainable[key.slice(0, key.lastIndexOf(':'))].shape));
+    else {
+      const owner = key.slice(0, key.lastIndexOf(':'));
+      const f = flat.find((f) => f.id === owner);
+      store[k] = toOrt(Tensor.zeros(f ? [f.size] : trainable[owner].shape));
+    }
   }
   const noiseInputs = [...ctx.noise.values()];
   return new TrainStep(
@@ -193,6 +298,7 @@ export async function compileTrainStep(rt: Runtime, spec: TrainStepSpec): Promis
     new Rng(spec.seed ?? 0),
     name,
     spec.optimizer,
+    flat,
   );
 }
 
@@ -237,6 +343,8 @@ export class TrainStep {
     readonly name: string,
     /** The optimizer this step was compiled with (its kind and config go into checkpoints). */
     readonly optimizer: Optimizer,
+    /** Parameters whose optimizer state is stored flat (split per parameter in getState). */
+    private readonly flat: readonly FlatGroup[] = [],
   ) {
     this.inputNames = Object.keys(inputSpecs);
   }
@@ -351,16 +459,59 @@ export class TrainStep {
     return {
       step: this.stepCount,
       params: await this.download(P),
-      optimizer: await this.download(S),
+      optimizer: this.unflatten(await this.download(S)),
       buffers: await this.download(BUF),
       rng: this.rng.state(),
     };
+  }
+
+  /** Per-parameter optimizer state (`fc1.weight:exp_avg`) from the flat groups' tensors. */
+  private unflatten(state: Record<string, Tensor>): Record<string, Tensor> {
+    for (const f of this.flat) {
+      for (const key of Object.keys(state).filter((k) => k.startsWith(`${f.id}:`))) {
+        const which = key.slice(f.id.length);
+        const data = state[key].data as Float32Array;
+        for (const m of f.members) {
+          state[m.name + which] = new Tensor(
+            'float32',
+            m.shape,
+            data.slice(m.offset, m.offset + m.size),
+          );
+        }
+        delete state[key];
+      }
+    }
+    return state;
+  }
+
+  /** A flat group's state tensor assembled from per-parameter entries (checked like any other). */
+  private flatten(key: string, optimizer: Record<string, Tensor> | undefined): Tensor {
+    const sep = key.indexOf(':');
+    const f = this.flat.find((f) => f.id === key.slice(0, sep))!;
+    const which = key.slice(sep);
+    const data = new Float32Array(f.size);
+    for (const m of f.members) {
+      const t = optimizer?.[m.name + which];
+      if (!t)
+        throw new FeedError(`${this.name}: state is missing optimizer state '${m.name}${which}'`);
+      if (t.shape.length !== m.shape.length || t.shape.some((d, i) => d !== m.shape[i])) {
+        throw new ShapeError(
+          `${this.name}: optimizer state '${m.name}${which}' has shape ${formatShape(t.shape)}, expected ${formatShape(m.shape)}`,
+        );
+      }
+      data.set(t.data as Float32Array, m.offset);
+    }
+    return new Tensor('float32', [f.size], data);
   }
 
   /** Restore a state from getState() (e.g. read from a checkpoint). */
   setState(s: TrainState): void {
     const next: Record<string, ort.Tensor> = {};
     for (const k of this.keys) {
+      if (k.startsWith(`${S}@flat`)) {
+        next[k] = toOrt(this.flatten(k.slice(S.length), s.optimizer));
+        continue;
+      }
       const [kind, source] = k.startsWith(P)
         ? ['parameter', s.params]
         : k.startsWith(S)
