@@ -13,9 +13,10 @@
 import { ShapeError, scopedOp } from '../errors.js';
 import { type Node, primitive, type Value, vjp1 } from '../graph/graph.js';
 import { type Dim, formatShape, symbolicSize } from '../graph/shape.js';
+import { Tensor } from '../tensor.js';
 import { concat } from './concat.js';
 import { checkFloat, checkSameDType, emit1 } from './core.js';
-import { linear } from './matmul.js';
+import { linear, matmul } from './matmul.js';
 import { sum } from './reduce.js';
 import { reshape, transpose, unsqueeze } from './shape.js';
 import { emitSlice, pad, slice } from './slice.js';
@@ -353,11 +354,10 @@ function weightGradByTaps(a: Value, b: Value, o: Geom, k: readonly number[]): Va
   const [Ca, Cb] = [a.shape[1], b.shape[1]];
   const [Ho, Wo] = b.shape.slice(2) as number[];
   const [ph, pw] = o.padding;
-  // [Ca, N, H + 2ph, W + 2pw]
-  const padded = pad(transpose(a, [1, 0, 2, 3]), [0, 0, ph, pw, 0, 0, ph, pw]);
-  const bt = transpose(b, [1, 0, 2, 3]);
-  const taps: Value[] = [];
   if (o.stride.every((s) => s === 1)) {
+    // [Ca, N, H + 2ph, W + 2pw]
+    const padded = pad(transpose(a, [1, 0, 2, 3]), [0, 0, ph, pw, 0, 0, ph, pw]);
+    const bt = transpose(b, [1, 0, 2, 3]);
     // Stride 1: on the padded grid flattened per (channel, image), tap (i, j) pairs output
     // position r = y*Wp + x with input position r + i*d*Wp + j*d. With b zero-padded onto the
     // same grid, each tap is one contiguous shift of one operand: the one with fewer channels.
@@ -373,29 +373,34 @@ function weightGradByTaps(a: Value, b: Value, o: Geom, k: readonly number[]): Va
     const fixed = shiftB ? reshape(flat, [Ca, -1]) : reshape(grid, [Cb, -1]);
     // The shifted operand, padded so that every tap's window of length L exists.
     const wide = shiftB ? pad(grid, [0, 0, far, 0, 0, 0]) : pad(flat, [0, 0, 0, 0, 0, far]);
+    const taps: Value[] = [];
     for (const off of offsets) {
       const start = shiftB ? far - off : off;
       const win = reshape(slice(wide, [start], [start + L], [2]), [shiftB ? Cb : Ca, -1]);
       taps.push(unsqueeze(shiftB ? linear(win, fixed) : linear(fixed, win), [2]));
     }
-  } else {
-    const bFlat = reshape(bt, [Cb, -1]);
-    for (let i = 0; i < k[0]; i++) {
-      for (let j = 0; j < k[1]; j++) {
-        const [y0, x0] = [i * o.dilation[0], j * o.dilation[1]];
-        const window = slice(
-          padded,
-          [y0, x0],
-          [y0 + (Ho - 1) * o.stride[0] + 1, x0 + (Wo - 1) * o.stride[1] + 1],
-          [2, 3],
-          o.stride,
-        );
-        taps.push(unsqueeze(linear(bFlat, reshape(window, [Ca, -1])), [2]));
-      }
-    }
+    const stacked = taps.length === 1 ? taps[0] : concat(taps, 2);
+    return reshape(stacked, [Cb, Ca, k[0], k[1]]);
   }
-  const stacked = taps.length === 1 ? taps[0] : concat(taps, 2);
-  return reshape(stacked, [Cb, Ca, k[0], k[1]]);
+  // Strided: the columns of a (im2col) by a Conv with one one-hot kernel per tap, then one
+  // GEMM per image [Cb, H'W'] x [H'W', Ca*kh*kw], summed over the batch. (Strided Slices
+  // of the padded a, one per tap, cost more than these GEMMs in ORT.)
+  const [H, W] = a.shape.slice(2) as number[];
+  const kk = k[0] * k[1];
+  const oneHot = new Float32Array(kk * kk);
+  for (let t = 0; t < kk; t++) oneHot[t * kk + t] = 1;
+  const cols = conv2d(
+    reshape(a, [-1, 1, H, W]),
+    a.graph.constant(new Tensor('float32', [kk, 1, k[0], k[1]], oneHot)),
+    undefined,
+    { stride: o.stride, padding: o.padding, dilation: o.dilation },
+  );
+  const patches = reshape(
+    cols,
+    typeof Ca === 'number' ? [-1, Ca * kk, Ho * Wo] : [a.shape[0], -1, Ho * Wo],
+  );
+  const perImage = matmul(reshape(b, [-1, Cb, Ho * Wo]), transpose(patches, [0, 2, 1]));
+  return reshape(sum(perImage, [0]), [Cb, Ca, k[0], k[1]]);
 }
 
 /**
