@@ -16,6 +16,10 @@ const matmulCases: [string, Record<string, GradcheckInput>][] = [
   ['broadcast batch', { a: { shape: [2, 3, 4] }, b: { shape: [4, 5] } }],
   ['size-1 batch dims', { a: { shape: [2, 1, 3, 4] }, b: { shape: [1, 3, 4, 2] } }],
   ['symbolic batch', { a: { shape: [3, 4], dims: ['batch', 4] }, b: { shape: [4, 2] } }],
+  [
+    'rank-4 symbolic batch times a matrix (weight gradient as one GEMM)',
+    { a: { shape: [2, 3, 2, 4], dims: ['batch', 3, 2, 4] }, b: { shape: [4, 3] } },
+  ],
 ];
 
 describe('matmul gradients', () => {

@@ -5,17 +5,33 @@ import { broadcastShapes, type Dim, formatShape } from '../graph/shape.js';
 import { checkFloat, checkSameDType, emit1 } from './core.js';
 import { add } from './elementwise.js';
 import { sum } from './reduce.js';
-import { sumToShape, transposeLast2 } from './shape.js';
+import { reshape, sumToShape, transposeLast2 } from './shape.js';
 
 const matmulP = primitive('MatMul', {
   vjp: vjp1((n, g, needs) => {
     const [a, b] = n.inputs as Value[];
     return [
       needs[0] ? sumToShape(matmul(g, transposeLast2(b)), a) : null,
-      needs[1] ? sumToShape(matmul(transposeLast2(a), g), b) : null,
+      needs[1] ? rhsGrad(a, b, g) : null,
     ];
   }),
 });
+
+/**
+ * The gradient of a matmul's right operand. A matrix b [K, N] broadcast over a's leading
+ * axes (a linear layer on [B, T, K]) takes one GEMM with the leading axes folded into its
+ * inner dimension, a^T [K, B*T] x g [B*T, N], instead of B*T/T per-batch products of
+ * [K, N] each and a ReduceSum over them (in ORT, 16x slower for a GPT's weights).
+ */
+function rhsGrad(a: Value, b: Value, g: Value): Value {
+  if (b.rank === 2 && a.rank > 2) {
+    const k = a.shape[a.rank - 1];
+    const m = g.shape[g.rank - 1];
+    if (typeof k === 'number' && typeof m === 'number')
+      return matmul(transposeLast2(reshape(a, [-1, k])), reshape(g, [-1, m]));
+  }
+  return sumToShape(matmul(transposeLast2(a), g), b);
+}
 
 /**
  * Batched matrix product `a @ b` with NumPy broadcasting over leading axes.
