@@ -34,6 +34,8 @@ export class Executable {
     /** The encoded ONNX model. */
     readonly model: Uint8Array,
     readonly name: string,
+    /** Intra-op threads of the session (Node.js; browsers share one WASM thread pool). */
+    readonly threads: number = runtime.threads,
   ) {}
 
   /** Run once; device-kept outputs (see CompileOptions.deviceOutputs) come back as DeviceTensors. */

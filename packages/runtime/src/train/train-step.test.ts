@@ -184,3 +184,24 @@ describe('flat optimizer groups (elementwise optimizers)', () => {
 });
 
 const locations = (step: { locations(): Record<string, string> }) => step.locations();
+
+describe('train-step threads on the CPU', () => {
+  it('a small model without convolutions trains on one thread unless threads were given', async () => {
+    const spec = {
+      params: initMlp([10, 32, 4], new Rng(0)),
+      inputs,
+      loss: mlpLoss(2),
+      optimizer: adam(),
+    };
+    const auto = await Runtime.create({ device: 'cpu' });
+    const small = await compileTrainStep(auto, spec);
+    expect(small.executable.threads).toBe(1);
+    const big = await compileTrainStep(auto, {
+      ...spec,
+      params: initMlp([10, 600, 600], new Rng(0)),
+    });
+    expect(big.executable.threads).toBe(auto.threads);
+    const given = await Runtime.create({ device: 'cpu', threads: 2 });
+    expect((await compileTrainStep(given, spec)).executable.threads).toBe(2);
+  });
+});

@@ -270,7 +270,11 @@ export async function compileTrainStep(rt: Runtime, spec: TrainStepSpec): Promis
     for (const [p, v] of ctx.updates) outputs[NEXT + BUF + names.get(p)!] = v;
   }
   const deviceOutputs = Object.keys(outputs).filter((k) => k.startsWith(NEXT));
-  const exe = await rt.compile(g, outputs, { name, deviceOutputs });
+  const exe = await rt.compile(g, outputs, {
+    name,
+    deviceOutputs,
+    threads: stepThreads(rt, g, trainable),
+  });
   // The live state: shared with another step, or new. Entries this step needs and the
   // store lacks (its own optimizer state, or everything for a new store) start here.
   const store = spec.shareStateWith?.store ?? {};
@@ -300,6 +304,21 @@ export async function compileTrainStep(rt: Runtime, spec: TrainStepSpec): Promis
     spec.optimizer,
     flat,
   );
+}
+
+/** Small models train on one CPU thread unless the runtime's thread count was given. */
+const SMALL_MODEL = 1 << 18;
+
+/**
+ * Intra-op threads of a train step's session: one for a small model on the CPU (at most
+ * SMALL_MODEL parameters, no convolution), whose nodes are too small for a second thread to
+ * pay for waking it; else the runtime's.
+ */
+function stepThreads(rt: Runtime, g: Graph, params: Record<string, Tensor>): number {
+  if (rt.device !== 'cpu' || rt.threadsGiven) return rt.threads;
+  const size = Object.values(params).reduce((a, t) => a + t.size, 0);
+  const conv = g.nodes.some((n) => n.prim.opType.startsWith('Conv'));
+  return size <= SMALL_MODEL && !conv ? 1 : rt.threads;
 }
 
 function collectTensors(
