@@ -355,27 +355,33 @@ function weightGradByTaps(a: Value, b: Value, o: Geom, k: readonly number[]): Va
   const [Ho, Wo] = b.shape.slice(2) as number[];
   const [ph, pw] = o.padding;
   if (o.stride.every((s) => s === 1)) {
-    // [Ca, N, H + 2ph, W + 2pw]
-    const padded = pad(transpose(a, [1, 0, 2, 3]), [0, 0, ph, pw, 0, 0, ph, pw]);
-    const bt = transpose(b, [1, 0, 2, 3]);
-    // Stride 1: on the padded grid flattened per (channel, image), tap (i, j) pairs output
-    // position r = y*Wp + x with input position r + i*d*Wp + j*d. With b zero-padded onto the
-    // same grid, each tap is one contiguous shift of one operand: the one with fewer channels.
-    const [Hp, Wp] = padded.shape.slice(2) as number[];
+    // Stride 1: on the padded grid [H + 2ph, W + 2pw] flattened per (channel, image), tap
+    // (i, j) pairs output position r = y*Wp + x with input position r + i*d*Wp + j*d. With b
+    // zero-padded onto the same grid, each tap is one contiguous shift of one operand (the
+    // one with fewer channels), padded once with R extra rows so every shift exists.
+    const [H, W] = a.shape.slice(2) as number[];
+    const [Hp, Wp] = [H + 2 * ph, W + 2 * pw];
     const L = Hp * Wp;
     const offsets: number[] = [];
     for (let i = 0; i < k[0]; i++)
       for (let j = 0; j < k[1]; j++) offsets.push(i * o.dilation[0] * Wp + j * o.dilation[1]);
     const far = offsets[offsets.length - 1];
-    const grid = reshape(pad(bt, [0, 0, 0, 0, 0, 0, Hp - Ho, Wp - Wo]), [Cb, -1, L]);
-    const flat = reshape(padded, [Ca, -1, L]);
+    const R = Math.ceil(far / Wp);
+    const at = transpose(a, [1, 0, 2, 3]);
+    const bt = transpose(b, [1, 0, 2, 3]);
     const shiftB = typeof Ca === 'number' && typeof Cb === 'number' && Cb < Ca;
-    const fixed = shiftB ? reshape(flat, [Ca, -1]) : reshape(grid, [Cb, -1]);
-    // The shifted operand, padded so that every tap's window of length L exists.
-    const wide = shiftB ? pad(grid, [0, 0, far, 0, 0, 0]) : pad(flat, [0, 0, 0, 0, 0, far]);
+    // [C, N, rows, Wp] flattened to [C, N*rows*Wp] (fixed) or [C, N, rows*Wp] (shifted).
+    const onGrid = (v: Value, top: number, bottom: number, left: number, right: number) =>
+      pad(v, [0, 0, top, left, 0, 0, bottom, right]);
+    const fixed = shiftB
+      ? reshape(onGrid(at, ph, ph, pw, pw), [Ca, -1])
+      : reshape(onGrid(bt, 0, Hp - Ho, 0, Wp - Wo), [Cb, -1]);
+    const wide = shiftB
+      ? reshape(onGrid(bt, R, Hp - Ho, 0, Wp - Wo), [Cb, -1, (R + Hp) * Wp])
+      : reshape(onGrid(at, ph, ph + R, pw, pw), [Ca, -1, (Hp + R) * Wp]);
     const taps: Value[] = [];
     for (const off of offsets) {
-      const start = shiftB ? far - off : off;
+      const start = shiftB ? R * Wp - off : off;
       const win = reshape(slice(wide, [start], [start + L], [2]), [shiftB ? Cb : Ca, -1]);
       taps.push(unsqueeze(shiftB ? linear(win, fixed) : linear(fixed, win), [2]));
     }
