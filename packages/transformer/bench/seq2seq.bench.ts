@@ -10,6 +10,9 @@ import { availableParallelism } from 'node:os';
 import { Runtime } from '@genmodels/runtime';
 import { Seq2seq } from '../src/seq2seq/index.js';
 
+// GENMODELS_BENCH_ONLY=<preset> (bench:vs-torch) runs one preset: this file is seq2seq-reverse.
+const only = process.env.GENMODELS_BENCH_ONLY;
+if (only && only !== 'seq2seq-reverse') process.exit(0);
 const rt = await Runtime.create({ device: 'cpu' });
 const model = await Seq2seq.create(rt, 'seq2seq-reverse', { seed: 0 });
 const { batchSize } = model.config;

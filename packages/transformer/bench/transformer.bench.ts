@@ -13,6 +13,9 @@ import { Rng, Runtime } from '@genmodels/runtime';
 import { reportBench } from '@genmodels/runtime/testing';
 import { corpusFromText, GPT } from '../src/gpt/index.js';
 
+// GENMODELS_BENCH_ONLY=<preset>: this file is shakespeare-char (seq2seq.bench.ts the other).
+if (process.env.GENMODELS_BENCH_ONLY && process.env.GENMODELS_BENCH_ONLY !== 'shakespeare-char')
+  process.exit(0);
 // GENMODELS_BENCH_PROFILE=<prefix>: ORT per-node profiles (scripts/profile-summary.ts in the runtime).
 const rt = await Runtime.create({ device: 'cpu', profile: process.env.GENMODELS_BENCH_PROFILE });
 const chars = Array.from({ length: 65 }, (_, i) => String.fromCharCode(33 + i)).join('');
