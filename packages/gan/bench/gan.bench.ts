@@ -7,11 +7,11 @@
  *   pnpm --filter @genmodels/gan bench
  */
 import { Rng, Runtime, Tensor } from '@genmodels/runtime';
-import { reportBench } from '@genmodels/runtime/testing';
+import { benchRuntimeOptions, reportBench } from '@genmodels/runtime/testing';
 import { GAN } from '../src/index.js';
 
-// GENMODELS_BENCH_PROFILE=<prefix>: ORT per-node profiles (scripts/profile-summary.ts in the runtime).
-const rt = await Runtime.create({ device: 'cpu', profile: process.env.GENMODELS_BENCH_PROFILE });
+// GENMODELS_BENCH_PROFILE=<prefix>: ORT per-node profiles; GENMODELS_BENCH_NCHWC=0: im2col convs (see benchRuntimeOptions).
+const rt = await Runtime.create(benchRuntimeOptions());
 
 async function pairsPerSec(
   preset: string,

@@ -10,14 +10,14 @@
  */
 import { availableParallelism } from 'node:os';
 import { Rng, Runtime } from '@genmodels/runtime';
-import { reportBench } from '@genmodels/runtime/testing';
+import { benchRuntimeOptions, reportBench } from '@genmodels/runtime/testing';
 import { corpusFromText, GPT } from '../src/gpt/index.js';
 
 // GENMODELS_BENCH_ONLY=<preset>: this file is shakespeare-char (seq2seq.bench.ts the other).
 if (process.env.GENMODELS_BENCH_ONLY && process.env.GENMODELS_BENCH_ONLY !== 'shakespeare-char')
   process.exit(0);
-// GENMODELS_BENCH_PROFILE=<prefix>: ORT per-node profiles (scripts/profile-summary.ts in the runtime).
-const rt = await Runtime.create({ device: 'cpu', profile: process.env.GENMODELS_BENCH_PROFILE });
+// GENMODELS_BENCH_PROFILE=<prefix>: ORT per-node profiles; GENMODELS_BENCH_NCHWC=0: im2col convs (see benchRuntimeOptions).
+const rt = await Runtime.create(benchRuntimeOptions());
 const chars = Array.from({ length: 65 }, (_, i) => String.fromCharCode(33 + i)).join('');
 const picks = new Rng(0).integers(200_000, 0, chars.length);
 const corpus = await corpusFromText(Array.from(picks, (i) => chars[i]).join(''));

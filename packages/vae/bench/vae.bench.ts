@@ -6,11 +6,11 @@
  *   pnpm --filter @genmodels/vae bench
  */
 import { Rng, Runtime, Tensor } from '@genmodels/runtime';
-import { reportBench } from '@genmodels/runtime/testing';
+import { benchRuntimeOptions, reportBench } from '@genmodels/runtime/testing';
 import { VAE } from '../src/index.js';
 
-// GENMODELS_BENCH_PROFILE=<prefix>: ORT per-node profiles (scripts/profile-summary.ts in the runtime).
-const rt = await Runtime.create({ device: 'cpu', profile: process.env.GENMODELS_BENCH_PROFILE });
+// GENMODELS_BENCH_PROFILE=<prefix>: ORT per-node profiles; GENMODELS_BENCH_NCHWC=0: im2col convs (see benchRuntimeOptions).
+const rt = await Runtime.create(benchRuntimeOptions());
 const vae = VAE.create(rt, 'mnist-mlp', { seed: 0 });
 // Pixel values do not change the cost; uniform noise stands in for MNIST.
 const n = 128 * 60;

@@ -13,7 +13,8 @@ import {
 } from '#backend';
 import { DeviceError } from '../errors.js';
 import { encodeModel } from '../graph/encode.js';
-import { Graph, type Value } from '../graph/graph.js';
+import { Graph, primitive, type Value } from '../graph/graph.js';
+import { nchwcConvLowering } from '../graph/nchwc.js';
 import { Tensor } from '../tensor.js';
 import { DeviceTensor } from './device-tensor.js';
 import { Executable } from './executable.js';
@@ -45,6 +46,14 @@ export interface RuntimeOptions {
    * `summarizeProfile` (from `@genmodels/runtime`) turns one into time per op type.
    */
   profile?: string;
+  /**
+   * Node.js CPU: run each Conv whose weight is computed or fed (every Conv of a train
+   * step) on ONNX Runtime's blocked NCHWc kernels, with the filter reordered in the graph
+   * (see graph/nchwc.ts); default true where the CPU has them (AVX2/AVX-512). ORT does this
+   * by itself only for constant weights. Results differ from the im2col path by float32
+   * round-off (the order of the sums).
+   */
+  nchwc?: boolean;
 }
 
 export interface CompileOptions {
@@ -78,6 +87,8 @@ export class Runtime {
     readonly strictDevice: boolean,
     readonly logSeverityLevel: number,
     readonly profile?: string,
+    /** ORT's NCHWc channel block for computed-weight Convs (16 AVX-512, 8 AVX2); 0: not used. */
+    readonly nchwcBlock = 0,
   ) {}
 
   static async create(opts: RuntimeOptions = {}): Promise<Runtime> {
@@ -97,6 +108,7 @@ export class Runtime {
       opts.strictDevice ?? false,
       opts.logSeverityLevel ?? 3,
       opts.profile,
+      device === 'cpu' && (opts.nchwc ?? true) ? await nchwcBlockSize() : 0,
     );
     if (device === 'webgpu') {
       const g = new Graph('probe');
@@ -146,7 +158,11 @@ export class Runtime {
     opts: CompileOptions = {},
   ): Promise<Executable> {
     const name = opts.name ?? graph.name;
-    const model = encodeModel(graph, { outputs, metadata: opts.metadata });
+    const model = encodeModel(graph, {
+      outputs,
+      metadata: opts.metadata,
+      lower: this.nchwcBlock > 0 ? nchwcConvLowering(this.nchwcBlock) : undefined,
+    });
     let session: ort.InferenceSession;
     try {
       session = await ort.InferenceSession.create(
@@ -217,4 +233,30 @@ export class Runtime {
     const r = await (await s).run({ x: t });
     return Tensor.fromOrt(r.y);
   }
+}
+
+let nchwcBlock: Promise<number> | undefined;
+
+/**
+ * ORT's NCHWc block size on this CPU, 0 where its NCHWc kernels are missing: the channel
+ * count ReorderInput pads 4 channels to (MLAS: 16 with AVX-512, 8 with AVX2, 1 without).
+ */
+function nchwcBlockSize(): Promise<number> {
+  nchwcBlock ??= (async () => {
+    const g = new Graph('nchwc_probe');
+    const x = g.input('x', 'float32', [1, 4, 1, 1]);
+    const [y] = g.emit(primitive('ReorderInput', { domain: 'com.microsoft.nchwc' }), [x], {}, [
+      { dtype: 'float32', shape: [1, 'c', 1, 1] },
+    ]);
+    try {
+      const s = await ort.InferenceSession.create(encodeModel(g, { outputs: { y } }));
+      const r = await s.run({ x: new ort.Tensor('float32', new Float32Array(4), [1, 4, 1, 1]) });
+      const block = r.y.dims[1];
+      await s.release();
+      return block >= 8 ? block : 0;
+    } catch {
+      return 0;
+    }
+  })();
+  return nchwcBlock;
 }

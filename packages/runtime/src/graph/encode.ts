@@ -26,7 +26,40 @@ export interface EncodeOptions {
   docString?: string;
   /** Stored as ModelProto.metadata_props. */
   metadata?: Readonly<Record<string, string>>;
+  /**
+   * Replace a node by other ONNX nodes at encoding time (e.g. a provider's layout-specific
+   * kernels); the traced graph, its gradients and exported files are not affected.
+   */
+  lower?: Lowering;
 }
+
+/** One node written by a {@link Lowering}: ONNX names, attributes as in the traced graph. */
+export interface LoweredNode {
+  opType: string;
+  /** Operator domain, e.g. 'com.microsoft.nchwc' (imported at version 1); default ''. */
+  domain?: string;
+  input: readonly string[];
+  output: readonly string[];
+  attrs?: Readonly<Record<string, Attr>>;
+}
+
+/** What a lowering emits in place of one node: nodes plus the constants they read. */
+export interface LoweredNodes {
+  nodes: LoweredNode[];
+  constants: { name: string; tensor: Tensor }[];
+}
+
+/**
+ * Rewrites one traced node, or returns undefined to keep it. `input`/`output` are the
+ * node's ONNX value names ('' for an absent optional input); `fresh(hint)` makes a name
+ * unused elsewhere in the model.
+ */
+export type Lowering = (
+  node: Node,
+  input: readonly string[],
+  output: readonly string[],
+  fresh: (hint: string) => string,
+) => LoweredNodes | undefined;
 
 function tensorProto(name: string, t: Tensor): onnxProto.onnx.ITensorProto {
   const bytes = new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength);
@@ -106,19 +139,47 @@ export function encodeModel(graph: Graph, opts: EncodeOptions): Uint8Array {
 
   const nodeProtos: onnxProto.onnx.INodeProto[] = [];
   const usedConsts = new Set<Value>();
+  const loweredConsts: onnxProto.onnx.ITensorProto[] = [];
+  const domains = new Set<string>();
+  let freshId = 0;
+  const fresh = (hint: string) => {
+    let s: string;
+    do s = `${hint}__l${freshId++}`;
+    while (taken.has(s));
+    taken.add(s);
+    return s;
+  };
   for (const n of nodes) {
     const input = n.inputs.map((v) => {
       if (!v) return '';
       if (v.constantData) usedConsts.add(v);
       return nameOf(v);
     });
-    for (const v of n.outputs) nameOf(v);
+    const output = n.outputs.map(nameOf);
+    const prefix = `${n.scope ? `${n.scope}/` : ''}${n.prim.opType}_${n.id}`;
+    const lowered = opts.lower?.(n, input, output, fresh);
+    if (lowered) {
+      lowered.nodes.forEach((l, i) => {
+        if (l.domain) domains.add(l.domain);
+        nodeProtos.push({
+          opType: l.opType,
+          domain: l.domain ?? '',
+          name: `${prefix}/${l.opType}_${i}`,
+          input: [...l.input],
+          output: [...l.output],
+          attribute: Object.entries(l.attrs ?? {}).map(([k, a]) => attribute(k, a)),
+        });
+      });
+      for (const c of lowered.constants) loweredConsts.push(tensorProto(c.name, c.tensor));
+      continue;
+    }
+    if (n.prim.domain) domains.add(n.prim.domain);
     nodeProtos.push({
       opType: n.prim.opType,
       domain: n.prim.domain ?? '',
-      name: `${n.scope ? `${n.scope}/` : ''}${n.prim.opType}_${n.id}`,
+      name: prefix,
       input,
-      output: n.outputs.map(nameOf),
+      output,
       attribute: Object.entries(n.attrs).map(([k, a]) => attribute(k, a)),
     });
   }
@@ -129,6 +190,7 @@ export function encodeModel(graph: Graph, opts: EncodeOptions): Uint8Array {
     if (!s) {
       s = `v${v.id}`;
       names.set(v, s);
+      taken.add(s);
     }
     return s;
   }
@@ -138,13 +200,19 @@ export function encodeModel(graph: Graph, opts: EncodeOptions): Uint8Array {
     producerName: opts.producerName ?? 'genmodels',
     producerVersion: opts.producerVersion ?? '',
     docString: opts.docString ?? '',
-    opsetImport: [{ domain: '', version: OPSET }],
+    opsetImport: [
+      { domain: '', version: OPSET },
+      ...[...domains].sort().map((domain) => ({ domain, version: 1 })),
+    ],
     metadataProps: Object.entries(opts.metadata ?? {}).map(([key, value]) => ({ key, value })),
     graph: {
       name: graph.name,
       node: [...nodeProtos, ...identities],
       input: graph.inputs.map((v) => valueInfo(v.name!, v.dtype, v.shape)),
-      initializer: [...usedConsts].map((v) => tensorProto(v.name!, v.constantData!)),
+      initializer: [
+        ...[...usedConsts].map((v) => tensorProto(v.name!, v.constantData!)),
+        ...loweredConsts,
+      ],
       output: outEntries.map(([name, v]) => valueInfo(name, v.dtype, v.shape)),
     },
   });

@@ -3,6 +3,7 @@
  * with GENMODELS_BENCH_JSON=1 in the environment, one JSON line per figure that
  * `pnpm bench:vs-torch` (scripts/bench-vs-torch.mjs) pairs with the PyTorch scripts' lines.
  */
+import type { RuntimeOptions } from '../exec/runtime.js';
 
 /** One throughput figure of a reference config. */
 export interface BenchFigure {
@@ -25,4 +26,19 @@ export function reportBench(figure: BenchFigure): void {
   // maxRSS is in KiB on Linux and macOS.
   const peakRssMiB = usage ? Math.round(usage.maxRSS / 1024) : undefined;
   console.log(`BENCH ${JSON.stringify({ peakRssMiB, ...figure })}`);
+}
+
+/**
+ * The CPU runtime options of every family's bench, from the environment:
+ * GENMODELS_BENCH_PROFILE=<prefix> writes ORT per-node profiles (see
+ * scripts/profile-summary.ts), GENMODELS_BENCH_NCHWC=0 keeps training convolutions on the
+ * im2col path (to measure the NCHWc lowering's share).
+ */
+export function benchRuntimeOptions(): RuntimeOptions {
+  const env = typeof process === 'undefined' ? {} : process.env;
+  return {
+    device: 'cpu',
+    profile: env.GENMODELS_BENCH_PROFILE,
+    nchwc: env.GENMODELS_BENCH_NCHWC !== '0',
+  };
 }

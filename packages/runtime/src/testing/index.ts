@@ -7,7 +7,7 @@
  */
 
 export type { BenchFigure } from './bench.js';
-export { reportBench } from './bench.js';
+export { benchRuntimeOptions, reportBench } from './bench.js';
 export { withoutStoredConfig } from './checkpoint.js';
 export type { GradcheckInput, GradcheckOptions, GradcheckResult } from './gradcheck.js';
 export { gradcheck } from './gradcheck.js';
