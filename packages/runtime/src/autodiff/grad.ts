@@ -8,6 +8,17 @@ import { formatShape, shapesEqual } from '../graph/shape.js';
 import { onesLike, zerosLike } from '../ops/creation.js';
 import { add } from '../ops/elementwise.js';
 import { isFloat } from '../tensor.js';
+import { findSegments, recomputedNode } from './recompute.js';
+
+/** Options of {@link vjp} and {@link grad}. */
+export interface VjpOptions {
+  /**
+   * Gradient checkpointing: module paths (state-dict prefixes such as `h.0`) whose forward
+   * is computed again in the backward pass instead of keeping its activations alive.
+   * Same values bit for bit; less peak memory for one more forward of those modules.
+   */
+  recompute?: readonly string[];
+}
 
 /**
  * Vector-Jacobian product: sum_k <cotangents[k], d outputs[k] / d wrt[i]> for each i.
@@ -17,6 +28,7 @@ export function vjp(
   outputs: readonly Value[],
   cotangents: readonly Value[],
   wrt: readonly Value[],
+  opts: VjpOptions = {},
 ): Value[] {
   if (outputs.length === 0) throw new GraphError('vjp: no outputs');
   if (outputs.length !== cotangents.length) {
@@ -51,6 +63,7 @@ export function vjp(
     }
   }
 
+  const segments = opts.recompute?.length ? findSegments(nodes, opts.recompute) : undefined;
   const cot = new Map<Value, Value>();
   const accumulate = (v: Value, g: Value) => {
     const prev = cot.get(v);
@@ -69,7 +82,11 @@ export function vjp(
     if (!needs.some(Boolean)) continue;
     const rule = n.prim.vjp;
     if (!rule) throw notDifferentiable(n.prim.opType, needs.indexOf(true), n.scope);
-    const grads = graph.atScope(n.scope, () => rule(n, outCots, needs));
+    const seg = segments?.get(n);
+    const ruleNode = seg
+      ? recomputedNode(graph, seg, n, outCots.find((c) => c !== null) as Value)
+      : n;
+    const grads = graph.atScope(n.scope, () => rule(ruleNode, outCots, needs));
     n.inputs.forEach((v, i) => {
       if (!needs[i] || !v) return;
       const g = grads[i];
@@ -94,11 +111,11 @@ export function vjp(
  * @example
  * const [dw] = grad(mean(square(sub(matmul(x, w), y))), [w]);
  */
-export function grad(loss: Value, wrt: readonly Value[]): Value[] {
+export function grad(loss: Value, wrt: readonly Value[], opts: VjpOptions = {}): Value[] {
   if (!isFloat(loss.dtype) || !loss.shape.every((d) => d === 1)) {
     throw new ShapeError(
       `grad: loss must be a float scalar, got ${loss.dtype}${formatShape(loss.shape)}; reduce it (mean/sum) or use vjp()`,
     );
   }
-  return vjp([loss], [onesLike(loss)], wrt);
+  return vjp([loss], [onesLike(loss)], wrt, opts);
 }

@@ -12,9 +12,10 @@ import {
   setWasmPaths,
 } from '#backend';
 import { DeviceError } from '../errors.js';
-import { encodeModel } from '../graph/encode.js';
+import { encodeModel, type Lowering } from '../graph/encode.js';
 import { Graph, primitive, type Value } from '../graph/graph.js';
 import { nchwcConvLowering } from '../graph/nchwc.js';
+import { chainLowerings, scatterAddLowering } from '../graph/scatter-lowering.js';
 import { Tensor } from '../tensor.js';
 import { DeviceTensor } from './device-tensor.js';
 import { Executable } from './executable.js';
@@ -151,6 +152,13 @@ export class Runtime {
     return adaptSessionOptions(opts);
   }
 
+  /** CPU: deterministic scatter-adds, and NCHWc convolutions where the CPU has them. */
+  #cpuLowering(): Lowering {
+    return this.nchwcBlock > 0
+      ? chainLowerings(nchwcConvLowering(this.nchwcBlock), scatterAddLowering)
+      : scatterAddLowering;
+  }
+
   /** Compile the part of `graph` that computes `outputs` into one ORT session. */
   async compile(
     graph: Graph,
@@ -161,7 +169,7 @@ export class Runtime {
     const model = encodeModel(graph, {
       outputs,
       metadata: opts.metadata,
-      lower: this.nchwcBlock > 0 ? nchwcConvLowering(this.nchwcBlock) : undefined,
+      lower: this.device === 'cpu' ? this.#cpuLowering() : undefined,
     });
     let session: ort.InferenceSession;
     try {

@@ -53,6 +53,12 @@ export interface TrainStepSpec {
   groups?: (name: string, rank: number) => ParamGroupOptions;
   /** Clip the global gradient norm to this value before the update. */
   clipNorm?: number;
+  /**
+   * Gradient checkpointing: module paths (state-dict prefixes, e.g. `['h.0', 'h.1']`) whose
+   * forward runs again in the backward pass instead of keeping its activations, for lower
+   * peak memory at the cost of one more forward of those modules. Same results bit for bit.
+   */
+  recompute?: readonly string[];
   /** Name for messages and the compiled model. */
   name?: string;
 }
@@ -216,6 +222,7 @@ export async function compileTrainStep(rt: Runtime, spec: TrainStepSpec): Promis
   let grads = grad(
     loss,
     names.map((k) => all[k]),
+    { recompute: spec.recompute },
   );
   const outputs: Record<string, Value> = { loss };
   if (spec.clipNorm !== undefined) {
