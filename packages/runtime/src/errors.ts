@@ -32,6 +32,34 @@ export class GraphError extends GenmodelsError {}
 /** A checkpoint file is missing, corrupt, or does not fit the model. */
 export class CheckpointError extends GenmodelsError {}
 
+/**
+ * A state dict's keys do not fit what it is loaded into: every missing and every unexpected
+ * key at once (as PyTorch's `load_state_dict(strict=True)` lists them), also as fields.
+ */
+export class StateDictKeyError extends CheckpointError {
+  constructor(
+    /** Where the keys were checked (`GptNetwork.loadStateDict`, `GPT-2 import`). */
+    readonly context: string,
+    /** Keys that were expected but absent. */
+    readonly missing: readonly string[],
+    /** Keys that were present but not expected. */
+    readonly unexpected: readonly string[],
+  ) {
+    const parts = [
+      missing.length ? `missing ${missing.join(', ')}` : '',
+      unexpected.length ? `unexpected ${unexpected.join(', ')}` : '',
+    ];
+    super(`${context}: ${parts.filter(Boolean).join('; ')}`);
+  }
+}
+
+/**
+ * A state-dict key format (a table of renaming and layout rules) is malformed, or a tensor
+ * cannot take one of its layouts (a transpose of a non-matrix, a split that does not
+ * divide, tied tensors that differ).
+ */
+export class KeyMapError extends CheckpointError {}
+
 /** Training diverged (NaN or Inf loss). */
 export class DivergenceError extends GenmodelsError {}
 

@@ -3,6 +3,7 @@
  * optimizers over ONNX Runtime. Every public name is exported here explicitly.
  */
 
+export type { VjpOptions } from './autodiff/grad.js';
 export { grad, vjp } from './autodiff/grad.js';
 export {
   CheckpointError,
@@ -12,8 +13,10 @@ export {
   FeedError,
   GenmodelsError,
   GraphError,
+  KeyMapError,
   NotDifferentiableError,
   ShapeError,
+  StateDictKeyError,
 } from './errors.js';
 export type { Feed, IOSpec } from './exec/executable.js';
 export { Executable } from './exec/executable.js';
@@ -44,6 +47,23 @@ export {
   saveCheckpoint,
   saveModule,
 } from './io/checkpoint.js';
+export type { KeyFormat, KeyRule } from './io/key-format.js';
+export {
+  concatKeys,
+  defineKeyFormat,
+  ignoreKey,
+  renameKey,
+  splitKey,
+  tieKeys,
+  transposeKey,
+} from './io/key-format.js';
+export type { KeyExportOptions, KeyImportOptions } from './io/key-map.js';
+export {
+  exportStateDict,
+  importStateDict,
+  loadMappedStateDict,
+  mappedStateDict,
+} from './io/key-map.js';
 export type { ModelDirFiles, ModelFileData, ModelFiles, ModelSource } from './io/model-dir.js';
 export { CONFIG_FILE, MODEL_FILE, modelFilesFromList } from './io/model-dir.js';
 export type { ExportOptions } from './io/onnx.js';
@@ -117,7 +137,7 @@ export {
 export type { RngState } from './rng.js';
 export { Rng } from './rng.js';
 export type { DType, NestedArray, TensorData } from './tensor.js';
-export { DTYPES, isFloat, sizeOf, Tensor } from './tensor.js';
+export { DTYPES, isFloat, sameTensor, sizeOf, Tensor } from './tensor.js';
 export type { Batch, BatchSource, FitOptions, FitResult, ProgressEvent } from './train/fit.js';
 export { fit } from './train/fit.js';
 export type { LossOutput, StepResult, TrainState, TrainStepSpec } from './train/train-step.js';

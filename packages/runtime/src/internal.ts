@@ -48,6 +48,8 @@ export type {
   StoredModel,
 } from './io/family-store.js';
 export { FamilyStore } from './io/family-store.js';
+export type { CompiledRule, KeyPattern } from './io/key-format.js';
+export { fillKey, matchKey } from './io/key-format.js';
 export type { ReadModelDirOptions, WriteModelDirOptions } from './io/model-dir.js';
 export {
   describeModelSource,
@@ -56,6 +58,7 @@ export {
   readModelDir,
   writeModelDir,
 } from './io/model-dir.js';
+export { concatAxis, splitAxis, transpose2d } from './io/tensor-layout.js';
 export {
   checkParameterCount,
   convParameters,

@@ -77,6 +77,22 @@ export function valueRange(data: ArrayLike<number>): [number, number] {
   return [lo, hi];
 }
 
+/**
+ * Same dtype, shape and bytes (so NaNs with equal bits are equal, and -0 differs from 0): a
+ * tied weight's copies must agree exactly.
+ *
+ * @example sameTensor(sd['wte.weight'], sd['lm_head.weight'])
+ */
+export function sameTensor(a: Tensor, b: Tensor): boolean {
+  if (a === b) return true;
+  if (a.dtype !== b.dtype || a.shape.length !== b.shape.length) return false;
+  if (a.shape.some((d, i) => d !== b.shape[i])) return false;
+  const bytes = (t: Tensor) => new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength);
+  const [x, y] = [bytes(a), bytes(b)];
+  for (let i = 0; i < x.length; i++) if (x[i] !== y[i]) return false;
+  return true;
+}
+
 /** A tensor's dtype and shape for messages: `float32 [4, 3]`. */
 export function describeTensor(x: { dtype: string; shape: readonly number[] }): string {
   return `${x.dtype} [${x.shape.join(', ')}]`;
