@@ -7,10 +7,25 @@
 // node_modules included) can import `Runtime`, `Tensor` and `Rng` from it.
 export type { RuntimeOptions } from '@genmodels/runtime';
 export { Rng, Runtime, Tensor } from '@genmodels/runtime';
+export type {
+  BpeEncodeOptions,
+  BpeFiles,
+  BpeNames,
+  BpeTokenizerJSON,
+  BpeTokenizerOptions,
+  BpeTokenizerSpec,
+} from './bpe/index.js';
+export { BpeError, BpeTokenizer } from './bpe/index.js';
 export { TRANSFORMER_PRESETS, transformerFamily } from './family.js';
 export type {
   GenerateOptions,
   GenerateResult,
+  Gpt2Architecture,
+  Gpt2Directory,
+  Gpt2HfConfig,
+  Gpt2LoadOptions,
+  Gpt2Model,
+  Gpt2SaveOptions,
   GptConfig,
   GptCorpus,
   GptEvalOptions,
@@ -26,24 +41,34 @@ export {
   CORPUS_MAX_BYTES,
   corpusFromText,
   decoderInputs,
+  encodeGpt2Files,
   GPT,
   GPT_CONFIG_FILE,
   GPT_MODEL_FILE,
   GPT_PARTS,
   GPT_PRESETS,
+  GPT2_FORMAT,
+  GPT2_UNTIED_FORMAT,
   GptBlock,
   GptError,
   GptMlp,
   GptNetwork,
+  gpt2Architecture,
+  gpt2Format,
+  gpt2HfConfig,
+  gpt2Network,
+  gpt2StateDict,
   gptConfigSchema,
   gptParameterCount,
   loadGpt,
   pickToken,
   readCorpus,
+  readGpt2,
   resolveGptConfig,
   scoringWindows,
   trainGpt,
   Vocabulary,
+  writeGpt2Dir,
 } from './gpt/index.js';
 export type {
   BeamOptions,

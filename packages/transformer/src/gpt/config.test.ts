@@ -27,6 +27,8 @@ describe('GPT config schema', () => {
       resolveGptConfig({ ...parity.config }),
       resolveGptConfig({ vocabSize: 3, nLayer: 1, nHead: 1, nEmbd: 5, blockSize: 7 }),
       resolveGptConfig({ vocabSize: 11, nLayer: 3, nHead: 3, nEmbd: 12, blockSize: 2 }),
+      resolveGptConfig({ ...TINY, tieEmbeddings: true }),
+      resolveGptConfig({ ...TINY, tieEmbeddings: false, activation: 'gelu_tanh' }),
     ];
     for (const cfg of configs)
       expect(gptParameterCount(cfg), JSON.stringify(cfg)).toBe(
@@ -70,6 +72,8 @@ describe('GPT config schema', () => {
       [{ betas: [0.9, 1] }, 'betas.1 (1) must be below 1'],
       [{ nEmbd: 30, nHead: 4 }, 'GPT config: nEmbd (30) must be divisible by nHead (4)'],
       [{ dropout: 0.1 }, 'has unknown field(s) dropout'],
+      [{ activation: 'relu' }, 'activation ("relu") must be one of "gelu", "gelu_tanh"'],
+      [{ tieEmbeddings: 1 }, 'tieEmbeddings (1) must be true or false'],
       [{ nEmbd: 65536, nLayer: 1024 }, 'parameters'],
       [{ vocabSize: 1 << 20, nEmbd: 2048 }, 'over the limit'],
     ];

@@ -24,6 +24,16 @@ export const gptConfigSchema = z.strictObject({
   nEmbd: positiveInt(65536),
   /** Longest context (learned positions 0..blockSize-1). */
   blockSize: positiveInt(65536),
+  /**
+   * The LM head shares the token embedding's weight (one parameter, as GPT-2's `lm_head`);
+   * absent or false: an untied head of its own.
+   */
+  tieEmbeddings: z.boolean().optional(),
+  /**
+   * The MLP's GELU: 'gelu' (exact, erf; the default when absent) or 'gelu_tanh' (the tanh
+   * approximation, GPT-2's `gelu_new`).
+   */
+  activation: z.enum(['gelu', 'gelu_tanh']).optional(),
   ...trainingFields,
 });
 
@@ -84,7 +94,8 @@ export function resolveGptConfig(c: string | Partial<GptConfig> = {}): GptConfig
 /**
  * The number of parameter values of the network of `cfg` (what `GptNetwork` allocates):
  * token and position embeddings, per block two LayerNorms, the attention (in_proj 3E x E +
- * 3E, out_proj E x E + E) and the MLP (E -> 4E -> E), the final LayerNorm and the LM head.
+ * 3E, out_proj E x E + E) and the MLP (E -> 4E -> E), the final LayerNorm and the LM head
+ * (none of its own when tied to the token embedding).
  */
 export function gptParameterCount(cfg: GptConfig): number {
   const E = cfg.nEmbd;
@@ -100,6 +111,6 @@ export function gptParameterCount(cfg: GptConfig): number {
     cfg.blockSize * E + // wpe
     cfg.nLayer * block +
     2 * E + // ln_f
-    linearParameters(E, cfg.vocabSize, false) // lm_head
+    (cfg.tieEmbeddings ? 0 : linearParameters(E, cfg.vocabSize, false)) // lm_head
   );
 }

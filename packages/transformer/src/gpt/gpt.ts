@@ -177,9 +177,31 @@ export class GPT extends GenerativeModel<GptConfig, GptNetwork, TrainStep, GptFi
     this.#batchRng = new Rng(seed);
   }
 
+  /**
+   * Gradient checkpointing: the train step recomputes each block's forward (`h.0` ...) in
+   * the backward pass instead of keeping its activations, for lower peak memory at the cost
+   * of about one more forward pass per step; same results bit for bit. Set it before the
+   * first `fit` (the step is compiled then).
+   */
+  get gradientCheckpointing(): boolean {
+    return this.#recompute;
+  }
+
+  set gradientCheckpointing(on: boolean) {
+    if (this.#stepCompiled && on !== this.#recompute)
+      throw new GptError(
+        'gradientCheckpointing must be set before the first fit: the train step is already compiled',
+      );
+    this.#recompute = on;
+  }
+
+  #recompute = false;
+  #stepCompiled = false;
+
   protected compileSteps(seed: number): Promise<TrainStep> {
     const cfg = this.config;
     const net = this.net;
+    this.#stepCompiled = true;
     const shape = [cfg.batchSize, cfg.blockSize];
     return compileTrainStep(this.rt, {
       module: net,
@@ -194,6 +216,7 @@ export class GPT extends GenerativeModel<GptConfig, GptNetwork, TrainStep, GptFi
       // both embeddings); biases and LayerNorm parameters get none.
       groups: noDecayOnBiasAndNorm,
       clipNorm: cfg.gradClip > 0 ? cfg.gradClip : undefined,
+      recompute: this.#recompute ? net.h.map((_, i) => `h.${i}`) : undefined,
       seed,
     });
   }

@@ -8,6 +8,22 @@ export { GptError } from './errors.js';
 export type { GenerateOptions, GenerateResult } from './generate.js';
 export type { GptEvalOptions, GptFitOptions, GptMetrics } from './gpt.js';
 export { GPT } from './gpt.js';
+export type { Gpt2Architecture, Gpt2HfConfig } from './gpt2-format.js';
+export {
+  GPT2_FORMAT,
+  GPT2_UNTIED_FORMAT,
+  gpt2Architecture,
+  gpt2Format,
+  gpt2HfConfig,
+} from './gpt2-format.js';
+export type { Gpt2Directory, Gpt2LoadOptions, Gpt2Model, Gpt2SaveOptions } from './gpt2-io.js';
+export {
+  encodeGpt2Files,
+  gpt2Network,
+  gpt2StateDict,
+  readGpt2,
+  writeGpt2Dir,
+} from './gpt2-io.js';
 export type { GptStored } from './io.js';
 export { GPT_CONFIG_FILE, GPT_MODEL_FILE, GPT_PARTS } from './io.js';
 export type { GptOutput } from './network.js';

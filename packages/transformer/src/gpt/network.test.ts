@@ -10,6 +10,8 @@ beforeAll(async () => {
   rt = await Runtime.create({ device: 'cpu', threads: 1 });
 });
 
+const TINY_TIED = { vocabSize: 7, nLayer: 1, nHead: 2, nEmbd: 8, blockSize: 4 };
+
 interface Fixture {
   config: { vocabSize: number; nEmbd: number; nHead: number; nLayer: number; blockSize: number };
   state_dict: Record<string, { shape: number[]; data: number[] }>;
@@ -51,6 +53,19 @@ describe('GptNetwork', () => {
     expect(std(sd['h.0.mlp.c_fc.weight'])).toBeCloseTo(0.02, 3);
     expect(std(sd['h.0.mlp.c_proj.weight'])).toBeCloseTo(0.02 / Math.sqrt(8), 3);
     expect(std(sd['h.0.attn.in_proj_bias'])).toBe(0);
+  });
+
+  it('ties the LM head to the token embedding: one parameter, saved once', () => {
+    const cfg = resolveGptConfig({ ...TINY_TIED, tieEmbeddings: true, activation: 'gelu_tanh' });
+    const net = new GptNetwork(cfg, new Rng(0));
+    expect(net.lm_head.weight).toBe(net.wte.weight);
+    expect(net.tiedKeys()).toEqual({ 'lm_head.weight': 'wte.weight' });
+    expect(Object.keys(net.stateDict())).not.toContain('lm_head.weight');
+    expect(net.h[0].mlp.act.approximate).toBe('tanh');
+    const untied = new GptNetwork(resolveGptConfig(TINY_TIED), new Rng(0));
+    expect(untied.numParameters() - net.numParameters()).toBe(cfg.vocabSize * cfg.nEmbd);
+    expect(untied.h[0].mlp.act.approximate).toBe('none');
+    expect(Object.keys(untied.stateDict()).at(-1)).toBe('lm_head.weight');
   });
 
   it('computes the logits of the same model in PyTorch (fixture from scripts/gpt-parity.py)', async () => {

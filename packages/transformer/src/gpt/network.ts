@@ -1,9 +1,11 @@
 /**
  * The GPT network: token + learned position embeddings, pre-LayerNorm blocks of causal
- * multi-head self-attention and a GELU MLP (4x), a final LayerNorm and an untied LM head.
+ * multi-head self-attention and a GELU MLP (4x), a final LayerNorm and an LM head, untied
+ * or (`tieEmbeddings`, as GPT-2) sharing the token embedding's weight.
  * State-dict keys are PyTorch's for the equivalent module tree: `wte.weight`,
  * `wpe.weight`, `h.0.ln_1.weight`, `h.0.attn.in_proj_weight`, `h.0.attn.out_proj.weight`,
- * `h.0.mlp.c_fc.weight`, `h.0.mlp.c_proj.weight`, ..., `ln_f.weight`, `lm_head.weight`.
+ * `h.0.mlp.c_fc.weight`, `h.0.mlp.c_proj.weight`, ..., `ln_f.weight`, `lm_head.weight`
+ * (not in the state dict when tied: it is `wte.weight`).
  */
 import {
   Embedding,
@@ -20,14 +22,15 @@ import {
 } from '@genmodels/runtime';
 import type { GptConfig } from './config.js';
 
-/** The MLP of a block: c_fc (E -> 4E), exact GELU, c_proj (4E -> E). */
+/** The MLP of a block: c_fc (E -> 4E), GELU (exact, or the tanh approximation), c_proj (4E -> E). */
 export class GptMlp extends Module {
   readonly c_fc: Linear;
-  readonly act = new GELU();
+  readonly act: GELU;
   readonly c_proj: Linear;
 
-  constructor(nEmbd: number, rng: Rng) {
+  constructor(nEmbd: number, rng: Rng, activation: GptConfig['activation'] = 'gelu') {
     super();
+    this.act = new GELU(activation === 'gelu_tanh' ? 'tanh' : 'none');
     this.c_fc = new Linear(nEmbd, 4 * nEmbd, { rng });
     this.c_proj = new Linear(4 * nEmbd, nEmbd, { rng });
   }
@@ -49,7 +52,7 @@ export class GptBlock extends Module {
     this.ln_1 = new LayerNorm(cfg.nEmbd);
     this.attn = new MultiheadAttention(cfg.nEmbd, cfg.nHead, { rng });
     this.ln_2 = new LayerNorm(cfg.nEmbd);
-    this.mlp = new GptMlp(cfg.nEmbd, rng);
+    this.mlp = new GptMlp(cfg.nEmbd, rng, cfg.activation);
   }
 
   /** x: [B, T, E], past: [B, H, Tpast, Dh] each -> x [B, T, E], present [B, H, Tpast + T, Dh]. */
@@ -94,7 +97,9 @@ export class GptNetwork extends Module {
     this.wpe = new Embedding(cfg.blockSize, cfg.nEmbd, { rng });
     this.h = Array.from({ length: cfg.nLayer }, () => new GptBlock(cfg, rng));
     this.ln_f = new LayerNorm(cfg.nEmbd);
-    this.lm_head = new Linear(cfg.nEmbd, cfg.vocabSize, { bias: false, rng });
+    // Tied: one Parameter under two names (saved once as wte.weight; both uses add gradients).
+    const weight = cfg.tieEmbeddings ? this.wte.weight : undefined;
+    this.lm_head = new Linear(cfg.nEmbd, cfg.vocabSize, { bias: false, rng, weight });
     this.#initWeights(rng);
   }
 
