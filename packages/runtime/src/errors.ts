@@ -60,6 +60,9 @@ export class StateDictKeyError extends CheckpointError {
  */
 export class KeyMapError extends CheckpointError {}
 
+/** An adapter (LoRA) cannot be added, merged or loaded as asked (no target, wrong layer, wrong config). */
+export class LoraError extends GenmodelsError {}
+
 /** Training diverged (NaN or Inf loss). */
 export class DivergenceError extends GenmodelsError {}
 

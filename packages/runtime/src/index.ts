@@ -14,6 +14,7 @@ export {
   GenmodelsError,
   GraphError,
   KeyMapError,
+  LoraError,
   NotDifferentiableError,
   ShapeError,
   StateDictKeyError,
@@ -64,6 +65,15 @@ export {
   loadMappedStateDict,
   mappedStateDict,
 } from './io/key-map.js';
+export type { LoraConfigJson, LoraFileData, LoraFileOptions } from './io/lora-files.js';
+export {
+  decodeLoraAdapters,
+  encodeLoraAdapters,
+  LORA_CONFIG_FILE,
+  LORA_MODEL_FILE,
+  loadLoraAdapters,
+  saveLoraAdapters,
+} from './io/lora-files.js';
 export type { ModelDirFiles, ModelFileData, ModelFiles, ModelSource } from './io/model-dir.js';
 export { CONFIG_FILE, MODEL_FILE, modelFilesFromList } from './io/model-dir.js';
 export type { ExportOptions } from './io/onnx.js';
@@ -114,6 +124,9 @@ export {
 export type { InferenceFn, InputSpecs } from './nn/inference.js';
 export { compileInference } from './nn/inference.js';
 export * as init from './nn/init.js';
+export type { LoraOptions, NamePattern } from './nn/lora.js';
+export { addLora, freeze, freezeExcept, LoraAdapters, matchesName } from './nn/lora.js';
+export type { ParameterAdapter } from './nn/parameter.js';
 export { onesLike, zerosLike } from './ops/creation.js';
 export * as ops from './ops/index.js';
 export type {

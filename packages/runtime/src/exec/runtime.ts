@@ -55,6 +55,12 @@ export interface RuntimeOptions {
    * round-off (the order of the sums).
    */
   nchwc?: boolean;
+  /**
+   * Node.js CPU: ONNX Runtime's CPU memory arena (default true). Without it, each tensor is
+   * allocated from and returned to the system allocator: lower peak memory (a BFC arena
+   * grows in powers of two and keeps its chunks), possibly slower steps.
+   */
+  memoryArena?: boolean;
 }
 
 export interface CompileOptions {
@@ -90,6 +96,7 @@ export class Runtime {
     readonly profile?: string,
     /** ORT's NCHWc channel block for computed-weight Convs (16 AVX-512, 8 AVX2); 0: not used. */
     readonly nchwcBlock = 0,
+    readonly memoryArena = true,
   ) {}
 
   static async create(opts: RuntimeOptions = {}): Promise<Runtime> {
@@ -110,6 +117,7 @@ export class Runtime {
       opts.logSeverityLevel ?? 3,
       opts.profile,
       device === 'cpu' && (opts.nchwc ?? true) ? await nchwcBlockSize() : 0,
+      opts.memoryArena ?? true,
     );
     if (device === 'webgpu') {
       const g = new Graph('probe');
@@ -134,6 +142,7 @@ export class Runtime {
       intraOpNumThreads: threads,
       interOpNumThreads: 1,
       graphOptimizationLevel: 'all',
+      ...(this.memoryArena ? {} : { enableCpuMemArena: false }),
       logSeverityLevel: this.logSeverityLevel as 0 | 1 | 2 | 3 | 4,
       ...(this.profile ? { enableProfiling: true, profileFilePrefix: this.profile } : {}),
       extra: {

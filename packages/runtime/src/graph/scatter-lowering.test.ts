@@ -8,6 +8,7 @@ import { Rng } from '../rng.js';
 import { Tensor } from '../tensor.js';
 import { decodeModel } from './encode.js';
 import { Graph } from './graph.js';
+import { ONE_HOT_ROWS } from './scatter-lowering.js';
 
 let rt: Runtime;
 beforeAll(async () => {
@@ -16,39 +17,76 @@ beforeAll(async () => {
 
 const bits = (t: Tensor) => Array.from(new Uint32Array((t.data as Float32Array).slice().buffer));
 
+/** The embedding gradient of `ids` and `up` ([N, D]) for a [V, D] table, its model's op types. */
+async function embeddingGrad(r: Runtime, V: number, ids: Tensor, up: Tensor) {
+  const D = up.shape[1] as number;
+  const g = new Graph('emb');
+  const w = g.input('w', 'float32', [V, D]);
+  const i = g.input('ids', 'int64', ['n']);
+  const u = g.input('u', 'float32', ['n', D]);
+  const [gw] = grad(sum(mul(embedding(w, i), u)), [w]);
+  const exe = await r.compile(g, { gw });
+  const ops = (decodeModel(exe.model).graph?.node ?? []).map((n) => n.opType);
+  const runs: number[][] = [];
+  for (let k = 0; k < 3; k++)
+    runs.push(bits((await exe.runHost({ w: Tensor.zeros([V, D]), ids, u: up })).gw));
+  await exe.dispose();
+  return { ops, runs };
+}
+
+/** Sequential float32 sums in id order (what ScatterND does on one thread), and float64 sums. */
+function references(V: number, ids: Tensor, up: Tensor) {
+  const D = up.shape[1] as number;
+  const f32 = new Float32Array(V * D);
+  const f64 = new Float64Array(V * D);
+  const ud = up.data as Float32Array;
+  for (let k = 0; k < ids.size; k++) {
+    const row = Number(ids.data[k]);
+    for (let d = 0; d < D; d++) {
+      f32[row * D + d] = Math.fround(f32[row * D + d] + ud[k * D + d]);
+      f64[row * D + d] += ud[k * D + d];
+    }
+  }
+  return { f32, f64 };
+}
+
 describe('scatter-add on the CPU provider', () => {
-  it('embedding gradients with repeated ids are the same on every run (2 threads) and match a sequential sum', async () => {
-    const [V, D, N] = [7, 96, 8192];
-    const rng = new Rng(2);
-    const ids = new Tensor(
+  const rng = new Rng(2);
+  const N = 8192;
+  const up = new Tensor('float32', [N, 48], rng.normal(N * 48));
+  const idsOf = (V: number) =>
+    new Tensor(
       'int64',
       [N],
       BigInt64Array.from({ length: N }, (_, i) => BigInt((i * 5 + (i >> 3)) % V)),
     );
-    const up = new Tensor('float32', [N, D], rng.normal(N * D));
-    const g = new Graph('emb');
-    const w = g.input('w', 'float32', [V, D]);
-    const i = g.input('ids', 'int64', ['n']);
-    const u = g.input('u', 'float32', ['n', D]);
-    const [gw] = grad(sum(mul(embedding(w, i), u)), [w]);
-    const exe = await rt.compile(g, { gw });
-    const ops = (decodeModel(exe.model).graph?.node ?? []).map((n) => n.opType);
+
+  it('small tables: a one-hot GEMM, the same bits on every run and thread count, within round-off of the exact sum', async () => {
+    const V = 7;
+    const ids = idsOf(V);
+    const two = await embeddingGrad(rt, V, ids, up);
+    const one = await embeddingGrad(
+      await Runtime.create({ device: 'cpu', threads: 1 }),
+      V,
+      ids,
+      up,
+    );
+    expect(two.ops).toContain('Gemm');
+    expect(two.ops).not.toContain('ScatterND');
+    for (const r of [...two.runs, ...one.runs]) expect(r).toEqual(two.runs[0]);
+    const got = new Float32Array(new Uint32Array(two.runs[0]).buffer);
+    const { f64 } = references(V, ids, up);
+    for (let k = 0; k < f64.length; k++) expect(Math.abs(got[k] - f64[k])).toBeLessThan(1e-3);
+  });
+
+  it(`tables over ${ONE_HOT_ROWS} rows: ScatterElements, bit for bit the sequential sum on every run`, async () => {
+    const V = ONE_HOT_ROWS + 5;
+    const ids = idsOf(V);
+    const { ops, runs } = await embeddingGrad(rt, V, ids, up);
     expect(ops).toContain('ScatterElements');
     expect(ops).not.toContain('ScatterND');
-    const feeds = { w: Tensor.zeros([V, D]), ids, u: up };
-    const runs = [];
-    for (let r = 0; r < 4; r++) runs.push(bits((await exe.runHost(feeds)).gw));
     for (const r of runs) expect(r).toEqual(runs[0]);
-    // Sequential float32 sums in id order: what ScatterND does on one thread.
-    const want = new Float32Array(V * D);
-    const ud = up.data as Float32Array;
-    for (let k = 0; k < N; k++) {
-      const row = Number(ids.data[k]);
-      for (let d = 0; d < D; d++)
-        want[row * D + d] = Math.fround(want[row * D + d] + ud[k * D + d]);
-    }
-    expect(runs[0]).toEqual(Array.from(new Uint32Array(want.buffer)));
-    await exe.dispose();
+    expect(runs[0]).toEqual(Array.from(new Uint32Array(references(V, ids, up).f32.buffer)));
   });
 
   it('keeps ScatterND of depth 2, and gives scatterNDAdd of rank-3 data its value', async () => {

@@ -8,7 +8,7 @@ import { linear } from '../ops/matmul.js';
 import { reshape, transpose } from '../ops/shape.js';
 import type { Rng } from '../rng.js';
 import { xavierUniform, zeros } from './init.js';
-import { Linear } from './linear.js';
+import { applyLinear, Linear } from './linear.js';
 import { Module } from './module.js';
 import { Parameter } from './parameter.js';
 
@@ -136,7 +136,7 @@ export class MultiheadAttention extends Module {
     const w = this.in_proj_weight;
     const bias = this.in_proj_bias?.value;
     if (w && key === query && value === query) {
-      const [q, k, v] = split(linear(query, w.value, bias), [E, E, E], -1);
+      const [q, k, v] = split(applyLinear(query, w, bias), [E, E, E], -1);
       return [q, k, v];
     }
     const [wq, wk, wv] = w

@@ -4,6 +4,7 @@
  */
 import type { Value } from '../graph/graph.js';
 import { conv2d, convTranspose2d, type Pair, pair } from '../ops/conv.js';
+import { add } from '../ops/elementwise.js';
 import type { Rng } from '../rng.js';
 import { fanInUniform, fans, kaimingUniform } from './init.js';
 import { Module } from './module.js';
@@ -106,7 +107,12 @@ export class Conv2d extends Module {
 
   forward(x: Value): Value {
     const { stride, padding, dilation, groups } = this.geometry;
-    return conv2d(x, this.weight.value, this.bias?.value, { stride, padding, dilation, groups });
+    const opts = { stride, padding, dilation, groups };
+    // A LoRA adapter adds its own term on the activations (PEFT's order, dropout on x only).
+    const adapter = this.weight.adapter;
+    if (adapter?.output)
+      return add(conv2d(x, this.weight.baseValue, this.bias?.value, opts), adapter.output(x));
+    return conv2d(x, this.weight.value, this.bias?.value, opts);
   }
 }
 

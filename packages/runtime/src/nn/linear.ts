@@ -1,6 +1,7 @@
 import { ShapeError } from '../errors.js';
 import type { Value } from '../graph/graph.js';
 import { formatShape } from '../graph/shape.js';
+import { add } from '../ops/elementwise.js';
 import { linear } from '../ops/matmul.js';
 import type { Rng } from '../rng.js';
 import { fanInUniform, kaimingUniform } from './init.js';
@@ -53,6 +54,20 @@ export class Linear extends Module {
   }
 
   forward(x: Value): Value {
-    return linear(x, this.weight.value, this.bias?.value);
+    return applyLinear(x, this.weight, this.bias?.value);
   }
+}
+
+/**
+ * linear(x, W, b) for a weight parameter that may carry an adapter (LoRA): then
+ * base(x) + adapter(x), the adapter's term on the activations as PEFT computes it (its
+ * dropout on x only), rather than x·(W + s·B·A)ᵀ.
+ *
+ * x: [..., in], weight [out, in] -> [..., out].
+ */
+export function applyLinear(x: Value, weight: Parameter, bias?: Value): Value {
+  const adapter = weight.adapter?.output;
+  return adapter
+    ? add(linear(x, weight.baseValue, bias), adapter(x))
+    : linear(x, weight.value, bias);
 }

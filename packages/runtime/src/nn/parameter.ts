@@ -2,7 +2,22 @@ import { GraphError, ShapeError } from '../errors.js';
 import type { Value } from '../graph/graph.js';
 import { formatShape } from '../graph/shape.js';
 import type { Tensor } from '../tensor.js';
-import { currentTrace } from './trace.js';
+import { currentTrace, type TraceContext } from './trace.js';
+
+/**
+ * How an adapter (LoRA, see lora.ts) changes a parameter's use in traces, without the
+ * module that owns the parameter knowing about it.
+ */
+export interface ParameterAdapter {
+  /** The weight every layer sees, from the bound base value (LoRA: W + s·B·A). */
+  effective(base: Value): Value;
+  /**
+   * For layers that apply the weight to an input themselves (Linear, Conv2d): the adapter's
+   * own term for input `x`, which the layer adds to its output computed with
+   * {@link Parameter.baseValue} (LoRA: s·B(A(dropout(x))), PEFT's activation path).
+   */
+  output?(x: Value): Value;
+}
 
 /**
  * A named tensor owned by a module: a trainable parameter, or a buffer (trainable
@@ -11,6 +26,10 @@ import { currentTrace } from './trace.js';
  */
 export class Parameter {
   #data: Tensor;
+  /** The adapted value per trace, so every use of the weight shares one W + s·B·A. */
+  #effective = new WeakMap<TraceContext, Value>();
+  /** Set by addLora (and cleared by merge): what this parameter's uses see instead of its data. */
+  adapter?: ParameterAdapter;
 
   constructor(
     data: Tensor,
@@ -42,8 +61,20 @@ export class Parameter {
     return this.#data.shape;
   }
 
-  /** The traced value of this parameter in the active trace. */
+  /** The traced value of this parameter in the active trace (with its adapter's change, if any). */
   get value(): Value {
+    if (!this.adapter) return this.baseValue;
+    const ctx = currentTrace('Parameter.value');
+    let v = this.#effective.get(ctx);
+    if (!v) {
+      v = this.adapter.effective(this.baseValue);
+      this.#effective.set(ctx, v);
+    }
+    return v;
+  }
+
+  /** The value bound to this parameter in the active trace, without its adapter. */
+  get baseValue(): Value {
     const ctx = currentTrace('Parameter.value');
     const v = ctx.bindings.get(this);
     if (!v)

@@ -240,6 +240,11 @@ const gradCases: GradcheckCase[] = [
     { x: { shape: [2, 4] }, w: { shape: [4] } },
     (v) => grad(sum(mul(square(layerNorm(v.x, 4, v.w)), v.x)), [v.x])[0],
   ],
+  [
+    'groupNorm second order (gradient of a gradient)',
+    { x: { shape: [2, 4, 3] }, w: { shape: [4] } },
+    (v) => grad(sum(mul(square(groupNorm(v.x, 2, v.w)), v.x)), [v.x])[0],
+  ],
 ];
 
 gradcheckCases(() => rt, 'norm gradients', gradCases);

@@ -32,7 +32,8 @@ export function reportBench(figure: BenchFigure): void {
  * The CPU runtime options of every family's bench, from the environment:
  * GENMODELS_BENCH_PROFILE=<prefix> writes ORT per-node profiles (see
  * scripts/profile-summary.ts), GENMODELS_BENCH_NCHWC=0 keeps training convolutions on the
- * im2col path (to measure the NCHWc lowering's share).
+ * im2col path (to measure the NCHWc lowering's share), GENMODELS_BENCH_ARENA=0 turns ORT's
+ * CPU memory arena off.
  */
 export function benchRuntimeOptions(): RuntimeOptions {
   const env = typeof process === 'undefined' ? {} : process.env;
@@ -40,5 +41,6 @@ export function benchRuntimeOptions(): RuntimeOptions {
     device: 'cpu',
     profile: env.GENMODELS_BENCH_PROFILE,
     nchwc: env.GENMODELS_BENCH_NCHWC !== '0',
+    memoryArena: env.GENMODELS_BENCH_ARENA !== '0',
   };
 }

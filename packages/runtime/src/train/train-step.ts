@@ -40,6 +40,16 @@ export interface TrainStepSpec {
    */
   trainable?: (name: string) => boolean;
   /**
+   * Where the parameters that `trainable` leaves out live. 'state' (default): in the step's
+   * live state, like the updated ones: in getState() and checkpoints, and shared through
+   * `shareStateWith` (a GAN's generator step reads the discriminator's latest weights).
+   * 'fixed': read-only inputs fed from the module's values at compile time, outside the
+   * state: getState(), setState(), parameters() and checkpoints hold only the updated
+   * parameters and their optimizer moments (LoRA adapters, partial fine-tuning of a large
+   * pretrained model). Either way they get no optimizer state and no gradient.
+   */
+  frozen?: 'state' | 'fixed';
+  /**
    * Share the live parameters and buffers with another step compiled over the same module
    * (a GAN's D and G steps): each step reads the other's latest updates, with no copies.
    */
@@ -86,6 +96,8 @@ const P = 'param:';
 const S = 'state:';
 const BUF = 'buffer:';
 const NEXT = 'next:';
+/** Frozen parameters fed read-only, outside the state (`frozen: 'fixed'`). */
+const FIX = 'fixed:';
 
 /** Parameters up to this many elements are updated in flat groups (see Optimizer.elementwise). */
 const FLAT_MAX = 1 << 18;
@@ -171,9 +183,12 @@ export async function compileTrainStep(rt: Runtime, spec: TrainStepSpec): Promis
     updates: new Map(),
     noise: new Map(),
   };
+  const updated = Object.keys(trainable).filter((k) => spec.trainable?.(k) ?? true);
+  const isUpdated = new Set(updated);
+  const fixed = spec.frozen === 'fixed';
   const all: Record<string, Value> = {};
-  for (const [k, t] of Object.entries(trainable)) all[k] = g.input(P + k, 'float32', t.shape);
-  const updated = Object.keys(all).filter((k) => spec.trainable?.(k) ?? true);
+  for (const [k, t] of Object.entries(trainable))
+    all[k] = g.input((fixed && !isUpdated.has(k) ? FIX : P) + k, 'float32', t.shape);
   if (updated.length === 0) throw new GraphError(`${name}: no parameter is trainable in this step`);
   const groupOf = (k: string) => spec.groups?.(k, all[k].rank) ?? {};
   const flat = planFlatGroups(
@@ -287,11 +302,11 @@ export async function compileTrainStep(rt: Runtime, spec: TrainStepSpec): Promis
   const store = spec.shareStateWith?.store ?? {};
   const keys = g.inputs
     .map((v) => v.name!)
-    .filter((k) => k.startsWith(P) || k.startsWith(S) || k.startsWith(BUF));
+    .filter((k) => [P, S, BUF, FIX].some((prefix) => k.startsWith(prefix)));
   for (const k of keys) {
     if (store[k]) continue;
     const key = k.slice(k.indexOf(':') + 1);
-    if (k.startsWith(P)) store[k] = toOrt(trainable[key].clone());
+    if (k.startsWith(P) || k.startsWith(FIX)) store[k] = toOrt(trainable[key].clone());
     else if (k.startsWith(BUF)) store[k] = toOrt(buffers[key].clone());
     else {
       const owner = key.slice(0, key.lastIndexOf(':'));
@@ -534,6 +549,7 @@ export class TrainStep {
   setState(s: TrainState): void {
     const next: Record<string, ort.Tensor> = {};
     for (const k of this.keys) {
+      if (k.startsWith(FIX)) continue;
       if (k.startsWith(`${S}@flat`)) {
         next[k] = toOrt(this.flatten(k.slice(S.length), s.optimizer));
         continue;
