@@ -10,7 +10,12 @@ import {
   z,
 } from '@genmodels/runtime/internal';
 import { DiffusionError } from './errors.js';
-import { canonicalUnet, checkUnet, unetParameterCount } from './unet-config.js';
+import {
+  canonicalUnet,
+  checkUnet,
+  diffusersParameterCount,
+  unetParameterCount,
+} from './unet-config.js';
 import { DEFAULT_IMAGE_SHAPE, diffusionImageShape } from './unet-shape.js';
 
 const scheduleKind = z.enum(['linear', 'cosine']);
@@ -22,6 +27,33 @@ export type ScheduleKind = z.infer<typeof scheduleKind>;
 export type Prediction = z.infer<typeof prediction>;
 /** Reverse-process sampler. */
 export type SamplerKind = z.infer<typeof samplerKind>;
+
+/**
+ * The layout of diffusers' UNet2DModel (see diffusers-unet.ts): `layersPerBlock` ResBlocks per
+ * down block and one more per up block, attention by block, heads of `attentionHeadDim`
+ * channels, GroupNorm epsilon `normEps`, the time embedding's `flipSinToCos` and `freqShift`.
+ */
+export const diffusersUnetSchema = z.strictObject({
+  /** ResBlocks per down block (diffusers' `layers_per_block`); up blocks have one more. */
+  layersPerBlock: positiveInt(64),
+  /** Per down block, full size first: AttnDownBlock2D (true) or DownBlock2D (false). */
+  downAttention: z.array(z.boolean()).min(1).max(8),
+  /** Per up block, smallest level first: AttnUpBlock2D (true) or UpBlock2D (false). */
+  upAttention: z.array(z.boolean()).min(1).max(8),
+  /** Self-attention between the middle's two ResBlocks (diffusers' `add_attention`). */
+  midAttention: z.boolean(),
+  /** Channels per attention head (diffusers' `attention_head_dim`); 0: one head per block (null there). */
+  attentionHeadDim: intIn(0, 4096),
+  /** Epsilon of every GroupNorm (diffusers' `norm_eps`). */
+  normEps: positiveNumber().lt(1),
+  /** Time embedding [cos | sin] (diffusers' `flip_sin_to_cos`). */
+  flipSinToCos: z.boolean(),
+  /** Time embedding frequency shift (diffusers' `freq_shift`), in [0, 1]. */
+  freqShift: z.number().min(0).max(1),
+});
+
+/** A diffusers UNet2DModel layout (see {@link diffusersUnetSchema}). */
+export type DiffusersUnetLayout = z.infer<typeof diffusersUnetSchema>;
 
 /** The most diffusion steps T a config may have (the schedule holds a dozen float64 arrays of T). */
 const MAX_TIMESTEPS = 100_000;
@@ -98,6 +130,14 @@ export const diffusionConfigSchema = z.strictObject({
    * without it is an MNIST U-Net (the field is not written for MNIST).
    */
   dataset: z.enum(['mnist', 'cifar10']).optional(),
+  /**
+   * U-Net: build diffusers' UNet2DModel layout (its module tree, so that its checkpoints map
+   * onto it; see `Diffusion.fromDiffusers`) instead of this package's own U-Net. Absent (the
+   * default): this package's U-Net, as every preset. `channels` are then its
+   * `block_out_channels`, `groups` its `norm_num_groups`; `attentionHeads` must be 0 and
+   * `attentionResolutions` absent (attention is chosen per block here).
+   */
+  diffusers: diffusersUnetSchema.optional(),
 });
 
 /** A diffusion model's config (see {@link diffusionConfigSchema} for each field and its range). */
@@ -200,6 +240,7 @@ const UNET_FIELDS = [
   'imageWidth',
   'attentionResolutions',
   'dataset',
+  'diffusers',
 ] as const;
 
 /** The image shape of a partial U-Net config, when its fields are plain positive integers. */
@@ -281,7 +322,7 @@ export function diffusionParameterCount(cfg: DiffusionConfig): number {
       linearParameters(h, D) // output
     );
   }
-  return unetParameterCount(cfg);
+  return cfg.diffusers ? diffusersParameterCount(cfg) : unetParameterCount(cfg);
 }
 
 /** The data shape of one example: [dataDim] for points, [C, H, W] for images. */

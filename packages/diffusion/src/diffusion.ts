@@ -16,6 +16,8 @@ import {
 import { describeModelSource, describeTensor, GenerativeModel } from '@genmodels/runtime/internal';
 import { type DiffusionConfig, exampleShape, resolveConfig } from './config.js';
 import { checkLabels, imageLayouts, labelTensor, presetImages, toData } from './data.js';
+import type { DiffusersUnetConfig } from './diffusers-config.js';
+import { encodeDiffusersFiles, readDiffusersUnet, writeDiffusersUnet } from './diffusers-io.js';
 import { DiffusionError } from './errors.js';
 import { DIFFUSION_PARTS, type DiffusionFields, denoiserOnnx, diffusionStore } from './io.js';
 import { DiffusionNetwork } from './network.js';
@@ -147,6 +149,49 @@ export class Diffusion extends GenerativeModel<
         `${describeModelSource(source)}: normalization has ${norm.mean.length} dimensions, but the config describes ${cfg.arch === 'mlp' ? `points of dataDim ${cfg.dataDim}` : 'a U-Net on images'}`,
       );
     return new Diffusion(rt, net, preset, ema, fields);
+  }
+
+  /**
+   * A model holding a diffusers UNet2DModel (a directory, URL base or files with
+   * diffusion_pytorch_model.safetensors and config.json in diffusers' names), to fine-tune with
+   * `fit` and sample; `training` sets the other config fields (timesteps, schedule, lr,
+   * prediction, ...) over the U-Net defaults (T = 1000, linear betas 1e-4..0.02, eps: DDPM's).
+   * Loading is strict: every missing and unexpected tensor is listed in one StateDictKeyError.
+   * `saveDiffusers` writes it back in diffusers' names.
+   *
+   * @example const m = await Diffusion.fromDiffusers(rt, 'ddpm-tiny/unet', { lr: 1e-4 });
+   */
+  static async fromDiffusers(
+    rt: Runtime,
+    source: ModelSource,
+    training: Partial<DiffusionConfig> = {},
+  ): Promise<Diffusion> {
+    const { net, hfConfig } = await readDiffusersUnet(source, training);
+    const model = new Diffusion(rt, net, 'custom');
+    model.diffusersConfig = hfConfig;
+    return model;
+  }
+
+  /**
+   * The UNet2DModel config.json this model was read from (`fromDiffusers`): its other fields are
+   * written back by `saveDiffusers`.
+   */
+  diffusersConfig?: DiffusersUnetConfig;
+
+  /**
+   * Write a diffusers-layout U-Net as a diffusers UNet2DModel directory (Node.js):
+   * diffusion_pytorch_model.safetensors in diffusers' names and config.json. The trained
+   * weights, or with `ema: true` their moving average (when the model keeps one).
+   *
+   * @example await model.saveDiffusers('out/unet');   // UNet2DModel.from_pretrained('out/unet')
+   */
+  async saveDiffusers(dir: string, opts: { ema?: boolean } = {}): Promise<void> {
+    await writeDiffusersUnet(dir, this.samplingNetwork(opts.ema ?? false), this.diffusersConfig);
+  }
+
+  /** The files `saveDiffusers` writes, as bytes and text (e.g. for a browser download). */
+  diffusersFiles(opts: { ema?: boolean } = {}): Record<string, Uint8Array | string> {
+    return encodeDiffusersFiles(this.samplingNetwork(opts.ema ?? false), this.diffusersConfig);
   }
 
   /** What save writes beside the config: nothing for a preset's own data (the format before these fields). */

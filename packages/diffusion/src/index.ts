@@ -9,9 +9,16 @@
 // node_modules included) can import `Runtime`, `Tensor` and `Rng` from it.
 export type { RuntimeOptions } from '@genmodels/runtime';
 export { Rng, Runtime, Tensor } from '@genmodels/runtime';
-export type { DiffusionConfig, Prediction, SamplerKind, ScheduleKind } from './config.js';
+export type {
+  DiffusersUnetLayout,
+  DiffusionConfig,
+  Prediction,
+  SamplerKind,
+  ScheduleKind,
+} from './config.js';
 export {
   DIFFUSION_PRESETS,
+  diffusersUnetSchema,
   diffusionConfigSchema,
   diffusionParameterCount,
   exampleShape,
@@ -19,23 +26,36 @@ export {
   TOY_EPOCH,
 } from './config.js';
 export { checkLabels, toData } from './data.js';
+export type { DiffusersUnetConfig } from './diffusers-config.js';
+export { diffusersArchitecture, diffusersConfigJson } from './diffusers-config.js';
+export { DIFFUSERS_UNET_FORMAT } from './diffusers-format.js';
+export type { DiffusersUnet } from './diffusers-io.js';
+export {
+  DIFFUSERS_CONFIG_FILE,
+  DIFFUSERS_MODEL_FILE,
+  diffusersNetwork,
+  diffusersStateDict,
+  encodeDiffusersFiles,
+  readDiffusersUnet,
+  writeDiffusersUnet,
+} from './diffusers-io.js';
+export {
+  DiffusersDownBlock,
+  DiffusersMidBlock,
+  DiffusersUNet,
+  DiffusersUpBlock,
+  diffusersHeads,
+} from './diffusers-unet.js';
 export type { SampleTiming } from './diffusion.js';
 export { Diffusion } from './diffusion.js';
+export type { TimestepEmbeddingOptions } from './embedding.js';
 export { embeddingFrequencies, timestepEmbedding } from './embedding.js';
 export { DiffusionError } from './errors.js';
 export type { DiffusionFamily } from './family.js';
 export { diffusionFamily } from './family.js';
 export type { DiffusionFields } from './io.js';
 export { CONFIG_FILE, DIFFUSION_PARTS, MODEL_FILE } from './io.js';
-export {
-  AttentionBlock,
-  DiffusionNetwork,
-  MlpDenoiser,
-  ModulesByLevel,
-  ResBlock,
-  UNet,
-  Upsample2,
-} from './network.js';
+export { DiffusionNetwork, MlpDenoiser, ModulesByLevel, UNet } from './network.js';
 export type { PointNormalization, TrainedOn } from './normalize.js';
 export { configForImages } from './own-images.js';
 export type {
@@ -56,6 +76,7 @@ export {
 export { compileDiffusionStep, denoiserInputs, trainInputs } from './steps.js';
 export type { DiffusionFitOptions, DiffusionFitResult } from './train.js';
 export { emaDecayAt, makeBatch } from './train.js';
+export { AttentionBlock, ResBlock, Upsample2 } from './unet-blocks.js';
 export type { ImageShape } from './unet-shape.js';
 export { diffusionImageShape } from './unet-shape.js';
 export type { DiffusionEvalOptions } from './with-datasets.js';

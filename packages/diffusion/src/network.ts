@@ -11,14 +11,15 @@ import {
   Linear,
   Module,
   ModuleList,
-  MultiheadAttention,
   ops,
   type Rng,
   type Value,
 } from '@genmodels/runtime';
 import type { DiffusionConfig } from './config.js';
+import { DiffusersUNet } from './diffusers-unet.js';
 import { timestepEmbedding } from './embedding.js';
 import { DiffusionError } from './errors.js';
+import { AttentionBlock, ResBlock, Upsample2 } from './unet-blocks.js';
 import { diffusionImageShape, levelOfSide } from './unet-shape.js';
 
 /** The MLP denoiser: x [B, D], t [B], y [B] -> [B, D]; the time (+ class) embedding is added in every layer. */
@@ -53,66 +54,6 @@ export class MlpDenoiser extends Module {
     for (let i = 0; i < this.layers.length; i++)
       h = ops.silu(ops.add(this.layers[i].call(h), proj[i + 1].call(e)));
     return this.output.call(h);
-  }
-}
-
-/** GroupNorm -> SiLU -> 3x3 conv, twice, with the time embedding added between; 1x1 skip when channels change. */
-export class ResBlock extends Module {
-  readonly norm1: GroupNorm;
-  readonly conv1: Conv2d;
-  readonly temb: Linear;
-  readonly norm2: GroupNorm;
-  readonly conv2: Conv2d;
-  readonly skip?: Conv2d;
-  constructor(cin: number, cout: number, tdim: number, groups: number, rng: Rng) {
-    super();
-    this.norm1 = new GroupNorm(groups, cin);
-    this.conv1 = new Conv2d(cin, cout, 3, { padding: 1, rng });
-    this.temb = new Linear(tdim, cout, { rng });
-    this.norm2 = new GroupNorm(groups, cout);
-    this.conv2 = new Conv2d(cout, cout, 3, { padding: 1, rng });
-    if (cin !== cout) this.skip = new Conv2d(cin, cout, 1, { rng });
-  }
-  /** x: [B, cin, H, W], e: SiLU(time embedding) [B, tdim] -> [B, cout, H, W]. */
-  forward(x: Value, e: Value): Value {
-    let h = this.conv1.call(ops.silu(this.norm1.call(x)));
-    h = ops.add(h, ops.unsqueeze(this.temb.call(e), [2, 3]));
-    h = this.conv2.call(ops.silu(this.norm2.call(h)));
-    return ops.add(this.skip ? this.skip.call(x) : x, h);
-  }
-}
-
-/** Self-attention over the H*W positions with a residual: GroupNorm -> MHA -> + x. */
-export class AttentionBlock extends Module {
-  readonly norm: GroupNorm;
-  readonly attn: MultiheadAttention;
-  constructor(
-    readonly channels: number,
-    heads: number,
-    groups: number,
-    rng: Rng,
-  ) {
-    super();
-    this.norm = new GroupNorm(groups, channels);
-    this.attn = new MultiheadAttention(channels, heads, { rng });
-  }
-  forward(x: Value): Value {
-    const [, c, hh, ww] = x.shape as number[];
-    const seq = ops.transpose(ops.reshape(this.norm.call(x), [-1, c, hh * ww]), [0, 2, 1]);
-    const out = this.attn.call(seq).output; // [B, HW, C]
-    return ops.add(x, ops.reshape(ops.transpose(out, [0, 2, 1]), [-1, c, hh, ww]));
-  }
-}
-
-/** Nearest upsampling by 2 then a 3x3 conv. */
-export class Upsample2 extends Module {
-  readonly conv: Conv2d;
-  constructor(c: number, rng: Rng) {
-    super();
-    this.conv = new Conv2d(c, c, 3, { padding: 1, rng });
-  }
-  forward(x: Value): Value {
-    return this.conv.call(ops.upsampleNearest2d(x, 2));
   }
 }
 
@@ -241,13 +182,14 @@ export class UNet extends Module {
 
 /** The trained module: its only child `denoiser` (keys `denoiser.*`). */
 export class DiffusionNetwork extends Module {
-  readonly denoiser: MlpDenoiser | UNet;
+  readonly denoiser: MlpDenoiser | UNet | DiffusersUNet;
   constructor(
     readonly cfg: DiffusionConfig,
     rng: Rng,
   ) {
     super();
-    this.denoiser = cfg.arch === 'unet' ? new UNet(cfg, rng) : new MlpDenoiser(cfg, rng);
+    if (cfg.arch === 'mlp') this.denoiser = new MlpDenoiser(cfg, rng);
+    else this.denoiser = cfg.diffusers ? new DiffusersUNet(cfg, rng) : new UNet(cfg, rng);
   }
   /** The model output (eps, x0 or v by `cfg.prediction`) for x_t: [B, ...], t: [B], y: [B]. */
   forward(x: Value, t: Value, y?: Value): Value {

@@ -67,6 +67,17 @@ export function checkUnet(cfg: DiffusionConfig, bad: (msg: string) => DiffusionE
     throw bad(
       `every channel count [${cfg.channels.join(', ')}] must be divisible by groups ${cfg.groups}`,
     );
+  if (cfg.diffusers) checkDiffusersLayout(cfg, bad);
+  else checkAttention(cfg, bad);
+  const want = cfg.dataset && DATASET_SHAPES[cfg.dataset];
+  if (want && formatImageShape(want) !== formatImageShape(shape))
+    throw bad(
+      `dataset '${cfg.dataset}' has images of ${formatImageShape(want)}, but this U-Net's are ${formatImageShape(shape)}`,
+    );
+}
+
+/** This package's U-Net's attention: heads dividing the attended levels' channels. */
+function checkAttention(cfg: DiffusionConfig, bad: (msg: string) => DiffusionError): void {
   const heads = cfg.attentionHeads;
   const last = cfg.channels.length - 1;
   if (heads > 0 && cfg.channels[last] % heads !== 0)
@@ -93,11 +104,6 @@ export function checkUnet(cfg: DiffusionConfig, bad: (msg: string) => DiffusionE
         `channels[${level}] ${cfg.channels[level]} (attention at ${r}) must be divisible by attentionHeads ${heads}`,
       );
   }
-  const want = cfg.dataset && DATASET_SHAPES[cfg.dataset];
-  if (want && formatImageShape(want) !== formatImageShape(shape))
-    throw bad(
-      `dataset '${cfg.dataset}' has images of ${formatImageShape(want)}, but this U-Net's are ${formatImageShape(shape)}`,
-    );
 }
 
 /** Parameter values of a GroupNorm (or LayerNorm) over `c` channels: weight and bias. */
@@ -151,4 +157,75 @@ export function unetParameterCount(cfg: DiffusionConfig): number {
   // middle: Res, attention, Res
   n += 2 * resBlockParameters(cL, cL, td) + (cfg.attentionHeads > 0 ? attentionParameters(cL) : 0);
   return n;
+}
+
+/**
+ * The diffusers layout's own rules: a block type per level both ways, attentionHeads 0 and no
+ * attentionResolutions (attention is chosen per block), heads dividing the attended channels.
+ */
+function checkDiffusersLayout(cfg: DiffusionConfig, bad: (msg: string) => DiffusionError): void {
+  const lay = cfg.diffusers!;
+  const L = cfg.channels.length;
+  for (const [name, list] of [
+    ['downAttention', lay.downAttention],
+    ['upAttention', lay.upAttention],
+  ] as const)
+    if (list.length !== L)
+      throw bad(
+        `diffusers.${name} has ${list.length} entries, but channels [${cfg.channels.join(', ')}] has ${L} levels (one block each)`,
+      );
+  if (cfg.attentionHeads !== 0 || (cfg.attentionResolutions ?? []).length > 0)
+    throw bad(
+      'a diffusers-layout U-Net chooses attention per block (diffusers.downAttention, upAttention, midAttention) with diffusers.attentionHeadDim; attentionHeads must be 0 and attentionResolutions absent',
+    );
+  const hd = lay.attentionHeadDim;
+  const attended = [
+    ...cfg.channels.filter((_, l) => lay.downAttention[l]),
+    ...cfg.channels.filter((_, l) => lay.upAttention[L - 1 - l]),
+    ...(lay.midAttention ? [cfg.channels[L - 1]] : []),
+  ];
+  const odd = attended.filter((c) => hd > 0 && c % hd !== 0);
+  if (odd.length > 0)
+    throw bad(
+      `diffusers.attentionHeadDim ${hd} must divide the channels of every attention block; ${[...new Set(odd)].join(', ')} ${odd.length > 1 ? 'do' : 'does'} not`,
+    );
+}
+
+/** The number of parameter values of the diffusers-layout U-Net of `cfg` (see diffusers-unet.ts). */
+export function diffusersParameterCount(cfg: DiffusionConfig): number {
+  const lay = cfg.diffusers!;
+  const ch = cfg.channels;
+  const L = ch.length;
+  const n = lay.layersPerBlock;
+  const c0 = ch[0];
+  const td = 4 * c0;
+  const [cImg] = diffusionImageShape(cfg);
+  const K = cfg.numClasses;
+  let total =
+    convParameters(cImg, c0, 3) +
+    linearParameters(c0, td) +
+    linearParameters(td, td) +
+    (K > 0 ? (K + 1) * td : 0) +
+    normParameters(c0) +
+    convParameters(c0, cImg, 3);
+  for (let l = 0; l < L; l++) {
+    const cin = l > 0 ? ch[l - 1] : c0;
+    const attn = attentionParameters(ch[l]);
+    for (let j = 0; j < n; j++)
+      total += resBlockParameters(j ? ch[l] : cin, ch[l], td) + (lay.downAttention[l] ? attn : 0);
+    if (l < L - 1) total += convParameters(ch[l], ch[l], 3);
+    // the up block of level l: n + 1 ResBlocks, the last over the skip of the level above
+    const cprev = ch[Math.min(l + 1, L - 1)];
+    for (let j = 0; j <= n; j++) {
+      const cskip = j === n ? ch[Math.max(l - 1, 0)] : ch[l];
+      total +=
+        resBlockParameters((j ? ch[l] : cprev) + cskip, ch[l], td) +
+        (lay.upAttention[L - 1 - l] ? attn : 0);
+    }
+    if (l > 0) total += convParameters(ch[l], ch[l], 3);
+  }
+  const cL = ch[L - 1];
+  return (
+    total + 2 * resBlockParameters(cL, cL, td) + (lay.midAttention ? attentionParameters(cL) : 0)
+  );
 }
