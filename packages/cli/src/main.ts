@@ -5,6 +5,7 @@
  */
 import { GenmodelsError, type ModelFamily } from '@genmodels/runtime';
 import { Command, CommanderError, Option } from 'commander';
+import { finetuneCommand } from './commands/finetune.js';
 import { trainCommand } from './commands/train.js';
 import { evalCommand, exportCommand, sampleCommand } from './commands/use.js';
 import {
@@ -178,14 +179,77 @@ function program(ctx: CliContext, result: { code: number }): Command {
 
   prog
     .command('export')
-    .description('export one part of a trained run as a standalone ONNX file')
+    .description(
+      'export one part of a trained run as a standalone ONNX file, or a GPT as a GPT-2 directory',
+    )
     .argument('<family>', 'model family')
-    .requiredOption('--from <dir>', 'run directory written by train')
-    .requiredOption('--out <file>', 'ONNX file to write')
+    .requiredOption('--from <dir>', 'run directory written by train or finetune')
+    .requiredOption('--out <path>', 'ONNX file to write (--format gpt2: a directory)')
     .option('--part <name>', "part to export (default: the family's first)")
+    .option(
+      '--format <name>',
+      'onnx (default), or gpt2: a transformer GPT as a GPT-2 model directory for PyTorch / Hugging Face',
+    )
     .addHelpText('after', () => familiesHelp(ctx))
     .action(async (name: string, opts) => {
       result.code = await exportCommand(ctx, name, opts);
+    });
+  prog
+    .command('finetune')
+    .description(
+      'fine-tune a pretrained PyTorch model (transformer: a GPT-2 directory) on your data and write a run directory',
+    )
+    .argument('<family>', 'model family (transformer)')
+    .requiredOption(
+      '--from-pytorch <dir>',
+      'GPT-2 model directory: model.safetensors, config.json, vocab.json, merges.txt',
+    )
+    .option('--corpus <file>', 'the UTF-8 text to fine-tune on (last 10% validates)')
+    .option('--data <file>', 'the same as --corpus')
+    .addOption(
+      new Option(
+        '--lora-rank <r>',
+        'train LoRA adapters of rank r (merged at the end) instead of all weights',
+      ).argParser(intOption(1, 4096)),
+    )
+    .addOption(
+      new Option('--lora-alpha <a>', 'LoRA scale alpha (default: the rank)').argParser(
+        numberOption(0, Number.POSITIVE_INFINITY, true),
+      ),
+    )
+    .addOption(
+      new Option('--lora-dropout <p>', 'dropout on the LoRA adapters (default 0)').argParser(
+        numberOption(0, 1, false),
+      ),
+    )
+    .addOption(
+      new Option('--steps <n>', 'optimizer steps')
+        .argParser(intOption(1, LIMITS.steps))
+        .default(100),
+    )
+    .addOption(
+      new Option('--lr <x>', 'peak learning rate (default 1e-4, with LoRA 1e-3)').argParser(
+        numberOption(0, 1, true),
+      ),
+    )
+    .addOption(
+      new Option('--batch-size <n>', 'windows per step (default 8)').argParser(
+        intOption(1, 1 << 16),
+      ),
+    )
+    .option('--gradient-checkpointing', 'recompute each block in the backward pass (less memory)')
+    .addOption(seedOpt())
+    .addOption(deviceOpt())
+    .option('--verbose', 'show what the GPU drivers print while a device is probed')
+    .addOption(
+      new Option('--threads <n>', 'CPU threads (default: all cores)').argParser(
+        intOption(1, LIMITS.threads),
+      ),
+    )
+    .option('--out <dir>', 'output run directory (default: out/transformer-finetune)')
+    .option('--force', 'replace a run of another family in --out')
+    .action(async (name: string, opts) => {
+      result.code = await finetuneCommand(ctx, name, opts);
     });
   return prog;
 }

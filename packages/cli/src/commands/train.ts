@@ -194,7 +194,7 @@ function dataOptions(
  * names its family) of the same family, or of another one with `force`. A directory of
  * other files is never replaced: the run directory is switched in whole.
  */
-async function checkReplaces(dir: string, family: string, force: boolean): Promise<void> {
+export async function checkReplaces(dir: string, family: string, force: boolean): Promise<void> {
   const entries = await readdir(dir).catch((e: NodeJS.ErrnoException) => {
     if (e.code === 'ENOENT') return [];
     if (e.code === 'ENOTDIR')

@@ -1,12 +1,13 @@
 /**
  * Commands that use a trained run directory: `sample`, `eval` and `export`.
  */
-import { extname, resolve } from 'node:path';
+import { dirname, extname, resolve } from 'node:path';
 import type { ModelFamily } from '@genmodels/runtime';
+import { BpeTokenizer, GPT } from '@genmodels/transformer';
 import { loadRun } from '../checkpoint.js';
 import { type CliContext, getFamily, makeRuntime } from '../common.js';
 import { UsageError } from '../errors.js';
-import { ensureWritableFile } from '../fsio.js';
+import { ensureWritableDir, ensureWritableFile } from '../fsio.js';
 import { writeSamples } from '../writers.js';
 
 /** Options of `sample`. */
@@ -156,6 +157,29 @@ export interface ExportArgs {
   from: string;
   out: string;
   part?: string;
+  /** 'onnx' (default): one part as an ONNX file; 'gpt2': a GPT as a GPT-2 model directory. */
+  format?: string;
+}
+
+/** `genmodels export transformer --from DIR --format gpt2 --out DIR`: the GPT in GPT-2 names. */
+async function exportGpt2(ctx: CliContext, family: ModelFamily, args: ExportArgs): Promise<number> {
+  if (args.part !== undefined)
+    throw new UsageError('--format gpt2 writes the whole model; it takes no --part');
+  if (extname(args.out).toLowerCase() === '.onnx')
+    throw new UsageError(`--format gpt2 writes a directory; '${args.out}' looks like an ONNX file`);
+  const out = resolve(args.out);
+  await ensureWritableDir(dirname(out));
+  const rt = await makeRuntime('cpu');
+  const { model } = await loadRun(family, rt, args.from);
+  if (!(model instanceof GPT))
+    throw new UsageError(
+      `--format gpt2 exports a GPT; '${args.from}' holds another kind of ${family.name} model`,
+    );
+  await model.saveGpt2(out);
+  ctx.stdout.write(
+    `exported the GPT in GPT-2 format (model.safetensors, config.json${model.tokenizer instanceof BpeTokenizer ? ', vocab.json, merges.txt' : ''}) to ${out}\n`,
+  );
+  return 0;
 }
 
 /** `genmodels export <family> --from DIR --out FILE.onnx [--part NAME]`; returns the exit code. */
@@ -165,6 +189,14 @@ export async function exportCommand(
   args: ExportArgs,
 ): Promise<number> {
   const family = getFamily(ctx, name);
+  const format = args.format ?? 'onnx';
+  if (format === 'gpt2') {
+    if (family.name !== 'transformer')
+      throw new UsageError(`--format gpt2 exports a transformer GPT, not a ${family.name} model`);
+    return exportGpt2(ctx, family, args);
+  }
+  if (format !== 'onnx')
+    throw new UsageError(`unknown export format '${format}'; use onnx or gpt2`);
   if (extname(args.out).toLowerCase() !== '.onnx') {
     throw new UsageError(`export writes an ONNX file; '${args.out}' should end in .onnx`);
   }

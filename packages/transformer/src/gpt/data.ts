@@ -4,9 +4,11 @@
  * generating work without it), split nanoGPT-style, and the windows that score a whole
  * validation stream.
  */
-import type { Rng, Tensor } from '@genmodels/runtime';
+import { type Rng, Tensor } from '@genmodels/runtime';
 import { importOptional, readBytes } from '@genmodels/runtime/internal';
 import { GptError } from './errors.js';
+import { encodeWith, type GptTokenizer } from './tokenizer.js';
+import { Vocabulary } from './vocab.js';
 
 const datasets = () =>
   importOptional(
@@ -37,14 +39,76 @@ export interface TokenizedCorpus {
   randomBatch(rng: Rng, batchSize: number, blockSize: number): { x: Tensor; y: Tensor };
 }
 
-/** A character corpus split into train (first 90%) and validation (last 10%) token streams. */
+/** A corpus split into train (first 90%) and validation (last 10%) token streams. */
 export interface GptCorpus {
   /** Where the text came from (a file path, or a URL in browsers, as given), if known. */
   source?: string;
-  /** The vocabulary: the text's sorted unique code points (id = index). */
+  /**
+   * The character vocabulary (id = index): the text's sorted unique code points, or the
+   * vocabulary it was encoded with; empty for a corpus encoded by a BPE `tokenizer`.
+   */
   chars: readonly string[];
+  /** The tokenizer that encoded it, when given one ({@link tokenizeCorpus}). */
+  tokenizer?: GptTokenizer;
   train: TokenizedCorpus;
   val: TokenizedCorpus;
+}
+
+/** A token stream of given ids (what {@link tokenizeCorpus} splits into). */
+class IdStream implements TokenizedCorpus {
+  constructor(readonly ids: Int32Array) {}
+
+  get length(): number {
+    return this.ids.length;
+  }
+
+  randomBatch(rng: Rng, batchSize: number, blockSize: number): { x: Tensor; y: Tensor } {
+    if (this.length < blockSize + 1)
+      throw new GptError(
+        `randomBatch: blockSize ${blockSize} needs at least ${blockSize + 1} tokens, the stream has ${this.length}`,
+      );
+    const starts = rng.integers(batchSize, 0, this.length - blockSize);
+    const x = new BigInt64Array(batchSize * blockSize);
+    const y = new BigInt64Array(batchSize * blockSize);
+    for (let b = 0; b < batchSize; b++)
+      for (let t = 0; t < blockSize; t++) {
+        x[b * blockSize + t] = BigInt(this.ids[starts[b] + t]);
+        y[b * blockSize + t] = BigInt(this.ids[starts[b] + t + 1]);
+      }
+    const shape = [batchSize, blockSize];
+    return { x: new Tensor('int64', shape, x), y: new Tensor('int64', shape, y) };
+  }
+}
+
+/**
+ * `text` encoded by a given tokenizer (a model's: BPE, or its character vocabulary, which
+ * must hold every character of the text), split into train (first 90%) and validation
+ * tokens. Needs no @genmodels/datasets.
+ *
+ * @example const c = tokenizeCorpus(text, gpt.tokenizer, { source: 'poems.txt' });
+ */
+export function tokenizeCorpus(
+  text: string,
+  tokenizer: GptTokenizer,
+  opts: { source?: string; trainFraction?: number } = {},
+): GptCorpus {
+  const what = opts.source ? `corpus '${opts.source}'` : 'corpus';
+  if (text.length === 0) throw new GptError(`${what} is empty; expected some UTF-8 text`);
+  const ids = Int32Array.from(encodeWith(tokenizer, text, what));
+  if (ids.length < 20)
+    throw new GptError(
+      `${what} has only ${ids.length} tokens; expected at least 20 (so both splits hold text)`,
+    );
+  const f = opts.trainFraction ?? 0.9;
+  if (!(f > 0 && f < 1)) throw new GptError(`trainFraction (${f}) must be in (0, 1)`);
+  const cut = Math.floor(ids.length * f);
+  return {
+    source: opts.source,
+    chars: tokenizer instanceof Vocabulary ? tokenizer.chars : [],
+    tokenizer,
+    train: new IdStream(ids.subarray(0, cut)),
+    val: new IdStream(ids.subarray(cut)),
+  };
 }
 
 /**
@@ -74,11 +138,13 @@ export const CORPUS_MAX_BYTES = 64 * 1024 * 1024;
 /**
  * Read a UTF-8 corpus file (a path on Node.js, a URL in browsers); a missing, empty or
  * special file (FIFO, device), or one over `maxBytes` (default {@link CORPUS_MAX_BYTES}, 64 MiB), is
- * a GptError naming it. The path is recorded as given (`source`), for information.
+ * a GptError naming it. The path is recorded as given (`source`), for information. With
+ * `tokenizer` (a model's), the text is encoded by it ({@link tokenizeCorpus}); else its
+ * characters are the vocabulary.
  */
 export async function readCorpus(
   path: string,
-  opts: { maxBytes?: number } = {},
+  opts: { maxBytes?: number; tokenizer?: GptTokenizer } = {},
 ): Promise<GptCorpus> {
   let bytes: Uint8Array | null;
   try {
@@ -90,7 +156,9 @@ export async function readCorpus(
     throw new GptError(
       `no corpus file at '${path}'; pass the path (in a browser, the URL) of a UTF-8 text file`,
     );
-  return corpusFromText(new TextDecoder().decode(bytes), { source: path });
+  const text = new TextDecoder().decode(bytes);
+  if (opts.tokenizer) return tokenizeCorpus(text, opts.tokenizer, { source: path });
+  return corpusFromText(text, { source: path });
 }
 
 /** A window of a token stream: inputs ids[start .. start+L), scored from offset `first` on. */

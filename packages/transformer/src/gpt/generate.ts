@@ -12,11 +12,12 @@ import type { GptConfig } from './config.js';
 import { type Cache, runDecoder } from './decoder.js';
 import { GptError } from './errors.js';
 import { checkSampling, pickToken, type SamplingOptions, StopScanner } from './sampling.js';
-import type { Vocabulary } from './vocab.js';
+import { encodeWith, type GptTokenizer, startId, TextStream } from './tokenizer.js';
+import { Vocabulary } from './vocab.js';
 
 /** Options of `GPT.generate`. */
 export interface GenerateOptions extends SamplingOptions {
-  /** Text to continue (at most blockSize characters, all in the vocabulary). Default ''. */
+  /** Text to continue (at most blockSize tokens; for a character model, all in its vocabulary). Default ''. */
   prompt?: string;
   /** New tokens per sample (default 256). */
   tokens?: number;
@@ -40,28 +41,29 @@ export interface GenerateResult {
   texts: string[];
   /** New text only, per sample. */
   completions: string[];
-  /** New token ids, per sample (up to a stop). */
+  /** New token ids, per sample (up to a stop; with BPE, up to the token that holds its start). */
   tokens: number[][];
   /** Decoder calls made (prefills and steps). */
   calls: number;
 }
 
 /** The first window: the prompt's ids, or '\n' (else id 0) to start from nothing. */
-export function promptIds(vocab: Vocabulary, cfg: GptConfig, prompt: string): number[] {
-  const ids = vocab.encode(prompt, 'prompt');
+export function promptIds(tok: GptTokenizer, cfg: GptConfig, prompt: string): number[] {
+  const ids = encodeWith(tok, prompt, 'prompt');
+  const unit = tok instanceof Vocabulary ? 'characters' : 'tokens';
   if (ids.length > cfg.blockSize)
     throw new GptError(
-      `prompt has ${ids.length} characters but the model's context (blockSize) is ${cfg.blockSize}; shorten it to its last ${cfg.blockSize} characters`,
+      `prompt has ${ids.length} ${unit} but the model's context (blockSize) is ${cfg.blockSize}; shorten it to its last ${cfg.blockSize} ${unit}`,
     );
   if (ids.length > 0) return ids;
-  return [vocab.has('\n') ? vocab.encode('\n')[0] : 0];
+  return [startId(tok)];
 }
 
 /** Generate with the compiled decoder `exe` (see decoder.ts). */
 export async function generate(
   exe: Executable,
   cfg: GptConfig,
-  vocab: Vocabulary,
+  tok: GptTokenizer,
   o: GenerateOptions = {},
 ): Promise<GenerateResult> {
   const { prompt = '', tokens = 256, n = 1, seed = 0, kvCache = true } = o;
@@ -72,10 +74,11 @@ export async function generate(
   const keep = o.windowKeep ?? Math.floor(cfg.blockSize / 2);
   if (!(Number.isInteger(keep) && keep >= 1 && keep <= cfg.blockSize))
     throw new GptError(`windowKeep (${keep}) must be an integer in [1, ${cfg.blockSize}]`);
-  const start = promptIds(vocab, cfg, prompt);
+  const start = promptIds(tok, cfg, prompt);
   const rng = new Rng(seed);
   const made: number[][] = Array.from({ length: n }, () => []);
   const scanners = Array.from({ length: n }, () => new StopScanner(o.stop ?? []));
+  const streams = Array.from({ length: n }, () => new TextStream(tok));
   // The current window of each row: the shared prompt, then the row's own tokens.
   let ctx: number[][] = Array.from({ length: n }, () => start.slice());
   let calls = 1;
@@ -88,7 +91,7 @@ export async function generate(
     next.forEach((t, b) => {
       if (!scanners[b].stopped) {
         made[b].push(t);
-        scanners[b].push(vocab.chars[t]);
+        scanners[b].push(streams[b].push(t));
       }
       ctx[b].push(t);
     });
@@ -118,7 +121,10 @@ export async function generate(
   return {
     texts: completions.map((c) => prompt + c),
     completions,
-    tokens: made.map((m, b) => m.slice(0, [...completions[b]].length)),
+    // A character is one token; a BPE sample keeps every token it made before its stop.
+    tokens: made.map((m, b) =>
+      tok instanceof Vocabulary ? m.slice(0, [...completions[b]].length) : m,
+    ),
     calls,
   };
 }

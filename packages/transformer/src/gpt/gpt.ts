@@ -1,5 +1,6 @@
 /**
- * GPT: a character-level decoder-only Transformer bound to a Runtime, with training
+ * GPT: a decoder-only Transformer (character vocabulary, or GPT-2's BPE when read from a
+ * GPT-2 directory) bound to a Runtime, with training
  * (AdamW, warmup + cosine, clipping), validation metrics, KV-cache generation, save/load
  * and ONNX export. Built on the runtime's `GenerativeModel` (family 'transformer').
  */
@@ -22,15 +23,32 @@ import {
   type LoadedModel,
   type ModelFitOptions,
 } from '@genmodels/runtime/internal';
+import { BpeTokenizer } from '../bpe/index.js';
 import { type ScheduledFitOptions, type ScheduledRun, scheduledFit } from '../schedule.js';
 import { type GptConfig, resolveGptConfig } from './config.js';
 import { type GptCorpus, readCorpus, type TokenizedCorpus } from './data.js';
 import { decoderFn, decoderInputs } from './decoder.js';
 import { GptError } from './errors.js';
 import { type GenerateOptions, type GenerateResult, generate } from './generate.js';
-import { checkVocab, GPT_PARTS, type GptFields, type GptStored, gptOnnx, gptStore } from './io.js';
+import type { Gpt2HfConfig } from './gpt2-format.js';
+import { type Gpt2LoadOptions, readGpt2, writeGpt2Dir, writeGpt2Tokenizer } from './gpt2-io.js';
+import {
+  GPT_PARTS,
+  type GptFields,
+  type GptStored,
+  gptOnnx,
+  gptStore,
+  storedTokenizer,
+} from './io.js';
+import { type GptLoraOptions, type LoraAdapters, startLora } from './lora.js';
 import { GptNetwork } from './network.js';
 import { randomWindowLoss, SCORER_INPUTS, scorerFn, streamLoss } from './score.js';
+import {
+  checkTokenizerSize,
+  describeTokenizer,
+  type GptTokenizer,
+  storeTokenizer,
+} from './tokenizer.js';
 import { Vocabulary } from './vocab.js';
 
 /**
@@ -40,6 +58,12 @@ import { Vocabulary } from './vocab.js';
  * `tokens_per_sec`.
  */
 export interface GptFitOptions extends Omit<ModelFitOptions, 'epochs' | 'lr'>, ScheduledFitOptions {
+  /** Peak learning rate of this fit (default: the config's `lr`). */
+  lr?: number;
+  /** Learning rate at the end of the cosine decay (default: the config's `minLr`, at most `lr`). */
+  minLr?: number;
+  /** Warm-up steps of this fit (default: the config's `warmupSteps`). */
+  warmupSteps?: number;
   /** Validation loss on 10 batches of random windows every this many steps, to `onEval`. */
   evalEvery?: number;
   onEval?: (step: number, valLoss: number) => void;
@@ -75,7 +99,13 @@ export class GPT extends GenerativeModel<GptConfig, GptNetwork, TrainStep, GptFi
   /** Exportable parts: the KV-cache decoder. */
   readonly parts: readonly string[] = GPT_PARTS;
   protected readonly store = gptStore;
-  readonly vocab: Vocabulary;
+  /** Encodes corpora and prompts, decodes generated ids. */
+  readonly tokenizer: GptTokenizer;
+  /** config.json of the GPT-2 directory this model was read from (kept by `saveGpt2`). */
+  hfConfig: Gpt2HfConfig | null = null;
+  #lora?: LoraAdapters;
+  /** Bumped when the weights change outside training (a LoRA merge): keys of the inference sessions. */
+  #weightsVersion = 0;
   #corpus?: GptCorpus;
   #corpusPath: string | null;
   /** Draws the training windows; restarted with each new seed, so a second fit with the same seed continues the stream. */
@@ -84,16 +114,17 @@ export class GPT extends GenerativeModel<GptConfig, GptNetwork, TrainStep, GptFi
   constructor(
     rt: Runtime,
     net: GptNetwork,
-    vocab: Vocabulary,
+    tokenizer: GptTokenizer,
     preset = 'custom',
     corpus: GptCorpus | string | null = null,
   ) {
     super(rt, net, preset);
-    if (vocab.size !== net.cfg.vocabSize)
+    if (tokenizer instanceof Vocabulary && tokenizer.size !== net.cfg.vocabSize)
       throw new GptError(
-        `the vocabulary has ${vocab.size} characters but the network's vocabSize is ${net.cfg.vocabSize}`,
+        `the vocabulary has ${tokenizer.size} characters but the network's vocabSize is ${net.cfg.vocabSize}`,
       );
-    this.vocab = vocab;
+    checkTokenizerSize(tokenizer, net.cfg.vocabSize, 'GPT');
+    this.tokenizer = tokenizer;
     if (typeof corpus === 'string') this.#corpusPath = corpus;
     else {
       this.#corpus = corpus ?? undefined;
@@ -118,8 +149,99 @@ export class GPT extends GenerativeModel<GptConfig, GptNetwork, TrainStep, GptFi
     return new GPT(rt, net, new Vocabulary(opts.vocab), preset, opts.corpus ?? null);
   }
 
+  /** The character vocabulary (a character GPT); a BPE GPT has none: see `tokenizer`. */
+  get vocab(): Vocabulary {
+    if (!(this.tokenizer instanceof Vocabulary))
+      throw new GptError(
+        'this GPT uses a BPE tokenizer, not a character vocabulary: see gpt.tokenizer',
+      );
+    return this.tokenizer;
+  }
+
+  /**
+   * A GPT holding a GPT-2 checkpoint (a Hugging Face directory, a URL base or its files:
+   * model.safetensors, config.json, vocab.json, merges.txt), with its BPE tokenizer and the
+   * fine-tuning defaults {@link GPT_FINETUNE_DEFAULTS} under `opts.training`.
+   *
+   * @example const gpt = await GPT.fromGpt2(rt, 'models/gpt2');
+   */
+  static async fromGpt2(
+    rt: Runtime,
+    source: ModelSource,
+    opts: Gpt2LoadOptions = {},
+  ): Promise<GPT> {
+    const read = await readGpt2(source, {
+      ...opts,
+      training: { ...GPT_FINETUNE_DEFAULTS, ...opts.training },
+    });
+    if (!read.tokenizer)
+      throw new GptError(
+        `${typeof source === 'string' ? `'${source}'` : 'the GPT-2 files'} has no vocab.json and merges.txt: a GPT-2 model directory needs its tokenizer`,
+      );
+    let tok: BpeTokenizer;
+    try {
+      tok = BpeTokenizer.fromGpt2Files(read.tokenizer.vocab, read.tokenizer.merges);
+    } catch (e) {
+      throw new GptError(`the GPT-2 tokenizer cannot be read: ${(e as Error).message}`);
+    }
+    const gpt = new GPT(rt, read.net, tok, 'custom', null);
+    gpt.hfConfig = read.hfConfig;
+    return gpt;
+  }
+
+  /**
+   * Write the model as a GPT-2 directory (Node.js): model.safetensors in GPT-2 names,
+   * config.json (Hugging Face's, keeping the fields of the one read), and, with a BPE
+   * tokenizer, vocab.json and merges.txt. LoRA adapters must be merged first (`mergeLora`).
+   */
+  async saveGpt2(dir: string): Promise<void> {
+    this.#noOpenLora('saveGpt2');
+    await writeGpt2Dir(dir, this.net, { config: this.hfConfig });
+    if (this.tokenizer instanceof BpeTokenizer) await writeGpt2Tokenizer(dir, this.tokenizer);
+  }
+
+  /**
+   * Fine-tune with LoRA: low-rank adapters on `opts.targets` (default GPT-2's c_attn, our
+   * `attn.in_proj_weight`); the next fit updates only them. Call before the first fit.
+   * Fine-tuning rates: LoRA takes a higher `lr` (1e-3) than full fine-tuning (1e-4).
+   */
+  addLora(opts: GptLoraOptions = {}): LoraAdapters {
+    if (this.#lora) throw new GptError('addLora: this GPT already has LoRA adapters');
+    if (this.#stepCompiled)
+      throw new GptError(
+        'addLora must come before the first fit: the train step is already compiled',
+      );
+    this.#lora = startLora(this.net, opts);
+    return this.#lora;
+  }
+
+  /** The LoRA adapters added by `addLora` and not merged yet. */
+  get lora(): LoraAdapters | undefined {
+    return this.#lora;
+  }
+
+  /** Fold the LoRA adapters into the weights (W + scale B A); the model is a plain GPT again. */
+  mergeLora(): void {
+    if (!this.#lora) throw new GptError('mergeLora: this GPT has no LoRA adapters (addLora)');
+    this.#lora.merge();
+    this.#lora = undefined;
+    this.#merged = true;
+    this.#weightsVersion++;
+  }
+
+  #merged = false;
+
+  #noOpenLora(what: string): void {
+    if (this.#lora) throw new GptError(`${what}: merge the LoRA adapters first (gpt.mergeLora())`);
+  }
+
+  override async save(dir: string): Promise<void> {
+    this.#noOpenLora('save');
+    await super.save(dir);
+  }
+
   protected override storedFields(): GptFields {
-    return { model: 'gpt', vocab: [...this.vocab.chars], corpus: this.#corpusPath };
+    return { model: 'gpt', ...storeTokenizer(this.tokenizer), corpus: this.#corpusPath };
   }
 
   /** What config.json holds. */
@@ -134,6 +256,10 @@ export class GPT extends GenerativeModel<GptConfig, GptNetwork, TrainStep, GptFi
 
   /** Minimize next-token cross-entropy on random windows of `corpus.train`. */
   async fit(corpus: GptCorpus, opts: GptFitOptions = {}): Promise<FitResult> {
+    if (this.#merged)
+      throw new GptError(
+        'fit after mergeLora: save the merged model and load it to train it further',
+      );
     const cfg = this.config;
     this.#checkCorpus(corpus);
     const T = cfg.blockSize;
@@ -146,8 +272,15 @@ export class GPT extends GenerativeModel<GptConfig, GptNetwork, TrainStep, GptFi
     const seed = opts.seed ?? 0;
     const step = await this.trainSteps(seed);
     const rng = this.#batchRng;
+    const lr = opts.lr ?? cfg.lr;
+    const schedule = {
+      lr,
+      minLr: Math.min(opts.minLr ?? cfg.minLr, lr),
+      warmupSteps: opts.warmupSteps ?? cfg.warmupSteps,
+      steps: cfg.steps,
+    };
     const run: ScheduledRun = {
-      cfg,
+      cfg: schedule,
       next: () => {
         const { x, y } = corpus.train.randomBatch(rng, cfg.batchSize, T);
         return { x, y };
@@ -164,12 +297,20 @@ export class GPT extends GenerativeModel<GptConfig, GptNetwork, TrainStep, GptFi
   }
 
   #checkCorpus(corpus: GptCorpus): void {
+    const tok = this.tokenizer;
+    const name = `the corpus${corpus.source ? ` '${corpus.source}'` : ''}`;
+    if (tok instanceof BpeTokenizer) {
+      if (corpus.tokenizer !== tok)
+        throw new GptError(
+          `${name} was not encoded by this model's ${describeTokenizer(tok)}; build it with tokenizeCorpus(text, gpt.tokenizer) or readCorpus(path, { tokenizer: gpt.tokenizer })`,
+        );
+      return;
+    }
     const same =
-      corpus.chars.length === this.vocab.size &&
-      corpus.chars.every((c, i) => c === this.vocab.chars[i]);
+      corpus.chars.length === tok.size && corpus.chars.every((c, i) => c === tok.chars[i]);
     if (!same)
       throw new GptError(
-        `the corpus${corpus.source ? ` '${corpus.source}'` : ''} has a different vocabulary (${corpus.chars.length} characters) from the model's (${this.vocab.size})`,
+        `${name} has a different vocabulary (${corpus.chars.length} characters) from the model's (${tok.size})`,
       );
   }
 
@@ -201,6 +342,7 @@ export class GPT extends GenerativeModel<GptConfig, GptNetwork, TrainStep, GptFi
   protected compileSteps(seed: number): Promise<TrainStep> {
     const cfg = this.config;
     const net = this.net;
+    const lora = this.#lora;
     this.#stepCompiled = true;
     const shape = [cfg.batchSize, cfg.blockSize];
     return compileTrainStep(this.rt, {
@@ -217,21 +359,35 @@ export class GPT extends GenerativeModel<GptConfig, GptNetwork, TrainStep, GptFi
       groups: noDecayOnBiasAndNorm,
       clipNorm: cfg.gradClip > 0 ? cfg.gradClip : undefined,
       recompute: this.#recompute ? net.h.map((_, i) => `h.${i}`) : undefined,
+      // With LoRA, only the adapters are updated (and have optimizer state).
+      trainable: lora && ((k: string) => lora.trainable(k)),
+      // The frozen weights are fed read-only, outside the optimizer state.
+      frozen: lora ? 'fixed' : undefined,
       seed,
     });
   }
 
   /** The compiled KV-cache decoder (see decoder.ts). */
   decoder(): Promise<Executable> {
-    return this.compiled('decoder', decoderInputs(this.config), (i, net) => decoderFn(net)(i), {
-      name: 'gpt_decoder',
-    });
+    return this.compiled(
+      `decoder:${this.#weightsVersion}`,
+      decoderInputs(this.config),
+      (i, net) => decoderFn(net)(i),
+      {
+        name: 'gpt_decoder',
+      },
+    );
   }
 
   #scorer(): Promise<Executable> {
-    return this.compiled('scorer', SCORER_INPUTS, (i, net) => scorerFn(net)(i), {
-      name: 'gpt_scorer',
-    });
+    return this.compiled(
+      `scorer:${this.#weightsVersion}`,
+      SCORER_INPUTS,
+      (i, net) => scorerFn(net)(i),
+      {
+        name: 'gpt_scorer',
+      },
+    );
   }
 
   async #randomWindowLoss(
@@ -288,7 +444,7 @@ export class GPT extends GenerativeModel<GptConfig, GptNetwork, TrainStep, GptFi
           `evaluate: this model has no corpus in memory${recorded}; pass { corpus: PATH } with the text to evaluate on (CLI: eval --corpus PATH)`,
         );
       }
-      corpus = await readCorpus(path);
+      corpus = await readCorpus(path, { tokenizer: this.tokenizer });
       this.#checkCorpus(corpus);
       this.#corpus = corpus;
     }
@@ -297,7 +453,7 @@ export class GPT extends GenerativeModel<GptConfig, GptNetwork, TrainStep, GptFi
 
   /** Continue `prompt` (see GenerateOptions; KV cache by default). */
   async generate(opts: GenerateOptions = {}): Promise<GenerateResult> {
-    return generate(await this.decoder(), this.config, this.vocab, opts);
+    return generate(await this.decoder(), this.config, this.tokenizer, opts);
   }
 
   /** `n` continuations of opts.prompt (default: from a newline), opts.tokens new characters each (default 256). */
@@ -349,6 +505,24 @@ export function gptFromStore(
   m: LoadedModel<GptNetwork, GptConfig, GptFields>,
   source: ModelSource,
 ): GPT {
-  checkVocab(m.fields.vocab, m.cfg, source);
-  return new GPT(rt, m.net, new Vocabulary(m.fields.vocab), m.preset, m.fields.corpus);
+  const tok = storedTokenizer(m.fields, m.cfg, source);
+  return new GPT(rt, m.net, tok, m.preset, m.fields.corpus);
 }
+
+/**
+ * Training fields of a GPT read from a GPT-2 directory: fine-tuning rates (full fine-tuning
+ * 1e-4; pass `lr: 1e-3` to a LoRA fit), a short warm-up, small batches, no weight decay.
+ */
+export const GPT_FINETUNE_DEFAULTS: Readonly<Partial<GptConfig>> = {
+  lr: 1e-4,
+  minLr: 1e-5,
+  warmupSteps: 10,
+  betas: [0.9, 0.999],
+  weightDecay: 0,
+  gradClip: 1,
+  batchSize: 8,
+  steps: 200,
+};
+
+/** Peak learning rates of fine-tuning: all weights, or LoRA adapters only. */
+export const FINETUNE_LR = { full: 1e-4, lora: 1e-3 } as const;

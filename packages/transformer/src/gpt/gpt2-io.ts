@@ -21,6 +21,7 @@ import {
   readBytes,
   writeFileAtomic,
 } from '@genmodels/runtime/internal';
+import type { BpeTokenizer } from '../bpe/index.js';
 import { type GptConfig, resolveGptConfig } from './config.js';
 import { GptError } from './errors.js';
 import { type Gpt2HfConfig, gpt2Architecture, gpt2Format, gpt2HfConfig } from './gpt2-format.js';
@@ -200,5 +201,35 @@ export async function writeGpt2Dir(
       await writeFileAtomic(joinPath(dir, name), data);
   } catch (e) {
     throw new GptError(`cannot write the GPT-2 model into '${dir}': ${(e as Error).message}`);
+  }
+}
+
+/**
+ * GPT-2's tokenizer files for `tok`: vocab.json (token -> id) and merges.txt (merges in rank
+ * order under a `#version` line), as `BpeTokenizer.fromGpt2Files` and Hugging Face read them.
+ */
+export function gpt2TokenizerFiles(tok: BpeTokenizer): {
+  'vocab.json': string;
+  'merges.txt': string;
+} {
+  const json = tok.toJSON();
+  const vocab: Record<string, number> = {};
+  json.tokens.forEach((t, id) => {
+    if (t !== null) vocab[t] = id;
+  });
+  return {
+    'vocab.json': JSON.stringify(vocab),
+    'merges.txt': `#version: 0.2\n${json.merges.map((m) => `${m}\n`).join('')}`,
+  };
+}
+
+/** Write {@link gpt2TokenizerFiles} into `dir` (Node.js). */
+export async function writeGpt2Tokenizer(dir: string, tok: BpeTokenizer): Promise<void> {
+  try {
+    await makeDir(dir);
+    for (const [name, text] of Object.entries(gpt2TokenizerFiles(tok)))
+      await writeFileAtomic(joinPath(dir, name), text);
+  } catch (e) {
+    throw new GptError(`cannot write the GPT-2 tokenizer into '${dir}': ${(e as Error).message}`);
   }
 }

@@ -4,10 +4,13 @@
  */
 import { encodeOnnx, type ModelSource, Rng } from '@genmodels/runtime';
 import { describeModelSource, FamilyStore } from '@genmodels/runtime/internal';
+import type { BpeTokenizerJSON } from '../bpe/index.js';
 import { type GptConfig, gptParameterCount, resolveGptConfig } from './config.js';
 import { decoderFn, decoderInputs } from './decoder.js';
 import { GptError } from './errors.js';
 import { GptNetwork } from './network.js';
+import { checkTokenizerSize, type GptTokenizer, loadTokenizer } from './tokenizer.js';
+import { Vocabulary } from './vocab.js';
 
 /** The file names inside a model directory (the runtime's, for every family). */
 export { CONFIG_FILE as GPT_CONFIG_FILE, MODEL_FILE as GPT_MODEL_FILE } from '@genmodels/runtime';
@@ -18,8 +21,10 @@ export const GPT_PARTS = ['decoder'] as const;
 export interface GptFields {
   /** Tells a GPT directory from the family's other models. */
   model: 'gpt';
-  /** id -> character. */
-  vocab: string[];
+  /** id -> character (a character GPT). */
+  vocab?: string[];
+  /** The byte-level BPE tokenizer (a GPT read from a GPT-2 directory); `vocab` is then absent. */
+  tokenizer?: BpeTokenizerJSON;
   /** The training corpus file (a path, or a URL in browsers), if the model was trained on one (evaluate() reads it). */
   corpus: string | null;
 }
@@ -31,7 +36,7 @@ export interface GptStored extends GptFields {
   config: GptConfig;
 }
 
-/** A GPT's model directory: family 'transformer', model 'gpt', the vocabulary and corpus beside the config. */
+/** A GPT's model directory: family 'transformer', model 'gpt', the vocabulary or tokenizer and corpus beside the config. */
 export const gptStore = new FamilyStore<GptConfig, GptNetwork, GptFields>({
   family: 'transformer',
   label: 'GPT',
@@ -44,19 +49,29 @@ export const gptStore = new FamilyStore<GptConfig, GptNetwork, GptFields>({
       throw new GptError(
         `${where} holds a transformer of kind '${String(stored.model)}', not a GPT`,
       );
+    const corpus = typeof stored.corpus === 'string' ? stored.corpus : null;
+    if (stored.tokenizer !== undefined)
+      return { model: 'gpt', tokenizer: stored.tokenizer as BpeTokenizerJSON, corpus };
     if (!Array.isArray(stored.vocab))
       throw new GptError(`${where}: the GPT config or its vocabulary is missing`);
-    const corpus = typeof stored.corpus === 'string' ? stored.corpus : null;
     return { model: 'gpt', vocab: stored.vocab as string[], corpus };
   },
 });
 
-/** A loaded vocabulary must have one character per id of the config (the error names `source`). */
-export function checkVocab(vocab: readonly string[], cfg: GptConfig, source: ModelSource): void {
-  if (vocab.length !== cfg.vocabSize)
+/** The tokenizer of loaded fields; it must fit the config's vocabSize (the error names `source`). */
+export function storedTokenizer(
+  fields: GptFields,
+  cfg: GptConfig,
+  source: ModelSource,
+): GptTokenizer {
+  const where = describeModelSource(source);
+  const tok = loadTokenizer(fields as unknown as Record<string, unknown>, where);
+  if (tok instanceof Vocabulary && tok.size !== cfg.vocabSize)
     throw new GptError(
-      `${describeModelSource(source)}: the vocabulary has ${vocab.length} characters but vocabSize is ${cfg.vocabSize}`,
+      `${where}: the vocabulary has ${tok.size} characters but vocabSize is ${cfg.vocabSize}`,
     );
+  checkTokenizerSize(tok, cfg.vocabSize, where);
+  return tok;
 }
 
 /** `part` (checked by the caller; 'decoder': the KV-cache decoder, see decoder.ts) as an ONNX model's bytes. */
@@ -64,6 +79,8 @@ export function gptOnnx(net: GptNetwork, stored: GptStored, part: string): Uint8
   return encodeOnnx(net, decoderInputs(net.cfg), decoderFn(net), {
     name: 'gpt_decoder',
     config: { ...stored, part },
-    metadata: { 'genmodels.vocab': JSON.stringify(stored.vocab) },
+    metadata: stored.tokenizer
+      ? { 'genmodels.tokenizer': JSON.stringify(stored.tokenizer) }
+      : { 'genmodels.vocab': JSON.stringify(stored.vocab) },
   });
 }
