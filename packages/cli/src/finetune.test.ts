@@ -6,6 +6,7 @@ import { copyFile, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promi
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { encodePng } from '@genmodels/datasets';
 import { readGpt2 } from '@genmodels/transformer';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { testContext } from '../test/fake-family.js';
@@ -134,7 +135,11 @@ describe('finetune transformer', () => {
       ],
       [
         ['finetune', 'diffusion', '--from-pytorch', FIXTURE],
-        /finetune diffusion is not available yet/,
+        /finetune diffusion needs the images to fine-tune on: --data DIR/,
+      ],
+      [
+        ['finetune', 'diffusion', '--from-pytorch', FIXTURE, '--data', tmp],
+        /diffusion_pytorch_model\.safetensors/,
       ],
       [['finetune', 'vae', '--from-pytorch', FIXTURE], /vae cannot be fine-tuned/],
     ] as const) {
@@ -144,5 +149,86 @@ describe('finetune transformer', () => {
     }
     // No run directory was left behind by the failures.
     await expect(readFile(join(tmp, 'o1', 'config.json'))).rejects.toThrow();
+  });
+});
+
+const UNET = fileURLToPath(new URL('../../diffusion/src/fixtures/diffusers_tiny', import.meta.url));
+
+/** 24 gray 16x16 PNGs in two class folders: vertical bars (a) and horizontal bars (b). */
+async function barImages(dir: string): Promise<void> {
+  for (const [cls, vertical] of [
+    ['a', true],
+    ['b', false],
+  ] as const) {
+    await mkdir(join(dir, cls), { recursive: true });
+    for (let k = 0; k < 12; k++) {
+      const data = new Uint8Array(256);
+      for (let i = 0; i < 256; i++) data[i] = ((vertical ? i % 16 : i >> 4) + k) % 8 < 3 ? 255 : 0;
+      await writeFile(
+        join(dir, cls, `${k}.png`),
+        encodePng({ width: 16, height: 16, channels: 1, data }),
+      );
+    }
+  }
+}
+
+describe('finetune diffusion', () => {
+  it('fine-tunes a diffusers UNet2DModel on a folder, lowers its held-out loss, and exports diffusers names', async () => {
+    const images = join(tmp, 'bars');
+    await barImages(images);
+    const out = join(tmp, 'unet');
+    const r = await cli([
+      'finetune',
+      'diffusion',
+      '--from-pytorch',
+      UNET,
+      '--data',
+      images,
+      '--steps',
+      '40',
+      '--lr',
+      '2e-3',
+      '--batch-size',
+      '8',
+      '--out',
+      out,
+    ]);
+    expect(r.err).toBe('');
+    expect(r.code).toBe(0);
+    expect(r.out).toMatch(/fine-tuning a diffusers U-Net .* on 22 images: 40 steps/);
+    const metrics = JSON.parse(await readFile(join(out, 'metrics.json'), 'utf8'));
+    expect(metrics.held_out_images).toBe(2);
+    expect(metrics.denoising_loss_after).toBeLessThan(metrics.denoising_loss_before);
+    const config = JSON.parse(await readFile(join(out, 'config.json'), 'utf8'));
+    expect(config).toMatchObject({ family: 'diffusion', steps: 40, finetuned_from: UNET });
+
+    const exported = join(tmp, 'unet-diffusers');
+    const e = await cli([
+      'export',
+      'diffusion',
+      '--from',
+      out,
+      '--format',
+      'diffusers',
+      '--out',
+      exported,
+    ]);
+    expect(e.err).toBe('');
+    expect(e.code).toBe(0);
+    const hf = JSON.parse(await readFile(join(exported, 'config.json'), 'utf8'));
+    const original = JSON.parse(await readFile(join(UNET, 'config.json'), 'utf8'));
+    expect(hf.block_out_channels).toEqual(original.block_out_channels);
+  });
+
+  it('refuses transformer-only flags, a missing folder and a non-diffusers export', async () => {
+    const base = ['finetune', 'diffusion', '--from-pytorch', UNET];
+    const lora = await cli([...base, '--data', tmp, '--lora-rank', '4', '--out', join(tmp, 'x')]);
+    expect(lora.code).not.toBe(0);
+    expect(lora.err).toMatch(/--lora-rank is for finetune transformer/);
+    const noData = await cli([...base, '--out', join(tmp, 'y')]);
+    expect(noData.err).toMatch(/--data DIR/);
+    const missing = await cli([...base, '--data', join(tmp, 'nope'), '--out', join(tmp, 'z')]);
+    expect(missing.code).not.toBe(0);
+    expect(missing.err).toMatch(/nope/);
   });
 });

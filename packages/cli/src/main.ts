@@ -184,11 +184,11 @@ function program(ctx: CliContext, result: { code: number }): Command {
     )
     .argument('<family>', 'model family')
     .requiredOption('--from <dir>', 'run directory written by train or finetune')
-    .requiredOption('--out <path>', 'ONNX file to write (--format gpt2: a directory)')
+    .requiredOption('--out <path>', 'ONNX file to write (--format gpt2 or diffusers: a directory)')
     .option('--part <name>', "part to export (default: the family's first)")
     .option(
       '--format <name>',
-      'onnx (default), or gpt2: a transformer GPT as a GPT-2 model directory for PyTorch / Hugging Face',
+      'onnx (default); gpt2: a transformer GPT as a GPT-2 model directory; diffusers: a diffusion U-Net read from diffusers, as a UNet2DModel directory (both for PyTorch / Hugging Face)',
     )
     .addHelpText('after', () => familiesHelp(ctx))
     .action(async (name: string, opts) => {
@@ -197,15 +197,18 @@ function program(ctx: CliContext, result: { code: number }): Command {
   prog
     .command('finetune')
     .description(
-      'fine-tune a pretrained PyTorch model (transformer: a GPT-2 directory) on your data and write a run directory',
+      'fine-tune a pretrained PyTorch model (transformer: a GPT-2 directory; diffusion: a diffusers UNet2DModel directory) on your data and write a run directory',
     )
-    .argument('<family>', 'model family (transformer)')
+    .argument('<family>', 'model family (transformer or diffusion)')
     .requiredOption(
       '--from-pytorch <dir>',
-      'GPT-2 model directory: model.safetensors, config.json, vocab.json, merges.txt',
+      'transformer: GPT-2 model directory (model.safetensors, config.json, vocab.json, merges.txt); diffusion: UNet2DModel directory (diffusion_pytorch_model.safetensors, config.json)',
     )
-    .option('--corpus <file>', 'the UTF-8 text to fine-tune on (last 10% validates)')
-    .option('--data <file>', 'the same as --corpus')
+    .option('--corpus <file>', 'transformer: the UTF-8 text to fine-tune on (last 10% validates)')
+    .option(
+      '--data <path>',
+      'transformer: the same as --corpus; diffusion: a folder of PNG / JPEG images (class subfolders for a class-conditional U-Net; a seeded 10% is held out)',
+    )
     .addOption(
       new Option(
         '--lora-rank <r>',
@@ -246,7 +249,7 @@ function program(ctx: CliContext, result: { code: number }): Command {
         intOption(1, LIMITS.threads),
       ),
     )
-    .option('--out <dir>', 'output run directory (default: out/transformer-finetune)')
+    .option('--out <dir>', 'output run directory (default: out/<family>-finetune)')
     .option('--force', 'replace a run of another family in --out')
     .action(async (name: string, opts) => {
       result.code = await finetuneCommand(ctx, name, opts);

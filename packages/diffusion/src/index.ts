@@ -53,6 +53,8 @@ export { embeddingFrequencies, timestepEmbedding } from './embedding.js';
 export { DiffusionError } from './errors.js';
 export type { DiffusionFamily } from './family.js';
 export { diffusionFamily } from './family.js';
+export type { DenoisingLossOptions } from './held-out-loss.js';
+export { denoisingLoss } from './held-out-loss.js';
 export type { DiffusionFields } from './io.js';
 export { CONFIG_FILE, DIFFUSION_PARTS, MODEL_FILE } from './io.js';
 export { DiffusionNetwork, MlpDenoiser, ModulesByLevel, UNet } from './network.js';

@@ -14,6 +14,7 @@ import { CheckpointDirError, UsageError } from '../errors.js';
 import { ensureWritableDir, writeJson } from '../fsio.js';
 import { createProgress } from '../progress.js';
 import { recoverRunDir, type StagedRun, stageRunDir } from '../rundir.js';
+import { finetuneDiffusionInto } from './finetune-diffusion.js';
 import { checkReplaces } from './train.js';
 
 /** Options of `finetune` as commander parses them. */
@@ -48,14 +49,11 @@ export async function finetuneCommand(
   name: string,
   args: FinetuneArgs,
 ): Promise<number> {
-  if (name === 'diffusion')
-    throw new UsageError(
-      'finetune diffusion is not available yet; fine-tuning is implemented for: transformer',
-    );
   const family = getFamily(ctx, name);
+  if (family.name === 'diffusion') return finetuneDiffusion(ctx, args);
   if (family.name !== 'transformer')
     throw new UsageError(
-      `${family.name} cannot be fine-tuned from a PyTorch checkpoint; finetune supports: transformer`,
+      `${family.name} cannot be fine-tuned from a PyTorch checkpoint; finetune supports: transformer (GPT-2), diffusion (diffusers UNet2DModel)`,
     );
   if (args.corpus !== undefined && args.data !== undefined)
     throw new UsageError('give --data or --corpus, not both');
@@ -67,13 +65,10 @@ export async function finetuneCommand(
     (args.loraAlpha !== undefined || args.loraDropout !== undefined)
   )
     throw new UsageError('--lora-alpha and --lora-dropout go with --lora-rank N');
-  const from = resolve(args.fromPytorch);
-  const s = await stat(from).catch(() => null);
-  if (!s) throw new CheckpointDirError(`--from-pytorch '${from}' does not exist`);
-  if (!s.isDirectory())
-    throw new CheckpointDirError(
-      `--from-pytorch '${from}' is not a directory; expected a GPT-2 model directory (model.safetensors, config.json, vocab.json, merges.txt)`,
-    );
+  const from = await checkSourceDir(
+    args.fromPytorch,
+    'a GPT-2 model directory (model.safetensors, config.json, vocab.json, merges.txt)',
+  );
   const outArg = args.out ?? join('out', 'transformer-finetune');
   if (outArg.trim() === '') throw new UsageError('the output directory is empty; give a path');
   const dir = resolve(outArg);
@@ -93,6 +88,55 @@ export async function finetuneCommand(
     await stage.discard();
     throw e;
   }
+}
+
+/** `finetune diffusion`: a diffusers UNet2DModel directory and a folder of images. */
+async function finetuneDiffusion(ctx: CliContext, args: FinetuneArgs): Promise<number> {
+  if (args.corpus !== undefined)
+    throw new UsageError('finetune diffusion reads a folder of images: --data DIR, not --corpus');
+  if (args.data === undefined)
+    throw new UsageError('finetune diffusion needs the images to fine-tune on: --data DIR');
+  for (const [flag, v] of [
+    ['--lora-rank', args.loraRank],
+    ['--lora-alpha', args.loraAlpha],
+    ['--lora-dropout', args.loraDropout],
+    ['--gradient-checkpointing', args.gradientCheckpointing],
+  ] as const)
+    if (v !== undefined)
+      throw new UsageError(
+        `finetune diffusion fine-tunes all weights; ${flag} is for finetune transformer`,
+      );
+  const from = await checkSourceDir(
+    args.fromPytorch,
+    'a diffusers UNet2DModel directory (diffusion_pytorch_model.safetensors, config.json)',
+  );
+  const dir = resolve(args.out ?? join('out', 'diffusion-finetune'));
+  await ensureWritableDir(dirname(dir));
+  await recoverRunDir(dir);
+  await checkReplaces(dir, 'diffusion', args.force ?? false);
+  const rt = await makeRuntime(args.device, args.threads, args.verbose);
+  const stage = await stageRunDir(dir);
+  try {
+    return await finetuneDiffusionInto(
+      ctx,
+      { ...args, fromPytorch: from, data: resolve(args.data) },
+      rt,
+      stage,
+    );
+  } catch (e) {
+    await stage.discard();
+    throw e;
+  }
+}
+
+/** `--from-pytorch` resolved, as an existing directory (else a CheckpointDirError naming `what`). */
+async function checkSourceDir(path: string, what: string): Promise<string> {
+  const from = resolve(path);
+  const s = await stat(from).catch(() => null);
+  if (!s) throw new CheckpointDirError(`--from-pytorch '${from}' does not exist`);
+  if (!s.isDirectory())
+    throw new CheckpointDirError(`--from-pytorch '${from}' is not a directory; expected ${what}`);
+  return from;
 }
 
 async function finetuneInto(

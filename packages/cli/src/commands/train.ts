@@ -214,7 +214,7 @@ export async function checkReplaces(dir: string, family: string, force: boolean)
 }
 
 /** The JSON object a family's `save` wrote to `dir/config.json`, or {} when it wrote none. */
-async function savedConfig(dir: string): Promise<Record<string, unknown>> {
+export async function savedConfig(dir: string): Promise<Record<string, unknown>> {
   let text: string;
   try {
     text = await readFile(join(dir, CONFIG_FILE), 'utf8');

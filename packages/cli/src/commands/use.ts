@@ -2,6 +2,7 @@
  * Commands that use a trained run directory: `sample`, `eval` and `export`.
  */
 import { dirname, extname, resolve } from 'node:path';
+import { Diffusion } from '@genmodels/diffusion';
 import type { ModelFamily } from '@genmodels/runtime';
 import { BpeTokenizer, GPT } from '@genmodels/transformer';
 import { loadRun } from '../checkpoint.js';
@@ -157,7 +158,10 @@ export interface ExportArgs {
   from: string;
   out: string;
   part?: string;
-  /** 'onnx' (default): one part as an ONNX file; 'gpt2': a GPT as a GPT-2 model directory. */
+  /**
+   * 'onnx' (default): one part as an ONNX file; 'gpt2': a GPT as a GPT-2 model directory;
+   * 'diffusers': a diffusers-layout U-Net as a UNet2DModel directory.
+   */
   format?: string;
 }
 
@@ -182,6 +186,33 @@ async function exportGpt2(ctx: CliContext, family: ModelFamily, args: ExportArgs
   return 0;
 }
 
+/** `genmodels export diffusion --from DIR --format diffusers --out DIR`: the U-Net in diffusers' names. */
+async function exportDiffusers(
+  ctx: CliContext,
+  family: ModelFamily,
+  args: ExportArgs,
+): Promise<number> {
+  if (args.part !== undefined)
+    throw new UsageError('--format diffusers writes the whole U-Net; it takes no --part');
+  if (extname(args.out).toLowerCase() === '.onnx')
+    throw new UsageError(
+      `--format diffusers writes a directory; '${args.out}' looks like an ONNX file`,
+    );
+  const out = resolve(args.out);
+  await ensureWritableDir(dirname(out));
+  const rt = await makeRuntime('cpu');
+  const { model } = await loadRun(family, rt, args.from);
+  if (!(model instanceof Diffusion) || model.config.diffusers === undefined)
+    throw new UsageError(
+      `--format diffusers exports a U-Net of diffusers' layout (one read with finetune diffusion --from-pytorch); '${args.from}' holds another kind of diffusion model`,
+    );
+  await model.saveDiffusers(out);
+  ctx.stdout.write(
+    `exported the U-Net in diffusers format (diffusion_pytorch_model.safetensors, config.json) to ${out}\n`,
+  );
+  return 0;
+}
+
 /** `genmodels export <family> --from DIR --out FILE.onnx [--part NAME]`; returns the exit code. */
 export async function exportCommand(
   ctx: CliContext,
@@ -195,8 +226,15 @@ export async function exportCommand(
       throw new UsageError(`--format gpt2 exports a transformer GPT, not a ${family.name} model`);
     return exportGpt2(ctx, family, args);
   }
+  if (format === 'diffusers') {
+    if (family.name !== 'diffusion')
+      throw new UsageError(
+        `--format diffusers exports a diffusion U-Net, not a ${family.name} model`,
+      );
+    return exportDiffusers(ctx, family, args);
+  }
   if (format !== 'onnx')
-    throw new UsageError(`unknown export format '${format}'; use onnx or gpt2`);
+    throw new UsageError(`unknown export format '${format}'; use onnx, gpt2 or diffusers`);
   if (extname(args.out).toLowerCase() !== '.onnx') {
     throw new UsageError(`export writes an ONNX file; '${args.out}' should end in .onnx`);
   }
