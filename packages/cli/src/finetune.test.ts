@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { encodePng } from '@genmodels/datasets';
+import { decodeSafetensors } from '@genmodels/runtime';
 import { readGpt2 } from '@genmodels/transformer';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { testContext } from '../test/fake-family.js';
@@ -108,6 +109,31 @@ describe('finetune transformer', () => {
     // Merged: the state dict has the plain GPT's keys only.
     const st = await readFile(join(out, 'model.safetensors'));
     expect(st.toString('latin1')).not.toMatch(/lora/i);
+    // The adapters on their own, in PEFT's names and config for GPT-2 (Conv1D: fan_in_fan_out).
+    const peft = JSON.parse(await readFile(join(out, 'adapter', 'adapter_config.json'), 'utf8'));
+    expect(peft).toMatchObject({
+      peft_type: 'LORA',
+      r: 4,
+      lora_alpha: 4,
+      fan_in_fan_out: true,
+      task_type: 'CAUSAL_LM',
+    });
+    expect(peft.target_modules).toEqual(['c_attn']);
+    const adapters = decodeSafetensors(
+      await readFile(join(out, 'adapter', 'adapter_model.safetensors')),
+    ).tensors;
+    expect(Object.keys(adapters).sort()).toEqual([
+      'base_model.model.transformer.h.0.attn.c_attn.lora_A.weight',
+      'base_model.model.transformer.h.0.attn.c_attn.lora_B.weight',
+      'base_model.model.transformer.h.1.attn.c_attn.lora_A.weight',
+      'base_model.model.transformer.h.1.attn.c_attn.lora_B.weight',
+    ]);
+    expect(adapters['base_model.model.transformer.h.0.attn.c_attn.lora_A.weight'].shape).toEqual([
+      4, 32,
+    ]);
+    expect(adapters['base_model.model.transformer.h.0.attn.c_attn.lora_B.weight'].shape).toEqual([
+      96, 4,
+    ]);
   });
 
   it('names a missing or corrupt directory, a missing corpus and unsupported families', async () => {

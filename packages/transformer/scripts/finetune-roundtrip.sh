@@ -22,3 +22,8 @@ echo "== genmodels: load, compare logits, fine-tune, merge, save -> $T/tuned"
   --out "$T/tuned" --steps "${FT_STEPS:-200}" --lora-rank "${LORA_RANK:-8}" ${TEXT:+--text "$TEXT"})
 echo "== PyTorch: strict load of the merged model, logits vs genmodels'"
 "$PY" "$here/gpt2_roundtrip.py" check --model "$T/tuned" --expect "$T/tuned/logits.safetensors" --tol 1e-4
+if [ "${LORA_RANK:-8}" != 0 ]; then
+  echo "== PyTorch: the base model plus the PEFT adapter files, merged as PEFT merges, vs genmodels' logits"
+  "$PY" "$here/gpt2_roundtrip.py" check --model "$T/base" --adapter "$T/tuned-adapter" \
+    --expect "$T/tuned/logits.safetensors" --tol 1e-4
+fi

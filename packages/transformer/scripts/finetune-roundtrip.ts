@@ -20,7 +20,7 @@ import {
   Runtime,
   type Tensor,
 } from '@genmodels/runtime';
-import { FINETUNE_LR, GPT, tokenizeCorpus } from '../src/index.js';
+import { FINETUNE_LR, GPT, saveGpt2LoraAdapters, tokenizeCorpus } from '../src/index.js';
 
 const { values } = parseArgs({
   options: {
@@ -108,7 +108,11 @@ await gpt.fit(corpus, {
     console.log(`  step ${e.step} loss ${e.loss.toFixed(4)} ${Math.round(tps)} tokens/s`);
   },
 });
-if (rank > 0) gpt.mergeLora();
+if (rank > 0 && gpt.lora) {
+  // The adapters alone in PEFT's files: the PyTorch check merges them into the base model.
+  await saveGpt2LoraAdapters(`${values.out}-adapter`, gpt.net, gpt.lora);
+  gpt.mergeLora();
+}
 const after = await gpt.evaluateOn(corpus.val, evalOpts);
 console.log(
   `val_loss before ${before.val_loss.toFixed(4)} -> after ${after.val_loss.toFixed(4)} (stream ${before.val_loss_stream.toFixed(4)} -> ${after.val_loss_stream.toFixed(4)})`,

@@ -327,8 +327,36 @@ def load_strict(directory):
     return model, cfg
 
 
+def apply_peft_adapter(model, directory):
+    """Merge PEFT LoRA files (adapter_model.safetensors, adapter_config.json) into `model`
+    as PEFT's merge does: W += scaling * B @ A, transposed for fan_in_fan_out (Conv1D).
+    Every adapter must name an existing weight, and every weight a pair (else exit)."""
+    with open(os.path.join(directory, 'adapter_config.json')) as f:
+        conf = json.load(f)
+    if conf.get('peft_type') != 'LORA':
+        raise SystemExit(f"{directory}: peft_type {conf.get('peft_type')!r}, expected 'LORA'")
+    tensors, _ = read_safetensors(os.path.join(directory, 'adapter_model.safetensors'))
+    scaling = conf['lora_alpha'] / conf['r']
+    prefix = 'base_model.model.'
+    params = dict(model.named_parameters())
+    paths = sorted({k[len(prefix):].rsplit('.lora_', 1)[0] for k in tensors})
+    if len(tensors) != 2 * len(paths) or not all(k.startswith(prefix) for k in tensors):
+        raise SystemExit(f'{directory}: unexpected adapter keys {sorted(tensors)}')
+    with torch.no_grad():
+        for path in paths:
+            a = tensors[f'{prefix}{path}.lora_A.weight']
+            b = tensors[f'{prefix}{path}.lora_B.weight']
+            w = params.get(f'{path}.weight')
+            if w is None:
+                raise SystemExit(f'{directory}: no weight {path}.weight in the model')
+            delta = (b @ a) * scaling
+            w += delta.T if conf.get('fan_in_fan_out') else delta
+    return len(paths)
+
+
 def check(args):
     model, cfg = load_strict(args.model)
+    adapted = apply_peft_adapter(model, args.adapter) if args.adapter else 0
     expect = None
     if args.expect:
         expect, _ = read_safetensors(args.expect)
@@ -348,6 +376,9 @@ def check(args):
     with torch.no_grad():
         logits = model(ids)
     report = {'model': args.model, 'strict': True, 'ids': list(ids.shape), 'logits': list(logits.shape)}
+    if args.adapter:
+        report['adapter'] = args.adapter
+        report['adapted_weights'] = adapted
     if expect is not None:
         report['max_abs_diff'] = (logits - expect['logits']).abs().max().item()
     if args.out:
@@ -383,6 +414,7 @@ def main():
     ck.add_argument('--text', help="text to encode with the model's vocab.json and merges.txt")
     ck.add_argument('--out', help='write ids and logits to this safetensors file')
     ck.add_argument('--tol', type=float, default=1e-4)
+    ck.add_argument('--adapter', help='a PEFT LoRA directory to merge into --model first')
     args = p.parse_args()
     if args.mode == 'make-fixture':
         args = argparse.Namespace(out=args.out, byte_vocab=args.byte_vocab, layers=2, width=32, heads=2,

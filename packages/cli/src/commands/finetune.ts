@@ -6,8 +6,14 @@
  */
 import { stat } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
-import { CONFIG_FILE, MODEL_FILE, VERSION } from '@genmodels/runtime';
-import { FINETUNE_LR, GPT, readCorpus } from '@genmodels/transformer';
+import {
+  CONFIG_FILE,
+  LORA_CONFIG_FILE,
+  LORA_MODEL_FILE,
+  MODEL_FILE,
+  VERSION,
+} from '@genmodels/runtime';
+import { FINETUNE_LR, GPT, readCorpus, saveGpt2LoraAdapters } from '@genmodels/transformer';
 import type { RunConfig } from '../checkpoint.js';
 import { type CliContext, getFamily, makeRuntime } from '../common.js';
 import { CheckpointDirError, UsageError } from '../errors.js';
@@ -39,6 +45,9 @@ export interface FinetuneArgs {
   out?: string;
   force?: boolean;
 }
+
+/** The run directory's folder of PEFT adapter files (LoRA runs). */
+const ADAPTER_DIR = 'adapter';
 
 /** Validation batches of random windows for the before/after losses. */
 const EVAL_BATCHES = 10;
@@ -200,6 +209,9 @@ async function finetuneInto(
   ctx.stdout.write(
     `fine-tuned in ${seconds.toFixed(1)} s${abort.signal.aborted ? ' (interrupted)' : ''}\n`,
   );
+  // The adapters on their own too, in PEFT's files (PeftModel.from_pretrained reads them).
+  const adapters = gpt.lora;
+  if (adapters) await saveGpt2LoraAdapters(join(stage.path, ADAPTER_DIR), gpt.net, adapters);
   if (lora) gpt.mergeLora();
   const after = await gpt.evaluateOn(corpus.val, evalOpts);
   ctx.stdout.write(`val_loss after: ${after.val_loss.toFixed(4)}\n`);
@@ -232,6 +244,7 @@ async function finetuneInto(
   await writeJson(join(tmp, 'metrics.json'), metrics);
   await stage.commit();
   const files = [MODEL_FILE, CONFIG_FILE, 'metrics.json'];
+  if (adapters) files.push(join(ADAPTER_DIR, LORA_MODEL_FILE), join(ADAPTER_DIR, LORA_CONFIG_FILE));
   ctx.stdout.write(`metrics: ${JSON.stringify(metrics)}\n`);
   ctx.stdout.write(
     `wrote to ${stage.dir}:\n${files.map((f) => `  ${join(stage.dir, f)}\n`).join('')}`,

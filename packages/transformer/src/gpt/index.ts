@@ -34,7 +34,7 @@ export {
 export type { GptStored } from './io.js';
 export { GPT_CONFIG_FILE, GPT_MODEL_FILE, GPT_PARTS } from './io.js';
 export type { GptLoraOptions, LoraAdapters } from './lora.js';
-export { GPT_LORA_TARGETS } from './lora.js';
+export { GPT_LORA_TARGETS, gpt2LoraFiles, saveGpt2LoraAdapters } from './lora.js';
 export type { GptOutput } from './network.js';
 export { GptBlock, GptMlp, GptNetwork } from './network.js';
 export type { SamplingOptions } from './sampling.js';

@@ -2,8 +2,16 @@
  * LoRA fine-tuning of a GptNetwork through the runtime's adapters (`addLora`): which
  * weights get adapters by default, and the options a GPT takes.
  */
-import { addLora, type LoraAdapters, Rng } from '@genmodels/runtime';
+import {
+  addLora,
+  encodeLoraAdapters,
+  type LoraAdapters,
+  type LoraFileData,
+  Rng,
+  saveLoraAdapters,
+} from '@genmodels/runtime';
 import { GptError } from './errors.js';
+import { gpt2Format } from './gpt2-format.js';
 import type { GptNetwork } from './network.js';
 
 export type { LoraAdapters };
@@ -39,5 +47,38 @@ export function startLora(net: GptNetwork, opts: GptLoraOptions = {}): LoraAdapt
     dropout: opts.dropout ?? 0,
     targets: [...(opts.targets ?? GPT_LORA_TARGETS)],
     rng: new Rng(opts.seed ?? 0),
+  });
+}
+
+/**
+ * The adapters of a GPT-2 model in PEFT's files (`adapter_model.safetensors` keys such as
+ * `base_model.model.transformer.h.0.attn.c_attn.lora_A.weight`, and `adapter_config.json`
+ * with `fan_in_fan_out` true for GPT-2's Conv1D layers), so PEFT's
+ * `PeftModel.from_pretrained(gpt2, dir)` reads them. Browsers: these bytes; Node.js:
+ * {@link saveGpt2LoraAdapters}.
+ */
+export function gpt2LoraFiles(
+  net: GptNetwork,
+  adapters: LoraAdapters,
+  baseModel?: string,
+): LoraFileData {
+  return encodeLoraAdapters(adapters, {
+    format: gpt2Format(net.cfg.tieEmbeddings ?? false),
+    taskType: 'CAUSAL_LM',
+    baseModel,
+  });
+}
+
+/** Write {@link gpt2LoraFiles} into `dir` (created; each file written atomically). */
+export function saveGpt2LoraAdapters(
+  dir: string,
+  net: GptNetwork,
+  adapters: LoraAdapters,
+  baseModel?: string,
+): Promise<void> {
+  return saveLoraAdapters(dir, adapters, {
+    format: gpt2Format(net.cfg.tieEmbeddings ?? false),
+    taskType: 'CAUSAL_LM',
+    baseModel,
   });
 }
