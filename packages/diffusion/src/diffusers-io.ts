@@ -8,7 +8,6 @@ import {
   decodeSafetensors,
   encodeSafetensors,
   loadMappedStateDict,
-  type ModelFileData,
   type ModelSource,
   mappedStateDict,
   Rng,
@@ -18,7 +17,8 @@ import {
   describeModelSource,
   joinPath,
   makeDir,
-  readBytes,
+  parseJsonObject,
+  readSourceFile,
   writeFileAtomic,
 } from '@genmodels/runtime/internal';
 import { type DiffusionConfig, resolveConfig } from './config.js';
@@ -75,26 +75,11 @@ export function diffusersNetwork(
   return { net, cfg, hfConfig };
 }
 
-async function bytesOf(data: ModelFileData): Promise<Uint8Array> {
-  if (typeof data === 'string') return new TextEncoder().encode(data);
-  if (data instanceof Uint8Array) return data;
-  if (data instanceof ArrayBuffer) return new Uint8Array(data);
-  return new Uint8Array(await data.arrayBuffer());
-}
+const fail = (m: string) => new DiffusionError(m);
 
 /** One file of `source` as bytes. */
 async function readFile(source: ModelSource, name: string): Promise<Uint8Array> {
-  let bytes: Uint8Array | null;
-  if (typeof source !== 'string') {
-    const data = source[name];
-    bytes = data === undefined ? null : await bytesOf(data);
-  } else {
-    try {
-      bytes = await readBytes(joinPath(source, name));
-    } catch (e) {
-      throw new DiffusionError(`cannot read '${joinPath(source, name)}': ${(e as Error).message}`);
-    }
-  }
+  const bytes = await readSourceFile(source, name, fail);
   if (!bytes)
     throw new DiffusionError(
       `${describeModelSource(source)}: no ${name} found (a diffusers UNet2DModel directory has ${DIFFUSERS_MODEL_FILE} and ${DIFFUSERS_CONFIG_FILE})`,
@@ -103,17 +88,7 @@ async function readFile(source: ModelSource, name: string): Promise<Uint8Array> 
 }
 
 function parseConfigJson(bytes: Uint8Array, where: string): DiffusersUnetConfig {
-  let value: unknown;
-  try {
-    value = JSON.parse(new TextDecoder().decode(bytes));
-  } catch (e) {
-    throw new DiffusionError(`${where}: config.json is not valid JSON (${(e as Error).message})`);
-  }
-  if (typeof value !== 'object' || value === null || Array.isArray(value))
-    throw new DiffusionError(
-      `${where}: config.json must hold an object of UNet2DModel config fields`,
-    );
-  return value as DiffusersUnetConfig;
+  return parseJsonObject(bytes, where, 'UNet2DModel config fields', fail) as DiffusersUnetConfig;
 }
 
 /**

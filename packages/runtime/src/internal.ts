@@ -55,7 +55,9 @@ export {
   describeModelSource,
   encodeModelFiles,
   MODEL_DIR_FILES,
+  parseJsonObject,
   readModelDir,
+  readSourceFile,
   writeModelDir,
 } from './io/model-dir.js';
 export { concatAxis, splitAxis, transpose2d } from './io/tensor-layout.js';

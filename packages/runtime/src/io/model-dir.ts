@@ -111,6 +111,50 @@ async function fileBytes(data: ModelFileData): Promise<Uint8Array> {
 }
 
 /**
+ * One file of a model source as bytes, null when it is absent: from the given files, or
+ * read from the directory (Node.js) or URL base (browsers). A failing read is `fail`'s
+ * error naming the path (default a CheckpointError).
+ *
+ * @example const bytes = await readSourceFile('models/gpt2', 'config.json');
+ */
+export async function readSourceFile(
+  source: ModelSource,
+  name: string,
+  fail: (message: string) => Error = (m) => new CheckpointError(m),
+): Promise<Uint8Array | null> {
+  if (typeof source !== 'string') {
+    const data = source[name];
+    return data === undefined ? null : fileBytes(data);
+  }
+  try {
+    return await readBytes(joinPath(source, name));
+  } catch (e) {
+    throw fail(`cannot read '${joinPath(source, name)}': ${(e as Error).message}`);
+  }
+}
+
+/**
+ * `bytes` as a JSON object (another convention's config.json): anything else, or invalid
+ * JSON, is `fail`'s error naming `where` and what the file should hold (`what`).
+ */
+export function parseJsonObject(
+  bytes: Uint8Array,
+  where: string,
+  what: string,
+  fail: (message: string) => Error,
+): Record<string, unknown> {
+  let value: unknown;
+  try {
+    value = JSON.parse(new TextDecoder().decode(bytes));
+  } catch (e) {
+    throw fail(`${where}: config.json is not valid JSON (${(e as Error).message})`);
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value))
+    throw fail(`${where}: config.json must hold an object of ${what}`);
+  return value as Record<string, unknown>;
+}
+
+/**
  * Model files from a list of `File`s (an `<input type=file multiple>`'s `files`, a drop):
  * the `.safetensors` file that is not an optimizer file becomes `model.safetensors`,
  * a `.json` file `config.json`.
@@ -146,18 +190,7 @@ export async function readModelDir<S extends { config?: unknown }>(
 ): Promise<{ stored: Partial<S> | null; stateDict: Record<string, Tensor> }> {
   const inMemory = typeof source !== 'string';
   const where = inMemory ? MODEL_DIR_FILES.model : joinPath(source, MODEL_DIR_FILES.model);
-  // One file of the model, as bytes: from the given files, or read from the dir / URL base.
-  const file = async (name: string): Promise<Uint8Array | null> => {
-    if (inMemory) {
-      const data = source[name];
-      return data === undefined ? null : fileBytes(data);
-    }
-    try {
-      return await readBytes(joinPath(source, name));
-    } catch (e) {
-      throw new CheckpointError(`cannot read '${joinPath(source, name)}': ${(e as Error).message}`);
-    }
-  };
+  const file = (name: string) => readSourceFile(source, name);
   const bytes = await file(MODEL_DIR_FILES.model);
   if (!bytes)
     throw opts.fail(
