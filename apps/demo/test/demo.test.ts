@@ -2,15 +2,17 @@
  * The built demo (dist/) in headless Chromium: every family page trains a few steps on
  * WASM in its worker and shows a sample (checked on canvas pixels or on text), one family
  * trains on WebGPU (Chromium's SwiftShader adapter), and checkpoints round-trip: one
- * written on Node.js by `GAN.save` (what the CLI writes) and one the page itself saved.
+ * written on Node.js by `GAN.save` (what the CLI writes) and one the page itself saved. The
+ * GPT page fine-tunes the tiny GPT-2 checkpoint with LoRA and offers its downloads.
  * Screenshots go to test-artifacts/ (gitignored).
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { toyData } from '@genmodels/datasets';
 import { GAN } from '@genmodels/gan';
-import { Runtime } from '@genmodels/runtime';
+import { decodeSafetensors, Runtime } from '@genmodels/runtime';
 import { chromiumAvailable, hasWebGpuAdapter, PAGE_TIMEOUT_MS } from '@genmodels/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -98,6 +100,99 @@ describe.runIf(chromiumAvailable())('the demo in Chromium', () => {
     expect(out.text.length).toBeGreaterThan('In the first month'.length + 30);
     expect(out.pieces).toBeGreaterThan(10); // arrived piece by piece, not as one block
     await finish(page, 'transformer-wasm', watched);
+  });
+
+  it('GPT: fine-tunes the tiny GPT-2 checkpoint with LoRA, and offers the merged model and the adapter', async () => {
+    const { page, watched } = await open('transformer.html');
+    await page.check('#mode-lora');
+    // Files that are not a whole checkpoint are named, before any model work.
+    const fixture = fileURLToPath(
+      new URL('../../../packages/transformer/src/gpt/fixtures/gpt2_tiny', import.meta.url),
+    );
+    await page.setInputFiles('#gpt2-files', [
+      join(fixture, 'config.json'),
+      join(fixture, 'vocab.json'),
+    ]);
+    expect(await page.textContent('#checkpoint-error')).toContain(
+      'missing: model.safetensors, merges.txt',
+    );
+
+    await page.fill('#lora-steps', '30');
+    await page.fill('#lora-lr', '0.01');
+    await page.click('#gpt2-demo');
+    await loaded(page, 'from the tiny demo checkpoint');
+    expect(await page.textContent('#info')).toContain('LoRA rank 8, alpha 16');
+    // A text of the user's: a fresh run from the checkpoint on it (the tiny model learns a
+    // repetitive line within 30 steps; the built-in verses move its loss little).
+    await page.setInputFiles('#corpus', {
+      name: 'fox.txt',
+      mimeType: 'text/plain',
+      buffer: Buffer.from('the quick brown fox jumps over the lazy dog. '.repeat(40)),
+    });
+    await page.waitForFunction(() =>
+      document.getElementById('corpus-info')?.textContent?.includes('fox.txt'),
+    );
+    await idle(page);
+    expect(await page.textContent('#corpus-info')).toContain(
+      "tokens of the checkpoint's 280-token BPE",
+    );
+    const before = Number(await page.$eval('#lora-loss', (e) => (e as HTMLElement).dataset.before));
+    expect(before).toBeGreaterThan(0);
+
+    await page.click('#train'); // runs the set steps, then stops by itself
+    await page.waitForFunction(
+      () => {
+        const s = document.getElementById('status');
+        const loss = document.getElementById('lora-loss');
+        return (
+          (Number(s?.dataset.step) >= 30 && s?.dataset.state === 'idle' && loss?.dataset.after) ||
+          s?.dataset.error !== undefined
+        );
+      },
+      null,
+      { timeout: PAGE_TIMEOUT_MS },
+    );
+    expect(await status(page)).toMatchObject({ step: '30', state: 'idle' });
+    const after = Number(await page.$eval('#lora-loss', (e) => (e as HTMLElement).dataset.after));
+    expect(after).toBeLessThan(before - 0.1);
+    expect(await page.isDisabled('#train')).toBe(true); // the run is complete
+    expect((await page.textContent('#sample'))?.length).toBeGreaterThan(10);
+
+    await page.fill('#prompt', 'the quick');
+    await page.fill('#tokens', '20');
+    await page.click('#generate');
+    await page.waitForSelector('#generated[data-done="true"]', { timeout: PAGE_TIMEOUT_MS });
+    expect((await page.textContent('#generated'))?.startsWith('the quick')).toBe(true);
+
+    const dir = mkdtempSync(join(tmpdir(), 'demo-lora-'));
+    try {
+      const download = async (what: string, file: string) => {
+        await page.click(`#download-${what}`);
+        const link = `#lora-downloads[data-what="${what}"] a[download="${file}"]`;
+        await page.waitForSelector(link);
+        const [d] = await Promise.all([page.waitForEvent('download'), page.click(link)]);
+        await d.saveAs(join(dir, file));
+        return decodeSafetensors(readFileSync(join(dir, file))).tensors;
+      };
+      const adapter = await download('adapter', 'adapter_model.safetensors');
+      expect(Object.keys(adapter).sort()).toEqual([
+        'base_model.model.transformer.h.0.attn.c_attn.lora_A.weight',
+        'base_model.model.transformer.h.0.attn.c_attn.lora_B.weight',
+        'base_model.model.transformer.h.1.attn.c_attn.lora_A.weight',
+        'base_model.model.transformer.h.1.attn.c_attn.lora_B.weight',
+      ]);
+      expect(await page.textContent('#lora-downloads')).toContain('adapter_config.json');
+      const merged = await download('merged', 'model.safetensors');
+      expect(merged['transformer.h.0.attn.c_attn.weight'].shape).toEqual([32, 96]);
+      expect(Object.keys(merged).some((k) => k.includes('lora'))).toBe(false);
+      const base = decodeSafetensors(readFileSync(join(fixture, 'model.safetensors'))).tensors;
+      const key = 'transformer.h.0.attn.c_attn.weight';
+      expect(merged[key].data).not.toEqual(base[key].data); // the adapters were folded in
+      expect(await page.textContent('#lora-downloads')).toContain('merges.txt');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+    await finish(page, 'transformer-lora', watched);
   });
 
   it('Flow: trains on two moons and draws its density', async () => {

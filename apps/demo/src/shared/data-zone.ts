@@ -158,7 +158,7 @@ export class DataZone {
  * The files of a drop, folders walked (paths relative to a single dropped folder). Entries
  * and the file list are taken at once: the DataTransfer is emptied once the event is over.
  */
-function droppedFiles(dt: DataTransfer): Promise<{ files: DataFile[]; source: string }> {
+export function droppedFiles(dt: DataTransfer): Promise<{ files: DataFile[]; source: string }> {
   const list = [...dt.files];
   const entries = [...dt.items]
     .filter((i) => i.kind === 'file')

@@ -23,6 +23,11 @@ export interface PageOptions<V> {
   onReady?(info: ModelInfo): void;
   /** Called with every error the worker reports. */
   onError?(message: string): void;
+  /**
+   * The `extra` of a fresh model made by the shell (first model, New model, a preset change):
+   * lets a page with modes (the GPT page's LoRA fine-tuning) keep its mode. Default: none.
+   */
+  createExtra?(): unknown;
 }
 
 export interface Page {
@@ -276,7 +281,7 @@ export function createPage<V>(opts: PageOptions<V>): Page {
     },
     send: (message) => worker.postMessage(message),
     action: (name, args) => page.send({ type: 'action', name, args }),
-    create(extra) {
+    create(extra = opts.createExtra?.()) {
       clearError();
       page.send({ type: 'create', preset: presetSelect.value, seed: 0, extra });
     },

@@ -31,6 +31,8 @@ export interface Trainer<V> {
   /** The pictures of the current model: when it is ready, every so often while it trains, and at stop. */
   views(when: 'ready' | 'training' | 'stopped'): Promise<V[]>;
   toFiles(): ModelFiles;
+  /** True when the run is complete (e.g. a fine-tuning's set number of steps): training stops. */
+  finished?(): boolean;
   /** Family-specific requests; `emit` sends views as they are made (e.g. streamed text). */
   action?(name: string, args: unknown, emit: (v: V) => void): Promise<void>;
 }
@@ -130,12 +132,15 @@ export function serveFamily<V>(family: WorkerFamily<V>): void {
       lastView = performance.now();
       viewCost = lastView - v0;
     }
+    if (trainer.finished?.()) run = 0;
     // A macrotask between chunks, so that 'stop' and other messages get in.
     setTimeout(() => void enqueue(() => (id === run ? loop(id) : stopped())), 0);
   };
   const stopped = async () => {
     if (run !== 0) return; // a new loop has started meanwhile
     await sendViews('stopped');
+    // The model as it now is (e.g. no longer trainable once a set number of steps is done).
+    if (trainer) post({ type: 'info', info: trainer.info() });
     post({ type: 'state', state: 'idle' });
   };
 

@@ -1,5 +1,6 @@
 import '../shared/style.css';
 import { createPage, el } from '../shared/page.js';
+import { LoraPanel } from './lora-panel.js';
 import type { CorpusArgs, GenerateArgs, GptView } from './views.js';
 
 const sampleBox = el('pre', { id: 'sample', class: 'text-out' });
@@ -31,12 +32,14 @@ const page = createPage<GptView>({
   family: 'transformer',
   title: 'GPT: a character-level Transformer',
   blurb:
-    'A decoder-only Transformer learns to predict the next character of a text. Train it on the built-in verses (or pick a .txt file of your own), then let it write: the text streams in one character at a time, each one sampled from the model.',
+    'A decoder-only Transformer learns to predict the next character of a text. Train it on the built-in verses (or pick a .txt file of your own), then let it write: the text streams in one character at a time, each one sampled from the model. Or fine-tune a pretrained GPT-2 checkpoint on the text with LoRA, in the page.',
+  createExtra: (): unknown => lora.args(),
   createWorker: () => new Worker(new URL('./worker.ts', import.meta.url), { type: 'module' }),
   onError() {
     generateButton.disabled = false;
   },
   onView(v) {
+    if (lora.show(v)) return;
     switch (v.kind) {
       case 'sample':
         sampleBox.textContent = v.text;
@@ -56,11 +59,16 @@ const page = createPage<GptView>({
         output.scrollTop = output.scrollHeight;
         return;
       case 'corpus':
-        corpusLine.textContent = `Training text: ${v.name}, ${v.characters.toLocaleString('en-US')} characters, ${v.vocabulary} distinct.`;
+        corpusLine.textContent =
+          v.tokens === undefined
+            ? `Training text: ${v.name}, ${v.characters.toLocaleString('en-US')} characters, ${v.vocabulary} distinct.`
+            : `Training text: ${v.name}, ${v.characters.toLocaleString('en-US')} characters, ${v.tokens.toLocaleString('en-US')} tokens of the checkpoint's ${v.vocabulary}-token BPE.`;
         return;
     }
   },
 });
+
+const lora: LoraPanel = new LoraPanel(page);
 
 page.panel('While training', sampleCaption, sampleBox);
 page.panel(
@@ -75,7 +83,11 @@ page.panel(
   ),
   output,
 );
-page.controls.append(el('label', {}, 'Train on your own text: ', corpusInput), corpusLine);
+page.controls.append(
+  lora.element,
+  el('label', {}, 'Train on your own text: ', corpusInput),
+  corpusLine,
+);
 
 generateButton.addEventListener('click', () => {
   generateButton.disabled = true;
@@ -92,6 +104,9 @@ corpusInput.addEventListener('change', async () => {
   corpusInput.value = '';
   if (!file) return;
   const args: CorpusArgs = { name: file.name, text: await file.text() };
+  const run = lora.args(args);
+  // LoRA: a fresh run from the checkpoint on this text (its loss before is on this text).
+  if (run) return page.create(run);
   // A loaded model keeps its weights if the text has its characters; a fresh one starts over on it.
   if (page.info && page.info.origin !== 'a fresh preset') page.action('corpus', args);
   else page.create(args);

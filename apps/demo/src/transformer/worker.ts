@@ -1,6 +1,7 @@
 /**
  * The GPT page's worker: a tiny character-level GPT on a built-in text (or the user's
- * .txt), short samples while it trains, and generation streamed token by token.
+ * .txt), short samples while it trains, and generation streamed token by token; or, in the
+ * LoRA mode, a GPT-2 checkpoint fine-tuned on that text (finetune.ts).
  */
 import { Rng, type Runtime } from '@genmodels/runtime';
 import {
@@ -14,7 +15,9 @@ import {
 } from '@genmodels/transformer';
 import { serveFamily, type Trainer } from '../shared/worker-host.js';
 import { BUILT_IN_TEXT } from './corpus.js';
-import type { CorpusArgs, GenerateArgs, GptView } from './views.js';
+import { finetuneTrainer } from './finetune.js';
+import { streamGeneration } from './stream.js';
+import type { CorpusArgs, FinetuneArgs, GenerateArgs, GptView } from './views.js';
 
 const TINY: Partial<GptConfig> = {
   nLayer: 2,
@@ -40,15 +43,16 @@ const PRESETS: Record<string, { description: string; config: Partial<GptConfig> 
   },
 };
 
-let corpus: { name: string; data: Promise<GptCorpus> } = {
+let corpus: { name: string; text: string; data: Promise<GptCorpus> } = {
   name: 'built-in text',
+  text: BUILT_IN_TEXT,
   data: corpusFromText(BUILT_IN_TEXT, { source: 'built-in text' }),
 };
 
 /** Switch to the user's text (a bad one throws and leaves the current text in place). */
 async function useCorpus(c: CorpusArgs): Promise<GptCorpus> {
   const data = await corpusFromText(c.text, { source: c.name });
-  corpus = { name: c.name, data: Promise.resolve(data) };
+  corpus = { name: c.name, text: c.text, data: Promise.resolve(data) };
   return data;
 }
 
@@ -112,18 +116,8 @@ async function trainer(gpt: GPT, origin: string): Promise<Trainer<GptView>> {
     },
     toFiles: () => gpt.toFiles(),
     async action(name, args, emit) {
-      if (name === 'generate') {
-        const a = args as GenerateArgs;
-        emit({ kind: 'stream', start: true, text: a.prompt });
-        await gpt.generate({
-          prompt: a.prompt,
-          tokens: a.tokens,
-          temperature: a.temperature,
-          seed: Math.floor(Math.random() * 1e9),
-          onText: (text) => emit({ kind: 'stream', text }),
-        });
-        emit({ kind: 'stream', text: '', done: true });
-      } else if (name === 'corpus') {
+      if (name === 'generate') await streamGeneration(gpt, args as GenerateArgs, emit);
+      else if (name === 'corpus') {
         data = await useCorpus(args as CorpusArgs);
         trainable = sameVocabulary(gpt, data);
         emit(corpusView());
@@ -137,6 +131,14 @@ serveFamily<GptView>({
   defaultPreset: 'tiny-char',
   viewEveryMs: 500,
   async create(ctx, preset, seed, extra) {
+    if ((extra as FinetuneArgs | undefined)?.mode === 'lora') {
+      const args = extra as FinetuneArgs;
+      // The text is tokenized by the checkpoint's BPE; it becomes the page's text once the run is made.
+      const text = args.text ?? corpus;
+      const t = await finetuneTrainer(ctx.rt, args, text);
+      if (args.text) await useCorpus(args.text);
+      return t;
+    }
     const text = extra as CorpusArgs | undefined;
     if (text) await useCorpus(text);
     return trainer(newGpt(ctx.rt, preset, seed, await corpus.data), 'a fresh preset');
