@@ -75,16 +75,9 @@ export class DataZone {
       this.#info,
     );
     this.#builtin.addEventListener('click', () => opts.onData(null));
-    drop.addEventListener('dragover', (e) => {
-      e.preventDefault();
-      drop.classList.add('over');
-    });
-    drop.addEventListener('dragleave', () => drop.classList.remove('over'));
-    drop.addEventListener('drop', (e) => {
-      e.preventDefault();
-      drop.classList.remove('over');
-      if (!e.dataTransfer || this.#inputs[0]?.disabled) return;
-      droppedFiles(e.dataTransfer).then(
+    onDrop(drop, (dt) => {
+      if (this.#inputs[0]?.disabled) return;
+      droppedFiles(dt).then(
         ({ files, source }) => this.#give(files, source),
         (err: Error) => opts.onError(`could not read what was dropped: ${err.message}`),
       );
@@ -152,6 +145,20 @@ export class DataZone {
       el('ul', { class: 'note' }, ...data.notes.map((t) => el('li', {}, t))),
     );
   }
+}
+
+/** Make `zone` a drop target: highlighted (class `over`) while files hover, `onFiles` on a drop. */
+export function onDrop(zone: HTMLElement, onFiles: (dt: DataTransfer) => void): void {
+  zone.addEventListener('dragover', (e) => {
+    e.preventDefault();
+    zone.classList.add('over');
+  });
+  zone.addEventListener('dragleave', () => zone.classList.remove('over'));
+  zone.addEventListener('drop', (e) => {
+    e.preventDefault();
+    zone.classList.remove('over');
+    if (e.dataTransfer) onFiles(e.dataTransfer);
+  });
 }
 
 /**

@@ -3,7 +3,7 @@
  * file input, or the tiny demo checkpoint the app serves), the LoRA settings, validation
  * loss before and after, and the download links. The worker does the rest (finetune.ts).
  */
-import { droppedFiles } from '../shared/data-zone.js';
+import { droppedFiles, onDrop } from '../shared/data-zone.js';
 import { appUrl, el, type Page } from '../shared/page.js';
 import { sortGpt2Files } from './gpt2-files.js';
 import type { CorpusArgs, FinetuneArgs, GptView, LoraSettings } from './views.js';
@@ -82,21 +82,13 @@ export class LoraPanel {
       { class: 'drop', id: 'gpt2-drop' },
       'Drop a GPT-2 checkpoint here: model.safetensors, config.json, vocab.json, merges.txt (or their folder)',
     );
-    drop.addEventListener('dragover', (e) => {
-      e.preventDefault();
-      drop.classList.add('over');
-    });
-    drop.addEventListener('dragleave', () => drop.classList.remove('over'));
-    drop.addEventListener('drop', (e) => {
-      e.preventDefault();
-      drop.classList.remove('over');
-      if (e.dataTransfer)
-        void droppedFiles(e.dataTransfer).then((d) =>
-          this.#given(
-            d.files.map((f) => f.file),
-            d.source,
-          ),
-        );
+    onDrop(drop, (dt) => {
+      void droppedFiles(dt).then((d) =>
+        this.#given(
+          d.files.map((f) => f.file),
+          d.source,
+        ),
+      );
     });
     const exportButton = (what: 'merged' | 'adapter', label: string) => {
       const b = el('button', { id: `download-${what}`, type: 'button' }, label);

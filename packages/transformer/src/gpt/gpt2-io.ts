@@ -8,7 +8,6 @@ import {
   decodeSafetensors,
   encodeSafetensors,
   loadMappedStateDict,
-  type ModelFileData,
   type ModelSource,
   mappedStateDict,
   Rng,
@@ -18,7 +17,8 @@ import {
   describeModelSource,
   joinPath,
   makeDir,
-  readBytes,
+  parseJsonObject,
+  readSourceFile,
   writeFileAtomic,
 } from '@genmodels/runtime/internal';
 import type { BpeTokenizer } from '../bpe/index.js';
@@ -96,36 +96,15 @@ export function gpt2Network(
   return { net, cfg, hfConfig, lmHeadInFile: 'lm_head.weight' in named };
 }
 
-async function bytesOf(data: ModelFileData): Promise<Uint8Array> {
-  if (typeof data === 'string') return new TextEncoder().encode(data);
-  if (data instanceof Uint8Array) return data;
-  if (data instanceof ArrayBuffer) return new Uint8Array(data);
-  return new Uint8Array(await data.arrayBuffer());
-}
+const fail = (m: string) => new GptError(m);
 
 /** One file of `source` as bytes, or null when absent. */
-async function readFile(source: ModelSource, name: string): Promise<Uint8Array | null> {
-  if (typeof source !== 'string') {
-    const data = source[name];
-    return data === undefined ? null : bytesOf(data);
-  }
-  try {
-    return await readBytes(joinPath(source, name));
-  } catch (e) {
-    throw new GptError(`cannot read '${joinPath(source, name)}': ${(e as Error).message}`);
-  }
+function readFile(source: ModelSource, name: string): Promise<Uint8Array | null> {
+  return readSourceFile(source, name, fail);
 }
 
 function parseConfigJson(bytes: Uint8Array, where: string): Gpt2HfConfig {
-  let value: unknown;
-  try {
-    value = JSON.parse(new TextDecoder().decode(bytes));
-  } catch (e) {
-    throw new GptError(`${where}: config.json is not valid JSON (${(e as Error).message})`);
-  }
-  if (typeof value !== 'object' || value === null || Array.isArray(value))
-    throw new GptError(`${where}: config.json must hold an object of GPT-2 config fields`);
-  return value as Gpt2HfConfig;
+  return parseJsonObject(bytes, where, 'GPT-2 config fields', fail) as Gpt2HfConfig;
 }
 
 /**
