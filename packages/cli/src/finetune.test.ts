@@ -136,6 +136,38 @@ describe('finetune transformer', () => {
     ]);
   });
 
+  it('with --train-only fine-tunes only the named parameters', async () => {
+    const out = join(tmp, 'partial');
+    const argv = ['finetune', 'transformer', '--from-pytorch', FIXTURE, '--corpus', corpus];
+    const bad = await cli([...argv, '--train-only', 'h.1', '--lora-rank', '2', '--out', out]);
+    expect(bad.err).toMatch(/does not go with --lora-rank/);
+    const r = await cli([
+      ...argv,
+      '--train-only',
+      'h.1,ln_f',
+      '--steps',
+      '10',
+      '--lr',
+      '3e-3',
+      '--out',
+      out,
+    ]);
+    expect(r.err).toBe('');
+    expect(r.code).toBe(0);
+    expect(r.out).toMatch(/only h\.1, ln_f/);
+    const config = JSON.parse(await readFile(join(out, 'config.json'), 'utf8'));
+    expect(config.train_only).toEqual(['h.1', 'ln_f']);
+    const base = await readGpt2(FIXTURE);
+    const tuned = decodeSafetensors(await readFile(join(out, 'model.safetensors'))).tensors;
+    const sd = base.net.stateDict();
+    expect(Array.from(tuned['h.0.attn.in_proj_weight'].data as Float32Array)).toEqual(
+      Array.from(sd['h.0.attn.in_proj_weight'].data as Float32Array),
+    );
+    expect(Array.from(tuned['h.1.attn.in_proj_weight'].data as Float32Array)).not.toEqual(
+      Array.from(sd['h.1.attn.in_proj_weight'].data as Float32Array),
+    );
+  });
+
   it('names a missing or corrupt directory, a missing corpus and unsupported families', async () => {
     const bad = join(tmp, 'bad');
     await mkdir(bad, { recursive: true });

@@ -241,6 +241,10 @@ function program(ctx: CliContext, result: { code: number }): Command {
       ),
     )
     .option('--gradient-checkpointing', 'recompute each block in the backward pass (less memory)')
+    .option(
+      '--train-only <names>',
+      'transformer: fine-tune only these parameters, comma-separated names or module prefixes (e.g. h.11,ln_f); the rest stay frozen',
+    )
     .addOption(seedOpt())
     .addOption(deviceOpt())
     .option('--verbose', 'show what the GPU drivers print while a device is probed')

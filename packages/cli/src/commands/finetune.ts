@@ -38,6 +38,8 @@ export interface FinetuneArgs {
   lr?: number;
   batchSize?: number;
   gradientCheckpointing?: boolean;
+  /** Partial fine-tuning: comma-separated parameter names or module prefixes (e.g. 'h.11,ln_f'). */
+  trainOnly?: string;
   seed: number;
   device: string;
   verbose?: boolean;
@@ -110,6 +112,7 @@ async function finetuneDiffusion(ctx: CliContext, args: FinetuneArgs): Promise<n
     ['--lora-alpha', args.loraAlpha],
     ['--lora-dropout', args.loraDropout],
     ['--gradient-checkpointing', args.gradientCheckpointing],
+    ['--train-only', args.trainOnly],
   ] as const)
     if (v !== undefined)
       throw new UsageError(
@@ -172,10 +175,25 @@ async function finetuneInto(
           dropout: args.loraDropout ?? 0,
         };
   if (lora) gpt.addLora({ ...lora, seed: args.seed });
+  const only = args.trainOnly
+    ?.split(',')
+    .map((p) => p.trim())
+    .filter((p) => p !== '');
+  if (only !== undefined) {
+    if (lora)
+      throw new UsageError('--train-only fine-tunes some weights; it does not go with --lora-rank');
+    if (only.length === 0)
+      throw new UsageError('--train-only needs parameter names, e.g. h.11,ln_f');
+    gpt.trainOnly(...only);
+  }
   const lr = args.lr ?? (lora ? FINETUNE_LR.lora : FINETUNE_LR.full);
   const evalOpts = { seed: args.seed, batches: EVAL_BATCHES };
   const before = await gpt.evaluateOn(corpus.val, evalOpts);
-  const how = lora ? `LoRA rank ${lora.rank}, alpha ${lora.alpha}` : 'all weights';
+  const how = lora
+    ? `LoRA rank ${lora.rank}, alpha ${lora.alpha}`
+    : only
+      ? `only ${only.join(', ')}`
+      : 'all weights';
   ctx.stdout.write(
     `fine-tuning ${cfg.nLayer}-layer GPT-2 (${how}) from ${args.fromPytorch} on ${corpus.train.length} tokens: ${args.steps} steps, lr ${lr}, batch ${cfg.batchSize} x ${cfg.blockSize}, seed ${args.seed}, ${args.device}\n`,
   );
@@ -230,6 +248,7 @@ async function finetuneInto(
     corpus: args.corpus,
     finetuned_from: args.fromPytorch,
     lora: lora ?? null,
+    train_only: only ?? null,
     lr,
     config: gpt.config,
   };

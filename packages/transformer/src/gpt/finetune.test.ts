@@ -93,6 +93,29 @@ describe('GPT from a GPT-2 directory', () => {
     await expect(gpt.fit(corpus, { steps: 1 })).rejects.toThrow(/fit after mergeLora/);
   });
 
+  it('trainOnly fine-tunes the matching parameters and freezes the rest', async () => {
+    const start = (await GPT.fromGpt2(rt, FIXTURE)).net.stateDict();
+    const withLora = await GPT.fromGpt2(rt, FIXTURE);
+    withLora.addLora({ rank: 2 });
+    expect(() => withLora.trainOnly('h.1')).toThrow(/LoRA adapters; use one or the other/);
+
+    const partial = await GPT.fromGpt2(rt, FIXTURE);
+    expect(() => partial.trainOnly('h.7')).toThrow(/h\.7 match no parameter/);
+    partial.trainOnly('h.1', /^ln_f\./);
+    expect(() => partial.addLora({ rank: 2 })).toThrow(/trainOnly/);
+    const corpus = tokenizeCorpus(OTHER, partial.tokenizer);
+    const before = await partial.evaluateOn(corpus.val, { batches: 2 });
+    await partial.fit(corpus, { steps: 20, lr: 3e-3, warmupSteps: 2 });
+    const after = await partial.evaluateOn(corpus.val, { batches: 2 });
+    expect(after.val_loss).toBeLessThan(before.val_loss);
+    const changed = Object.entries(partial.net.stateDict())
+      .filter(([k, t]) => !t.data.every((v, i) => v === start[k].data[i]))
+      .map(([k]) => k);
+    expect(changed.length).toBeGreaterThan(0);
+    for (const k of changed) expect(k.startsWith('h.1.') || k.startsWith('ln_f.'), k).toBe(true);
+    expect(() => partial.trainOnly('h.0')).toThrow(/before the first fit/);
+  });
+
   it('names what is missing or does not fit', async () => {
     await expect(GPT.fromGpt2(rt, join(dir, 'nowhere'))).rejects.toThrow(/model\.safetensors/);
     const files = Object.fromEntries(

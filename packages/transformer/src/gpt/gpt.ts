@@ -11,6 +11,7 @@ import {
   type FamilySampleOptions,
   type FamilySamples,
   type FitResult,
+  freezeExcept,
   type ModelSource,
   noDecayOnBiasAndNorm,
   ops,
@@ -207,6 +208,10 @@ export class GPT extends GenerativeModel<GptConfig, GptNetwork, TrainStep, GptFi
    */
   addLora(opts: GptLoraOptions = {}): LoraAdapters {
     if (this.#lora) throw new GptError('addLora: this GPT already has LoRA adapters');
+    if (this.#trainOnly)
+      throw new GptError(
+        'addLora: this GPT fine-tunes the parameters of trainOnly; use one or the other',
+      );
     if (this.#stepCompiled)
       throw new GptError(
         'addLora must come before the first fit: the train step is already compiled',
@@ -214,6 +219,33 @@ export class GPT extends GenerativeModel<GptConfig, GptNetwork, TrainStep, GptFi
     this.#lora = startLora(this.net, opts);
     return this.#lora;
   }
+
+  /**
+   * Partial fine-tuning: the next fit updates only the parameters matching `patterns`
+   * (state-dict keys or prefixes such as `'h.3'`, or RegExps; e.g. the last block and the
+   * final LayerNorm); the others are frozen (read-only, no optimizer state). Call before the
+   * first fit; not together with LoRA. A pattern that matches nothing is a GptError.
+   *
+   * @example gpt.trainOnly('h.11', 'ln_f'); await gpt.fit(corpus, { steps: 200 });
+   */
+  trainOnly(...patterns: (string | RegExp)[]): void {
+    if (this.#stepCompiled)
+      throw new GptError(
+        'trainOnly must come before the first fit: the train step is already compiled',
+      );
+    if (this.#lora)
+      throw new GptError('trainOnly: this GPT trains LoRA adapters; use one or the other');
+    if (patterns.length === 0) throw new GptError('trainOnly: give at least one name pattern');
+    const keys = this.net.namedParameters().map(([k]) => k);
+    const unused = patterns.filter((p) => !keys.some((k) => freezeExcept(p)(k)));
+    if (unused.length > 0)
+      throw new GptError(
+        `trainOnly: ${unused.map(String).join(', ')} match no parameter; names are like ${keys.slice(0, 4).join(', ')}, ...`,
+      );
+    this.#trainOnly = freezeExcept(...patterns);
+  }
+
+  #trainOnly?: (name: string) => boolean;
 
   /** The LoRA adapters added by `addLora` and not merged yet. */
   get lora(): LoraAdapters | undefined {
@@ -359,10 +391,10 @@ export class GPT extends GenerativeModel<GptConfig, GptNetwork, TrainStep, GptFi
       groups: noDecayOnBiasAndNorm,
       clipNorm: cfg.gradClip > 0 ? cfg.gradClip : undefined,
       recompute: this.#recompute ? net.h.map((_, i) => `h.${i}`) : undefined,
-      // With LoRA, only the adapters are updated (and have optimizer state).
-      trainable: lora && ((k: string) => lora.trainable(k)),
-      // The frozen weights are fed read-only, outside the optimizer state.
-      frozen: lora ? 'fixed' : undefined,
+      // With LoRA only the adapters are updated (and have optimizer state); with trainOnly
+      // only the matching parameters. The frozen weights are fed read-only, outside the state.
+      trainable: lora ? (k: string) => lora.trainable(k) : this.#trainOnly,
+      frozen: lora || this.#trainOnly ? 'fixed' : undefined,
       seed,
     });
   }
